@@ -1,0 +1,1 @@
+"""retrograde: stage, apply and roll back changes to connected resources."""

@@ -1,0 +1,84 @@
+"""Applies: one execution of a plan, its lifecycle and what each action came to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, TypedDict
+
+from retrograde.model.jsonvalue import JSON
+
+
+class ApplyStatus(StrEnum):
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    INTERRUPTED = "interrupted"
+
+
+TRANSITIONS: Mapping[ApplyStatus, frozenset[ApplyStatus]] = {
+    ApplyStatus.RUNNING: frozenset(
+        {ApplyStatus.SUCCEEDED, ApplyStatus.FAILED, ApplyStatus.INTERRUPTED}
+    ),
+    ApplyStatus.INTERRUPTED: frozenset({ApplyStatus.RUNNING, ApplyStatus.FAILED}),
+    ApplyStatus.SUCCEEDED: frozenset(),
+    ApplyStatus.FAILED: frozenset(),
+}
+"""Allowed status changes; anything else is a bug."""
+
+
+def can_transition(current: ApplyStatus, new: ApplyStatus) -> bool:
+    return new in TRANSITIONS[current]
+
+
+class ActionRequest(TypedDict):
+    """What crosses the executor boundary into a handler (plain JSON)."""
+
+    handler: str
+    target: str
+    cwd: str
+    timeout: float | None
+    context: dict[str, JSON]
+    """The handler's stdin document: action, resource, type, inputs, previous, diff, apply_id."""
+
+
+class ActionResult(TypedDict):
+    """What comes back from a handler; failures are values, never exceptions."""
+
+    resource: str
+    ok: bool
+    exit_code: int | None
+    error: str
+    """For a failure: the stderr tail or the exception text; empty on success."""
+    duration: float
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyRecord:
+    """The stored record of an apply."""
+
+    id: int
+    principal: str
+    message: str
+    status: ApplyStatus
+    started_at: str
+    ended_at: str | None = None
+    succeeded: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failures: Mapping[str, JSON] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "principal": self.principal,
+            "message": self.message,
+            "status": self.status.value,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+            "succeeded": self.succeeded,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "failures": dict(self.failures),
+        }

@@ -1,0 +1,127 @@
+"""Changes: one resource's staged edit, with its action inferred and its reverse built in."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from retrograde.model.jsonvalue import JSON
+from retrograde.model.state import ResourceState
+
+Diff = Mapping[str, Mapping[str, JSON]]
+"""Per-input diff ``{input: {"from": X, "to": Y}}``; a missing side is ``None``."""
+
+
+class ActionName(StrEnum):
+    """What a handler is asked to do; inferred from a change, never typed by the user."""
+
+    RUN = "run"
+    UPDATE = "update"
+    REMOVE = "remove"
+    MIGRATE = "migrate"
+
+
+def input_diff(before: Mapping[str, JSON] | None, after: Mapping[str, JSON] | None) -> Diff:
+    """The inputs whose values differ, in sorted order, as ``{input: {from, to}}``."""
+    old = before or {}
+    new = after or {}
+    names = sorted(old.keys() | new.keys())
+    return {
+        name: {"from": old.get(name), "to": new.get(name)}
+        for name in names
+        if name not in old or name not in new or old[name] != new[name]
+    }
+
+
+def reverse_diff(diff: Diff) -> Diff:
+    """The diff that undoes ``diff``."""
+    return {name: {"from": d["to"], "to": d["from"]} for name, d in diff.items()}
+
+
+def infer_action(before: ResourceState | None, after: ResourceState | None) -> ActionName:
+    """None -> X is run, A -> B is update, X -> None is remove."""
+    if before is None:
+        return ActionName.RUN
+    if after is None:
+        return ActionName.REMOVE
+    return ActionName.UPDATE
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One resource's staged edit: where it is (``before``) and where it goes (``after``).
+
+    ``before`` is None for a new resource, ``after`` is None for a removed one.
+    ``reverts`` names the revisions this change undoes (empty for ordinary edits).
+    """
+
+    resource: str
+    action: ActionName
+    before: ResourceState | None
+    after: ResourceState | None
+    diff: Diff
+    reverts: tuple[int, ...] = ()
+
+    def reverse(self) -> Change:
+        """The change that takes the resource from ``after`` back to ``before``."""
+        made = make_change(self.resource, self.after, self.before)
+        assert made is not None, "a change always differs from its reverse"
+        return made
+
+    @property
+    def type_state(self) -> ResourceState:
+        """The side that names the type: ``after``, or ``before`` for a removal."""
+        side = self.after if self.after is not None else self.before
+        assert side is not None
+        return side
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resource": self.resource,
+            "action": self.action.value,
+            "before": self.before.to_json() if self.before else None,
+            "after": self.after.to_json() if self.after else None,
+            "diff": {k: dict(v) for k, v in self.diff.items()},
+            "reverts": list(self.reverts),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Change:
+        before, after = data.get("before"), data.get("after")
+        return cls(
+            resource=data["resource"],
+            action=ActionName(data["action"]),
+            before=ResourceState.from_json(before) if before else None,
+            after=ResourceState.from_json(after) if after else None,
+            diff=data["diff"],
+            reverts=tuple(data.get("reverts", ())),
+        )
+
+
+def make_change(
+    resource: str,
+    before: ResourceState | None,
+    after: ResourceState | None,
+    *,
+    reverts: tuple[int, ...] = (),
+) -> Change | None:
+    """The change from ``before`` to ``after``, or None when nothing differs.
+
+    Inputs, connections, tags, type and version all count: a resource whose
+    only difference is a tag still gets an ``update``.
+    """
+    if before == after:
+        return None
+    return Change(
+        resource=resource,
+        action=infer_action(before, after),
+        before=before,
+        after=after,
+        diff=input_diff(
+            before.inputs if before else None,
+            after.inputs if after else None,
+        ),
+        reverts=reverts,
+    )

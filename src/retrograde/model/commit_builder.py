@@ -1,0 +1,48 @@
+"""Turning a finished change into its commit.
+
+Pure: the caller supplies the revision, the time and the previous hash.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from retrograde.model.change import Change, reverse_diff
+from retrograde.model.commit import Commit, commit_hash
+
+
+def build_commit(
+    change: Change,
+    *,
+    rev: int,
+    apply_id: int | None,
+    principal: str,
+    timestamp: str,
+    message: str,
+    previous_hash: str,
+) -> Commit:
+    """The commit for ``change``, hashed onto ``previous_hash``."""
+    side = change.type_state
+    unsigned = Commit(
+        rev=rev,
+        apply_id=apply_id,
+        resource=change.resource,
+        action=change.action,
+        diff=change.diff,
+        reverse=reverse_diff(change.diff),
+        connections={
+            "before": dict(change.before.connections) if change.before else None,
+            "after": dict(change.after.connections) if change.after else None,
+        },
+        tags={
+            "before": dict(change.before.tags) if change.before else None,
+            "after": dict(change.after.tags) if change.after else None,
+        },
+        type=side.type,
+        version=side.version,
+        principal=principal,
+        timestamp=timestamp,
+        message=message,
+        reverts=change.reverts,
+    )
+    return dataclasses.replace(unsigned, hash=commit_hash(unsigned.body(), previous_hash))

@@ -1,0 +1,149 @@
+"""Resource types: versioned input schemas with a handler per action."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from retrograde.model.jsonvalue import JSON
+
+
+class InputKind(StrEnum):
+    """The declared type of an input (stack file ``type:``)."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    LIST = "list"
+    OBJECT = "object"
+    ANY = "any"
+
+    def accepts(self, value: JSON) -> bool:
+        """Whether ``value`` is of this kind (``None`` is accepted only by ``any``)."""
+        match self:
+            case InputKind.ANY:
+                return True
+            case InputKind.STRING:
+                return isinstance(value, str)
+            case InputKind.BOOLEAN:
+                return isinstance(value, bool)
+            case InputKind.INTEGER:
+                return isinstance(value, int) and not isinstance(value, bool)
+            case InputKind.NUMBER:
+                return isinstance(value, int | float) and not isinstance(value, bool)
+            case InputKind.LIST:
+                return isinstance(value, list)
+            case InputKind.OBJECT:
+                return isinstance(value, dict)
+
+
+@dataclass(frozen=True, slots=True)
+class InputSpec:
+    """One declared input. ``has_default`` distinguishes ``default: null`` from no default."""
+
+    name: str
+    kind: InputKind = InputKind.ANY
+    default: JSON = None
+    has_default: bool = False
+    secret: bool = False
+
+    def to_json(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {"type": self.kind.value}
+        if self.has_default:
+            out["default"] = self.default
+        if self.secret:
+            out["secret"] = True
+        return out
+
+    @classmethod
+    def from_json(cls, name: str, data: Mapping[str, Any]) -> InputSpec:
+        return cls(
+            name=name,
+            kind=InputKind(data.get("type", "any")),
+            default=data.get("default"),
+            has_default="default" in data,
+            secret=bool(data.get("secret", False)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """How one action of a type is performed.
+
+    ``handler`` names the handler kind (``shell``, ``python``, ``ansible``);
+    ``target`` is what that kind runs (a command template, ``module:function``,
+    a playbook path).
+    """
+
+    handler: str
+    target: str
+    timeout: float | None = None
+    retries: int = 0
+    retry_delay: float = 0.0
+
+    def to_json(self) -> dict[str, JSON]:
+        out: dict[str, JSON] = {self.handler: self.target}
+        if self.timeout is not None:
+            out["timeout"] = self.timeout
+        if self.retries:
+            out["retries"] = self.retries
+        if self.retry_delay:
+            out["retry_delay"] = self.retry_delay
+        return out
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ActionSpec:
+        options = {"timeout", "retries", "retry_delay"}
+        (handler,) = [k for k in data if k not in options]
+        timeout = data.get("timeout")
+        return cls(
+            handler=handler,
+            target=str(data[handler]),
+            timeout=float(timeout) if timeout is not None else None,
+            retries=int(data.get("retries", 0)),
+            retry_delay=float(data.get("retry_delay", 0.0)),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceType:
+    """A named, versioned schema of inputs with the handlers for run/update/remove.
+
+    ``base_dir`` is the directory shell commands run in (the stack file's).
+    ``migrations`` keeps the stack file's migration steps as plain data.
+    """
+
+    name: str
+    version: int
+    inputs: Mapping[str, InputSpec]
+    actions: Mapping[str, ActionSpec]
+    base_dir: str = "."
+    migrations: tuple[Mapping[str, JSON], ...] = field(default=())
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        return frozenset(name for name, spec in self.inputs.items() if spec.secret)
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "inputs": {n: s.to_json() for n, s in self.inputs.items()},
+            "actions": {n: a.to_json() for n, a in self.actions.items()},
+            "base_dir": self.base_dir,
+            "migrations": [dict(m) for m in self.migrations],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ResourceType:
+        return cls(
+            name=data["name"],
+            version=int(data["version"]),
+            inputs={n: InputSpec.from_json(n, s) for n, s in data["inputs"].items()},
+            actions={n: ActionSpec.from_json(a) for n, a in data["actions"].items()},
+            base_dir=data.get("base_dir", "."),
+            migrations=tuple(data.get("migrations", ())),
+        )

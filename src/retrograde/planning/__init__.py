@@ -1,0 +1,1 @@
+"""Pure planning: stack files, graphs, propagation, staging diffs, ordering, reversal."""
