@@ -1,0 +1,29 @@
+"""Executor lookup by name (``--executor``), as an explicit constant mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from retrograde.errors import HandlerError
+from retrograde.executors.base import Executor
+from retrograde.executors.threads import ThreadExecutor
+
+DEFAULT_EXECUTOR = "threads"
+
+EXECUTORS: Mapping[str, Callable[[int], Executor]] = {
+    "threads": ThreadExecutor,
+}
+"""Every executor retrograde knows; each is built from the ``--jobs`` bound."""
+
+
+def executor_for(name: str, jobs: int) -> Executor:
+    """A new executor named ``name`` running up to ``jobs`` actions at once.
+
+    Raises HandlerError for an unknown name or a ``jobs`` below 1. The caller
+    owns the executor and must ``shutdown()`` it.
+    """
+    factory = EXECUTORS.get(name)
+    if factory is None:
+        known = ", ".join(sorted(EXECUTORS))
+        raise HandlerError(f"unknown executor {name!r} (known: {known})")
+    return factory(jobs)

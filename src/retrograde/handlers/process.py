@@ -1,0 +1,131 @@
+"""Running one external command for an action and reporting it as an ActionResult.
+
+Shared by the ``shell`` and ``ansible`` handlers so that both have the same
+timeout, environment and error-tail semantics. The command starts in a new
+session (its own process group) so that a timeout kills everything it spawned,
+not only the direct child: ``subprocess.run`` would kill ``/bin/sh`` and then
+wait forever on a grandchild that still holds the output pipes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+
+from retrograde.model.apply import ActionResult
+
+ERROR_TAIL_CHARS = 2000
+"""How much of a failed command's output is kept: the end, where the error is."""
+
+KILL_GRACE_SECONDS = 5.0
+"""How long to wait for the pipes to close once a timed-out group was killed."""
+
+
+def success(resource: str, duration: float) -> ActionResult:
+    return {"resource": resource, "ok": True, "exit_code": None, "error": "", "duration": duration}
+
+
+def failure(
+    resource: str, error: str, *, exit_code: int | None = None, duration: float = 0.0
+) -> ActionResult:
+    return {
+        "resource": resource,
+        "ok": False,
+        "exit_code": exit_code,
+        "error": error,
+        "duration": duration,
+    }
+
+
+def action_environment(context: Mapping[str, object]) -> dict[str, str]:
+    """The parent's environment plus what a command needs to know about its action."""
+    env = dict(os.environ)
+    env["RETROGRADE_ACTION"] = str(context.get("action") or "")
+    env["RETROGRADE_RESOURCE"] = str(context.get("resource") or "")
+    env["RETROGRADE_APPLY_ID"] = str(context.get("apply_id") or "")
+    return env
+
+
+def error_tail(stderr: bytes, stdout: bytes) -> str:
+    """The last ``ERROR_TAIL_CHARS`` characters of stderr, or of stdout when stderr is empty."""
+    text = stderr.decode("utf-8", errors="replace")
+    if not text.strip():
+        text = stdout.decode("utf-8", errors="replace")
+    return text[-ERROR_TAIL_CHARS:]
+
+
+def run_command(
+    argv: Sequence[str],
+    *,
+    resource: str,
+    cwd: str,
+    env: Mapping[str, str],
+    stdin: bytes | None = None,
+    timeout: float | None = None,
+) -> ActionResult:
+    """Run ``argv`` in ``cwd`` and report its outcome; never raises for a failing command.
+
+    A non-zero exit is a failure carrying the exit code and the output tail; a
+    timeout kills the whole process group and is a failure saying so; a command
+    that cannot be started (missing ``cwd``, unexecutable file) is a failure too.
+    """
+    started = time.perf_counter()
+    try:
+        process = _spawn(argv, cwd=cwd, env=env, stdin=stdin)
+    except OSError as exc:
+        return failure(resource, f"cannot start {argv[0]!r} in {cwd!r}: {exc}")
+    try:
+        stdout, stderr = process.communicate(stdin, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stdout, stderr = _kill_group(process)
+        tail = error_tail(stderr, stdout)
+        return failure(
+            resource,
+            f"timed out after {timeout:g} s" + (f"\n{tail}" if tail else ""),
+            duration=time.perf_counter() - started,
+        )
+    return _outcome(resource, process.returncode, stdout, stderr, time.perf_counter() - started)
+
+
+def _spawn(
+    argv: Sequence[str], *, cwd: str, env: Mapping[str, str], stdin: bytes | None
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        list(argv),
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+
+
+def _kill_group(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    """SIGKILL the command's whole process group, reap the child, return what it wrote.
+
+    A process that left the group (its own ``setsid``) may still hold the pipes;
+    after a grace period they are closed rather than waited on.
+    """
+    with contextlib.suppress(ProcessLookupError):  # the group may have exited meanwhile
+        os.killpg(process.pid, signal.SIGKILL)
+    try:
+        return process.communicate(timeout=KILL_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        for pipe in (process.stdout, process.stderr):
+            if pipe is not None:
+                pipe.close()
+        process.wait()
+        return b"", b""
+
+
+def _outcome(
+    resource: str, returncode: int, stdout: bytes, stderr: bytes, duration: float
+) -> ActionResult:
+    if returncode == 0:
+        return success(resource, duration)
+    return failure(resource, error_tail(stderr, stdout), exit_code=returncode, duration=duration)

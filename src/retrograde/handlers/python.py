@@ -1,0 +1,96 @@
+"""The ``python`` handler: call ``module:function`` in-process with the action's context.
+
+The function receives the same dict a shell command reads on stdin. Returning
+normally is success; returning ``{"ok": False, "error": ...}`` is a failure
+reported without an exception; raising is a failure whose error names the
+exception type, its message and the last frames of the traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from retrograde.errors import HandlerError
+from retrograde.handlers.process import ERROR_TAIL_CHARS, failure, success
+from retrograde.model.apply import ActionRequest, ActionResult
+
+ActionFunction = Callable[[dict[str, Any]], object]
+
+TRACEBACK_FRAMES = 3
+"""Frames of the traceback kept in a failure: the innermost, where user code failed."""
+
+
+class PythonHandler:
+    """Calls Python action functions; one instance is shared by every worker thread.
+
+    Resolved callables are cached per target, so after the first call an action
+    costs a dict lookup and the call itself. Only successful resolutions are
+    cached: a target that failed to import is retried on its next use.
+    """
+
+    kind: str = "python"
+
+    def __init__(self) -> None:
+        self._functions: dict[str, ActionFunction] = {}
+        self._lock = threading.Lock()
+
+    def run(self, request: ActionRequest) -> ActionResult:
+        """Call the target with the context; its failure or exception becomes a value."""
+        context = request["context"]
+        resource = str(context.get("resource") or "")
+        started = time.perf_counter()
+        try:
+            function = self.resolve(request["target"])
+        except HandlerError as exc:
+            return failure(resource, exc.message)
+        try:
+            returned = function(context)
+        except (Exception, SystemExit) as exc:
+            return failure(resource, describe_exception(exc), duration=_since(started))
+        if isinstance(returned, dict) and returned.get("ok") is False:
+            return failure(resource, str(returned.get("error", "")), duration=_since(started))
+        return success(resource, _since(started))
+
+    def resolve(self, target: str) -> ActionFunction:
+        """The callable named by ``module:function``; raises HandlerError naming the target."""
+        function = self._functions.get(target)
+        if function is None:
+            with self._lock:
+                function = self._functions.get(target) or import_target(target)
+                self._functions[target] = function
+        return function
+
+
+def import_target(target: str) -> ActionFunction:
+    """Import ``module:attr.path`` and return the callable it names."""
+    module_name, sep, attribute_path = target.partition(":")
+    if not sep or not module_name or not attribute_path:
+        raise HandlerError(f"python handler target {target!r} is not 'module:function'")
+    try:
+        found: object = importlib.import_module(module_name)
+        for attribute in attribute_path.split("."):
+            found = getattr(found, attribute)
+    except Exception as exc:
+        raise HandlerError(
+            f"python handler target {target!r} cannot be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not callable(found):
+        raise HandlerError(f"python handler target {target!r} is not callable")
+    return found
+
+
+def describe_exception(exc: BaseException) -> str:
+    """``Type: message`` first, then the innermost traceback frames, within the error tail."""
+    headline = f"{type(exc).__name__}: {exc}"[: ERROR_TAIL_CHARS // 2]
+    frames = "".join(traceback.format_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]).rstrip()
+    budget = ERROR_TAIL_CHARS - len(headline) - 1
+    return f"{headline}\n{frames[-budget:]}" if frames else headline
+
+
+def _since(started: float) -> float:
+    return time.perf_counter() - started
