@@ -1,1 +1,54 @@
-"""retrograde: stage, apply and roll back changes to connected resources."""
+"""retrograde: stage, apply and roll back changes to a graph of connected resources.
+
+The same verbs as the command line, as functions taking a :class:`Context`::
+
+    import retrograde
+
+    with retrograde.open_context() as ctx:
+        retrograde.stage(ctx, Path("stack.yaml"))
+        print(retrograde.plan(ctx).to_json())
+        report = retrograde.apply(ctx, message="first deployment")
+"""
+
+from retrograde.commands.applying import apply
+from retrograde.commands.context import Context, open_context
+from retrograde.commands.planning import graph, plan
+from retrograde.commands.reading import StateSnapshot, log, show, state
+from retrograde.commands.staging import diff, discard, stage
+from retrograde.engine.runner import ApplyReport
+from retrograde.errors import RetrogradeError
+from retrograde.model import (
+    ActionName,
+    ApplyStatus,
+    Change,
+    Commit,
+    Plan,
+    PlannedAction,
+    ResourceState,
+)
+from retrograde.model.query import LogQuery
+
+__all__ = [
+    "ActionName",
+    "ApplyReport",
+    "ApplyStatus",
+    "Change",
+    "Commit",
+    "Context",
+    "LogQuery",
+    "Plan",
+    "PlannedAction",
+    "ResourceState",
+    "RetrogradeError",
+    "StateSnapshot",
+    "apply",
+    "diff",
+    "discard",
+    "graph",
+    "log",
+    "open_context",
+    "plan",
+    "show",
+    "stage",
+    "state",
+]

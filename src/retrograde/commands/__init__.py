@@ -1,1 +1,1 @@
-"""commands layer."""
+"""The verbs: one function each, taking a :class:`Context` first."""

@@ -1,1 +1,1 @@
-"""engine layer."""
+"""The engine: runs a plan through an executor, commits each finished action."""

@@ -95,6 +95,10 @@ class Store(Protocol):
 
     def get_apply(self, apply_id: int) -> ApplyRecord: ...
 
+    def mark_tasks(self, apply_id: int, resources: Collection[str], status: str) -> None:
+        """Set the journal status (``pending|started|done|failed|skipped``) of some tasks."""
+        ...
+
     # reading the log
     def head(self) -> tuple[int, str]:
         """The newest revision and its hash; ``(0, GENESIS_HASH)`` for an empty log."""

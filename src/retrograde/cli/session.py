@@ -1,0 +1,52 @@
+"""What every command shares: the store options, the consoles, JSON output."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+
+from retrograde.commands.context import Context, open_context
+from retrograde.commands.views import Secrets
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Session:
+    """Options from the command line, turned into a store context on first use."""
+
+    def __init__(self, db: str | None, principal: str | None) -> None:
+        self.db = db
+        self.principal = principal
+        self.out = Console(highlight=False, soft_wrap=True)
+        self.err = Console(stderr=True, highlight=False)
+        self._context: Context | None = None
+
+    @property
+    def context(self) -> Context:
+        if self._context is None:
+            self._context = open_context(self.db, principal=self.principal)
+        return self._context
+
+    def secrets(self) -> Secrets:
+        return Secrets(self.context.store.load_types())
+
+    def close(self) -> None:
+        if self._context is not None:
+            self._context.close()
+
+
+pass_session = click.make_pass_decorator(Session)
+
+
+def json_option(func: F) -> F:
+    return click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/json.md).")(
+        func
+    )
+
+
+def emit_json(value: Any) -> None:
+    click.echo(json.dumps(value, indent=2, ensure_ascii=False))

@@ -1,0 +1,64 @@
+"""Commands on the staged log: stage, diff, discard, plan, graph."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from retrograde.cli.render import render_changes, render_plan
+from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.commands import planning, staging, views
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+@pass_session
+def stage(session: Session, file: Path, as_json: bool) -> None:
+    """Stage FILE: the staged log becomes the difference between committed state and FILE.
+
+    Values flow through connections, so changing an input stages every
+    resource connected to it, transitively. Nothing is stored if FILE is invalid.
+    """
+    changes = staging.stage(session.context, file)
+    view = views.changes_json(changes, session.secrets())
+    emit_json(view) if as_json else render_changes(session.out, view)
+
+
+@click.command()
+@json_option
+@pass_session
+def diff(session: Session, as_json: bool) -> None:
+    """Show the staged changes: per resource, its action and each input's from/to."""
+    view = views.changes_json(staging.diff(session.context), session.secrets())
+    emit_json(view) if as_json else render_changes(session.out, view)
+
+
+@click.command()
+@click.argument("resources", nargs=-1)
+@json_option
+@pass_session
+def discard(session: Session, resources: tuple[str, ...], as_json: bool) -> None:
+    """Drop staged changes of RESOURCES (all staged changes when none are named)."""
+    dropped = staging.discard(session.context, resources)
+    if as_json:
+        emit_json({"discarded": dropped})
+    else:
+        session.out.print(f"Discarded {len(dropped)} staged change(s).")
+
+
+@click.command()
+@json_option
+@pass_session
+def plan(session: Session, as_json: bool) -> None:
+    """Show the ordered actions that apply would run for the staged log."""
+    view = planning.plan(session.context).to_json()
+    emit_json(view) if as_json else render_plan(session.out, view)
+
+
+@click.command()
+@pass_session
+def graph(session: Session) -> None:
+    """Print the plan as a Graphviz DOT graph (pipe it to `dot -Tsvg`)."""
+    click.echo(planning.graph(session.context), nl=False)

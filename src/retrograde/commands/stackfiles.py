@@ -1,0 +1,25 @@
+"""Reading a stack file (and the files it includes) from disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from retrograde.errors import StackError
+from retrograde.planning.stackfile import Stack, parse_stack
+
+
+def read_stack(path: Path) -> Stack:
+    """Parse the stack file at ``path``; its directory is where its handlers run."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise StackError(f"cannot read stack file: {exc.strerror}", location=str(path)) from exc
+    except UnicodeDecodeError as exc:
+        raise StackError("stack file is not UTF-8 text", location=str(path)) from exc
+    base_dir = path.resolve().parent
+    return parse_stack(
+        text,
+        source=str(path),
+        base_dir=str(base_dir),
+        read_file=lambda name: (base_dir / name).read_text(encoding="utf-8"),
+    )

@@ -1,0 +1,65 @@
+"""JSON views of results, with secret inputs masked: the documented ``--json`` shapes.
+
+Every adapter (CLI, later HTTP) renders from these so that no output can show a
+secret: any input declared ``secret`` in any stored version of its type prints
+as ``***``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from retrograde.engine.requests import TypeKey
+from retrograde.model.change import Change
+from retrograde.model.commit import Commit
+from retrograde.model.secrets import mask_diff, mask_inputs
+from retrograde.model.types import ResourceType
+
+
+class Secrets:
+    """Which inputs of which type are secret (union over the type's stored versions)."""
+
+    def __init__(self, types: Mapping[TypeKey, ResourceType]) -> None:
+        self._by_type: dict[str, frozenset[str]] = {}
+        for (name, _), rtype in types.items():
+            self._by_type[name] = self._by_type.get(name, frozenset()) | rtype.secrets
+
+    def of(self, type_name: str) -> frozenset[str]:
+        return self._by_type.get(type_name, frozenset())
+
+
+def change_json(change: Change, secrets: Secrets) -> dict[str, Any]:
+    return {
+        "action": change.action.value,
+        "diff": mask_diff(change.diff, secrets.of(change.type_state.type)),
+    }
+
+
+def changes_json(changes: Mapping[str, Change], secrets: Secrets) -> dict[str, Any]:
+    """``diff --json``."""
+    return {"changes": {name: change_json(c, secrets) for name, c in sorted(changes.items())}}
+
+
+def commit_json(commit: Commit, secrets: Secrets) -> dict[str, Any]:
+    """One COMMIT of ``log --json`` / ``show --json``."""
+    hidden = secrets.of(commit.type)
+    return {
+        **commit.to_json(),
+        "diff": mask_diff(commit.diff, hidden),
+        "reverse": mask_diff(commit.reverse, hidden),
+    }
+
+
+def state_json(rev: int, resources: Mapping[str, Any], secrets: Secrets) -> dict[str, Any]:
+    """``state --json``."""
+    return {
+        "rev": rev,
+        "resources": {
+            name: {
+                **rs.to_json(),
+                "inputs": mask_inputs(rs.inputs, secrets.of(rs.type)),
+            }
+            for name, rs in resources.items()
+        },
+    }

@@ -1,0 +1,44 @@
+"""Building the JSON request a handler receives for one change."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from retrograde.errors import NotFoundError
+from retrograde.model.apply import ActionRequest
+from retrograde.model.change import Change
+from retrograde.model.types import ResourceType
+
+TypeKey = tuple[str, int]
+
+NO_HANDLER = "none"
+"""Handler kind for an action the type does not define: it succeeds at once."""
+
+
+def action_request(
+    change: Change, types: Mapping[TypeKey, ResourceType], apply_id: int
+) -> ActionRequest:
+    """The request for ``change``: handler, target, working directory, timeout and stdin context.
+
+    A removal runs the handler of the type the resource had (``before``).
+    """
+    side = change.type_state
+    rtype = types.get((side.type, side.version))
+    if rtype is None:
+        raise NotFoundError("resource type", f"{side.type} v{side.version}")
+    spec = rtype.actions.get(change.action.value)
+    return {
+        "handler": spec.handler if spec else NO_HANDLER,
+        "target": spec.target if spec else "",
+        "cwd": rtype.base_dir,
+        "timeout": spec.timeout if spec else None,
+        "context": {
+            "action": change.action.value,
+            "resource": change.resource,
+            "type": side.type,
+            "inputs": dict(change.after.inputs) if change.after else None,
+            "previous": dict(change.before.inputs) if change.before else None,
+            "diff": {k: dict(v) for k, v in change.diff.items()},
+            "apply_id": apply_id,
+        },
+    }
