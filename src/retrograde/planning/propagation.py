@@ -9,7 +9,6 @@ desired state) and reversal (reverted values in committed state, re-propagated).
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 
 from retrograde.errors import UnknownReferenceError
@@ -49,7 +48,17 @@ def _resolve(
         if input_name not in inputs or inputs[input_name] != value:
             inputs[input_name] = value
             changed = True
-    return dataclasses.replace(resource, inputs=inputs) if changed else resource
+    if not changed:
+        return resource
+    # Built directly rather than with dataclasses.replace, which is several
+    # times slower and this runs once per connected resource.
+    return ResourceState(
+        type=resource.type,
+        version=resource.version,
+        inputs=inputs,
+        connections=resource.connections,
+        tags=resource.tags,
+    )
 
 
 def _slot_value(
