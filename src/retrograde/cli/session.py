@@ -22,7 +22,7 @@ class Session:
         self.db = db
         self.principal = principal
         self.out = Console(highlight=False, soft_wrap=True)
-        self.err = Console(stderr=True, highlight=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self._context: Context | None = None
 
     @property

@@ -19,7 +19,7 @@ def stage(ctx: Context, path: Path) -> dict[str, Change]:
     Values flow through connections first, so a changed producer stages every
     consumer it reaches. Nothing is stored when the file is invalid.
     """
-    stack = read_stack(path if path.is_absolute() else ctx.cwd / path)
+    stack = read_stack(ctx.cwd / path, source=str(path))
     desired = propagate(stack.resources)
     changes = stage_changes(ctx.store.load_state(), desired)
     ctx.store.replace_staged(list(changes.values()), stack.types.values())
