@@ -44,9 +44,9 @@ def failure(
 def action_environment(context: Mapping[str, object]) -> dict[str, str]:
     """The parent's environment plus what a command needs to know about its action."""
     env = dict(os.environ)
-    env["RETROGRADE_ACTION"] = str(context.get("action") or "")
-    env["RETROGRADE_RESOURCE"] = str(context.get("resource") or "")
-    env["RETROGRADE_APPLY_ID"] = str(context.get("apply_id") or "")
+    for variable, key in (("ACTION", "action"), ("RESOURCE", "resource"), ("APPLY_ID", "apply_id")):
+        value = context.get(key)
+        env[f"RETROGRADE_{variable}"] = "" if value is None else str(value)
     return env
 
 
