@@ -20,10 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Protocol
 
 from retrograde.model.apply import ApplyRecord, ApplyStatus
-from retrograde.model.change import Change
+from retrograde.model.change import ActionName, Change
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.plan import Plan
@@ -41,6 +42,32 @@ class CommitEntry:
 
     change: Change
     timestamp: str
+
+
+class TaskStatus(StrEnum):
+    """Where one planned action of an apply stands in the journal."""
+
+    PENDING = "pending"
+    STARTED = "started"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class JournalTask:
+    """One planned action as journaled by ``begin_apply``: what resume compares and continues.
+
+    ``type`` and ``version`` are the resource type the action was planned
+    with; ``position`` is its index in the plan.
+    """
+
+    resource: str
+    action: ActionName
+    type: str
+    version: int
+    position: int
+    status: TaskStatus
 
 
 class Store(Protocol):
@@ -70,7 +97,11 @@ class Store(Protocol):
 
     # applies and commits
     def begin_apply(self, principal: str, message: str, plan: Plan, started_at: str) -> ApplyRecord:
-        """Record a running apply and its planned tasks (the journal)."""
+        """Record a running apply and its planned tasks (the journal), all ``pending``.
+
+        Each task takes its type and version from the resource's staged change;
+        a planned resource with no staged change is a :class:`StateError`.
+        """
         ...
 
     def record_commits(
@@ -95,8 +126,17 @@ class Store(Protocol):
 
     def get_apply(self, apply_id: int) -> ApplyRecord: ...
 
+    # the journal
     def mark_tasks(self, apply_id: int, resources: Collection[str], status: str) -> None:
-        """Set the journal status (``pending|started|done|failed|skipped``) of some tasks."""
+        """Set the journal status (``pending|started|done|failed|skipped``) of some tasks.
+
+        ``status`` is a :class:`TaskStatus` or its value; names the apply did
+        not plan are ignored.
+        """
+        ...
+
+    def load_tasks(self, apply_id: int) -> list[JournalTask]:
+        """The journaled tasks of the apply, in plan order."""
         ...
 
     # reading the log

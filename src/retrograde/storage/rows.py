@@ -1,0 +1,150 @@
+"""Model values to table rows and back.
+
+Every JSON value is stored as compact JSON text (no spaces, UTF-8 kept, key
+order kept), which both back ends return byte for byte, so a value read back is
+equal to the value written. Control characters (NUL included) are escaped by
+the encoder, so PostgreSQL ``text`` accepts every value.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import RowMapping
+
+from retrograde.model.apply import ApplyRecord, ApplyStatus
+from retrograde.model.change import ActionName, Change, reverse_diff
+from retrograde.model.commit import Commit
+from retrograde.model.jsonvalue import JSON
+from retrograde.model.state import ResourceState
+from retrograde.model.types import ResourceType
+from retrograde.storage.base import JournalTask, TaskStatus
+
+Row = dict[str, Any]
+"""Parameters for one INSERT/UPDATE, by column name."""
+
+
+def dump(value: JSON) -> str:
+    """Compact JSON text of ``value``."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def load(text: str) -> JSON:
+    return json.loads(text)
+
+
+def type_row(resource_type: ResourceType) -> Row:
+    return {
+        "name": resource_type.name,
+        "version": resource_type.version,
+        "definition": dump(resource_type.to_json()),
+    }
+
+
+def type_from_row(row: RowMapping) -> ResourceType:
+    return ResourceType.from_json(load(row["definition"]))
+
+
+def state_row(name: str, state: ResourceState) -> Row:
+    return {
+        "name": name,
+        "type": state.type,
+        "version": state.version,
+        "inputs": dump(dict(state.inputs)),
+        "connections": dump(dict(state.connections)),
+        "tags": dump(dict(state.tags)),
+    }
+
+
+def state_from_row(row: RowMapping) -> ResourceState:
+    return ResourceState(
+        type=row["type"],
+        version=int(row["version"]),
+        inputs=load(row["inputs"]),
+        connections=load(row["connections"]),
+        tags=load(row["tags"]),
+    )
+
+
+def staged_row(change: Change) -> Row:
+    """The staged change, with the columns the journal needs split out of its JSON."""
+    side = change.type_state
+    return {
+        "resource": change.resource,
+        "action": change.action.value,
+        "type": side.type,
+        "version": side.version,
+        "change": dump(change.to_json()),
+    }
+
+
+def change_from_row(row: RowMapping) -> Change:
+    return Change.from_json(load(row["change"]))
+
+
+def commit_row(commit: Commit) -> Row:
+    """The commit as stored: ``reverse`` is left out (it is ``reverse_diff(diff)``)."""
+    payload = {"diff": commit.diff, "connections": commit.connections, "tags": commit.tags}
+    return {
+        "rev": commit.rev,
+        "apply_id": commit.apply_id,
+        "resource": commit.resource,
+        "action": commit.action.value,
+        "type": commit.type,
+        "version": commit.version,
+        "principal": commit.principal,
+        "timestamp": commit.timestamp,
+        "message": commit.message,
+        "reverts": dump(list(commit.reverts)) if commit.reverts else None,
+        "hash": commit.hash,
+        "payload": dump(payload),
+    }
+
+
+def commit_from_row(row: RowMapping) -> Commit:
+    payload = load(row["payload"])
+    reverts = row["reverts"]
+    return Commit(
+        rev=int(row["rev"]),
+        apply_id=row["apply_id"],
+        resource=row["resource"],
+        action=ActionName(row["action"]),
+        diff=payload["diff"],
+        reverse=reverse_diff(payload["diff"]),
+        connections=payload["connections"],
+        type=row["type"],
+        version=int(row["version"]),
+        principal=row["principal"],
+        timestamp=row["timestamp"],
+        message=row["message"],
+        reverts=tuple(load(reverts)) if reverts is not None else (),
+        tags=payload["tags"],
+        hash=row["hash"],
+    )
+
+
+def apply_from_row(row: RowMapping) -> ApplyRecord:
+    return ApplyRecord(
+        id=int(row["id"]),
+        principal=row["principal"],
+        message=row["message"],
+        status=ApplyStatus(row["status"]),
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        succeeded=int(row["succeeded"]),
+        failed=int(row["failed"]),
+        skipped=int(row["skipped"]),
+        failures=load(row["failures"]),
+    )
+
+
+def task_from_row(row: RowMapping) -> JournalTask:
+    return JournalTask(
+        resource=row["resource"],
+        action=ActionName(row["action"]),
+        type=row["type"],
+        version=int(row["version"]),
+        position=int(row["position"]),
+        status=TaskStatus(row["status"]),
+    )

@@ -1,0 +1,134 @@
+"""The store's tables as SQLAlchemy Core metadata.
+
+The Alembic migrations in ``migrations/versions`` create exactly these tables
+(the contract suite compares the two on every back end); nothing calls
+``create_all()``. JSON values are kept as compact JSON text in ``Text`` columns,
+so SQLite and PostgreSQL hand back exactly the values they were given.
+
+The commit log is the table that grows without bound, so its rows stay lean:
+``reverse`` is derived from ``diff`` on read, ``reverts`` is NULL when empty,
+and diff, connections and tags share one JSON column (``payload``).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+
+from retrograde.model.apply import ApplyStatus
+from retrograde.storage.base import TaskStatus
+
+HEAD_REVISION = "0001"
+"""The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
+
+TASK_STATUSES = tuple(status.value for status in TaskStatus)
+APPLY_STATUSES = tuple(status.value for status in ApplyStatus)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK expression that keeps a status column within its enum."""
+    listed = ", ".join(f"'{value}'" for value in values)
+    return f"{column} IN ({listed})"
+
+
+metadata = MetaData()
+
+types = Table(
+    "types",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("version", Integer, nullable=False, autoincrement=False),
+    Column("definition", Text, nullable=False),
+    PrimaryKeyConstraint("name", "version", name="pk_types"),
+)
+
+resources = Table(
+    "resources",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("inputs", Text, nullable=False),
+    Column("connections", Text, nullable=False),
+    Column("tags", Text, nullable=False),
+    PrimaryKeyConstraint("name", name="pk_resources"),
+)
+
+staged = Table(
+    "staged",
+    metadata,
+    Column("resource", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("change", Text, nullable=False),
+    PrimaryKeyConstraint("resource", name="pk_staged"),
+)
+
+applies = Table(
+    "applies",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=True),
+    Column("principal", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("started_at", Text, nullable=False),
+    Column("ended_at", Text, nullable=True),
+    Column("succeeded", Integer, nullable=False),
+    Column("failed", Integer, nullable=False),
+    Column("skipped", Integer, nullable=False),
+    Column("failures", Text, nullable=False),
+    Column("host", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_applies"),
+    CheckConstraint(_one_of("status", APPLY_STATUSES), name="ck_applies_status"),
+)
+
+apply_tasks = Table(
+    "apply_tasks",
+    metadata,
+    Column("apply_id", Integer, nullable=False, autoincrement=False),
+    Column("resource", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("status", Text, nullable=False),
+    PrimaryKeyConstraint("apply_id", "resource", name="pk_apply_tasks"),
+    ForeignKeyConstraint(["apply_id"], ["applies.id"], name="fk_apply_tasks_apply_id_applies"),
+    CheckConstraint(_one_of("status", TASK_STATUSES), name="ck_apply_tasks_status"),
+)
+
+commits = Table(
+    "commits",
+    metadata,
+    Column("rev", Integer, nullable=False, autoincrement=False),
+    Column("apply_id", Integer, nullable=True),
+    Column("resource", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("type", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("principal", Text, nullable=False),
+    Column("timestamp", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("reverts", Text, nullable=True),
+    Column("hash", Text, nullable=False),
+    Column("payload", Text, nullable=False),
+    PrimaryKeyConstraint("rev", name="pk_commits"),
+    Index("ix_commits_resource_rev", "resource", "rev"),
+    Index("ix_commits_apply_id_rev", "apply_id", "rev"),
+)
+"""``rev`` is assigned by the store (gapless), never by the database.
+
+On SQLite an ``INTEGER`` single-column primary key is the rowid itself, so the
+log needs no separate primary-key index.
+"""

@@ -1,0 +1,58 @@
+"""Bringing a store's schema to the newest revision, through Alembic, on every back end.
+
+Opening a store happens on every CLI call, so the common case (already at
+head) costs one cheap query and never loads Alembic's script directory.
+Otherwise the upgrade runs in one write transaction that first takes a lock
+(SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: a transaction-scoped advisory lock),
+so two processes opening a new store at once migrate it exactly once: the
+second finds the first's work already done.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, inspect, text
+
+from retrograde.storage.engine import writer
+from retrograde.storage.schema import HEAD_REVISION
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VERSION_TABLE = "alembic_version"
+MIGRATION_LOCK_KEY = 0x7265_7472_6F67
+"""PostgreSQL advisory lock key held while migrating (``retrog`` in hex)."""
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config pointing at the installed migrations, running on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The revision recorded in the store, or None for a store without a schema."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return None
+    value = connection.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).scalar()
+    return None if value is None else str(value)
+
+
+def upgrade_to_head(engine: Engine) -> bool:
+    """Migrate the store to :data:`HEAD_REVISION`; returns whether anything had to run.
+
+    Driver and Alembic errors propagate; the caller translates them.
+    """
+    with engine.connect() as connection:
+        if current_revision(connection) == HEAD_REVISION:
+            return False
+    with writer(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            lock = text("SELECT pg_advisory_xact_lock(:key)")
+            connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
+        command.upgrade(alembic_config(connection), "head")
+    return True
