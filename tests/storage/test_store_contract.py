@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from typing import cast
+from typing import Any, cast
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -334,8 +334,8 @@ def test_log_filters_combine_and_list_newest_first(store: SqlStore) -> None:
     commits = _history(store)
     apply_two = commits[3].apply_id
 
-    def revs(**filters: object) -> list[int]:
-        return [c.rev for c in store.log(LogQuery(**filters))]  # type: ignore[arg-type]
+    def revs(**filters: Any) -> list[int]:
+        return [c.rev for c in store.log(LogQuery(**filters))]
 
     assert revs() == [6, 5, 4, 3, 2, 1]
     assert revs(resource="node1") == [4, 1]

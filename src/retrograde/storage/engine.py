@@ -50,12 +50,13 @@ def normalise_url(url: str) -> URL:
 
 def create_store_engine(url: URL, shown: str) -> Engine:
     """An engine for ``url`` with the store's connection setup; ``shown`` names it in errors."""
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(f"cannot open store {shown}: {backend!r} is not sqlite or postgresql")
     with translated(shown, "open"):
-        if url.get_backend_name() == "sqlite":
+        if backend == "sqlite":
             return _sqlite_engine(url)
-        if url.get_backend_name() == "postgresql":
-            return _postgresql_engine(url)
-        return create_engine(url)
+        return _postgresql_engine(url)
 
 
 def writer(engine: Engine) -> Engine:
