@@ -44,9 +44,12 @@ def test_secrets_are_masked_in_every_output(invoke: Invoke, tmp_path: Path) -> N
         outputs += [invoke(*args).output, invoke(*args, "--json").output]
     for output in outputs:
         assert "s3cret" not in output
-    assert json.loads(invoke("state", "keystone1", "--json").output)["resources"]["keystone1"][
-        "inputs"
-    ]["password"] == "***"
+    assert (
+        json.loads(invoke("state", "keystone1", "--json").output)["resources"]["keystone1"][
+            "inputs"
+        ]["password"]
+        == "***"
+    )
     assert (tmp_path / "keystone1.run.json").read_text().count("s3cret") == 2
 
 

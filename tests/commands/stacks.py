@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 RECORD = (
-    "'echo \"{{ action }} {{ resource }}\" >> actions.log"
+    '\'echo "{{ action }} {{ resource }}" >> actions.log'
     " && cat > {{ resource }}.{{ action }}.json'"
 )
 

@@ -52,9 +52,7 @@ def test_changing_node_ip_stages_consumers_transitively(
     changes = retrograde.stage(ctx, write(tmp_path, "v1b.yaml", V1_NEW_IP))
     assert sorted(changes) == ["haproxy", "keystone1", "node1"]
     assert changes["keystone1"].diff == {"ip": {"from": "10.20.0.2", "to": "10.20.0.12"}}
-    assert changes["haproxy"].diff == {
-        "backends": {"from": ["10.20.0.2"], "to": ["10.20.0.12"]}
-    }
+    assert changes["haproxy"].diff == {"backends": {"from": ["10.20.0.2"], "to": ["10.20.0.12"]}}
     retrograde.apply(ctx)
     received = json.loads((tmp_path / "haproxy.update.json").read_text())
     assert received["inputs"] == {"backends": ["10.20.0.12"]}
@@ -63,9 +61,7 @@ def test_changing_node_ip_stages_consumers_transitively(
     assert received["diff"] == {"backends": {"from": ["10.20.0.2"], "to": ["10.20.0.12"]}}
 
 
-def test_handler_stdin_is_the_documented_document(
-    ctx: retrograde.Context, tmp_path: Path
-) -> None:
+def test_handler_stdin_is_the_documented_document(ctx: retrograde.Context, tmp_path: Path) -> None:
     """A run handler receives action, resource, type, inputs, previous=null, diff, apply_id."""
     report = retrograde.apply(ctx, write(tmp_path, "v1.yaml", V1))
     received = json.loads((tmp_path / "keystone1.run.json").read_text())

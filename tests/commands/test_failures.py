@@ -58,9 +58,7 @@ def test_failed_apply_is_recorded_with_counts(ctx: retrograde.Context, tmp_path:
     assert "disk full" in str(record.failures["bad"]["error"])
 
 
-def test_retry_after_fix_applies_only_what_is_left(
-    ctx: retrograde.Context, tmp_path: Path
-) -> None:
+def test_retry_after_fix_applies_only_what_is_left(ctx: retrograde.Context, tmp_path: Path) -> None:
     """After fixing the handler, a new apply runs only the failed and skipped changes."""
     retrograde.apply(ctx, write(tmp_path, "stack.yaml", FAILING))
     fixed = FAILING.replace("""echo "disk full on {{ resource }}" >&2; exit 3""", "true")

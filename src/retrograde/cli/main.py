@@ -21,7 +21,9 @@ class RetrogradeGroup(click.Group):
         try:
             return super().invoke(ctx)
         except RetrogradeError as exc:
-            Console(stderr=True, highlight=False, soft_wrap=True).print(f"[red]error:[/red] {escape(str(exc))}")
+            Console(stderr=True, highlight=False, soft_wrap=True).print(
+                f"[red]error:[/red] {escape(str(exc))}"
+            )
             sys.exit(exc.exit_code)
 
 

@@ -12,6 +12,7 @@ import queue
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from retrograde.engine.clock import utc_now
@@ -93,7 +94,7 @@ def run_plan(
     def submit(names: list[str]) -> None:
         for name in names:
             future = executor.submit(action_request(changes[name], types, run.apply_id))
-            future.add_done_callback(lambda f, n=name: results.put((n, _result_of(n, f))))
+            future.add_done_callback(partial(_deliver, results, name))
         run.in_flight += len(names)
 
     submit(schedule.initial())
@@ -108,6 +109,15 @@ def run_plan(
                 progress.action_done(name, actions[name], result["ok"])
         submit(schedule.succeeded(done))
     return _finish(store, run)
+
+
+def _deliver(
+    results: queue.SimpleQueue[tuple[str, ActionResult]],
+    name: str,
+    future: Future[ActionResult],
+) -> None:
+    """Done-callback (runs on a worker thread): hand the result to the committing thread."""
+    results.put((name, _result_of(name, future)))
 
 
 def _result_of(name: str, future: Future[ActionResult]) -> ActionResult:
