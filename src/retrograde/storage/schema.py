@@ -27,7 +27,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.storage.base import TaskStatus
 
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0004"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
