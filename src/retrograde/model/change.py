@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, canonical
 from retrograde.model.state import ResourceState
 
 Diff = Mapping[str, Mapping[str, JSON]]
@@ -23,21 +23,49 @@ class ActionName(StrEnum):
     MIGRATE = "migrate"
 
 
+def same_value(a: JSON, b: JSON) -> bool:
+    """JSON equality: unlike ``==``, ``1``, ``1.0`` and ``true`` are three different values."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list | dict):
+        return bool(canonical(a) == canonical(b))
+    return bool(a == b)
+
+
 def input_diff(before: Mapping[str, JSON] | None, after: Mapping[str, JSON] | None) -> Diff:
-    """The inputs whose values differ, in sorted order, as ``{input: {from, to}}``."""
+    """The inputs whose values differ, in sorted order, as ``{input: {from, to}}``.
+
+    When both sides exist but an input exists on only one of them (its type
+    gained or dropped it), the entry also says ``"absent": "from"`` or
+    ``"absent": "to"``, so that replaying or reverting it is exact even for
+    inputs whose value is ``null``.
+    """
     old = before or {}
     new = after or {}
-    names = sorted(old.keys() | new.keys())
-    return {
-        name: {"from": old.get(name), "to": new.get(name)}
-        for name in names
-        if name not in old or name not in new or old[name] != new[name]
-    }
+    both = before is not None and after is not None
+    diff: dict[str, dict[str, JSON]] = {}
+    for name in sorted(old.keys() | new.keys()):
+        if name in old and name in new:
+            if not same_value(old[name], new[name]):
+                diff[name] = {"from": old[name], "to": new[name]}
+            continue
+        entry = {"from": old.get(name), "to": new.get(name)}
+        if both:
+            entry["absent"] = "to" if name in old else "from"
+        diff[name] = entry
+    return diff
 
 
 def reverse_diff(diff: Diff) -> Diff:
     """The diff that undoes ``diff``."""
-    return {name: {"from": d["to"], "to": d["from"]} for name, d in diff.items()}
+    return {name: _reverse_entry(d) for name, d in diff.items()}
+
+
+def _reverse_entry(entry: Mapping[str, JSON]) -> dict[str, JSON]:
+    reverse = {"from": entry["to"], "to": entry["from"]}
+    if "absent" in entry:
+        reverse["absent"] = "from" if entry["absent"] == "to" else "to"
+    return reverse
 
 
 def infer_action(before: ResourceState | None, after: ResourceState | None) -> ActionName:
@@ -112,16 +140,21 @@ def make_change(
     Inputs, connections, tags, type and version all count: a resource whose
     only difference is a tag still gets an ``update``.
     """
-    if before == after:
+    if before is None and after is None:
+        return None
+    diff = input_diff(before.inputs if before else None, after.inputs if after else None)
+    if before is not None and after is not None and not diff and _same_frame(before, after):
         return None
     return Change(
         resource=resource,
         action=infer_action(before, after),
         before=before,
         after=after,
-        diff=input_diff(
-            before.inputs if before else None,
-            after.inputs if after else None,
-        ),
+        diff=diff,
         reverts=reverts,
     )
+
+
+def _same_frame(a: ResourceState, b: ResourceState) -> bool:
+    """Equal in everything but inputs: type, version, connections, tags."""
+    return (a.type, a.version, a.connections, a.tags) == (b.type, b.version, b.connections, b.tags)
