@@ -1,24 +1,13 @@
-"""Commands that read committed state and history: state, log, show."""
+"""Commands that read the history: log, show."""
 
 from __future__ import annotations
 
 import click
 
-from retrograde.cli.render import render_commit, render_log, render_state
+from retrograde.cli.render import render_commit, render_log
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
 from retrograde.commands import reading, views
 from retrograde.model.query import LogQuery
-
-
-@click.command()
-@click.argument("resource", required=False)
-@json_option
-@pass_session
-def state(session: Session, resource: str | None, as_json: bool) -> None:
-    """Show committed state: resolved inputs, their connections, and tags."""
-    snapshot = reading.state(session.context, resource)
-    view = views.state_json(snapshot.rev, snapshot.resources, session.secrets())
-    emit_json(view) if as_json else render_state(session.out, view)
 
 
 @click.command()

@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from retrograde.cli import applying, history, staging
+from retrograde.cli import applying, history, staging, state
 from retrograde.cli.session import Session
 from retrograde.errors import RetrogradeError
 
@@ -57,7 +57,7 @@ for command in (
     applying.apply,
     history.log,
     history.show,
-    history.state,
+    state.state,
 ):
     cli.add_command(command)
 
