@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -14,6 +15,9 @@ from retrograde.commands.views import Secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+PIPE_WIDTH = 160
+"""Width of tables when standard output is not a terminal (and COLUMNS is unset)."""
+
 
 class Session:
     """Options from the command line, turned into a store context on first use."""
@@ -22,6 +26,8 @@ class Session:
         self.db = db
         self.principal = principal
         self.out = Console(highlight=False, soft_wrap=True)
+        if not self.out.is_terminal and "COLUMNS" not in os.environ:
+            self.out.width = PIPE_WIDTH  # tables piped to files or pagers stay readable
         self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self._context: Context | None = None
 
