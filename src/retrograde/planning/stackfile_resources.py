@@ -1,0 +1,238 @@
+"""Resources in a stack file: typed inputs, the connections between them, no cycles.
+
+Checked in three linear passes: each resource alone (type, tags, literal
+inputs, required inputs), then every connection against the resource and input
+it names, then the connection graph for cycles.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+from retrograde.errors import (
+    CycleError,
+    InputTypeError,
+    MissingInputError,
+    StackSyntaxError,
+    UnknownReferenceError,
+    UnknownTypeError,
+)
+from retrograde.model.jsonvalue import JSON
+from retrograde.model.state import ConnectionSlot, ResourceState, iter_refs
+from retrograde.model.types import InputKind, InputSpec, ResourceType
+from retrograde.planning.graph import topological_order
+from retrograde.planning.stackfile_values import (
+    RESOURCE_NAME,
+    check_keys,
+    check_name,
+    input_value,
+    kind_of,
+    mapping,
+    scalar_text,
+    shown,
+)
+from retrograde.planning.stackfile_yaml import Document, Path
+
+RESOURCE_KEYS = frozenset({"type", "tags", "inputs"})
+
+
+def parse_resources(
+    doc: Document, raw: Any, types: Mapping[str, ResourceType]
+) -> dict[str, ResourceState]:
+    """Every resource under ``resources:``, in file order, checked against ``types``."""
+    resources = mapping(doc, ("resources",), raw, "resources")
+    states = {name: _resource(doc, name, spec, types) for name, spec in resources.items()}
+    _check_cycles(doc, _check_connections(doc, states, types))
+    return states
+
+
+def _resource(
+    doc: Document, name: Any, raw: Any, types: Mapping[str, ResourceType]
+) -> ResourceState:
+    path = ("resources", name)
+    check_name(doc, path, name, RESOURCE_NAME, "resource")
+    what = f"resource {name!r}"
+    spec = mapping(doc, path, raw, what)
+    check_keys(doc, path, spec, RESOURCE_KEYS, what)
+    rtype = _type_of(doc, path, spec, name, types)
+    tags = _tags(doc, (*path, "tags"), spec.get("tags"), what)
+    inputs, connections = _inputs(doc, path, name, spec.get("inputs"), rtype)
+    return ResourceState(rtype.name, rtype.version, inputs, connections, tags)
+
+
+def _type_of(
+    doc: Document, path: Path, spec: dict[str, Any], name: str, types: Mapping[str, ResourceType]
+) -> ResourceType:
+    if "type" not in spec:
+        raise StackSyntaxError(f"resource {name!r} has no type", location=doc.at(path, key=True))
+    type_name = spec["type"]
+    if type_name.__class__ is not str:
+        raise StackSyntaxError(
+            f"type of resource {name!r} must be a string, got {kind_of(type_name)}",
+            location=doc.at((*path, "type")),
+        )
+    rtype = types.get(type_name)
+    if rtype is None:
+        raise UnknownTypeError(name, type_name, location=doc.at((*path, "type")))
+    return rtype
+
+
+def _tags(doc: Document, path: Path, raw: Any, what: str) -> dict[str, str]:
+    """Tags as text: scalars are written the way YAML reads them (``true``, ``3``)."""
+    tags = mapping(doc, path, raw, f"tags of {what}")
+    out = {}
+    for key, value in tags.items():
+        if key.__class__ is not str:
+            raise StackSyntaxError(
+                f"tag names of {what} must be strings, got {key!r}",
+                location=doc.at((*path, key), key=True),
+            )
+        text = scalar_text(value)
+        if text is None:
+            raise StackSyntaxError(
+                f"tag {key!r} of {what} must be a scalar, got {kind_of(value)}",
+                location=doc.at((*path, key)),
+            )
+        out[key] = text
+    return out
+
+
+def _inputs(
+    doc: Document, path: Path, name: str, raw: Any, rtype: ResourceType
+) -> tuple[dict[str, JSON], dict[str, ConnectionSlot]]:
+    """Every declared input (given, else default) and the connections among them."""
+    input_path = (*path, "inputs")
+    given = mapping(doc, input_path, raw, f"inputs of resource {name!r}")
+    declared = rtype.inputs
+    if not given.keys() <= declared.keys():
+        _reject_undeclared(doc, input_path, name, given, rtype)
+    inputs: dict[str, JSON] = {}
+    connections: dict[str, ConnectionSlot] = {}
+    for input_name, spec in declared.items():
+        if input_name in given:
+            value, slot = _given(doc, (*input_path, input_name), name, spec, given[input_name])
+            if slot is not None:
+                connections[input_name] = slot
+        elif spec.has_default:
+            value = _fresh(spec.default)
+        else:
+            raise MissingInputError(name, input_name, location=doc.at(path, key=True))
+        inputs[input_name] = value
+    return inputs, connections
+
+
+def _reject_undeclared(
+    doc: Document, path: Path, name: str, given: dict[str, Any], rtype: ResourceType
+) -> None:
+    unknown = next(key for key in given if key not in rtype.inputs)
+    declares = ", ".join(rtype.inputs) or "no inputs"
+    raise UnknownReferenceError(
+        f"resource {name!r} has no input {unknown!r} (type {rtype.name!r} declares: {declares})",
+        resource=name,
+        input=str(unknown),
+        location=doc.at((*path, unknown), key=True),
+    )
+
+
+def _given(
+    doc: Document, path: Path, name: str, spec: InputSpec, raw: Any
+) -> tuple[JSON, ConnectionSlot | None]:
+    """A given input as (value, slot); a whole-value connection is checked in a later pass."""
+    value, slot = input_value(doc, path, raw, secret=spec.secret)
+    if slot.__class__ is not str and not spec.kind.accepts(value):
+        raise InputTypeError(
+            name, spec.name, spec.kind.value, shown(raw, spec.secret), location=doc.at(path)
+        )
+    return value, slot
+
+
+def _fresh(default: JSON) -> JSON:
+    """A default for one resource: containers are copied so no two resources share one."""
+    if isinstance(default, list | dict):
+        return copy.deepcopy(default)
+    return default
+
+
+def _check_connections(
+    doc: Document, states: dict[str, ResourceState], types: Mapping[str, ResourceType]
+) -> dict[str, set[str]]:
+    """Check that each connection names a declared input of a resource in the file, of a
+    fitting kind; return the producers of each resource that has connections."""
+    waits_for: dict[str, set[str]] = {}
+    for name, state in states.items():
+        if not state.connections:
+            continue
+        declared = types[state.type].inputs
+        producers = waits_for[name] = set()
+        for input_name, index, producer, producer_input in iter_refs(state.connections):
+            producers.add(producer)
+            path: Path = ("resources", name, "inputs", input_name)
+            if index is not None:
+                path = (*path, index)
+            source = _producer_input(doc, path, states, types, producer, producer_input)
+            kind = declared[input_name].kind
+            if index is None and not _fits(source.kind, kind):
+                raise InputTypeError(
+                    name,
+                    input_name,
+                    f"{kind.value} ({producer}.{producer_input} is {source.kind.value})",
+                    f"${{{producer}.{producer_input}}}",
+                    location=doc.at(path),
+                )
+    return waits_for
+
+
+def _producer_input(
+    doc: Document,
+    path: Path,
+    states: dict[str, ResourceState],
+    types: Mapping[str, ResourceType],
+    producer: str,
+    producer_input: str,
+) -> InputSpec:
+    ref = f"${{{producer}.{producer_input}}}"
+    state = states.get(producer)
+    if state is None:
+        raise UnknownReferenceError(
+            f"connection {ref} names unknown resource {producer!r}",
+            resource=producer,
+            input=producer_input,
+            location=doc.at(path),
+        )
+    spec = types[state.type].inputs.get(producer_input)
+    if spec is None:
+        raise UnknownReferenceError(
+            f"connection {ref}: resource {producer!r} (type {state.type!r})"
+            f" has no input {producer_input!r}",
+            resource=producer,
+            input=producer_input,
+            location=doc.at(path),
+        )
+    return spec
+
+
+def _fits(producer: InputKind, consumer: InputKind) -> bool:
+    """Whether values of ``producer`` kind always fit ``consumer`` (integers are numbers)."""
+    return (
+        producer == consumer
+        or InputKind.ANY in (producer, consumer)
+        or (producer, consumer) == (InputKind.INTEGER, InputKind.NUMBER)
+    )
+
+
+def _check_cycles(doc: Document, waits_for: dict[str, set[str]]) -> None:
+    """Reject a cycle, named in data-flow order (each resource feeds the next).
+
+    Only resources with connections are in ``waits_for``: one without any
+    cannot be on a cycle.
+    """
+    try:
+        topological_order(waits_for)
+    except CycleError as exc:
+        # The graph lists what each resource waits for; reversed, the smallest
+        # name stays first and every resource is followed by one it feeds.
+        cycle = [exc.cycle[0], *reversed(exc.cycle[1:])]
+        where = doc.at(("resources", cycle[0]), key=True)
+        raise CycleError(cycle, location=where) from exc

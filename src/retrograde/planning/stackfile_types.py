@@ -1,0 +1,212 @@
+"""Resource types in a stack file: version, input schema, actions and migrations."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from retrograde.errors import InputTypeError, StackSyntaxError
+from retrograde.model.jsonvalue import JSON
+from retrograde.model.types import ActionSpec, InputKind, InputSpec, ResourceType
+from retrograde.planning.stackfile_values import (
+    INPUT_NAME,
+    check_keys,
+    check_name,
+    kind_of,
+    literal,
+    mapping,
+    plain_json,
+    shown,
+)
+from retrograde.planning.stackfile_yaml import Document, Path
+
+HANDLER_KINDS = ("ansible", "python", "shell")
+ACTION_NAMES = frozenset({"run", "update", "remove"})
+INPUT_KEYS = frozenset({"type", "default", "secret"})
+_PYTHON_TARGET = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+_KIND_NAMES = frozenset(kind.value for kind in InputKind)
+_KINDS = ", ".join(kind.value for kind in InputKind)
+
+
+def _number(value: Any) -> bool:
+    return value.__class__ in (int, float) and math.isfinite(value)
+
+
+_OPTIONS: dict[str, tuple[Callable[[Any], bool], str, Callable[[Any], Any]]] = {
+    "timeout": (lambda v: _number(v) and v > 0, "a positive number of seconds", float),
+    "retries": (lambda v: v.__class__ is int and v >= 0, "an integer >= 0", int),
+    "retry_delay": (lambda v: _number(v) and v >= 0, "a number of seconds >= 0", float),
+}
+"""Action options, each as (check, what the check wants, conversion)."""
+
+TYPE_KEYS = frozenset({"version", "inputs", "actions", "migrations", *_OPTIONS})
+
+
+def parse_type(doc: Document, name: Any, raw: Any, base_dir: str) -> ResourceType:
+    """The resource type ``name`` defined at ``types.<name>`` in ``doc``."""
+    path = ("types", name)
+    if name.__class__ is not str or not name:
+        raise StackSyntaxError(
+            f"a type name must be a non-empty string, got {name!r}",
+            location=doc.at(path, key=True),
+        )
+    what = f"type {name!r}"
+    spec = mapping(doc, path, raw, what)
+    check_keys(doc, path, spec, TYPE_KEYS, what)
+    return ResourceType(
+        name=name,
+        version=_version(doc, path, spec, what),
+        inputs=_inputs(doc, (*path, "inputs"), spec.get("inputs"), name),
+        actions=_actions(doc, path, spec, name),
+        base_dir=base_dir,
+        migrations=_migrations(doc, (*path, "migrations"), spec.get("migrations"), what),
+    )
+
+
+def _version(doc: Document, path: Path, spec: dict[str, Any], what: str) -> int:
+    if "version" not in spec:
+        raise StackSyntaxError(f"{what} has no version", location=doc.at(path, key=True))
+    version = spec["version"]
+    if version.__class__ is not int or version < 1:
+        raise StackSyntaxError(
+            f"version of {what} must be an integer >= 1, got {kind_of(version)} {version!r}",
+            location=doc.at((*path, "version")),
+        )
+    return version
+
+
+def _inputs(doc: Document, path: Path, raw: Any, type_name: str) -> dict[str, InputSpec]:
+    specs = mapping(doc, path, raw, f"inputs of type {type_name!r}")
+    return {
+        check_name(doc, (*path, name), name, INPUT_NAME, "input"): _input(
+            doc, (*path, name), name, spec, type_name
+        )
+        for name, spec in specs.items()
+    }
+
+
+def _input(doc: Document, path: Path, name: str, raw: Any, type_name: str) -> InputSpec:
+    what = f"input {name!r} of type {type_name!r}"
+    spec = mapping(doc, path, raw, what)
+    check_keys(doc, path, spec, INPUT_KEYS, what)
+    kind = _kind(doc, (*path, "type"), spec.get("type", InputKind.ANY.value), what)
+    secret = spec.get("secret", False)
+    if secret.__class__ is not bool:
+        raise StackSyntaxError(
+            f"secret of {what} must be true or false, got {secret!r}",
+            location=doc.at((*path, "secret")),
+        )
+    if "default" not in spec:
+        return InputSpec(name, kind, secret=secret)
+    default = literal(doc, (*path, "default"), spec["default"], secret=secret)
+    if not kind.accepts(default):
+        raise InputTypeError(
+            type_name, name, kind.value, shown(default, secret), location=doc.at((*path, "default"))
+        )
+    return InputSpec(name, kind, default, has_default=True, secret=secret)
+
+
+def _kind(doc: Document, path: Path, value: Any, what: str) -> InputKind:
+    if value.__class__ is not str or value not in _KIND_NAMES:
+        raise StackSyntaxError(
+            f"unknown type {value!r} for {what}; expected one of: {_KINDS}",
+            location=doc.at(path),
+        )
+    return InputKind(value)
+
+
+def _actions(
+    doc: Document, type_path: Path, spec: dict[str, Any], type_name: str
+) -> dict[str, ActionSpec]:
+    """Each action given, with the type's options as defaults for its own."""
+    defaults = _options(doc, type_path, spec, f"type {type_name!r}")
+    path = (*type_path, "actions")
+    actions = mapping(doc, path, spec.get("actions"), f"actions of type {type_name!r}")
+    check_keys(doc, path, actions, ACTION_NAMES, f"actions of type {type_name!r}")
+    return {
+        name: _action(doc, (*path, name), raw, f"action {name!r} of type {type_name!r}", defaults)
+        for name, raw in actions.items()
+    }
+
+
+def _action(doc: Document, path: Path, raw: Any, what: str, defaults: dict[str, Any]) -> ActionSpec:
+    spec = mapping(doc, path, raw, what)
+    kinds = ", ".join(HANDLER_KINDS)
+    for key in spec:
+        if key not in HANDLER_KINDS and key not in _OPTIONS:
+            raise StackSyntaxError(
+                f"unknown handler kind {key!r} in {what}; expected one of: {kinds}",
+                location=doc.at((*path, key), key=True),
+            )
+    handlers = [key for key in spec if key in HANDLER_KINDS]
+    if not handlers:
+        raise StackSyntaxError(
+            f"{what} has no handler; give one of: {kinds}", location=doc.at(path, key=True)
+        )
+    if len(handlers) > 1:
+        raise StackSyntaxError(
+            f"{what} has more than one handler ({', '.join(handlers)}); give exactly one",
+            location=doc.at((*path, handlers[1]), key=True),
+        )
+    handler = handlers[0]
+    target = _target(doc, (*path, handler), handler, spec[handler], what)
+    return ActionSpec(handler, target, **{**defaults, **_options(doc, path, spec, what)})
+
+
+def _target(doc: Document, path: Path, handler: str, target: Any, what: str) -> str:
+    if target.__class__ is not str or not target.strip():
+        raise StackSyntaxError(
+            f"{handler} handler of {what} must be a non-empty string, got {target!r}",
+            location=doc.at(path),
+        )
+    if handler == "python" and not _PYTHON_TARGET.fullmatch(target):
+        raise StackSyntaxError(
+            f"python handler of {what} must be 'module:function', got {target!r}",
+            location=doc.at(path),
+        )
+    return target
+
+
+def _options(doc: Document, path: Path, spec: dict[str, Any], what: str) -> dict[str, Any]:
+    """The action options (timeout, retries, retry_delay) given in ``spec``, checked."""
+    options = {}
+    for key in _OPTIONS:
+        if key not in spec:
+            continue
+        check, wanted, convert = _OPTIONS[key]
+        value = spec[key]
+        if not check(value):
+            raise StackSyntaxError(
+                f"{key} of {what} must be {wanted}, got {kind_of(value)} {value!r}",
+                location=doc.at((*path, key)),
+            )
+        options[key] = convert(value)
+    return options
+
+
+def _migrations(doc: Document, path: Path, raw: Any, what: str) -> tuple[dict[str, JSON], ...]:
+    """Migration steps kept as data; only their ``from`` and ``to`` versions are checked."""
+    if raw is None:
+        return ()
+    if raw.__class__ is not list:
+        raise StackSyntaxError(
+            f"migrations of {what} must be a list, got {kind_of(raw)}", location=doc.at(path)
+        )
+    return tuple(_migration(doc, (*path, i), step, what) for i, step in enumerate(raw))
+
+
+def _migration(doc: Document, path: Path, raw: Any, type_what: str) -> dict[str, JSON]:
+    what = f"migration step {path[-1] + 1} of {type_what}"
+    step = mapping(doc, path, raw, what)
+    for end in ("from", "to"):
+        if end not in step:
+            raise StackSyntaxError(f"{what} has no {end!r} version", location=doc.at(path))
+        if step[end].__class__ is not int:
+            raise StackSyntaxError(
+                f"{end!r} of {what} must be an integer, got {kind_of(step[end])} {step[end]!r}",
+                location=doc.at((*path, end)),
+            )
+    data: dict[str, JSON] = plain_json(doc, path, step)
+    return data
