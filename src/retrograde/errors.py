@@ -14,12 +14,19 @@ with ``raise ... from``.
     │   ├── UnknownReferenceError   ${resource.input} names no resource or input
     │   ├── InputTypeError          a value is not of its input's declared type
     │   ├── MissingInputError       a required input has no value
-    │   └── CycleError              connections form a cycle (names every resource on it)
+    │   ├── CycleError              connections form a cycle (names every resource on it)
+    │   └── MigrationStepError      a type's migration step is malformed or failed
     ├── StoreError              the store cannot be opened, read or written
     │   └── CorruptLogError         a stored commit or state fails verification
     ├── NotFoundError           an unknown resource, revision, apply or checkpoint
+    ├── AlreadyExistsError      a name that must be unique is taken (e.g. a checkpoint)
+    ├── InvalidNameError        a name the user chose is not allowed (e.g. a checkpoint)
     ├── ConflictError           a revert or rollback no longer matches current state
     ├── StateError              the operation is not allowed now (e.g. nothing staged)
+    │   ├── StoreLockedError        another process holds the store lock (names the holder)
+    │   ├── InterruptedApplyError   an interrupted apply must be resumed or discarded first
+    │   ├── LockLostError           a running apply no longer holds the store lock
+    │   └── MigrationPathError      no migration between the two versions of a type
     └── HandlerError            a handler is misconfigured (unknown kind, bad target)
 """
 
@@ -80,7 +87,7 @@ class UnknownReferenceError(StackError):
 
 
 class InputTypeError(StackError):
-    """A value does not match its input's declared type."""
+    """A value does not match its input's declared type (a secret value prints as ``***``)."""
 
     def __init__(
         self,
@@ -90,13 +97,15 @@ class InputTypeError(StackError):
         value: object,
         *,
         location: str | None = None,
+        secret: bool = False,
     ) -> None:
         self.resource = resource
         self.input = input
         self.expected = expected
         self.value = value
+        shown = "***" if secret else repr(value)
         super().__init__(
-            f"input {resource}.{input} must be {expected}, got {type(value).__name__} {value!r}",
+            f"input {resource}.{input} must be {expected}, got {type(value).__name__} {shown}",
             location=location,
         )
 
@@ -145,6 +154,25 @@ class NotFoundError(RetrogradeError):
         super().__init__(f"unknown {kind} {name!r}")
 
 
+class AlreadyExistsError(RetrogradeError):
+    """A name that must be unique (a checkpoint's) is already taken."""
+
+    def __init__(self, kind: str, name: object, *, detail: str = "") -> None:
+        self.kind = kind
+        self.name = name
+        super().__init__(f"{kind} {name!r} already exists" + (f" ({detail})" if detail else ""))
+
+
+class InvalidNameError(RetrogradeError):
+    """A name the user chose (a checkpoint's) breaks the naming rule given in ``rule``."""
+
+    def __init__(self, kind: str, name: object, rule: str) -> None:
+        self.kind = kind
+        self.name = name
+        self.rule = rule
+        super().__init__(f"invalid {kind} name {name!r}: {rule}")
+
+
 class ConflictError(RetrogradeError):
     """A revert or rollback expects values that current state no longer has."""
 
@@ -170,3 +198,86 @@ class StateError(RetrogradeError):
 
 class HandlerError(RetrogradeError):
     """A handler is misconfigured: unknown handler kind or unusable target."""
+
+
+class MigrationStepError(StackError):
+    """A type's migration step is malformed, or failed on a resource's inputs."""
+
+    def __init__(
+        self,
+        type_name: str,
+        from_version: int,
+        to_version: int,
+        problem: str,
+        *,
+        resource: str | None = None,
+    ) -> None:
+        self.type_name = type_name
+        self.from_version = from_version
+        self.to_version = to_version
+        self.resource = resource
+        target = f" for resource {resource!r}" if resource else ""
+        super().__init__(
+            f"migration of type {type_name!r} from version {from_version} to {to_version}"
+            f"{target}: {problem}"
+        )
+
+
+class StoreLockedError(StateError):
+    """Another live process holds the store lock; the message names it."""
+
+    def __init__(self, activity: str, *, principal: str, host: str, pid: int, since: str) -> None:
+        self.activity = activity
+        self.principal = principal
+        self.host = host
+        self.pid = pid
+        self.since = since
+        super().__init__(
+            f"the store is locked by {activity} of {principal} on {host} (pid {pid}) "
+            f"since {since}; wait for it to finish, or run 'retrograde unlock --force' "
+            "if that process is gone"
+        )
+
+
+class InterruptedApplyError(StateError):
+    """An apply was interrupted; nothing else may change the store until it is resumed or
+    discarded."""
+
+    def __init__(self, apply_id: int, *, principal: str, started_at: str) -> None:
+        self.apply_id = apply_id
+        self.principal = principal
+        self.started_at = started_at
+        super().__init__(
+            f"apply {apply_id} (by {principal}, started {started_at}) was interrupted; "
+            "run 'retrograde resume' to continue it, or 'retrograde discard' to abandon it"
+        )
+
+
+class LockLostError(StateError):
+    """A running apply found that it no longer holds the store lock, and stopped."""
+
+    def __init__(self, apply_id: int | None) -> None:
+        self.apply_id = apply_id
+        what = f"apply {apply_id}" if apply_id is not None else "this operation"
+        super().__init__(
+            f"{what} stopped: it no longer holds the store lock (its lease expired and "
+            "another process took over, or someone ran 'retrograde unlock --force')"
+        )
+
+
+class MigrationPathError(StateError):
+    """A resource's type changed version and the type declares no migration path."""
+
+    def __init__(
+        self, apply_id: int, resource: str, type_name: str, from_version: int, to_version: int
+    ) -> None:
+        self.apply_id = apply_id
+        self.resource = resource
+        self.type_name = type_name
+        self.from_version = from_version
+        self.to_version = to_version
+        super().__init__(
+            f"cannot resume apply {apply_id}: resource {resource!r} of type {type_name!r} "
+            f"was planned at version {from_version} and is at version {to_version} now, "
+            f"and the type declares no migration from version {from_version} to {to_version}"
+        )

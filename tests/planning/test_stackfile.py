@@ -739,3 +739,24 @@ def test_connection_to_itself_is_a_cycle() -> None:
     error = fails(CycleError, text)
     assert error.problem == "dependency cycle: s -> s"
     assert error.location == "stack.yaml:20:3"
+
+
+def test_secret_must_not_flow_into_a_plain_input() -> None:
+    """Connecting a secret input to an input not declared secret is refused, located."""
+    text = stack(
+        "  s: {type: service, inputs: {ip: a}}\n  n: {type: node, inputs: {ip: '${s.password}'}}\n"
+    )
+    error = fails(StackError, text)
+    assert error.location == locate(text, "'${s.password}'")
+    assert error.problem == (
+        "input n.ip takes a secret from s.password; declare it secret: true in type 'node'"
+    )
+
+
+def test_secret_may_flow_into_a_secret_input() -> None:
+    """A secret connected to another secret input resolves normally."""
+    text = stack(
+        "  s: {type: service, inputs: {ip: a}}\n"
+        "  t: {type: service, inputs: {ip: b, password: '${s.password}'}}\n"
+    )
+    assert parse(text).resources["t"].connections == {"password": "s.password"}

@@ -15,6 +15,7 @@ from retrograde.errors import (
     CycleError,
     InputTypeError,
     MissingInputError,
+    StackError,
     StackSyntaxError,
     UnknownReferenceError,
     UnknownTypeError,
@@ -31,7 +32,6 @@ from retrograde.planning.stackfile_values import (
     kind_of,
     mapping,
     scalar_text,
-    shown,
 )
 from retrograde.planning.stackfile_yaml import Document, Path
 
@@ -143,7 +143,7 @@ def _given(
     value, slot = input_value(doc, path, raw, secret=spec.secret)
     if slot.__class__ is not str and not spec.kind.accepts(value):
         raise InputTypeError(
-            name, spec.name, spec.kind.value, shown(raw, spec.secret), location=doc.at(path)
+            name, spec.name, spec.kind.value, raw, location=doc.at(path), secret=spec.secret
         )
     return value, slot
 
@@ -172,6 +172,12 @@ def _check_connections(
             if index is not None:
                 path = (*path, index)
             source = _producer_input(doc, path, states, types, producer, producer_input)
+            if source.secret and not declared[input_name].secret:
+                raise StackError(
+                    f"input {name}.{input_name} takes a secret from {producer}.{producer_input}; "
+                    f"declare it secret: true in type {state.type!r}",
+                    location=doc.at(path),
+                )
             kind = declared[input_name].kind
             if index is None and not _fits(source.kind, kind):
                 raise InputTypeError(

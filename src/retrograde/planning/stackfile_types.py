@@ -18,7 +18,6 @@ from retrograde.planning.stackfile_values import (
     literal,
     mapping,
     plain_json,
-    shown,
 )
 from retrograde.planning.stackfile_yaml import Document, Path
 
@@ -103,7 +102,7 @@ def _input(doc: Document, path: Path, name: str, raw: Any, type_name: str) -> In
     default = literal(doc, (*path, "default"), spec["default"], secret=secret)
     if not kind.accepts(default):
         raise InputTypeError(
-            type_name, name, kind.value, shown(default, secret), location=doc.at((*path, "default"))
+            type_name, name, kind.value, default, location=doc.at((*path, "default")), secret=secret
         )
     return InputSpec(name, kind, default, has_default=True, secret=secret)
 

@@ -7,7 +7,6 @@ line and column; finding that line and column is left until a check fails.
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 from collections.abc import Callable
@@ -77,18 +76,6 @@ def check_name(doc: Document, path: Path, name: Any, pattern: re.Pattern[str], w
             location=doc.at(path, key=True),
         )
     return name
-
-
-def shown(value: Any, secret: bool) -> Any:
-    """What an error may show of ``value``: the value, or for a secret ``***`` (type kept)."""
-    return _masked(type(value).__name__)(MASK) if secret else value
-
-
-@functools.cache
-def _masked(type_name: str) -> type[str]:
-    # Errors print ``type(value).__name__`` and ``repr(value)``; this string is
-    # named after the real value's type and shows only the mask.
-    return type(type_name, (str,), {"__slots__": (), "__repr__": lambda self: MASK})
 
 
 def _show(text: str, secret: bool) -> str:
