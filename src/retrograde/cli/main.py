@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from retrograde.cli import applying, history, staging, state
+from retrograde.cli import applying, history, rollback, staging, state
 from retrograde.cli.session import Session
 from retrograde.errors import RetrogradeError
 
@@ -58,6 +58,10 @@ for command in (
     history.log,
     history.show,
     state.state,
+    rollback.revert,
+    rollback.rollback,
+    rollback.checkpoint,
+    rollback.checkpoints,
 ):
     cli.add_command(command)
 

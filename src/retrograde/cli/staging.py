@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from retrograde.cli.render import render_changes, render_plan
+from retrograde.cli.render_rollback import render_revision_diff
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
-from retrograde.commands import planning, staging, views
+from retrograde.commands import planning, staging, timetravel, views
+from retrograde.commands.rollback_views import revision_diff_json
 
 
 @click.command()
@@ -27,10 +29,32 @@ def stage(session: Session, file: Path, as_json: bool) -> None:
 
 
 @click.command()
+@click.option(
+    "--from",
+    "old",
+    metavar="REV|CHECKPOINT",
+    help="Compare revisions instead: from this one (default: the newest).",
+)
+@click.option(
+    "--to",
+    "new",
+    metavar="REV|CHECKPOINT",
+    help="Compare revisions instead: to this one (default: the newest).",
+)
 @json_option
 @pass_session
-def diff(session: Session, as_json: bool) -> None:
-    """Show the staged changes: per resource, its action and each input's from/to."""
+def diff(session: Session, old: str | None, new: str | None, as_json: bool) -> None:
+    """Show the staged changes: per resource, its action and each input's from/to.
+
+    With --from and/or --to, show instead what differs between two revisions
+    or checkpoints (each defaults to the newest revision): `diff --from 5` is
+    what changed since rev 5, `diff --to 5` what rolling back to rev 5 would do.
+    """
+    if old is not None or new is not None:
+        between = timetravel.diff_revisions(session.context, old, new)
+        view = revision_diff_json(between, session.secrets())
+        emit_json(view) if as_json else render_revision_diff(session.out, view)
+        return
     view = views.changes_json(staging.diff(session.context), session.secrets())
     emit_json(view) if as_json else render_changes(session.out, view)
 

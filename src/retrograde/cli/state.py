@@ -1,4 +1,4 @@
-"""The state command: committed state, as of now."""
+"""The state command: committed state, now or at any revision or checkpoint."""
 
 from __future__ import annotations
 
@@ -6,15 +6,43 @@ import click
 
 from retrograde.cli.render import render_state
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
-from retrograde.commands import reading, views
+from retrograde.commands import reading, timetravel, views
 
 
 @click.command()
 @click.argument("resource", required=False)
+@click.option(
+    "--at",
+    "at",
+    metavar="REV|CHECKPOINT",
+    help="State as it was at this revision or checkpoint (answered from snapshots, fast).",
+)
+@click.option(
+    "--stack",
+    "as_stack",
+    is_flag=True,
+    help="Print the state as a stack file (types, resources, ${…} connections).",
+)
 @json_option
 @pass_session
-def state(session: Session, resource: str | None, as_json: bool) -> None:
-    """Show committed state: resolved inputs, their connections, and tags."""
-    snapshot = reading.state(session.context, resource)
+def state(
+    session: Session, resource: str | None, at: str | None, as_stack: bool, as_json: bool
+) -> None:
+    """Show committed state: resolved inputs, their connections, and tags.
+
+    With --at, the state as it was at a past revision or checkpoint. With
+    --stack, the state written as a stack file, e.g. for your source to follow
+    after a revert or rollback (secrets are not printed: see the file's header).
+    """
+    if as_stack and as_json:
+        raise click.UsageError("--stack and --json are two different outputs; choose one")
+    ctx = session.context
+    if at is None:
+        snapshot = reading.state(ctx, resource)
+    else:
+        snapshot = timetravel.state_at(ctx, at, resource)
+    if as_stack:
+        click.echo(timetravel.stack(ctx, snapshot), nl=False)
+        return
     view = views.state_json(snapshot.rev, snapshot.resources, session.secrets())
     emit_json(view) if as_json else render_state(session.out, view)

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from retrograde.model.jsonvalue import JSON, canonical
-from retrograde.model.state import ResourceState
+from retrograde.model.state import Connections, ResourceState
 
 Diff = Mapping[str, Mapping[str, JSON]]
 """Per-input diff ``{input: {"from": X, "to": Y}}``; a missing side is ``None``."""
+
+Consumers = Mapping[str, Connections]
+"""Connections other resources take from one resource: ``{consumer: {input: slot}}``,
+each slot the consumer's whole slot for that input (a list slot keeps its positions)."""
 
 
 class ActionName(StrEnum):
@@ -83,6 +87,9 @@ class Change:
 
     ``before`` is None for a new resource, ``after`` is None for a removed one.
     ``reverts`` names the revisions this change undoes (empty for ordinary edits).
+    ``consumers`` is set on removals: the connections other resources took from
+    the resource in committed state when it was staged (they are gone by the
+    time the removal commits), so that reverting the removal can restore them.
     """
 
     resource: str
@@ -91,6 +98,7 @@ class Change:
     after: ResourceState | None
     diff: Diff
     reverts: tuple[int, ...] = ()
+    consumers: Consumers = field(default_factory=dict)
 
     def reverse(self) -> Change:
         """The change that takes the resource from ``after`` back to ``before``."""
@@ -106,7 +114,7 @@ class Change:
         return side
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out = {
             "resource": self.resource,
             "action": self.action.value,
             "before": self.before.to_json() if self.before else None,
@@ -114,6 +122,9 @@ class Change:
             "diff": {k: dict(v) for k, v in self.diff.items()},
             "reverts": list(self.reverts),
         }
+        if self.consumers:
+            out["consumers"] = {k: dict(v) for k, v in self.consumers.items()}
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Change:
@@ -125,6 +136,7 @@ class Change:
             after=ResourceState.from_json(after) if after else None,
             diff=data["diff"],
             reverts=tuple(data.get("reverts", ())),
+            consumers=data.get("consumers") or {},
         )
 
 

@@ -19,7 +19,9 @@ class Commit:
     """One finished action. ``rev`` is gapless and global; ``hash`` chains to the previous commit.
 
     ``connections`` and ``tags`` hold ``{"before": ..., "after": ...}`` of the
-    resource so that any commit, a removal included, can be reverted exactly.
+    resource so that any commit, a removal included, can be reverted exactly; a
+    removal's ``connections`` also hold ``"consumers"``, the connections other
+    resources took from it (``{consumer: {input: slot}}``).
     """
 
     rev: int

@@ -9,6 +9,7 @@ import dataclasses
 
 from retrograde.model.change import Change, reverse_diff
 from retrograde.model.commit import Commit, commit_hash
+from retrograde.model.jsonvalue import JSON
 
 
 def build_commit(
@@ -30,10 +31,7 @@ def build_commit(
         action=change.action,
         diff=change.diff,
         reverse=reverse_diff(change.diff),
-        connections={
-            "before": dict(change.before.connections) if change.before else None,
-            "after": dict(change.after.connections) if change.after else None,
-        },
+        connections=_connections(change),
         tags={
             "before": dict(change.before.tags) if change.before else None,
             "after": dict(change.after.tags) if change.after else None,
@@ -46,3 +44,18 @@ def build_commit(
         reverts=change.reverts,
     )
     return dataclasses.replace(unsigned, hash=commit_hash(unsigned.body(), previous_hash))
+
+
+def _connections(change: Change) -> dict[str, JSON]:
+    """The resource's connections before and after; for a removal also ``consumers``.
+
+    ``consumers`` (``{consumer: {input: slot}}``) is what other resources took
+    from the removed resource, so that reverting the removal restores them.
+    """
+    connections: dict[str, JSON] = {
+        "before": dict(change.before.connections) if change.before else None,
+        "after": dict(change.after.connections) if change.after else None,
+    }
+    if change.consumers:
+        connections["consumers"] = {k: dict(v) for k, v in change.consumers.items()}
+    return connections

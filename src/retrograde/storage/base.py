@@ -25,6 +25,7 @@ from typing import Protocol
 
 from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.change import ActionName, Change
+from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.plan import Plan
@@ -148,6 +149,36 @@ class Store(Protocol):
 
     def log(self, query: LogQuery) -> list[Commit]:
         """Commits matching ``query``, newest first, at most ``query.limit``."""
+        ...
+
+    # reverting and time travel
+    def get_commits(self, revs: Collection[int]) -> list[Commit]:
+        """The commits of ``revs``, oldest first; an unknown revision is :class:`NotFoundError`."""
+        ...
+
+    def apply_commits(self, apply_id: int) -> list[Commit]:
+        """Every commit of an apply, oldest first; an unknown apply is :class:`NotFoundError`."""
+        ...
+
+    def state_at(self, rev: int) -> dict[str, ResourceState]:
+        """Committed state as of revision ``rev`` (0: empty), from a snapshot plus a short replay.
+
+        Never replays the whole log. ``rev`` outside ``0..head`` is :class:`NotFoundError`.
+        """
+        ...
+
+    # checkpoints
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        """Store a checkpoint: a taken name is :class:`AlreadyExistsError`, a revision
+        outside ``0..head`` :class:`NotFoundError`."""
+        ...
+
+    def get_checkpoint(self, name: str) -> Checkpoint:
+        """The checkpoint called ``name``, or :class:`NotFoundError`."""
+        ...
+
+    def list_checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, by revision then name."""
         ...
 
     def close(self) -> None: ...

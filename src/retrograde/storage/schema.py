@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKeyConstraint,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     PrimaryKeyConstraint,
     Table,
@@ -132,3 +133,28 @@ commits = Table(
 On SQLite an ``INTEGER`` single-column primary key is the rowid itself, so the
 log needs no separate primary-key index.
 """
+
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("rev", Integer, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("principal", Text, nullable=False),
+    Column("timestamp", Text, nullable=False),
+    PrimaryKeyConstraint("name", name="pk_checkpoints"),
+    Index("ix_checkpoints_rev", "rev"),
+)
+"""Named revisions (schema revision 0003); rows are inserted, never updated or deleted."""
+
+snapshots = Table(
+    "snapshots",
+    metadata,
+    Column("rev", Integer, nullable=False, autoincrement=False),
+    Column("resources", Integer, nullable=False),
+    Column("state", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("rev", name="pk_snapshots"),
+)
+"""Committed state as of ``rev`` (zstd-compressed JSON), written now and then by
+``record_commits`` so that state at any revision is a snapshot plus a short replay
+(schema revision 0003). Derived data: the log alone decides what state was."""

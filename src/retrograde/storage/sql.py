@@ -23,6 +23,7 @@ from sqlalchemy.sql.dml import Insert, Update
 from retrograde.errors import NotFoundError, StateError
 from retrograde.model.apply import ApplyRecord, ApplyStatus, can_transition
 from retrograde.model.change import Change
+from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
 from retrograde.model.commit_builder import build_commit
 from retrograde.model.jsonvalue import JSON
@@ -30,7 +31,7 @@ from retrograde.model.plan import Plan
 from retrograde.model.query import LogQuery
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
-from retrograde.storage import rows
+from retrograde.storage import checkpoints, revisions, rows, snapshots
 from retrograde.storage.base import CommitEntry, JournalTask, TaskStatus, TypeKey
 from retrograde.storage.driver_errors import mask_password, translated
 from retrograde.storage.engine import writer
@@ -188,6 +189,7 @@ class SqlStore:
             names = list(dict.fromkeys(entry.change.resource for entry in entries))
             conn.execute(keyed_delete(staged, "resource"), [{"k_resource": n} for n in names])
             _mark_tasks(conn, apply_id, names, TaskStatus.DONE)
+            snapshots.snapshot_if_due(conn, rev, built[-1].rev)
         return built
 
     def head(self) -> tuple[int, str]:
@@ -209,6 +211,35 @@ class SqlStore:
                 found = conn.execute(log_select(query)).mappings().all()
                 return [rows.commit_from_row(row) for row in found]
             return _log_by_input(conn, query, query.input)
+
+    # reverting, time travel and checkpoints (queries in revisions, snapshots, checkpoints)
+
+    def get_commits(self, revs: Collection[int]) -> list[Commit]:
+        with self._read() as conn:
+            return revisions.commits_by_rev(conn, revs)
+
+    def apply_commits(self, apply_id: int) -> list[Commit]:
+        with self._read() as conn:
+            return revisions.commits_of_apply(conn, apply_id)
+
+    def state_at(self, rev: int) -> dict[str, ResourceState]:
+        with self._read() as conn:
+            head, _ = _head(conn)
+            if not 0 <= rev <= head:
+                raise NotFoundError("revision", rev)
+            return snapshots.state_at(conn, rev)
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> None:
+        with self._write() as conn:
+            checkpoints.insert_checkpoint(conn, checkpoint, _head(conn)[0])
+
+    def get_checkpoint(self, name: str) -> Checkpoint:
+        with self._read() as conn:
+            return checkpoints.get_checkpoint(conn, name)
+
+    def list_checkpoints(self) -> list[Checkpoint]:
+        with self._read() as conn:
+            return checkpoints.list_checkpoints(conn)
 
     # internals
 

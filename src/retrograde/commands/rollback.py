@@ -1,0 +1,134 @@
+"""Verbs that undo: revert commits or a whole apply, roll back to a revision, name revisions.
+
+``revert`` and ``rollback`` only *stage*: the undo is ordinary changes in the
+staged log, ordered by the normal planner and carried out by the normal
+``apply``, whose commits name what they revert. History is never rewritten.
+Both refuse to start while other changes are staged, so a staged log always
+has one meaning (DESIGN §3), and both return the staged diff with the plan it
+leads to; with ``dry_run`` nothing is staged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from retrograde.commands.context import Context
+from retrograde.commands.planning import plan_for
+from retrograde.commands.timetravel import Revision, Target, resolve
+from retrograde.commands.views import Secrets
+from retrograde.engine.clock import utc_now
+from retrograde.errors import StateError
+from retrograde.model.change import Change
+from retrograde.model.checkpoint import Checkpoint, check_checkpoint_name
+from retrograde.model.commit import Commit
+from retrograde.model.plan import Plan
+from retrograde.planning.reversal import revert_changes, rollback_state, select_resources
+from retrograde.planning.staging import stage_changes
+
+
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """What a revert or rollback staged (or would stage, when ``staged`` is False)."""
+
+    changes: dict[str, Change]
+    plan: Plan
+    staged: bool
+    reverts: tuple[int, ...] = ()
+    target: Revision | None = None
+
+
+def revert(
+    ctx: Context,
+    revs: Sequence[int] = (),
+    *,
+    apply_id: int | None = None,
+    force: bool = False,
+    dry_run: bool = False,
+) -> Preview:
+    """Stage the undoing of the commits ``revs``, or of every commit of apply ``apply_id``.
+
+    Newer commits are undone first; values flow to consumers again. A commit
+    that no longer matches current state is a :class:`ConflictError` before
+    anything is staged, unless ``force``. Reverting a revert is a redo.
+    """
+    if bool(revs) == (apply_id is not None):
+        raise StateError("revert needs revisions or an apply id, not both and not neither")
+    refuse_if_staged(ctx, "revert")
+    commits = _commits(ctx, revs, apply_id)
+    secrets = Secrets(ctx.store.load_types())
+    changes = revert_changes(ctx.store.load_state(), commits, force=force, secrets=secrets.of)
+    reverted = tuple(sorted(commit.rev for commit in commits))
+    return _staged(ctx, changes, dry_run, reverts=reverted)
+
+
+def rollback(
+    ctx: Context,
+    target: Target,
+    *,
+    resources: Collection[str] = (),
+    tags: Mapping[str, str] | None = None,
+    dry_run: bool = False,
+) -> Preview:
+    """Stage the difference between current state and the state at ``target``.
+
+    With ``resources`` or ``tags`` (every pair must match, now or then) only
+    those resources go back, e.g. everything tagged ``node=node1``; the others
+    stay as they are, except that values still flow through connections.
+    Resources that did not exist then are removed, ones removed since re-created.
+    """
+    refuse_if_staged(ctx, "roll back")
+    revision = resolve(ctx, target)
+    current = ctx.store.load_state()
+    past = ctx.store.state_at(revision.rev)
+    selected = None
+    if resources or tags:
+        selected = select_resources(current, past, resources, tags or {})
+    changes = stage_changes(current, rollback_state(current, past, selected))
+    return _staged(ctx, changes, dry_run, target=revision)
+
+
+def checkpoint(ctx: Context, name: str, *, at: int | None = None, message: str = "") -> Checkpoint:
+    """Name revision ``at`` (default: the newest) ``name``; names are unique and immutable."""
+    check_checkpoint_name(name)
+    rev = at if at is not None else ctx.store.head()[0]
+    made = Checkpoint(name, rev, message, ctx.principal, utc_now())
+    ctx.store.add_checkpoint(made)
+    return made
+
+
+def checkpoints(ctx: Context) -> list[Checkpoint]:
+    """Every checkpoint, by revision then name."""
+    return ctx.store.list_checkpoints()
+
+
+def refuse_if_staged(ctx: Context, verb: str) -> None:
+    """:class:`StateError` when the staged log is not empty."""
+    staged = ctx.store.load_staged()
+    if staged:
+        raise StateError(
+            f"cannot {verb}: {len(staged)} change(s) are staged; apply or discard them first"
+        )
+
+
+def _commits(ctx: Context, revs: Sequence[int], apply_id: int | None) -> list[Commit]:
+    if apply_id is None:
+        return ctx.store.get_commits(revs)
+    commits = ctx.store.apply_commits(apply_id)
+    if not commits:
+        raise StateError(f"apply {apply_id} wrote no commits: there is nothing to revert")
+    return commits
+
+
+def _staged(
+    ctx: Context,
+    changes: dict[str, Change],
+    dry_run: bool,
+    *,
+    reverts: tuple[int, ...] = (),
+    target: Revision | None = None,
+) -> Preview:
+    if changes and not dry_run:
+        ctx.store.replace_staged(list(changes.values()), ())
+    staged = bool(changes) and not dry_run
+    return Preview(changes, plan_for(changes), staged, reverts=reverts, target=target)

@@ -1,0 +1,86 @@
+"""Verbs that look at the past: state at a revision, diff between two, committed state as a stack.
+
+A past revision is named by its number or by a checkpoint. Answers come from
+the store's snapshots plus a short replay, never from replaying the whole log.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from retrograde.commands.context import Context
+from retrograde.commands.reading import StateSnapshot
+from retrograde.errors import NotFoundError
+from retrograde.model.change import Change
+from retrograde.model.state import ResourceState
+from retrograde.planning.stack_render import stack_text
+from retrograde.planning.staging import stage_changes
+
+Target = str | int
+"""A revision number (``12`` or ``"12"``) or a checkpoint name."""
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """A resolved target: its revision, and the checkpoint it was named by (if any)."""
+
+    rev: int
+    checkpoint: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RevisionDiff:
+    """What changed between two revisions, per resource, as changes from ``old`` to ``new``."""
+
+    old: Revision
+    new: Revision
+    changes: dict[str, Change]
+
+
+def resolve(ctx: Context, target: Target) -> Revision:
+    """The revision ``target`` names: digits are a revision (``0..head``), else a checkpoint."""
+    if isinstance(target, int) or target.isdigit():
+        rev = int(target)
+        head, _ = ctx.store.head()
+        if not 0 <= rev <= head:
+            raise NotFoundError("revision", rev)
+        return Revision(rev)
+    checkpoint = ctx.store.get_checkpoint(target)
+    return Revision(checkpoint.rev, checkpoint.name)
+
+
+def state_at_revision(ctx: Context, rev: int) -> dict[str, ResourceState]:
+    """Committed state as of ``rev``: the state table itself for the head revision."""
+    head, _ = ctx.store.head()
+    return ctx.store.load_state() if rev == head else ctx.store.state_at(rev)
+
+
+def state_at(ctx: Context, target: Target, resource: str | None = None) -> StateSnapshot:
+    """Committed state as it was at ``target``, of every resource or of one that existed then."""
+    rev = resolve(ctx, target).rev
+    resources = state_at_revision(ctx, rev)
+    if resource is not None:
+        if resource not in resources:
+            raise NotFoundError(f"resource (at rev {rev})", resource)
+        resources = {resource: resources[resource]}
+    return StateSnapshot(rev=rev, resources=dict(sorted(resources.items())))
+
+
+def diff_revisions(ctx: Context, old: Target | None, new: Target | None) -> RevisionDiff:
+    """Per resource, what changed from ``old`` to ``new`` (each defaults to the head revision).
+
+    ``diff --from 5`` is what changed since revision 5; ``diff --to 5`` is what
+    rolling back to revision 5 would change.
+    """
+    head, _ = ctx.store.head()
+    start = resolve(ctx, old) if old is not None else Revision(head)
+    end = resolve(ctx, new) if new is not None else Revision(head)
+    changes = stage_changes(state_at_revision(ctx, start.rev), state_at_revision(ctx, end.rev))
+    return RevisionDiff(start, end, changes)
+
+
+def stack(ctx: Context, snapshot: StateSnapshot) -> str:
+    """``snapshot`` as a stack file (``state --stack``): types, resources, ``${…}`` connections."""
+    keys = {(rs.type, rs.version) for rs in snapshot.resources.values()}
+    types = ctx.store.load_types(keys) if keys else {}
+    return stack_text(snapshot.resources, types, rev=snapshot.rev)

@@ -1,0 +1,52 @@
+"""Checkpoints in the store: insert once, read by name, list by revision.
+
+Functions take an open SQLAlchemy ``Connection``; the store runs them in its
+transactions. A checkpoint is never updated or deleted.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, RowMapping, select
+
+from retrograde.errors import AlreadyExistsError, NotFoundError
+from retrograde.model.checkpoint import Checkpoint
+from retrograde.storage.schema import checkpoints
+
+
+def insert_checkpoint(conn: Connection, checkpoint: Checkpoint, head: int) -> None:
+    """Store ``checkpoint``; its name must be new and its revision ``0 <= rev <= head``."""
+    if not 0 <= checkpoint.rev <= head:
+        raise NotFoundError("revision", checkpoint.rev)
+    existing = _select(conn, checkpoint.name)
+    if existing is not None:
+        raise AlreadyExistsError("checkpoint", checkpoint.name, detail=f"at rev {existing.rev}")
+    conn.execute(checkpoints.insert().values(checkpoint.to_json()))
+
+
+def get_checkpoint(conn: Connection, name: str) -> Checkpoint:
+    """The checkpoint called ``name``, or :class:`NotFoundError`."""
+    found = _select(conn, name)
+    if found is None:
+        raise NotFoundError("checkpoint", name)
+    return found
+
+
+def list_checkpoints(conn: Connection) -> list[Checkpoint]:
+    """Every checkpoint, by revision then name."""
+    query = select(checkpoints).order_by(checkpoints.c.rev, checkpoints.c.name)
+    return [_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def _select(conn: Connection, name: str) -> Checkpoint | None:
+    row = conn.execute(select(checkpoints).where(checkpoints.c.name == name)).mappings().first()
+    return None if row is None else _from_row(row)
+
+
+def _from_row(row: RowMapping) -> Checkpoint:
+    return Checkpoint(
+        name=row["name"],
+        rev=int(row["rev"]),
+        description=row["description"],
+        principal=row["principal"],
+        timestamp=row["timestamp"],
+    )

@@ -1,0 +1,49 @@
+"""Reading commits by revision: a set of revisions, a revision range, one apply's commits.
+
+Each read is answered from an index: the primary key for revisions and
+ranges, ``(apply_id, rev)`` for an apply. Functions take an open SQLAlchemy
+``Connection`` so that the store can run them inside its own transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import Connection, select
+
+from retrograde.errors import NotFoundError
+from retrograde.model.commit import Commit
+from retrograde.storage import rows
+from retrograde.storage.schema import applies, commits
+from retrograde.storage.statements import chunks
+
+
+def commits_by_rev(conn: Connection, revs: Collection[int]) -> list[Commit]:
+    """The commits of ``revs``, oldest first; the lowest unknown one is :class:`NotFoundError`."""
+    found: dict[int, Commit] = {}
+    for chunk in chunks(set(revs)):
+        query = select(commits).where(commits.c.rev.in_(chunk))
+        found.update((c.rev, c) for c in map(rows.commit_from_row, conn.execute(query).mappings()))
+    missing = sorted(set(revs) - found.keys())
+    if missing:
+        raise NotFoundError("revision", missing[0])
+    return [found[rev] for rev in sorted(found)]
+
+
+def commits_between(conn: Connection, after_rev: int, upto_rev: int) -> list[Commit]:
+    """The commits with ``after_rev < rev <= upto_rev``, oldest first (a primary-key range)."""
+    query = (
+        select(commits)
+        .where(commits.c.rev > after_rev, commits.c.rev <= upto_rev)
+        .order_by(commits.c.rev)
+    )
+    return [rows.commit_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def commits_of_apply(conn: Connection, apply_id: int) -> list[Commit]:
+    """Every commit of apply ``apply_id``, oldest first; an unknown apply is NotFoundError."""
+    exists = conn.execute(select(applies.c.id).where(applies.c.id == apply_id)).first()
+    if exists is None:
+        raise NotFoundError("apply", apply_id)
+    query = select(commits).where(commits.c.apply_id == apply_id).order_by(commits.c.rev)
+    return [rows.commit_from_row(row) for row in conn.execute(query).mappings()]

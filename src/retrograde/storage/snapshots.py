@@ -1,0 +1,91 @@
+"""Snapshots of committed state, and state at any revision from the nearest one.
+
+"State at revision R" must never replay the whole log (DESIGN §6). So
+``record_commits`` calls :func:`snapshot_if_due` in its transaction, and every
+:data:`SNAPSHOT_EVERY` revisions it stores the whole committed state as
+zstd-compressed JSON, unless the newest snapshot is younger (in revisions)
+than it has resources: that keeps the cost of writing snapshots at most about
+one resource row per commit and their total size in proportion to the log,
+however large the state. State at R is then the nearest snapshot at or below R
+plus a forward replay (:mod:`retrograde.planning.replay`) of the commits after
+it, read as one primary-key range.
+
+Snapshots are derived data: a store without any (e.g. an older one) answers
+the same, only more slowly.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import zstandard
+from sqlalchemy import Connection, RowMapping, select
+
+from retrograde.model.state import ResourceState
+from retrograde.planning.replay import replay
+from retrograde.storage.revisions import commits_between
+from retrograde.storage.rows import dump
+from retrograde.storage.schema import resources, snapshots
+
+SNAPSHOT_EVERY = 10_000
+"""A snapshot is considered each time a commit batch crosses a multiple of this revision."""
+
+COMPRESSION_LEVEL = 3
+
+
+def snapshot_if_due(conn: Connection, before_rev: int, last_rev: int) -> bool:
+    """Store a snapshot at ``last_rev`` when a batch crossing a multiple of the interval ends there.
+
+    ``before_rev`` is the head before the batch; committed state in ``conn``'s
+    transaction must already include the batch. Returns whether one was stored.
+    """
+    if last_rev // SNAPSHOT_EVERY == before_rev // SNAPSHOT_EVERY:
+        return False
+    latest = conn.execute(
+        select(snapshots.c.rev, snapshots.c.resources).order_by(snapshots.c.rev.desc()).limit(1)
+    ).first()
+    if latest is not None and last_rev - int(latest.rev) < int(latest.resources):
+        return False
+    write_snapshot(conn, last_rev)
+    return True
+
+
+def write_snapshot(conn: Connection, rev: int) -> None:
+    """Store committed state as it is in ``conn`` as the snapshot of ``rev``.
+
+    The stored JSON texts of each resource are joined as they are, not parsed.
+    """
+    found = conn.execute(select(resources)).mappings()
+    entries = [_entry(row) for row in found]
+    text = "{" + ",".join(entries) + "}"
+    blob = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL).compress(text.encode("utf-8"))
+    conn.execute(snapshots.insert().values(rev=rev, resources=len(entries), state=blob))
+
+
+def _entry(row: RowMapping) -> str:
+    return (
+        f'{dump(row["name"])}:{{"type":{dump(row["type"])},"version":{int(row["version"])},'
+        f'"inputs":{row["inputs"]},"connections":{row["connections"]},"tags":{row["tags"]}}}'
+    )
+
+
+def nearest_snapshot(conn: Connection, rev: int) -> tuple[int, dict[str, ResourceState]]:
+    """The newest snapshot at or below ``rev`` as ``(its rev, state)``; ``(0, {})`` if none."""
+    query = (
+        select(snapshots.c.rev, snapshots.c.state)
+        .where(snapshots.c.rev <= rev)
+        .order_by(snapshots.c.rev.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).first()
+    if row is None:
+        return 0, {}
+    data: dict[str, Any] = json.loads(zstandard.ZstdDecompressor().decompress(row.state))
+    return int(row.rev), {name: ResourceState.from_json(rs) for name, rs in data.items()}
+
+
+def state_at(conn: Connection, rev: int) -> dict[str, ResourceState]:
+    """Committed state as of revision ``rev``: nearest snapshot plus the commits after it."""
+    base_rev, state = nearest_snapshot(conn, rev)
+    return replay(commits_between(conn, base_rev, rev), state)
