@@ -33,3 +33,30 @@ def principal(explicit: str | None = None) -> str:
         return getpass.getuser()
     except (KeyError, OSError):
         return f"uid:{os.getuid()}"
+
+
+FAULT_ENV = "RETROGRADE_FAULT"
+LEASE_ENV = "RETROGRADE_LOCK_LEASE"
+DEFAULT_LEASE_SECONDS = 60.0
+
+
+def fault_spec() -> str | None:
+    """The fault to inject (crash tests only): ``RETROGRADE_FAULT``, e.g. ``after-handler:web``.
+
+    Unset (the normal case) means no fault; see :mod:`retrograde.engine.faults`.
+    """
+    return os.environ.get(FAULT_ENV) or None
+
+
+def lock_lease_seconds() -> float:
+    """How long the store lock stays valid without a refresh: ``RETROGRADE_LOCK_LEASE``, else 60.
+
+    A holder that stops refreshing (a dead or frozen process on another
+    machine) loses the lock this long after its last refresh. An unusable
+    value falls back to the default rather than breaking every command.
+    """
+    try:
+        lease = float(os.environ.get(LEASE_ENV, DEFAULT_LEASE_SECONDS))
+    except ValueError:
+        return DEFAULT_LEASE_SECONDS
+    return lease if lease > 0 else DEFAULT_LEASE_SECONDS

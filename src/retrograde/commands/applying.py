@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrograde.commands.context import Context
+from retrograde.commands.locking import exclusive
+from retrograde.commands.migrating import stage_stack
 from retrograde.commands.planning import plan_for
-from retrograde.commands.staging import stage
+from retrograde.commands.stackfiles import read_stack
 from retrograde.engine.runner import ApplyReport, Progress, run_plan
 from retrograde.executors.registry import executor_for
 from retrograde.model.apply import ApplyStatus
@@ -23,26 +25,32 @@ def apply(
 ) -> ApplyReport:
     """Apply the staged log (after staging ``path`` when given).
 
-    Returns a report with ``apply_id=None`` when nothing is staged.
+    Returns a report with ``apply_id=None`` when nothing is staged. Holds the
+    store lock throughout: refused while another process holds it (the error
+    names the holder) or while an interrupted apply waits for ``resume`` or
+    ``discard``.
     """
-    if path is not None:
-        stage(ctx, path)
-    changes = ctx.store.load_staged()
-    if not changes:
-        return ApplyReport(apply_id=None, status=ApplyStatus.SUCCEEDED)
-    plan = plan_for(changes)
-    types = ctx.store.load_types()
-    runner = executor_for(executor, jobs)
-    try:
-        return run_plan(
-            ctx.store,
-            plan,
-            changes,
-            types,
-            runner,
-            principal=ctx.principal,
-            message=message,
-            progress=progress,
-        )
-    finally:
-        runner.shutdown()
+    stack = read_stack(ctx.cwd / path, source=str(path)) if path is not None else None
+    with exclusive(ctx, "apply") as grant:
+        if stack is not None:
+            stage_stack(ctx, stack)
+        changes = ctx.store.load_staged()
+        if not changes:
+            return ApplyReport(apply_id=None, status=ApplyStatus.SUCCEEDED)
+        plan = plan_for(changes)
+        types = ctx.store.load_types()
+        runner = executor_for(executor, jobs)
+        try:
+            return run_plan(
+                ctx.store,
+                plan,
+                changes,
+                types,
+                runner,
+                principal=ctx.principal,
+                message=message,
+                progress=progress,
+                lock=grant,
+            )
+        finally:
+            runner.shutdown()

@@ -6,24 +6,36 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from retrograde.commands.context import Context
+from retrograde.commands.locking import exclusive, interrupted_applies
+from retrograde.commands.migrating import Staged, stage_stack
 from retrograde.commands.stackfiles import read_stack
+from retrograde.engine.clock import utc_now
 from retrograde.errors import NotFoundError
 from retrograde.model.change import Change
-from retrograde.planning.propagation import propagate
-from retrograde.planning.staging import stage_changes
 
 
 def stage(ctx: Context, path: Path) -> dict[str, Change]:
     """Make the staged log the difference between committed state and the stack file.
 
     Values flow through connections first, so a changed producer stages every
-    consumer it reaches. Nothing is stored when the file is invalid.
+    consumer it reaches. Nothing is stored when the file is invalid. Refused
+    while another process holds the store or an interrupted apply waits.
+    A raised type version first migrates committed inputs (see :func:`stage_file`).
+    """
+    return stage_file(ctx, path).changes
+
+
+def stage_file(ctx: Context, path: Path) -> Staged:
+    """Like :func:`stage`, also returning the ``migrate`` commits written first.
+
+    When the stack raises a type's version, the committed inputs of its
+    resources are migrated along the type's ``migrations`` and committed (no
+    handler runs) before the staging diff is taken; see
+    :mod:`retrograde.commands.migrating`.
     """
     stack = read_stack(ctx.cwd / path, source=str(path))
-    desired = propagate(stack.resources)
-    changes = stage_changes(ctx.store.load_state(), desired)
-    ctx.store.replace_staged(list(changes.values()), stack.types.values())
-    return changes
+    with exclusive(ctx, "stage"):
+        return stage_stack(ctx, stack)
 
 
 def diff(ctx: Context) -> dict[str, Change]:
@@ -32,10 +44,18 @@ def diff(ctx: Context) -> dict[str, Change]:
 
 
 def discard(ctx: Context, resources: Sequence[str] = ()) -> list[str]:
-    """Drop the staged changes of ``resources`` (all when empty); returns what was dropped."""
-    if resources:
-        staged = ctx.store.load_staged()
-        for name in resources:
-            if name not in staged:
-                raise NotFoundError("staged change for resource", name)
-    return ctx.store.discard_staged(list(resources) or None)
+    """Drop the staged changes of ``resources`` (all when empty); returns what was dropped.
+
+    An interrupted apply is abandoned first: it ends ``failed``, its commits
+    stay, and its unfinished actions count as skipped (their changes, unless
+    dropped here, stay staged for the next apply).
+    """
+    with exclusive(ctx, "discard", allow_interrupted=True):
+        if resources:
+            staged = ctx.store.load_staged()
+            for name in resources:
+                if name not in staged:
+                    raise NotFoundError("staged change for resource", name)
+        for record in interrupted_applies(ctx):
+            ctx.store.abandon_apply(record.id, utc_now())
+        return ctx.store.discard_staged(list(resources) or None)

@@ -22,10 +22,7 @@ def action_request(
 
     A removal runs the handler of the type the resource had (``before``).
     """
-    side = change.type_state
-    rtype = types.get((side.type, side.version))
-    if rtype is None:
-        raise NotFoundError("resource type", f"{side.type} v{side.version}")
+    rtype = _type_of(change, types)
     spec = rtype.actions.get(change.action.value)
     return {
         "handler": spec.handler if spec else NO_HANDLER,
@@ -35,10 +32,25 @@ def action_request(
         "context": {
             "action": change.action.value,
             "resource": change.resource,
-            "type": side.type,
+            "type": rtype.name,
             "inputs": dict(change.after.inputs) if change.after else None,
             "previous": dict(change.before.inputs) if change.before else None,
             "diff": {k: dict(v) for k, v in change.diff.items()},
             "apply_id": apply_id,
         },
     }
+
+
+def retry_policy(change: Change, types: Mapping[TypeKey, ResourceType]) -> tuple[int, float]:
+    """``(retries, retry_delay)`` of the action ``change`` needs (none for an undefined action)."""
+    spec = _type_of(change, types).actions.get(change.action.value)
+    return (spec.retries, spec.retry_delay) if spec else (0, 0.0)
+
+
+def _type_of(change: Change, types: Mapping[TypeKey, ResourceType]) -> ResourceType:
+    """The type whose handlers perform ``change``: ``after``'s, or ``before``'s for a removal."""
+    side = change.type_state
+    rtype = types.get((side.type, side.version))
+    if rtype is None:
+        raise NotFoundError("resource type", f"{side.type} v{side.version}")
+    return rtype

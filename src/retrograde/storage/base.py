@@ -19,7 +19,7 @@ Contract for every implementation:
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
@@ -69,6 +69,96 @@ class JournalTask:
     version: int
     position: int
     status: TaskStatus
+    attempts: int = 0
+    """How many times its handler was started, over the whole apply (resumes included)."""
+    error: Mapping[str, JSON] | None = None
+    """For a failed task: ``{"exit_code", "error"}`` of its last attempt."""
+
+
+@dataclass(frozen=True, slots=True)
+class LockHolder:
+    """Who holds the store lock (or asks for it), as shown in a refusal.
+
+    ``activity`` says what the holder is doing (``apply``, ``stage``, ``resume``
+    ...); ``since`` is when it took the lock (UTC, the log's format).
+    """
+
+    activity: str
+    principal: str
+    host: str
+    pid: int
+    since: str
+    apply_id: int | None = None
+
+    def to_json(self) -> dict[str, JSON]:
+        return {
+            "activity": self.activity,
+            "principal": self.principal,
+            "host": self.host,
+            "pid": self.pid,
+            "since": self.since,
+            "apply_id": self.apply_id,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class LockGrant:
+    """A held store lock: its ``token`` proves ownership in every later call.
+
+    ``taken_over`` is the previous holder when it was dead (its pid gone on this
+    host, or its lease expired) and the lock was taken from it.
+    """
+
+    token: str
+    lease_seconds: float
+    taken_over: LockHolder | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JournalUpdate:
+    """What one turn of a running apply journals, in the transaction of its commits.
+
+    ``started`` maps the tasks dispatched next to their attempt number;
+    ``attempts`` gives the attempt count of the tasks finishing now (the
+    committed ones and the ``failed`` ones); ``failed`` holds each failure's
+    ``{"exit_code", "error"}``; ``skipped`` the tasks that will not run.
+    With ``lock``, the lease is refreshed, and the whole transaction is refused
+    with :class:`LockLostError` when the lock is no longer held.
+    """
+
+    started: Mapping[str, int] = field(default_factory=dict)
+    attempts: Mapping[str, int] = field(default_factory=dict)
+    failed: Mapping[str, Mapping[str, JSON]] = field(default_factory=dict)
+    skipped: Collection[str] = ()
+    lock: LockGrant | None = None
+
+    def __bool__(self) -> bool:
+        return bool(self.started or self.failed or self.skipped or self.lock)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrationBatch:
+    """``migrate`` changes (committed inputs moved to a new type version), committed as one
+    apply of their own, by ``principal`` with ``message``, at ``timestamp``."""
+
+    changes: Sequence[Change]
+    principal: str
+    message: str
+    timestamp: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEdit:
+    """How resuming against a stack file changes an interrupted apply's tasks.
+
+    ``dropped`` tasks are deleted; ``added`` resources join as new pending
+    tasks; ``changed`` tasks take their staged change's type and version.
+    """
+
+    apply_id: int
+    dropped: Collection[str] = ()
+    added: Sequence[str] = ()
+    changed: Collection[str] = ()
 
 
 class Store(Protocol):
@@ -97,18 +187,38 @@ class Store(Protocol):
         ...
 
     # applies and commits
-    def begin_apply(self, principal: str, message: str, plan: Plan, started_at: str) -> ApplyRecord:
+    def begin_apply(
+        self,
+        principal: str,
+        message: str,
+        plan: Plan,
+        started_at: str,
+        *,
+        started: Collection[str] = (),
+        grant: LockGrant | None = None,
+    ) -> ApplyRecord:
         """Record a running apply and its planned tasks (the journal), all ``pending``.
 
         Each task takes its type and version from the resource's staged change;
-        a planned resource with no staged change is a :class:`StateError`.
+        a planned resource with no staged change is a :class:`StateError`. The
+        tasks named in ``started`` (the first wave) are journaled ``started``
+        (attempt 1) instead; with ``grant``, the lock records the apply's id.
         """
         ...
 
     def record_commits(
-        self, apply_id: int, principal: str, message: str, entries: Sequence[CommitEntry]
+        self,
+        apply_id: int,
+        principal: str,
+        message: str,
+        entries: Sequence[CommitEntry],
+        journal: JournalUpdate | None = None,
     ) -> list[Commit]:
-        """Commit finished changes: one commit each, atomic with state update and unstaging."""
+        """Commit finished changes: one commit each, atomic with state update and unstaging.
+
+        The committed tasks become ``done``; ``journal`` adds the rest of the
+        runner's turn to the same transaction (see :class:`JournalUpdate`).
+        """
         ...
 
     def finish_apply(
@@ -179,6 +289,66 @@ class Store(Protocol):
 
     def list_checkpoints(self) -> list[Checkpoint]:
         """Every checkpoint, by revision then name."""
+        ...
+
+    # durability: the store lock, interrupted applies, migrations
+    def acquire_lock(self, holder: LockHolder, lease_seconds: float) -> LockGrant:
+        """Take the store lock for ``holder``, taking it over from a dead holder.
+
+        A live holder (pid alive on this host, or on another host with an
+        unexpired lease) makes this raise :class:`StoreLockedError` naming it.
+        """
+        ...
+
+    def refresh_lock(self, grant: LockGrant, *, apply_id: int | None = None) -> None:
+        """Extend the lease (and record ``apply_id``); :class:`LockLostError` if not held."""
+        ...
+
+    def release_lock(self, grant: LockGrant) -> None:
+        """Free the lock if ``grant`` still holds it; otherwise do nothing."""
+        ...
+
+    def lock_holder(self) -> LockHolder | None:
+        """Who holds the lock now (possibly a dead holder), or None when it is free."""
+        ...
+
+    def lock_is_stale(self) -> bool:
+        """Whether the lock is held by a holder that is gone (dead pid here, or lease expired)."""
+        ...
+
+    def force_unlock(self) -> LockHolder | None:
+        """Free the lock whoever holds it; returns the holder it had, if any."""
+        ...
+
+    def unfinished_applies(self) -> list[ApplyRecord]:
+        """Applies whose status is ``running`` or ``interrupted``, oldest first."""
+        ...
+
+    def set_apply_status(self, apply_id: int, status: ApplyStatus) -> ApplyRecord:
+        """Move an apply to ``status`` as the transition table allows (else StateError)."""
+        ...
+
+    def resume_apply(
+        self, apply_id: int, started: Mapping[str, int], grant: LockGrant | None = None
+    ) -> ApplyRecord:
+        """Set an interrupted apply running again and journal the tasks started first."""
+        ...
+
+    def restage(
+        self,
+        changes: Sequence[Change],
+        types: Iterable[ResourceType],
+        *,
+        migrations: MigrationBatch | None = None,
+        journal: JournalEdit | None = None,
+    ) -> list[Commit]:
+        """``replace_staged`` plus, in the same transaction, the ``migrate`` commits of
+        ``migrations`` (written first, with their committed-state updates) and the task
+        edits of ``journal``; returns the migrate commits."""
+        ...
+
+    def abandon_apply(self, apply_id: int, ended_at: str) -> ApplyRecord:
+        """End an interrupted apply as ``failed``; its unfinished tasks become ``skipped``."""
         ...
 
     def close(self) -> None: ...

@@ -154,4 +154,6 @@ def task_from_row(row: RowMapping) -> JournalTask:
         version=int(row["version"]),
         position=int(row["position"]),
         status=TaskStatus(row["status"]),
+        attempts=int(row["attempts"]),
+        error=load(row["error"]) if row["error"] is not None else None,
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 from sqlalchemy import (
     CheckConstraint,
     Column,
+    Double,
     ForeignKeyConstraint,
     Index,
     Integer,
@@ -92,6 +93,7 @@ applies = Table(
     Column("pid", Integer, nullable=False),
     PrimaryKeyConstraint("id", name="pk_applies"),
     CheckConstraint(_one_of("status", APPLY_STATUSES), name="ck_applies_status"),
+    Index("ix_applies_status", "status"),
 )
 
 apply_tasks = Table(
@@ -104,6 +106,8 @@ apply_tasks = Table(
     Column("version", Integer, nullable=False),
     Column("position", Integer, nullable=False),
     Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("error", Text, nullable=True),
     PrimaryKeyConstraint("apply_id", "resource", name="pk_apply_tasks"),
     ForeignKeyConstraint(["apply_id"], ["applies.id"], name="fk_apply_tasks_apply_id_applies"),
     CheckConstraint(_one_of("status", TASK_STATUSES), name="ck_apply_tasks_status"),
@@ -158,3 +162,24 @@ snapshots = Table(
 """Committed state as of ``rev`` (zstd-compressed JSON), written now and then by
 ``record_commits`` so that state at any revision is a snapshot plus a short replay
 (schema revision 0003). Derived data: the log alone decides what state was."""
+
+store_lock = Table(
+    "store_lock",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=False),
+    Column("token", Text, nullable=True),
+    Column("activity", Text, nullable=True),
+    Column("apply_id", Integer, nullable=True),
+    Column("principal", Text, nullable=True),
+    Column("host", Text, nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("since", Text, nullable=True),
+    Column("lease_until", Double, nullable=True),
+    PrimaryKeyConstraint("id", name="pk_store_lock"),
+    CheckConstraint("id = 1", name="ck_store_lock_one_row"),
+)
+"""Who holds the store (durable applies): one row, ``id = 1``; ``token`` is NULL when free.
+
+``lease_until`` is in seconds since the epoch on the database's own clock, so
+holders on different machines compare it against the same clock.
+"""

@@ -31,10 +31,19 @@ from retrograde.model.plan import Plan
 from retrograde.model.query import LogQuery
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
-from retrograde.storage import checkpoints, revisions, rows, snapshots
-from retrograde.storage.base import CommitEntry, JournalTask, TaskStatus, TypeKey
+from retrograde.storage import checkpoints, locks, revisions, rows, snapshots
+from retrograde.storage.base import (
+    CommitEntry,
+    JournalTask,
+    JournalUpdate,
+    LockGrant,
+    TaskStatus,
+    TypeKey,
+)
 from retrograde.storage.driver_errors import mask_password, translated
+from retrograde.storage.durable import DurableMethods
 from retrograde.storage.engine import writer
+from retrograde.storage.journal import journal_turn
 from retrograde.storage.log_select import log_select, touches_input
 from retrograde.storage.schema import applies, apply_tasks, commits, resources, staged
 from retrograde.storage.schema import types as types_table
@@ -44,7 +53,7 @@ INPUT_SCAN_PAGE = 200
 """Candidates fetched per round when a log query filters on an input name."""
 
 
-class SqlStore:
+class SqlStore(DurableMethods):
     """:class:`retrograde.storage.base.Store` on one SQLAlchemy engine; see the module docstring.
 
     Open it with :func:`retrograde.storage.connect.open_store`, which also
@@ -90,13 +99,18 @@ class SqlStore:
     # staged log
 
     def replace_staged(self, changes: Sequence[Change], types: Iterable[ResourceType]) -> None:
-        type_rows = {(t.name, t.version): rows.type_row(t) for t in types}
         with self._write() as conn:
-            conn.execute(delete(staged))
-            if changes:
-                conn.execute(staged.insert(), [rows.staged_row(c) for c in changes])
-            if type_rows:
-                conn.execute(self._upsert(types_table, ("name", "version")), [*type_rows.values()])
+            self._replace_staged_in(conn, changes, types)
+
+    def _replace_staged_in(
+        self, conn: Connection, changes: Sequence[Change], types: Iterable[ResourceType]
+    ) -> None:
+        type_rows = {(t.name, t.version): rows.type_row(t) for t in types}
+        conn.execute(delete(staged))
+        if changes:
+            conn.execute(staged.insert(), [rows.staged_row(c) for c in changes])
+        if type_rows:
+            conn.execute(self._upsert(types_table, ("name", "version")), [*type_rows.values()])
 
     def load_staged(self) -> dict[str, Change]:
         with self._read() as conn:
@@ -114,7 +128,16 @@ class SqlStore:
 
     # applies and the journal
 
-    def begin_apply(self, principal: str, message: str, plan: Plan, started_at: str) -> ApplyRecord:
+    def begin_apply(
+        self,
+        principal: str,
+        message: str,
+        plan: Plan,
+        started_at: str,
+        *,
+        started: Collection[str] = (),
+        grant: LockGrant | None = None,
+    ) -> ApplyRecord:
         names = [action.resource for action in plan.actions]
         with self._write() as conn:
             kinds = _staged_kinds(conn, names)
@@ -123,7 +146,9 @@ class SqlStore:
                 raise StateError(f"cannot begin an apply: not staged: {', '.join(missing)}")
             apply_id = _insert_apply(conn, principal, message, started_at)
             if names:
-                conn.execute(apply_tasks.insert(), _task_rows(apply_id, plan, kinds))
+                conn.execute(apply_tasks.insert(), _task_rows(apply_id, plan, kinds, started))
+            if grant is not None:
+                locks.refresh(conn, grant, apply_id)
         return ApplyRecord(apply_id, principal, message, ApplyStatus.RUNNING, started_at)
 
     def finish_apply(
@@ -175,21 +200,44 @@ class SqlStore:
     # commits
 
     def record_commits(
-        self, apply_id: int, principal: str, message: str, entries: Sequence[CommitEntry]
+        self,
+        apply_id: int,
+        principal: str,
+        message: str,
+        entries: Sequence[CommitEntry],
+        journal: JournalUpdate | None = None,
     ) -> list[Commit]:
         """One transaction: commits, committed state, unstaging and journal, all or nothing."""
-        if not entries:
+        if not entries and not journal:
             return []
         with self._write() as conn:
-            self._lock_log(conn)
-            rev, previous_hash = _head(conn)
-            built = _build_commits(apply_id, principal, message, entries, rev, previous_hash)
-            conn.execute(commits.insert(), [rows.commit_row(c) for c in built])
-            self._write_state(conn, [entry.change for entry in entries])
+            built = self._commit_entries(conn, apply_id, principal, message, entries)
             names = list(dict.fromkeys(entry.change.resource for entry in entries))
-            conn.execute(keyed_delete(staged, "resource"), [{"k_resource": n} for n in names])
-            _mark_tasks(conn, apply_id, names, TaskStatus.DONE)
-            snapshots.snapshot_if_due(conn, rev, built[-1].rev)
+            if journal is None:
+                _mark_tasks(conn, apply_id, names, TaskStatus.DONE)
+            else:
+                journal_turn(conn, apply_id, names, journal)
+        return built
+
+    def _commit_entries(
+        self,
+        conn: Connection,
+        apply_id: int,
+        principal: str,
+        message: str,
+        entries: Sequence[CommitEntry],
+    ) -> list[Commit]:
+        """Commits for ``entries`` with committed state and unstaging, in ``conn``'s transaction."""
+        if not entries:
+            return []
+        self._lock_log(conn)
+        rev, previous_hash = _head(conn)
+        built = _build_commits(apply_id, principal, message, entries, rev, previous_hash)
+        conn.execute(commits.insert(), [rows.commit_row(c) for c in built])
+        self._write_state(conn, [entry.change for entry in entries])
+        names = list(dict.fromkeys(entry.change.resource for entry in entries))
+        conn.execute(keyed_delete(staged, "resource"), [{"k_resource": n} for n in names])
+        snapshots.snapshot_if_due(conn, rev, built[-1].rev)
         return built
 
     def head(self) -> tuple[int, str]:
@@ -328,8 +376,10 @@ def _insert_apply(conn: Connection, principal: str, message: str, started_at: st
 
 
 def _task_rows(
-    apply_id: int, plan: Plan, kinds: Mapping[str, tuple[str, int]]
+    apply_id: int, plan: Plan, kinds: Mapping[str, tuple[str, int]], started: Collection[str]
 ) -> list[dict[str, Any]]:
+    """Journal rows for ``plan``: pending, except the ``started`` first wave (attempt 1)."""
+    first = set(started)
     return [
         {
             "apply_id": apply_id,
@@ -338,7 +388,10 @@ def _task_rows(
             "type": kinds[action.resource][0],
             "version": kinds[action.resource][1],
             "position": position,
-            "status": TaskStatus.PENDING.value,
+            "status": (
+                TaskStatus.STARTED if action.resource in first else TaskStatus.PENDING
+            ).value,
+            "attempts": 1 if action.resource in first else 0,
         }
         for position, action in enumerate(plan.actions)
     ]

@@ -1,0 +1,94 @@
+"""One change at a time: the store lock around every verb that changes the store, and unlock.
+
+Verbs that change the staged log or committed state (``stage``, ``apply``,
+``discard``, ``resume``, and ``revert``/``rollback``) run inside
+:func:`exclusive`: it takes the store lock (refused with the holder's
+principal, host, pid and start time while another live process has it; taken
+over when the holder is dead), and refuses to go on while an interrupted apply
+waits for ``resume`` or ``discard``. Holding the lock means no apply is
+running, so any apply still marked ``running`` was interrupted: it is marked
+so on the way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+from collections.abc import Iterator
+
+from retrograde import config
+from retrograde.commands.context import Context
+from retrograde.engine.clock import utc_now
+from retrograde.errors import InterruptedApplyError, StoreError
+from retrograde.model.apply import ApplyRecord, ApplyStatus
+from retrograde.storage.base import LockGrant, LockHolder
+
+
+@contextlib.contextmanager
+def exclusive(
+    ctx: Context, activity: str, *, allow_interrupted: bool = False
+) -> Iterator[LockGrant]:
+    """Hold the store lock for the block, as ``activity`` (``stage``, ``apply`` ...).
+
+    Raises :class:`StoreLockedError` naming a live holder, and (unless
+    ``allow_interrupted``) :class:`InterruptedApplyError` pointing at
+    ``resume`` and ``discard``. The lock is released when the block ends.
+    """
+    grant = ctx.store.acquire_lock(holder(ctx, activity), config.lock_lease_seconds())
+    try:
+        if not allow_interrupted:
+            refuse_interrupted(interrupted_applies(ctx))
+        yield grant
+    finally:
+        with contextlib.suppress(StoreError):
+            ctx.store.release_lock(grant)
+
+
+def holder(ctx: Context, activity: str) -> LockHolder:
+    """This process, acting for ``ctx.principal``, as a lock holder."""
+    return LockHolder(activity, ctx.principal, socket.gethostname(), os.getpid(), utc_now())
+
+
+def interrupted_applies(ctx: Context) -> list[ApplyRecord]:
+    """With the lock held: every unfinished apply, now marked ``interrupted``, oldest first."""
+    found = []
+    for record in ctx.store.unfinished_applies():
+        if record.status is ApplyStatus.RUNNING:
+            record = ctx.store.set_apply_status(record.id, ApplyStatus.INTERRUPTED)
+        found.append(record)
+    return found
+
+
+def refuse_interrupted(records: list[ApplyRecord]) -> None:
+    if records:
+        first = records[0]
+        raise InterruptedApplyError(
+            first.id, principal=first.principal, started_at=first.started_at
+        )
+
+
+def ensure_available(ctx: Context) -> None:
+    """Refuse now what :func:`exclusive` would refuse later (takes and frees the lock).
+
+    Lets the CLI say so before it shows a plan and asks for confirmation.
+    """
+    with exclusive(ctx, "apply"):
+        pass
+
+
+def unlock(ctx: Context, *, force: bool = False) -> LockHolder | None:
+    """Free the store lock; returns the holder it had (None when it was free).
+
+    Without ``force`` only a dead holder's lock is freed (a live one is a
+    :class:`StoreLockedError` naming it); with ``force`` any holder's. A
+    forced-out apply stops at its next commit and is left to ``resume``.
+    """
+    if force:
+        return ctx.store.force_unlock()
+    current = ctx.store.lock_holder()
+    if current is None:
+        return None
+    grant = ctx.store.acquire_lock(holder(ctx, "unlock"), config.lock_lease_seconds())
+    ctx.store.release_lock(grant)
+    return grant.taken_over
