@@ -20,6 +20,7 @@ from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
+from retrograde.storage import commit_payload
 from retrograde.storage.base import JournalTask, TaskStatus
 
 Row = dict[str, Any]
@@ -91,8 +92,12 @@ def change_from_row(row: RowMapping) -> Change:
 
 
 def commit_row(commit: Commit) -> Row:
-    """The commit as stored: ``reverse`` is left out (it is ``reverse_diff(diff)``)."""
-    payload = {"diff": commit.diff, "connections": commit.connections, "tags": commit.tags}
+    """The commit as stored: ``reverse`` is left out (it is ``reverse_diff(diff)``).
+
+    Diff, connections and tags share one packed JSON column; see
+    :mod:`retrograde.storage.commit_payload`.
+    """
+    payload = commit_payload.pack(commit.diff, commit.connections, commit.tags)
     return {
         "rev": commit.rev,
         "apply_id": commit.apply_id,
@@ -110,23 +115,23 @@ def commit_row(commit: Commit) -> Row:
 
 
 def commit_from_row(row: RowMapping) -> Commit:
-    payload = load(row["payload"])
+    diff, connections, tags = commit_payload.unpack(load(row["payload"]))
     reverts = row["reverts"]
     return Commit(
         rev=int(row["rev"]),
         apply_id=row["apply_id"],
         resource=row["resource"],
         action=ActionName(row["action"]),
-        diff=payload["diff"],
-        reverse=reverse_diff(payload["diff"]),
-        connections=payload["connections"],
+        diff=diff,
+        reverse=reverse_diff(diff),
+        connections=connections,
         type=row["type"],
         version=int(row["version"]),
         principal=row["principal"],
         timestamp=row["timestamp"],
         message=row["message"],
         reverts=tuple(load(reverts)) if reverts is not None else (),
-        tags=payload["tags"],
+        tags=tags,
         hash=row["hash"],
     )
 

@@ -131,11 +131,51 @@ commits = Table(
     PrimaryKeyConstraint("rev", name="pk_commits"),
     Index("ix_commits_resource_rev", "resource", "rev"),
     Index("ix_commits_apply_id_rev", "apply_id", "rev"),
+    Index("ix_commits_principal_rev", "principal", "rev"),
+    Index("ix_commits_action_rev", "action", "rev"),
 )
 """``rev`` is assigned by the store (gapless), never by the database.
 
 On SQLite an ``INTEGER`` single-column primary key is the rowid itself, so the
-log needs no separate primary-key index.
+log needs no separate primary-key index. Each filter of ``log`` has a
+``(column, rev)`` index that lists its matches newest first; time ranges need
+no index because timestamps never decrease with ``rev`` (see
+:mod:`retrograde.storage.history`).
+"""
+
+commit_inputs = Table(
+    "commit_inputs",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("rev", Integer, nullable=False, autoincrement=False),
+    PrimaryKeyConstraint("name", "rev", name="pk_commit_inputs"),
+    sqlite_with_rowid=False,
+)
+"""Which commits touched which input: one row per input name in a commit's diff.
+
+Written by ``record_commits`` in the commit's transaction; answers
+``log --input NAME`` newest first from its primary key.
+"""
+
+store_lock = Table(
+    "store_lock",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=False),
+    Column("token", Text, nullable=True),
+    Column("activity", Text, nullable=True),
+    Column("apply_id", Integer, nullable=True),
+    Column("principal", Text, nullable=True),
+    Column("host", Text, nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("since", Text, nullable=True),
+    Column("lease_until", Double, nullable=True),
+    PrimaryKeyConstraint("id", name="pk_store_lock"),
+    CheckConstraint("id = 1", name="ck_store_lock_one_row"),
+)
+"""Who holds the store (durable applies): one row, ``id = 1``; ``token`` is NULL when free.
+
+``lease_until`` is in seconds since the epoch on the database's own clock, so
+holders on different machines compare it against the same clock.
 """
 
 checkpoints = Table(
@@ -162,24 +202,3 @@ snapshots = Table(
 """Committed state as of ``rev`` (zstd-compressed JSON), written now and then by
 ``record_commits`` so that state at any revision is a snapshot plus a short replay
 (schema revision 0003). Derived data: the log alone decides what state was."""
-
-store_lock = Table(
-    "store_lock",
-    metadata,
-    Column("id", Integer, nullable=False, autoincrement=False),
-    Column("token", Text, nullable=True),
-    Column("activity", Text, nullable=True),
-    Column("apply_id", Integer, nullable=True),
-    Column("principal", Text, nullable=True),
-    Column("host", Text, nullable=True),
-    Column("pid", Integer, nullable=True),
-    Column("since", Text, nullable=True),
-    Column("lease_until", Double, nullable=True),
-    PrimaryKeyConstraint("id", name="pk_store_lock"),
-    CheckConstraint("id = 1", name="ck_store_lock_one_row"),
-)
-"""Who holds the store (durable applies): one row, ``id = 1``; ``token`` is NULL when free.
-
-``lease_until`` is in seconds since the epoch on the database's own clock, so
-holders on different machines compare it against the same clock.
-"""

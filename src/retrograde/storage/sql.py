@@ -31,7 +31,7 @@ from retrograde.model.plan import Plan
 from retrograde.model.query import LogQuery
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
-from retrograde.storage import checkpoints, locks, revisions, rows, snapshots
+from retrograde.storage import checkpoints, history, locks, revisions, rows, snapshots
 from retrograde.storage.base import (
     CommitEntry,
     JournalTask,
@@ -44,13 +44,9 @@ from retrograde.storage.driver_errors import mask_password, translated
 from retrograde.storage.durable import DurableMethods
 from retrograde.storage.engine import writer
 from retrograde.storage.journal import journal_turn
-from retrograde.storage.log_select import log_select, touches_input
 from retrograde.storage.schema import applies, apply_tasks, commits, resources, staged
 from retrograde.storage.schema import types as types_table
 from retrograde.storage.statements import chunks, keyed_delete, keyed_update, upsert
-
-INPUT_SCAN_PAGE = 200
-"""Candidates fetched per round when a log query filters on an input name."""
 
 
 class SqlStore(DurableMethods):
@@ -232,8 +228,10 @@ class SqlStore(DurableMethods):
             return []
         self._lock_log(conn)
         rev, previous_hash = _head(conn)
+        entries = history.in_time_order(conn, rev, entries)
         built = _build_commits(apply_id, principal, message, entries, rev, previous_hash)
         conn.execute(commits.insert(), [rows.commit_row(c) for c in built])
+        history.index_commits(conn, built)
         self._write_state(conn, [entry.change for entry in entries])
         names = list(dict.fromkeys(entry.change.resource for entry in entries))
         conn.execute(keyed_delete(staged, "resource"), [{"k_resource": n} for n in names])
@@ -252,13 +250,8 @@ class SqlStore(DurableMethods):
         return rows.commit_from_row(row)
 
     def log(self, query: LogQuery) -> list[Commit]:
-        if query.limit <= 0:
-            return []
         with self._read() as conn:
-            if query.input is None:
-                found = conn.execute(log_select(query)).mappings().all()
-                return [rows.commit_from_row(row) for row in found]
-            return _log_by_input(conn, query, query.input)
+            return history.log_page(conn, query, _head(conn)[0])
 
     # reverting, time travel and checkpoints (queries in revisions, snapshots, checkpoints)
 
@@ -461,18 +454,3 @@ def _build_commits(
         built.append(commit)
         previous_hash = commit.hash
     return built
-
-
-def _log_by_input(conn: Connection, query: LogQuery, name: str) -> list[Commit]:
-    """Page backwards through text-matched candidates until ``limit`` exact matches."""
-    found: list[Commit] = []
-    cursor = query.before_rev
-    while len(found) < query.limit:
-        page_query = dataclasses.replace(query, before_rev=cursor)
-        page = conn.execute(log_select(page_query, limit=INPUT_SCAN_PAGE)).mappings().all()
-        candidates = [rows.commit_from_row(row) for row in page]
-        found.extend(c for c in candidates if touches_input(c, name))
-        if len(page) < INPUT_SCAN_PAGE:
-            break
-        cursor = candidates[-1].rev
-    return found[: query.limit]

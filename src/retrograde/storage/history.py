@@ -1,0 +1,168 @@
+"""Reading the history without scanning it: log pages, time windows, blame, applies.
+
+Every question is answered from an index, newest first, and stops as soon as
+it has its answer:
+
+- Equality filters walk their ``(column, rev)`` index; ``--input`` walks
+  ``commit_inputs (name, rev)``, which ``record_commits`` fills in the same
+  transaction as the commits (:func:`index_commits`).
+- Time ranges become revision ranges. Timestamps never decrease with ``rev``
+  (``record_commits`` keeps them so, see :func:`in_time_order`), so the first
+  revision at or after a time is found by binary search over the primary key:
+  about 20 point reads for a million commits, and no timestamp index to store.
+- ``blame`` walks one resource's commits through ``(resource, rev)`` and stops
+  once every input is attributed or it reaches the resource's ``run``.
+
+Functions take an open SQLAlchemy ``Connection``; :class:`SqlStore` calls them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Collection, Sequence
+
+from sqlalchemy import Connection, select
+
+from retrograde.model.apply import ApplyRecord
+from retrograde.model.change import ActionName
+from retrograde.model.commit import Commit
+from retrograde.model.query import LogQuery
+from retrograde.storage import rows
+from retrograde.storage.base import CommitEntry
+from retrograde.storage.log_select import log_select
+from retrograde.storage.schema import applies, commit_inputs, commits
+
+BLAME_PAGE = 256
+"""Commits of the blamed resource read per round trip."""
+
+Window = tuple[int, int]
+"""An inclusive revision range ``(low, high)``; empty when ``low > high``."""
+
+
+def index_commits(conn: Connection, built: Sequence[Commit]) -> None:
+    """Record which inputs each commit touched (the ``--input`` index)."""
+    found = [{"name": name, "rev": c.rev} for c in built for name in c.diff]
+    if found:
+        conn.execute(commit_inputs.insert(), found)
+
+
+def in_time_order(
+    conn: Connection, head_rev: int, entries: Sequence[CommitEntry]
+) -> list[CommitEntry]:
+    """``entries`` with timestamps raised where needed so they never decrease with ``rev``.
+
+    A clock that steps back (or two appliers whose clocks differ) would
+    otherwise break the order that time-range searches rely on; such a commit
+    takes the timestamp of the commit before it instead. Timestamps compare as
+    ISO 8601 text, as they are stored.
+    """
+    latest = _timestamp_from(conn, head_rev) if head_rev else None
+    kept: list[CommitEntry] = []
+    for entry in entries:
+        if not isinstance(entry.timestamp, str):
+            pass  # not a timestamp: left for the database to refuse
+        elif latest is not None and entry.timestamp < latest:
+            entry = dataclasses.replace(entry, timestamp=latest)
+        else:
+            latest = entry.timestamp
+        kept.append(entry)
+    return kept
+
+
+def log_page(conn: Connection, query: LogQuery, head_rev: int) -> list[Commit]:
+    """Commits matching ``query``, newest first, at most ``query.limit``."""
+    low, high = window(conn, query, head_rev)
+    if query.limit <= 0 or low > high:
+        return []
+    found = conn.execute(log_select(query, (low, high))).mappings().all()
+    return [rows.commit_from_row(row) for row in found]
+
+
+def window(conn: Connection, query: LogQuery, head_rev: int) -> Window:
+    """The revisions ``query`` can match at all: its revision bounds, cursor and time range."""
+    low = max(1, query.rev_from or 1)
+    high = head_rev
+    if query.rev_to is not None:
+        high = min(high, query.rev_to)
+    if query.before_rev is not None:
+        high = min(high, query.before_rev - 1)
+    if query.since is not None and low <= high:
+        low = _first_at_or_after(conn, query.since, low, high)
+    if query.until is not None and low <= high:
+        high = _first_after(conn, query.until, low, high) - 1
+    return low, high
+
+
+def blame(conn: Connection, resource: str, names: Collection[str]) -> dict[str, Commit]:
+    """For each input in ``names``, the newest commit of ``resource`` whose diff set it.
+
+    The walk ends at the resource's ``run`` (older commits belong to an
+    earlier resource of the same name); names no commit set are absent.
+    """
+    pending, found = set(names), {}
+    before: int | None = None
+    while pending:
+        page = _resource_page(conn, resource, before)
+        for commit in page:
+            for name in pending.intersection(commit.diff):
+                found[name] = commit
+            pending.difference_update(commit.diff)
+            if commit.action is ActionName.RUN or not pending:
+                return found
+        if len(page) < BLAME_PAGE:
+            break
+        before = page[-1].rev
+    return found
+
+
+def list_applies(conn: Connection, *, before: int | None, limit: int) -> list[ApplyRecord]:
+    """Applies newest first (highest id first), only ids below ``before`` when given."""
+    query = select(applies).order_by(applies.c.id.desc()).limit(limit)
+    if before is not None:
+        query = query.where(applies.c.id < before)
+    return [rows.apply_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def _resource_page(conn: Connection, resource: str, before: int | None) -> list[Commit]:
+    query = (
+        select(commits)
+        .where(commits.c.resource == resource)
+        .order_by(commits.c.rev.desc())
+        .limit(BLAME_PAGE)
+    )
+    if before is not None:
+        query = query.where(commits.c.rev < before)
+    return [rows.commit_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def _first_at_or_after(conn: Connection, moment: str, low: int, high: int) -> int:
+    """The smallest revision in ``[low, high]`` stamped at or after ``moment``, or ``high + 1``."""
+    return _bisect(conn, lambda stamp: stamp >= moment, low, high)
+
+
+def _first_after(conn: Connection, moment: str, low: int, high: int) -> int:
+    """The smallest revision in ``[low, high]`` stamped after ``moment``, or ``high + 1``."""
+    return _bisect(conn, lambda stamp: stamp > moment, low, high)
+
+
+def _bisect(conn: Connection, reached: Callable[[str], bool], low: int, high: int) -> int:
+    """The first revision in ``[low, high]`` whose timestamp is ``reached``; else ``high + 1``.
+
+    Relies on timestamps never decreasing with ``rev``.
+    """
+    end = high + 1
+    while low < end:
+        middle = (low + end) // 2
+        stamp = _timestamp_from(conn, middle)
+        if stamp is None or reached(stamp):
+            end = middle
+        else:
+            low = middle + 1
+    return low
+
+
+def _timestamp_from(conn: Connection, rev: int) -> str | None:
+    """The timestamp of ``rev`` (of the next stored revision, should ``rev`` be missing)."""
+    query = select(commits.c.timestamp).where(commits.c.rev >= rev).order_by(commits.c.rev).limit(1)
+    stamp = conn.execute(query).scalar()
+    return None if stamp is None else str(stamp)
