@@ -10,6 +10,7 @@ import pytest
 import retrograde
 from retrograde.commands import rollback
 from retrograde.errors import ConflictError, NotFoundError, StateError
+from tests.rollback.applying import apply_staged, apply_text, rev_of, state_json
 from tests.rollback.stacks import (
     BOTH,
     KEYSTONE1,
@@ -25,26 +26,6 @@ from tests.rollback.stacks import (
     stack,
     write,
 )
-
-
-def apply_text(
-    ctx: retrograde.Context, directory: Path, text: str, message: str = ""
-) -> retrograde.ApplyReport:
-    """Stage ``text`` as a stack file and apply it; the apply must succeed."""
-    name = f"stack-{len(list(directory.glob('stack-*.yaml')))}.yaml"
-    report = retrograde.apply(ctx, write(directory, name, text), message=message)
-    assert report.status is retrograde.ApplyStatus.SUCCEEDED, report.failures
-    return report
-
-
-def apply_staged(ctx: retrograde.Context, message: str = "") -> retrograde.ApplyReport:
-    report = retrograde.apply(ctx, message=message)
-    assert report.status is retrograde.ApplyStatus.SUCCEEDED, report.failures
-    return report
-
-
-def state_json(ctx: retrograde.Context) -> dict[str, object]:
-    return {name: rs.to_json() for name, rs in retrograde.state(ctx).resources.items()}
 
 
 def test_reverting_the_keystone_move_is_three_actions_and_restores_the_files(
@@ -142,9 +123,7 @@ def test_a_stale_revert_is_refused_and_stages_nothing(
     apply_text(
         ctx, tmp_path, stack(nodes(node1="10.20.0.22"), KEYSTONE1, haproxy("${keystone1.ip}"))
     )
-    node1_rev = next(
-        c.rev for c in retrograde.log(ctx) if c.apply_id == first.apply_id and c.resource == "node1"
-    )
+    node1_rev = rev_of(ctx, first, "node1")
     with pytest.raises(ConflictError) as caught:
         rollback.revert(ctx, [node1_rev])
     error = caught.value
@@ -215,11 +194,7 @@ def test_revert_of_an_update_stages_the_consumers_the_value_flows_to(
     change = apply_text(
         ctx, tmp_path, stack(nodes(node1="10.20.0.12"), KEYSTONE1, haproxy("${keystone1.ip}"))
     )
-    node1_rev = next(
-        c.rev
-        for c in retrograde.log(ctx)
-        if c.apply_id == change.apply_id and c.resource == "node1"
-    )
+    node1_rev = rev_of(ctx, change, "node1")
     preview = rollback.revert(ctx, [node1_rev])
     assert {n: c.reverts for n, c in preview.changes.items()} == {
         "haproxy": (),
@@ -244,11 +219,7 @@ def test_revert_of_a_connected_update_after_a_disconnect_leaves_the_consumer(
     )
     literal = KEYSTONE1.replace('"${node1.ip}"', "10.0.0.9")
     apply_text(ctx, tmp_path, stack(nodes(node1="10.20.0.12"), literal, haproxy("${keystone1.ip}")))
-    node1_rev = next(
-        c.rev
-        for c in retrograde.log(ctx)
-        if c.apply_id == change.apply_id and c.resource == "node1"
-    )
+    node1_rev = rev_of(ctx, change, "node1")
     preview = rollback.revert(ctx, [node1_rev])
     assert list(preview.changes) == ["node1"]
     apply_staged(ctx)

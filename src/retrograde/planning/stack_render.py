@@ -7,9 +7,10 @@ type, tags and inputs, connected inputs written as ``${producer.input}`` (also
 inside lists), literal strings with ``${`` escaped as ``$${``. Staging the
 result over the same committed state stages nothing.
 
-Secret inputs are never printed: one equal to its type's default is left out
-(the default fills it in again), any other is written as ``***`` and the file
-says so at the top, to be filled in before staging.
+Secret values are never printed: a secret input's default in its type and a
+resource's secret value are written as ``***`` (a value equal to the default
+is left out, so the default fills it in again), and the file says so at the
+top: those are to be filled in before staging.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ LINE_WIDTH = 1_000_000
 """Long enough that YAML never folds a command template over two lines."""
 
 SECRET_NOTE = (
-    "# Secret inputs that differ from their type's default are written as ***:\n"
+    "# Secret values (defaults and inputs) are written as ***:\n"
     "# put the real values in before staging this file.\n"
 )
 
@@ -42,7 +43,7 @@ def stack_text(resources: State, types: Mapping[TypeKey, ResourceType], *, rev: 
     chosen = used_types(resources, types)
     masked: list[str] = []
     document = {
-        "types": {name: type_document(rtype) for name, rtype in sorted(chosen.items())},
+        "types": {name: type_document(rtype, masked) for name, rtype in sorted(chosen.items())},
         "resources": {
             name: resource_document(name, rs, chosen[rs.type], masked)
             for name, rs in sorted(resources.items())
@@ -68,11 +69,19 @@ def used_types(resources: State, types: Mapping[TypeKey, ResourceType]) -> dict[
     return chosen
 
 
-def type_document(rtype: ResourceType) -> dict[str, Any]:
-    """A type as the stack file writes it (its name is the key, its directory the file's)."""
+def type_document(rtype: ResourceType, masked: list[str]) -> dict[str, Any]:
+    """A type as the stack file writes it (its name is the key, its directory the file's).
+
+    A secret input's default is written ``***``; appends to ``masked`` what it hid.
+    """
+    inputs = {name: spec.to_json() for name, spec in rtype.inputs.items()}
+    for name, spec in rtype.inputs.items():
+        if spec.secret and spec.has_default and spec.default is not None:
+            inputs[name]["default"] = MASK
+            masked.append(f"types.{rtype.name}.{name}")
     document: dict[str, Any] = {
         "version": rtype.version,
-        "inputs": {name: spec.to_json() for name, spec in rtype.inputs.items()},
+        "inputs": inputs,
         "actions": {name: spec.to_json() for name, spec in rtype.actions.items()},
     }
     if rtype.migrations:

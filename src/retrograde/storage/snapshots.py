@@ -3,11 +3,12 @@
 "State at revision R" must never replay the whole log (DESIGN §6). So
 ``record_commits`` calls :func:`snapshot_if_due` in its transaction, and every
 :data:`SNAPSHOT_EVERY` revisions it stores the whole committed state as
-zstd-compressed JSON, unless the newest snapshot is younger (in revisions)
-than it has resources: that keeps the cost of writing snapshots at most about
-one resource row per commit and their total size in proportion to the log,
-however large the state. State at R is then the nearest snapshot at or below R
-plus a forward replay (:mod:`retrograde.planning.replay`) of the commits after
+zstd-compressed JSON (about 10 bytes per resource), unless the newest snapshot
+is younger, in revisions, than a quarter of its resource count: so writing
+snapshots costs at most about four resource rows per commit and their total
+size stays in proportion to the log, however large the state. State at R is
+then the nearest snapshot at or below R plus a forward replay
+(:mod:`retrograde.planning.replay`) of at most a few thousand commits after
 it, read as one primary-key range.
 
 Snapshots are derived data: a store without any (e.g. an older one) answers
@@ -16,7 +17,10 @@ the same, only more slowly.
 
 from __future__ import annotations
 
+import gc
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import zstandard
@@ -28,8 +32,11 @@ from retrograde.storage.revisions import commits_between
 from retrograde.storage.rows import dump
 from retrograde.storage.schema import resources, snapshots
 
-SNAPSHOT_EVERY = 10_000
+SNAPSHOT_EVERY = 5_000
 """A snapshot is considered each time a commit batch crosses a multiple of this revision."""
+
+SPACING_PER_RESOURCE = 0.25
+"""Revisions a snapshot must be older than, per resource it holds, before the next one."""
 
 COMPRESSION_LEVEL = 3
 
@@ -45,7 +52,7 @@ def snapshot_if_due(conn: Connection, before_rev: int, last_rev: int) -> bool:
     latest = conn.execute(
         select(snapshots.c.rev, snapshots.c.resources).order_by(snapshots.c.rev.desc()).limit(1)
     ).first()
-    if latest is not None and last_rev - int(latest.rev) < int(latest.resources):
+    if latest is not None and last_rev - latest.rev < latest.resources * SPACING_PER_RESOURCE:
         return False
     write_snapshot(conn, last_rev)
     return True
@@ -87,5 +94,24 @@ def nearest_snapshot(conn: Connection, rev: int) -> tuple[int, dict[str, Resourc
 
 def state_at(conn: Connection, rev: int) -> dict[str, ResourceState]:
     """Committed state as of revision ``rev``: nearest snapshot plus the commits after it."""
-    base_rev, state = nearest_snapshot(conn, rev)
-    return replay(commits_between(conn, base_rev, rev), state)
+    with gc_paused():
+        base_rev, state = nearest_snapshot(conn, rev)
+        return replay(commits_between(conn, base_rev, rev), state)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a past state is built.
+
+    Decoding a snapshot and thousands of commits allocates many containers and
+    frees few, which makes the collector traverse the growing heap again and
+    again (a third of the time for 10,000 resources). None of it holds
+    reference cycles, so nothing is kept alive longer.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
