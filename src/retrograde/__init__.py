@@ -14,7 +14,9 @@ from retrograde.commands.applying import apply
 from retrograde.commands.context import Context, open_context
 from retrograde.commands.planning import graph, plan
 from retrograde.commands.reading import StateSnapshot, log, show, state
+from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
 from retrograde.commands.staging import diff, discard, stage
+from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
 from retrograde.engine.runner import ApplyReport
 from retrograde.errors import RetrogradeError
 from retrograde.model import (
@@ -26,6 +28,7 @@ from retrograde.model import (
     PlannedAction,
     ResourceState,
 )
+from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.query import LogQuery
 
 __all__ = [
@@ -33,22 +36,31 @@ __all__ = [
     "ApplyReport",
     "ApplyStatus",
     "Change",
+    "Checkpoint",
     "Commit",
     "Context",
     "LogQuery",
     "Plan",
     "PlannedAction",
+    "Preview",
     "ResourceState",
     "RetrogradeError",
+    "RevisionDiff",
     "StateSnapshot",
     "apply",
+    "checkpoint",
+    "checkpoints",
     "diff",
+    "diff_revisions",
     "discard",
     "graph",
     "log",
     "open_context",
     "plan",
+    "revert",
+    "rollback",
     "show",
     "stage",
     "state",
+    "state_at",
 ]
