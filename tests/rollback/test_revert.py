@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
 from pathlib import Path
 
 import pytest
 
 import retrograde
 from retrograde.commands import rollback
-from retrograde.errors import ConflictError, NotFoundError, StateError
+from retrograde.engine.clock import utc_now
+from retrograde.errors import ConflictError, NotFoundError, StateError, StoreLockedError
+from retrograde.storage.base import LockHolder
 from tests.rollback.applying import apply_staged, apply_text, rev_of, state_json
 from tests.rollback.stacks import (
     BOTH,
@@ -331,3 +335,21 @@ def test_handlers_receive_the_reverted_values(ctx: retrograde.Context, tmp_path:
     apply_staged(ctx)
     written = json.loads((tmp_path / "keystone1.conf").read_text())
     assert written == {"ip": "10.20.0.2", "admin_ip": "", "port": 5000, "password": "s3cret"}
+
+
+def test_revert_and_rollback_are_refused_while_another_process_holds_the_store(
+    ctx: retrograde.Context, tmp_path: Path
+) -> None:
+    """Like stage, revert and rollback need the store lock; a dry run does not."""
+    report = apply_text(ctx, tmp_path, V1)
+    other = LockHolder("apply", "someone", socket.gethostname(), os.getpid(), utc_now())
+    grant = ctx.store.acquire_lock(other, 60.0)
+    try:
+        with pytest.raises(StoreLockedError):
+            rollback.revert(ctx, apply_id=report.apply_id)
+        with pytest.raises(StoreLockedError):
+            rollback.rollback(ctx, 0)
+        assert len(rollback.revert(ctx, apply_id=report.apply_id, dry_run=True).plan) == 4
+    finally:
+        ctx.store.release_lock(grant)
+    assert retrograde.diff(ctx) == {}

@@ -5,15 +5,19 @@ staged log, ordered by the normal planner and carried out by the normal
 ``apply``, whose commits name what they revert. History is never rewritten.
 Both refuse to start while other changes are staged, so a staged log always
 has one meaning (DESIGN §3), and both return the staged diff with the plan it
-leads to; with ``dry_run`` nothing is staged.
+leads to; with ``dry_run`` nothing is staged. Like ``stage``, they hold the
+store lock while they stage (see :mod:`retrograde.commands.locking`).
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
 from retrograde.commands.context import Context
+from retrograde.commands.locking import exclusive
 from retrograde.commands.planning import plan_for
 from retrograde.commands.timetravel import Revision, Target, resolve
 from retrograde.commands.views import Secrets
@@ -54,12 +58,13 @@ def revert(
     """
     if bool(revs) == (apply_id is not None):
         raise StateError("revert needs revisions or an apply id, not both and not neither")
-    refuse_if_staged(ctx, "revert")
-    commits = _commits(ctx, revs, apply_id)
-    secrets = Secrets(ctx.store.load_types())
-    changes = revert_changes(ctx.store.load_state(), commits, force=force, secrets=secrets.of)
-    reverted = tuple(sorted(commit.rev for commit in commits))
-    return _staged(ctx, changes, dry_run, reverts=reverted)
+    with _holding(ctx, "revert", dry_run):
+        refuse_if_staged(ctx, "revert")
+        commits = _commits(ctx, revs, apply_id)
+        secrets = Secrets(ctx.store.load_types())
+        changes = revert_changes(ctx.store.load_state(), commits, force=force, secrets=secrets.of)
+        reverted = tuple(sorted(commit.rev for commit in commits))
+        return _staged(ctx, changes, dry_run, reverts=reverted)
 
 
 def rollback(
@@ -77,15 +82,16 @@ def rollback(
     stay as they are, except that values still flow through connections.
     Resources that did not exist then are removed, ones removed since re-created.
     """
-    refuse_if_staged(ctx, "roll back")
-    revision = resolve(ctx, target)
-    current = ctx.store.load_state()
-    past = ctx.store.state_at(revision.rev)
-    selected = None
-    if resources or tags:
-        selected = select_resources(current, past, resources, tags or {})
-    changes = stage_changes(current, rollback_state(current, past, selected))
-    return _staged(ctx, changes, dry_run, target=revision)
+    with _holding(ctx, "rollback", dry_run):
+        refuse_if_staged(ctx, "roll back")
+        revision = resolve(ctx, target)
+        current = ctx.store.load_state()
+        past = ctx.store.state_at(revision.rev)
+        selected = None
+        if resources or tags:
+            selected = select_resources(current, past, resources, tags or {})
+        changes = stage_changes(current, rollback_state(current, past, selected))
+        return _staged(ctx, changes, dry_run, target=revision)
 
 
 def checkpoint(ctx: Context, name: str, *, at: int | None = None, message: str = "") -> Checkpoint:
@@ -109,6 +115,11 @@ def refuse_if_staged(ctx: Context, verb: str) -> None:
         raise StateError(
             f"cannot {verb}: {len(staged)} change(s) are staged; apply or discard them first"
         )
+
+
+def _holding(ctx: Context, activity: str, dry_run: bool) -> AbstractContextManager[object]:
+    """The store lock while the verb stages (as ``stage`` takes it); none for a dry run."""
+    return contextlib.nullcontext() if dry_run else exclusive(ctx, activity)
 
 
 def _commits(ctx: Context, revs: Sequence[int], apply_id: int | None) -> list[Commit]:
