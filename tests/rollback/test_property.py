@@ -22,7 +22,7 @@ NAMES = ("a", "b", "c", "d", "e")
 
 TYPES = """types:
   t:
-    version: 1
+    version: VERSION
     inputs:
       x: {type: any}
       items: {type: list, default: []}
@@ -34,7 +34,10 @@ LITERALS = st.one_of(st.integers(0, 3), st.sampled_from(["p", "q"]), st.none(), 
 
 @st.composite
 def stack_texts(draw: st.DrawFn) -> str:
-    """A stack of some of NAMES, each connected only to resources before it (no cycles)."""
+    """A stack of some of NAMES, each connected only to resources before it (no cycles).
+
+    The type's version is 1 or 2, so some applies raise or lower it.
+    """
     present = [name for name in NAMES if draw(st.booleans())]
     resources: dict[str, Any] = {}
     for index, name in enumerate(present):
@@ -49,7 +52,8 @@ def stack_texts(draw: st.DrawFn) -> str:
         if tags:
             resource["tags"] = tags
         resources[name] = resource
-    return TYPES + "resources: " + json.dumps(resources) + "\n"
+    version = draw(st.sampled_from("12"))
+    return TYPES.replace("VERSION", version) + "resources: " + json.dumps(resources) + "\n"
 
 
 def _state(ctx: retrograde.Context) -> dict[str, Any]:

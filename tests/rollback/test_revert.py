@@ -353,3 +353,22 @@ def test_revert_and_rollback_are_refused_while_another_process_holds_the_store(
     finally:
         ctx.store.release_lock(grant)
     assert retrograde.diff(ctx) == {}
+
+
+def test_reverting_a_version_raise_sets_the_version_back(
+    ctx: retrograde.Context, tmp_path: Path
+) -> None:
+    """Nodes updated to type version 2 go back to version 1 when that apply is reverted."""
+    apply_text(ctx, tmp_path, V1)
+    original = state_json(ctx)
+    raised = apply_text(
+        ctx, tmp_path, V1.replace("  node:\n    version: 1", "  node:\n    version: 2")
+    )
+    versions = {n: rs.version for n, rs in retrograde.state(ctx).resources.items()}
+    assert versions == {"node1": 2, "node2": 2, "keystone1": 1, "haproxy": 1}
+    node1_rev = rev_of(ctx, raised, "node1")
+    assert ctx.store.kinds_before([node1_rev, 1]) == {node1_rev: ("node", 1)}
+    preview = rollback.revert(ctx, apply_id=raised.apply_id)
+    assert sorted(preview.changes) == ["node1", "node2"]
+    apply_staged(ctx)
+    assert state_json(ctx) == original

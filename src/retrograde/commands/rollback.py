@@ -23,7 +23,7 @@ from retrograde.commands.timetravel import Revision, Target, resolve
 from retrograde.commands.views import Secrets
 from retrograde.engine.clock import utc_now
 from retrograde.errors import StateError
-from retrograde.model.change import Change
+from retrograde.model.change import ActionName, Change
 from retrograde.model.checkpoint import Checkpoint, check_checkpoint_name
 from retrograde.model.commit import Commit
 from retrograde.model.plan import Plan
@@ -62,7 +62,10 @@ def revert(
         refuse_if_staged(ctx, "revert")
         commits = _commits(ctx, revs, apply_id)
         secrets = Secrets(ctx.store.load_types())
-        changes = revert_changes(ctx.store.load_state(), commits, force=force, secrets=secrets.of)
+        kinds = ctx.store.kinds_before([c.rev for c in commits if c.action is not ActionName.RUN])
+        changes = revert_changes(
+            ctx.store.load_state(), commits, force=force, secrets=secrets.of, kinds_before=kinds
+        )
         reverted = tuple(sorted(commit.rev for commit in commits))
         return _staged(ctx, changes, dry_run, reverts=reverted)
 

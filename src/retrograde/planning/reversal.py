@@ -37,6 +37,9 @@ from retrograde.planning.staging import stage_changes
 ABSENT = "absent"
 """How a message shows an input a resource does not have."""
 
+TypeKey = tuple[str, int]
+"""A resource type and version."""
+
 SecretInputs = Callable[[str], Collection[str]]
 """Type name -> its secret input names; conflict messages mask their values."""
 
@@ -51,6 +54,7 @@ def revert_changes(
     *,
     force: bool = False,
     secrets: SecretInputs = _no_secrets,
+    kinds_before: Mapping[int, TypeKey] | None = None,
 ) -> dict[str, Change]:
     """The staged log that undoes ``commits`` (any order, newest undone first).
 
@@ -59,10 +63,14 @@ def revert_changes(
     are staged too, without ``reverts``. Raises :class:`ConflictError` when a
     commit no longer matches (unless ``force``), when a resource that a revert
     removes is connected from by another, or when a re-created resource's
-    producer no longer exists.
+    producer no longer exists. ``kinds_before`` gives, by revision, the type
+    and version a resource had before an update or migration commit, so that
+    undoing one that raised the version sets it back.
     """
     ordered = sorted(commits, key=lambda commit: commit.rev, reverse=True)
-    desired = revert_state(committed, ordered, force=force, secrets=secrets)
+    desired = revert_state(
+        committed, ordered, force=force, secrets=secrets, kinds_before=kinds_before
+    )
     changes = stage_changes(committed, desired)
     return with_reverts(changes, ordered)
 
@@ -73,11 +81,13 @@ def revert_state(
     *,
     force: bool = False,
     secrets: SecretInputs = _no_secrets,
+    kinds_before: Mapping[int, TypeKey] | None = None,
 ) -> dict[str, ResourceState]:
     """``committed`` with ``commits`` (newest first) undone and values propagated again."""
     work = dict(committed)
+    kinds = kinds_before or {}
     for commit in commits:
-        undo_commit(work, commit, force=force, secrets=secrets)
+        undo_commit(work, commit, force=force, secrets=secrets, kind=kinds.get(commit.rev))
     for commit in reversed(commits):
         if commit.action is ActionName.REMOVE:
             restore_consumers(work, commit)
@@ -105,8 +115,12 @@ def undo_commit(
     *,
     force: bool = False,
     secrets: SecretInputs = _no_secrets,
+    kind: TypeKey | None = None,
 ) -> None:
-    """Undo one commit in ``work`` in place, after checking it still matches."""
+    """Undo one commit in ``work`` in place, after checking it still matches.
+
+    ``kind`` is the resource's type and version before an update or migration.
+    """
     current = work.get(commit.resource)
     if commit.action is ActionName.REMOVE:
         if current is not None and not force:
@@ -122,7 +136,7 @@ def undo_commit(
     if commit.action is ActionName.RUN:
         del work[commit.resource]
     else:
-        work[commit.resource] = rewound(current, commit)
+        work[commit.resource] = rewound(current, commit, kind)
 
 
 def check_matches(
@@ -163,15 +177,20 @@ def recreated(commit: Commit) -> ResourceState:
     )
 
 
-def rewound(current: ResourceState, commit: Commit) -> ResourceState:
+def rewound(current: ResourceState, commit: Commit, kind: TypeKey | None = None) -> ResourceState:
     """``current`` with what an update (or migration) commit changed set back.
 
     Only what the commit changed is set back: the inputs of its diff, the
-    connections and tags whose before and after differ. Type and version stay.
+    connections and tags whose before and after differ, and the type and
+    version (to ``kind``, what they were before) if they are still the ones
+    the commit left.
     """
+    type_name, version = current.type, current.version
+    if kind is not None and (type_name, version) == (commit.type, commit.version):
+        type_name, version = kind
     return ResourceState(
-        type=current.type,
-        version=current.version,
+        type=type_name,
+        version=version,
         inputs=apply_diff(current.inputs, commit.reverse),
         connections=_set_back(current.connections, commit.connections),
         tags=_set_back(current.tags, commit.tags),

@@ -270,6 +270,13 @@ class Store(Protocol):
         """Every commit of an apply, oldest first; an unknown apply is :class:`NotFoundError`."""
         ...
 
+    def kinds_before(self, revs: Collection[int]) -> dict[int, TypeKey]:
+        """``rev -> (type, version)`` each commit's resource had just before that commit.
+
+        Revisions of commits with no earlier commit of their resource are absent.
+        """
+        ...
+
     def state_at(self, rev: int) -> dict[str, ResourceState]:
         """Committed state as of revision ``rev`` (0: empty), from a snapshot plus a short replay.
 

@@ -47,3 +47,31 @@ def commits_of_apply(conn: Connection, apply_id: int) -> list[Commit]:
         raise NotFoundError("apply", apply_id)
     query = select(commits).where(commits.c.apply_id == apply_id).order_by(commits.c.rev)
     return [rows.commit_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def kinds_before(conn: Connection, revs: Collection[int]) -> dict[int, tuple[str, int]]:
+    """``rev -> (type, version)`` the commit's resource had just before it (previous commit).
+
+    Commits keep only the type they leave behind, so undoing one that changed
+    the version (an update or a migration) needs the one before. Each answer is
+    one step down the ``(resource, rev)`` index; revisions whose resource has
+    no earlier commit (a ``run``) are absent.
+    """
+    previous = commits.alias("previous")
+    before = (
+        select(previous.c.type, previous.c.version)
+        .where(previous.c.resource == commits.c.resource, previous.c.rev < commits.c.rev)
+        .order_by(previous.c.rev.desc())
+        .limit(1)
+    )
+    found: dict[int, tuple[str, int]] = {}
+    for chunk in chunks(set(revs)):
+        query = select(
+            commits.c.rev,
+            before.with_only_columns(previous.c.type).scalar_subquery().label("type"),
+            before.with_only_columns(previous.c.version).scalar_subquery().label("version"),
+        ).where(commits.c.rev.in_(chunk))
+        for row in conn.execute(query):
+            if row.type is not None:
+                found[int(row.rev)] = (str(row.type), int(row.version))
+    return found

@@ -263,6 +263,10 @@ class SqlStore(DurableMethods):
         with self._read() as conn:
             return revisions.commits_of_apply(conn, apply_id)
 
+    def kinds_before(self, revs: Collection[int]) -> dict[int, TypeKey]:
+        with self._read() as conn:
+            return revisions.kinds_before(conn, revs)
+
     def state_at(self, rev: int) -> dict[str, ResourceState]:
         with self._read() as conn:
             head, _ = _head(conn)
