@@ -12,8 +12,10 @@ The same verbs as the command line, as functions taking a :class:`Context`::
 
 from retrograde.commands.applying import apply
 from retrograde.commands.context import Context, open_context
+from retrograde.commands.locking import unlock
 from retrograde.commands.planning import graph, plan
 from retrograde.commands.reading import StateSnapshot, log, show, state
+from retrograde.commands.resume import ResumeReport, resume
 from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
 from retrograde.commands.staging import diff, discard, stage
 from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
@@ -44,6 +46,7 @@ __all__ = [
     "PlannedAction",
     "Preview",
     "ResourceState",
+    "ResumeReport",
     "RetrogradeError",
     "RevisionDiff",
     "StateSnapshot",
@@ -57,10 +60,12 @@ __all__ = [
     "log",
     "open_context",
     "plan",
+    "resume",
     "revert",
     "rollback",
     "show",
     "stage",
     "state",
     "state_at",
+    "unlock",
 ]

@@ -10,7 +10,7 @@ import click
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import render_apply, render_plan
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
-from retrograde.commands import applying, planning, staging
+from retrograde.commands import applying, locking, planning, staging
 from retrograde.engine.runner import ApplyReport
 
 
@@ -49,6 +49,8 @@ def apply(
     ctx = session.context
     if file is not None:
         staging.stage(ctx, file)
+    else:
+        locking.ensure_available(ctx)  # refuse before showing a plan that cannot run
     plan = planning.plan(ctx)
     if len(plan) and not yes:
         _confirm(session, plan.to_json())

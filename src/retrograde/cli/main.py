@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from retrograde.cli import applying, history, rollback, staging, state
+from retrograde.cli import applying, history, resume, rollback, staging, state
 from retrograde.cli.session import Session
 from retrograde.errors import RetrogradeError
 
@@ -62,9 +62,15 @@ for command in (
     rollback.rollback,
     rollback.checkpoint,
     rollback.checkpoints,
+    resume.resume,
+    resume.unlock,
 ):
     cli.add_command(command)
 
 
 def main() -> None:
     cli(prog_name="retrograde")
+
+
+if __name__ == "__main__":  # python -m retrograde.cli.main (crash tests spawn it this way)
+    main()

@@ -22,10 +22,23 @@ def stage(session: Session, file: Path, as_json: bool) -> None:
 
     Values flow through connections, so changing an input stages every
     resource connected to it, transitively. Nothing is stored if FILE is invalid.
+
+    When FILE raises a type's version, the committed inputs of its resources
+    are first migrated along the type's migrations and recorded as migrate
+    commits (no handler runs; rolling back to the revision before them undoes
+    them).
     """
-    changes = staging.stage(session.context, file)
-    view = views.changes_json(changes, session.secrets())
-    emit_json(view) if as_json else render_changes(session.out, view)
+    staged = staging.stage_file(session.context, file)
+    secrets = session.secrets()
+    view = views.changes_json(staged.changes, secrets)
+    view["migrations"] = [views.commit_json(c, secrets) for c in staged.migrations]
+    if as_json:
+        emit_json(view)
+        return
+    for commit in view["migrations"]:
+        where = f"{commit['type']} v{commit['version']} (r{commit['rev']})"
+        session.out.print(f"migrated {commit['resource']} to {where}")
+    render_changes(session.out, view)
 
 
 @click.command()

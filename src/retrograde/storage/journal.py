@@ -19,7 +19,7 @@ import socket
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select
+from sqlalchemy import Connection, delete, func, select, update
 
 from retrograde.errors import NotFoundError, StateError
 from retrograde.model.apply import ApplyRecord, ApplyStatus, can_transition
@@ -34,51 +34,65 @@ from retrograde.storage.base import (
     TaskStatus,
 )
 from retrograde.storage.schema import applies, apply_tasks
-from retrograde.storage.statements import keyed_update
+from retrograde.storage.statements import chunks, keyed_update
 
 UNFINISHED = (ApplyStatus.RUNNING.value, ApplyStatus.INTERRUPTED.value)
 
-_STATUS_AND_ATTEMPTS = keyed_update(apply_tasks, ("apply_id", "resource"), ("status", "attempts"))
 _STATUS = keyed_update(apply_tasks, ("apply_id", "resource"), ("status",))
-_FAILED = keyed_update(apply_tasks, ("apply_id", "resource"), ("status", "attempts", "error"))
+_FAILED = keyed_update(apply_tasks, ("apply_id", "resource"), ("status", "error"))
 _VERSION = keyed_update(apply_tasks, ("apply_id", "resource"), ("type", "version"))
 
 
 def journal_turn(
-    conn: Connection, apply_id: int, done: Sequence[str], journal: JournalUpdate
+    conn: Connection, apply_id: int, done: Collection[str], journal: JournalUpdate
 ) -> None:
-    """Journal one runner turn: done and started tasks in one statement, then the rest."""
-    marks = [_mark(apply_id, n, TaskStatus.DONE, journal.attempts.get(n, 1)) for n in done]
-    marks += [_mark(apply_id, n, TaskStatus.STARTED, a) for n, a in journal.started.items()]
-    if marks:
-        conn.execute(_STATUS_AND_ATTEMPTS, marks)
+    """Journal one runner turn: done, started (with their attempt), failed, skipped; the lease.
+
+    Status changes are set-based (``resource IN (...)`` in chunks), a few
+    statements per turn whatever its size; attempts are written when an
+    action is dispatched, so finishing one leaves them as they are.
+    """
+    set_task_status(conn, apply_id, done, TaskStatus.DONE)
+    for attempt, names in _by_attempt(journal.started).items():
+        set_task_status(conn, apply_id, names, TaskStatus.STARTED, attempts=attempt)
     if journal.failed:
-        conn.execute(_FAILED, [_failed(apply_id, n, f, journal) for n, f in journal.failed.items()])
-    if journal.skipped:
-        skipped = TaskStatus.SKIPPED.value
-        params = [
-            {"k_apply_id": apply_id, "k_resource": n, "v_status": skipped} for n in journal.skipped
-        ]
-        conn.execute(_STATUS, params)
+        conn.execute(_FAILED, [_failed(apply_id, n, f) for n, f in journal.failed.items()])
+    set_task_status(conn, apply_id, journal.skipped, TaskStatus.SKIPPED)
     if journal.lock is not None:
         locks.refresh(conn, journal.lock, apply_id)
 
 
-def _mark(apply_id: int, name: str, status: TaskStatus, attempts: int) -> dict[str, Any]:
+def set_task_status(
+    conn: Connection,
+    apply_id: int,
+    names: Collection[str],
+    status: TaskStatus,
+    *,
+    attempts: int | None = None,
+) -> None:
+    """Set the status (and attempt count) of the tasks ``names`` of the apply."""
+    values: dict[str, Any] = {"status": status.value}
+    if attempts is not None:
+        values["attempts"] = attempts
+    for chunk in chunks(names):
+        where = (apply_tasks.c.apply_id == apply_id, apply_tasks.c.resource.in_(chunk))
+        conn.execute(update(apply_tasks).where(*where).values(values))
+
+
+def _by_attempt(started: Mapping[str, int]) -> dict[int, list[str]]:
+    groups: dict[int, list[str]] = {}
+    for name, attempt in started.items():
+        groups.setdefault(attempt, []).append(name)
+    return groups
+
+
+def _failed(apply_id: int, name: str, failure: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "k_apply_id": apply_id,
         "k_resource": name,
-        "v_status": status.value,
-        "v_attempts": attempts,
+        "v_status": TaskStatus.FAILED.value,
+        "v_error": rows.dump(dict(failure)),
     }
-
-
-def _failed(
-    apply_id: int, name: str, failure: Mapping[str, Any], journal: JournalUpdate
-) -> dict[str, Any]:
-    row = _mark(apply_id, name, TaskStatus.FAILED, journal.attempts.get(name, 1))
-    row["v_error"] = rows.dump(dict(failure))
-    return row
 
 
 def unfinished_applies(conn: Connection) -> list[ApplyRecord]:
@@ -196,22 +210,12 @@ def abandoned_tasks(conn: Connection, apply_id: int) -> list[str]:
     return [str(name) for name in conn.execute(query).scalars()]
 
 
-def mark_status(
-    conn: Connection, apply_id: int, names: Collection[str], status: TaskStatus
-) -> None:
-    if names:
-        params = [
-            {"k_apply_id": apply_id, "k_resource": n, "v_status": status.value} for n in names
-        ]
-        conn.execute(_STATUS, params)
-
-
 def abandon(conn: Connection, apply_id: int, ended_at: str) -> ApplyRecord:
     """End an interrupted apply as failed: its unfinished tasks become ``skipped``."""
     record = apply_record(conn, apply_id)
     if not can_transition(record.status, ApplyStatus.FAILED):
         raise StateError(f"apply {apply_id} cannot go from {record.status.value} to failed")
-    mark_status(conn, apply_id, abandoned_tasks(conn, apply_id), TaskStatus.SKIPPED)
+    set_task_status(conn, apply_id, abandoned_tasks(conn, apply_id), TaskStatus.SKIPPED)
     counts = _status_counts(conn, apply_id)
     failures = {
         task.resource: dict(task.error) for task in load_tasks(conn, apply_id) if task.error

@@ -52,14 +52,27 @@ def database_now(dialect: str) -> ColumnElement[float]:
 
 
 def pid_alive(pid: int) -> bool:
-    """Whether a process with ``pid`` exists on this host (one owned by another user counts)."""
+    """Whether a process with ``pid`` runs on this host (one owned by another user counts).
+
+    A zombie (killed, not yet reaped by its parent) is dead: it holds nothing.
+    """
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
-    return True
+        pass
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Whether ``/proc`` says ``pid`` is a zombie (False where there is no ``/proc``)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rpartition(")")[2].split()
+    except OSError:
+        return False
+    return bool(fields) and fields[0] == "Z"
 
 
 def is_stale(row: RowMapping, now: float, here: str) -> bool:

@@ -1,0 +1,178 @@
+"""The resume verb: continue an interrupted apply, optionally against a newer stack file.
+
+An apply that died (SIGKILL, power loss, a lost session) stays ``running`` in
+the store; the next verb that takes the store lock marks it ``interrupted``.
+``resume`` continues it under the same apply id:
+
+- actions already committed (``done``) are not run again;
+- actions that were in flight (journaled ``started`` but not committed) are
+  run again: handlers must be idempotent. They are listed in ``rerun``;
+- actions that failed before the interruption stay failed (their changes
+  stay staged for the next apply), and so do the actions they skipped.
+
+With a stack file, that file's definitions are the current ones: the
+unfinished tasks are reconciled with what it stages (removed, then added, then
+changed versions; see :mod:`retrograde.planning.resumption`), committed inputs
+are migrated to raised type versions first, and everything done is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from retrograde.commands.context import Context
+from retrograde.commands.locking import exclusive, interrupted_applies
+from retrograde.commands.migrating import migration_batch, stack_changes
+from retrograde.commands.planning import plan_for
+from retrograde.commands.stackfiles import read_stack
+from retrograde.engine.faults import configured_fault
+from retrograde.engine.runner import ApplyReport, Earlier, Progress, RunOptions, continue_plan
+from retrograde.errors import CorruptLogError, StateError
+from retrograde.executors.registry import executor_for
+from retrograde.model.apply import ApplyRecord
+from retrograde.model.change import Change
+from retrograde.model.commit import Commit
+from retrograde.planning.migration_registry import StepRegistry
+from retrograde.planning.resumption import ResumptionStep, StoredTask, reconcile
+from retrograde.planning.stackfile import Stack
+from retrograde.storage.base import JournalEdit, JournalTask, LockGrant, TaskStatus
+
+OPEN = (TaskStatus.PENDING, TaskStatus.STARTED)
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeReport:
+    """What resuming came to (``resume --json``): the apply's report plus what resume did.
+
+    ``rerun`` names the actions that were in flight and ran again;
+    ``resumption`` lists the reconciliation steps (with a stack file);
+    ``migrations`` the ``migrate`` commits written first.
+    """
+
+    report: ApplyReport
+    rerun: tuple[str, ...] = ()
+    resumption: tuple[ResumptionStep, ...] = ()
+    migrations: tuple[Commit, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            **self.report.to_json(),
+            "rerun": list(self.rerun),
+            "resumption": [step.to_json() for step in self.resumption],
+            "migrations": [commit.rev for commit in self.migrations],
+        }
+
+
+def resume(
+    ctx: Context,
+    path: Path | None = None,
+    *,
+    jobs: int = 4,
+    executor: str = "threads",
+    progress: Progress | None = None,
+    registry: StepRegistry | None = None,
+) -> ResumeReport:
+    """Continue the interrupted apply (against the stack file ``path`` when given).
+
+    Raises :class:`StateError` when no apply was interrupted,
+    :class:`StoreLockedError` while another process holds the store, and
+    :class:`MigrationPathError` (before anything is written) when a task's type
+    version changed and the type declares no migration between the versions.
+    """
+    stack = read_stack(ctx.cwd / path, source=str(path)) if path is not None else None
+    with exclusive(ctx, "resume", allow_interrupted=True) as grant:
+        record = _interrupted(ctx)
+        steps: tuple[ResumptionStep, ...] = ()
+        migrations: tuple[Commit, ...] = ()
+        if stack is not None:
+            steps, migrations = _reconcile(ctx, record, stack, registry)
+        tasks = ctx.store.load_tasks(record.id)
+        rerun = tuple(t.resource for t in tasks if t.status is TaskStatus.STARTED)
+        report = _continue(ctx, record, tasks, grant, jobs, executor, progress)
+    return ResumeReport(report, rerun, steps, migrations)
+
+
+def _interrupted(ctx: Context) -> ApplyRecord:
+    found = interrupted_applies(ctx)
+    if not found:
+        raise StateError("nothing to resume: no apply was interrupted")
+    return found[0]
+
+
+def _reconcile(
+    ctx: Context, record: ApplyRecord, stack: Stack, registry: StepRegistry | None
+) -> tuple[tuple[ResumptionStep, ...], tuple[Commit, ...]]:
+    """Reconcile the apply's tasks with ``stack``, then write it all in one transaction."""
+    found = stack_changes(ctx, stack, registry)
+    stored = [_stored(task) for task in ctx.store.load_tasks(record.id)]
+    resumption = reconcile(record.id, stored, found.changes, found.planner)
+    edit = JournalEdit(record.id, resumption.dropped, resumption.added, resumption.changed)
+    written = ctx.store.restage(
+        list(found.changes.values()),
+        stack.types.values(),
+        migrations=migration_batch(ctx, stack, found.migrations),
+        journal=edit,
+    )
+    return resumption.steps, tuple(written)
+
+
+def _stored(task: JournalTask) -> StoredTask:
+    return StoredTask(task.resource, task.action, task.type, task.version, task.status.value)
+
+
+def _continue(
+    ctx: Context,
+    record: ApplyRecord,
+    tasks: Sequence[JournalTask],
+    grant: LockGrant,
+    jobs: int,
+    executor: str,
+    progress: Progress | None,
+) -> ApplyReport:
+    """Run the apply's unfinished tasks under its own id."""
+    changes = _remaining_changes(ctx, record, tasks)
+    options = RunOptions(ctx.principal, record.message, progress, grant, configured_fault())
+    runner = executor_for(executor, jobs)
+    try:
+        return continue_plan(
+            ctx.store,
+            record.id,
+            plan_for(changes),
+            changes,
+            ctx.store.load_types(),
+            runner,
+            options,
+            _earlier(tasks),
+        )
+    finally:
+        runner.shutdown()
+
+
+def _remaining_changes(
+    ctx: Context, record: ApplyRecord, tasks: Sequence[JournalTask]
+) -> dict[str, Change]:
+    """The staged changes of the unfinished tasks (each must still be staged)."""
+    staged = ctx.store.load_staged()
+    names = [t.resource for t in tasks if t.status in OPEN]
+    missing = [name for name in names if name not in staged]
+    if missing:
+        raise CorruptLogError(
+            f"apply {record.id} cannot be resumed: {missing[0]!r} has no staged change",
+            resource=missing[0],
+        )
+    return {name: staged[name] for name in names}
+
+
+def _earlier(tasks: Sequence[JournalTask]) -> Earlier:
+    failures: Mapping[str, Mapping[str, Any]] = {
+        t.resource: dict(t.error or {}) for t in tasks if t.status is TaskStatus.FAILED
+    }
+    return Earlier(
+        done=sum(1 for t in tasks if t.status is TaskStatus.DONE),
+        failures=failures,
+        skipped=tuple(t.resource for t in tasks if t.status is TaskStatus.SKIPPED),
+        attempts={t.resource: t.attempts for t in tasks},
+    )

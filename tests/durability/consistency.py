@@ -1,0 +1,45 @@
+"""The durability rule, checked on a store after a crash (DESIGN §3, issue "Journal")."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from retrograde.model.commit import GENESIS_HASH, Commit, commit_hash
+from retrograde.model.query import LogQuery
+from retrograde.planning.replay import replay
+from retrograde.storage.base import JournalTask, Store, TaskStatus
+
+OPEN = (TaskStatus.PENDING, TaskStatus.STARTED)
+
+
+def all_commits(store: Store) -> list[Commit]:
+    return sorted(store.log(LogQuery(limit=1_000_000)), key=lambda c: c.rev)
+
+
+def check_consistent(store: Store, apply_id: int) -> dict[str, JournalTask]:
+    """Assert the rule and return the apply's tasks by resource.
+
+    Revisions are gapless and chained by hash; every task journaled ``done``
+    has exactly one commit of the apply and no other task has one; committed
+    state is the replay of the log; the staged log holds exactly the
+    unfinished tasks' changes.
+    """
+    commits = all_commits(store)
+    head, head_hash = store.head()
+    assert [c.rev for c in commits] == list(range(1, head + 1))
+    previous = GENESIS_HASH
+    for commit in commits:
+        assert commit.hash == commit_hash(commit.body(), previous), commit.rev
+        previous = commit.hash
+    assert head_hash == previous
+    tasks = {t.resource: t for t in store.load_tasks(apply_id)}
+    done = [name for name, t in tasks.items() if t.status is TaskStatus.DONE]
+    committed = Counter(c.resource for c in commits if c.apply_id == apply_id)
+    assert committed == Counter(done)
+    assert store.load_state() == replay(commits)
+    assert set(store.load_staged()) == {n for n, t in tasks.items() if t.status in OPEN}
+    return tasks
+
+
+def statuses(tasks: dict[str, JournalTask]) -> dict[str, str]:
+    return {name: task.status.value for name, task in sorted(tasks.items())}

@@ -1,0 +1,187 @@
+"""One apply at a time: the store lock, its holder in refusals, dead holders, leases, unlock."""
+
+from __future__ import annotations
+
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+import retrograde
+from retrograde.commands import locking
+from retrograde.errors import LockLostError, StoreLockedError
+from retrograde.model.apply import ApplyStatus
+from retrograde.storage.base import CommitEntry, JournalUpdate, LockHolder
+from retrograde.storage.connect import open_store
+from retrograde.storage.schema import store_lock
+
+from .processes import environment, kill, kill_group_in, run, spawn, wait_for
+from .stacks import deployment, write
+
+HOST = socket.gethostname()
+
+
+def _refusal(holder: LockHolder, activity: str) -> str:
+    return (
+        f"the store is locked by {activity} of {holder.principal} on {holder.host} "
+        f"(pid {holder.pid}) since {holder.since}; wait for it to finish, "
+        "or run 'retrograde unlock --force' if that process is gone"
+    )
+
+
+def test_a_second_apply_is_refused_naming_the_holder(
+    ctx: retrograde.Context, store_url: str, tmp_path: Path
+) -> None:
+    """While a real apply runs, apply and stage are refused with its principal, host, pid, since."""
+    stack = write(tmp_path, "stack.yaml", deployment(slow="keystone1"))
+    process = spawn(store_url, tmp_path, "apply", "stack.yaml", "--yes")
+    try:
+        wait_for(tmp_path / "slow.pid", process)
+        holder = ctx.store.lock_holder()
+        assert holder is not None
+        assert (holder.principal, holder.host, holder.pid) == ("tester", HOST, process.pid)
+        assert (holder.activity, holder.apply_id) == ("apply", 1)
+        for attempt in (lambda: retrograde.apply(ctx), lambda: retrograde.stage(ctx, stack)):
+            with pytest.raises(StoreLockedError) as refused:
+                attempt()
+            assert str(refused.value) == _refusal(holder, "apply 1")
+        cli = run(store_url, tmp_path, "apply", "--yes")
+        assert cli.stderr == f"error: {_refusal(holder, 'apply 1')}\n"
+    finally:
+        kill(process)
+        kill_group_in(tmp_path / "slow.pid")
+
+
+def test_the_lock_of_a_killed_apply_is_taken_over(
+    ctx: retrograde.Context, store_url: str, tmp_path: Path
+) -> None:
+    """Once the holder is dead its lock is taken over, and its apply is found interrupted."""
+    write(tmp_path, "stack.yaml", deployment(slow="keystone1"))
+    process = spawn(store_url, tmp_path, "apply", "stack.yaml", "--yes")
+    wait_for(tmp_path / "slow.pid", process)
+    kill(process)
+    kill_group_in(tmp_path / "slow.pid")
+    with locking.exclusive(ctx, "resume", allow_interrupted=True) as grant:
+        assert grant.taken_over is not None
+        assert (grant.taken_over.pid, grant.taken_over.apply_id) == (process.pid, 1)
+        assert [a.status for a in locking.interrupted_applies(ctx)] == [ApplyStatus.INTERRUPTED]
+    assert retrograde.resume(ctx).report.status is ApplyStatus.SUCCEEDED
+
+
+def test_a_dead_holder_without_an_apply_is_taken_over(
+    ctx: retrograde.Context, store_url: str, tmp_path: Path
+) -> None:
+    """A process that took the lock and died (no apply begun) does not block the next apply."""
+    script = (
+        "import os, signal, socket, retrograde\n"
+        "from retrograde.storage.base import LockHolder\n"
+        f"ctx = retrograde.open_context({store_url!r}, principal='ghost')\n"
+        "holder = LockHolder('stage', 'ghost', socket.gethostname(), os.getpid(), 'then')\n"
+        "ctx.store.acquire_lock(holder, 3600)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    ghost = subprocess.Popen([sys.executable, "-c", script], env=environment())
+    assert ghost.wait(timeout=60) == -9
+    assert ctx.store.lock_holder() == LockHolder("stage", "ghost", HOST, ghost.pid, "then")
+    assert ctx.store.lock_is_stale()
+    report = retrograde.apply(ctx, write(tmp_path, "stack.yaml", deployment()))
+    assert report.status is ApplyStatus.SUCCEEDED
+    assert ctx.store.lock_holder() is None
+
+
+def test_a_holder_elsewhere_is_refused_until_its_lease_expires(
+    ctx: retrograde.Context, tmp_path: Path
+) -> None:
+    """A holder on another host (no pid to check) holds the store until its lease ends."""
+    holder = LockHolder("apply", "alice", "build-7", 4242, "2026-11-25T15:35:56.123456Z", 9)
+    ctx.store.acquire_lock(holder, 0.5)
+    stack = write(tmp_path, "stack.yaml", deployment())
+    with pytest.raises(StoreLockedError) as refused:
+        retrograde.stage(ctx, stack)
+    assert str(refused.value) == (
+        "the store is locked by apply 9 of alice on build-7 (pid 4242) since "
+        "2026-11-25T15:35:56.123456Z; wait for it to finish, or run "
+        "'retrograde unlock --force' if that process is gone"
+    )
+    time.sleep(0.6)
+    assert ctx.store.lock_is_stale()
+    assert sorted(retrograde.stage(ctx, stack)) == ["haproxy", "keystone1", "keystone2", "node1"]
+
+
+def test_a_running_apply_keeps_refreshing_its_lease(store_url: str, tmp_path: Path) -> None:
+    """While a handler runs for longer than the lease, the apply keeps pushing its lease forward."""
+    write(tmp_path, "stack.yaml", deployment(slow="keystone1"))
+    process = spawn(
+        store_url, tmp_path, "apply", "stack.yaml", "--yes", RETROGRADE_LOCK_LEASE="0.4"
+    )
+    try:
+        wait_for(tmp_path / "slow.pid", process)
+        with open_store(store_url) as store:
+            first = _lease_until(store)
+            time.sleep(1.0)  # longer than the lease: only refreshes keep it ahead
+            assert _lease_until(store) > first
+            assert not store.lock_is_stale()
+    finally:
+        kill(process)
+        kill_group_in(tmp_path / "slow.pid")
+
+
+def _lease_until(store: object) -> float:
+    engine = store.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        return float(conn.execute(select(store_lock.c.lease_until)).scalar_one())
+
+
+def test_unlock_frees_only_dead_holders_unless_forced(
+    ctx: retrograde.Context, store_url: str, tmp_path: Path
+) -> None:
+    """unlock refuses a live holder (naming it), frees it with --force, and reports a free store."""
+    holder = LockHolder("apply", "alice", "build-7", 4242, "2026-11-25T15:35:56.123456Z")
+    ctx.store.acquire_lock(holder, 3600)
+    refused = run(store_url, tmp_path, "unlock")
+    assert refused.returncode == 1
+    assert refused.stderr == f"error: {_refusal(holder, 'apply')}\n"
+    forced = run(store_url, tmp_path, "unlock", "--force", "--json")
+    assert json.loads(forced.stdout) == {"released": holder.to_json()}
+    assert ctx.store.lock_holder() is None
+    assert retrograde.unlock(ctx) is None
+
+
+def test_an_apply_that_lost_its_lock_commits_nothing_more(ctx: retrograde.Context) -> None:
+    """After unlock --force and a new holder, the old holder's next transaction is refused whole."""
+    grant = ctx.store.acquire_lock(locking.holder(ctx, "apply"), 3600)
+    locking.unlock(ctx, force=True)
+    ctx.store.acquire_lock(locking.holder(ctx, "stage"), 3600)
+    with pytest.raises(LockLostError) as lost:
+        ctx.store.record_commits(1, "tester", "", [], JournalUpdate(lock=grant))
+    assert str(lost.value) == (
+        "apply 1 stopped: it no longer holds the store lock (its lease expired and another "
+        "process took over, or someone ran 'retrograde unlock --force')"
+    )
+    assert ctx.store.head()[0] == 0
+
+
+def test_entries_are_not_committed_under_a_lost_lock(
+    ctx: retrograde.Context, tmp_path: Path
+) -> None:
+    """A group commit whose lock was taken writes neither commits nor state nor journal."""
+    retrograde.stage(ctx, write(tmp_path, "stack.yaml", deployment()))
+    staged = ctx.store.load_staged()
+    grant = ctx.store.acquire_lock(locking.holder(ctx, "apply"), 3600)
+    plan = retrograde.plan(ctx)
+    record = ctx.store.begin_apply("tester", "", plan, "now", started=["node1"], grant=grant)
+    ctx.store.force_unlock()
+    entry = CommitEntry(staged["node1"], "now")
+    with pytest.raises(LockLostError):
+        ctx.store.record_commits(record.id, "tester", "", [entry], JournalUpdate(lock=grant))
+    assert ctx.store.head()[0] == 0
+    assert ctx.store.load_state() == {}
+    assert "node1" in ctx.store.load_staged()
+    assert {t.resource: t.status.value for t in ctx.store.load_tasks(record.id)}[
+        "node1"
+    ] == "started"
