@@ -279,7 +279,9 @@ class _Runner:
     ) -> None:
         """The turn's one transaction (or a bare lease refresh when due and nothing happened)."""
         failures = {name: _failure(result) for name, result in failed}
-        journal = JournalUpdate(started, failures, skipped, self.options.lock)
+        journal = JournalUpdate(
+            started=started, failed=failures, skipped=skipped, lock=self.options.lock
+        )
         if done or failures or skipped or started:
             entries = [CommitEntry(self.changes[name], utc_now()) for name in done]
             o = self.options

@@ -118,16 +118,14 @@ class LockGrant:
 class JournalUpdate:
     """What one turn of a running apply journals, in the transaction of its commits.
 
-    ``started`` maps the tasks dispatched next to their attempt number;
-    ``attempts`` gives the attempt count of the tasks finishing now (the
-    committed ones and the ``failed`` ones); ``failed`` holds each failure's
-    ``{"exit_code", "error"}``; ``skipped`` the tasks that will not run.
-    With ``lock``, the lease is refreshed, and the whole transaction is refused
-    with :class:`LockLostError` when the lock is no longer held.
+    ``started`` maps the tasks dispatched next to their attempt number (so
+    attempts are journaled when they begin); ``failed`` holds each final
+    failure's ``{"exit_code", "error"}``; ``skipped`` the tasks that will not
+    run. With ``lock``, the lease is refreshed, and the whole transaction is
+    refused with :class:`LockLostError` when the lock is no longer held.
     """
 
     started: Mapping[str, int] = field(default_factory=dict)
-    attempts: Mapping[str, int] = field(default_factory=dict)
     failed: Mapping[str, Mapping[str, JSON]] = field(default_factory=dict)
     skipped: Collection[str] = ()
     lock: LockGrant | None = None
