@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from retrograde.cli.session import json_text
 from tests.rollback.conftest import Invoke
 from tests.rollback.stacks import V1, V2, actions_run, write
 
@@ -124,3 +125,10 @@ def test_every_new_command_explains_itself(invoke: Invoke) -> None:
     assert "immutable" in invoke("checkpoint", "--help").output
     assert "--at" in invoke("state", "--help").output
     assert "--from" in invoke("diff", "--help").output
+
+
+def test_json_text_is_the_standard_indented_json_and_keeps_huge_integers() -> None:
+    """The fast encoder writes what json.dumps(indent=2) writes; 70-bit integers stay exact."""
+    value = {"rev": 3, "resources": {"é": {"inputs": {"l": [1, 2.5, None, True], "e": {}}}}}
+    assert json_text(value) == json.dumps(value, indent=2, ensure_ascii=False)
+    assert json_text({"n": 2**70}) == '{\n  "n": 1180591620717411303424\n}'
