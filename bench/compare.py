@@ -268,14 +268,15 @@ def measure(side: str, mode: str, n: int, jobs: int) -> Figures:
 # the parent: schedule children, aggregate, print
 
 
-def run_child(side: str, mode: str, n: int, jobs: int) -> Figures | None:
-    """Run one measurement in a child process; None (and its error on stderr) if it failed."""
-    args = [sys.executable, __file__, "--child", side, mode, str(n), "--jobs", str(jobs)]
-    done = subprocess.run(args, capture_output=True, text=True, check=False)
+def run_child(side: str, mode: str, n: int, args: argparse.Namespace) -> Figures:
+    """One measurement in a child process; ``{"failed": True}`` (error on stderr) if it failed."""
+    argv = [sys.executable, __file__, "--child", side, mode, str(n), "--jobs", str(args.jobs)]
+    argv += ["--memory-limit", str(args.memory_limit)]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
         print(f"N={n:,} {side} {mode}: failed\n{tail}", file=sys.stderr)
-        return None
+        return {"failed": True}
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -300,28 +301,40 @@ def median_figures(runs: list[Figures]) -> Figures:
     return merged
 
 
-def collect(sizes: list[int], sides: list[str], jobs: int, repeat: int, revert: bool) -> Results:
+def collect(sizes: list[int], args: argparse.Namespace) -> Results:
     """All measurements: ``{n: {side: {"apply": figures, "revert": figures}}}`` (medians)."""
     results: Results = {}
     for n in sizes:
         runs: dict[tuple[str, str], list[Figures]] = {}
-        order = schedule(sides, revert)
-        for round_ in range(repeat):
+        order = schedule(args.sides, not args.no_revert)
+        for round_ in range(args.repeat):
             shift = round_ % len(order)
             for side, mode in order[shift:] + order[:shift]:
-                figures = run_child(side, mode, n, jobs)
-                if figures is not None:
+                figures = run_child(side, mode, n, args)
+                if not figures.get("failed"):
                     runs.setdefault((side, mode), []).append(figures)
                     print(f"N={n:,} {side} {mode}: {brief(figures)}", file=sys.stderr)
         results[n] = {}
-        for (side, mode), found in runs.items():
-            results[n].setdefault(side, {})[mode] = median_figures(found)
+        for side, mode in order:
+            found = runs.get((side, mode))
+            results[n].setdefault(side, {})[mode] = median_figures(found or [{"failed": True}])
     return results
 
 
 def brief(figures: Figures) -> str:
     keys = ("build_s", "run_s", "forward_s", "revert_s", "peak_rss_mb")
     return ", ".join(f"{k}={figures[k]:.3f}" for k in keys if figures.get(k) is not None)
+
+
+def source_line() -> str:
+    """Which retrograde was measured: the commit, and whether src/ had uncommitted changes."""
+    git = ["git", "-C", str(HERE)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    dirty = subprocess.run([*git, "status", "--porcelain", "--", "../src"], capture_output=True)
+    if head.returncode != 0:
+        return "retrograde: not a git checkout"
+    changes = " + uncommitted changes in src/" if dirty.stdout.strip() else ""
+    return f"retrograde: commit {head.stdout.strip()}{changes}"
 
 
 def seconds(value: float | None) -> str:
@@ -343,6 +356,10 @@ def per_action(figures: Figures, key: str) -> float | None:
 
 def side_row(n: int, side: str, found: dict[str, Figures]) -> str:
     apply_, revert = found.get("apply", {}), found.get("revert", {})
+    if apply_.get("failed"):
+        return f"| {n:,} | {LABELS[side]} | failed (see stderr) |"
+    if revert.get("failed"):
+        revert = {"revert_s": None}
     cells = [
         f"{n:,}",
         LABELS[side],
@@ -462,7 +479,7 @@ def settings_note(results: Results) -> str:
 
 def report(results: Results, jobs: int, repeat: int) -> str:
     head = (
-        f"{machine_line(Path(tempfile.gettempdir()))}\n"
+        f"{machine_line(Path(tempfile.gettempdir()))}\n{source_line()}\n"
         f"jobs/max_workers: {jobs}; median of {repeat}; per action = phase time / (N + 1)\n"
     )
     note = settings_note(results)
@@ -482,6 +499,14 @@ def parse() -> argparse.Namespace:
     parser.add_argument("--no-revert", action="store_true", help="skip the revert runs")
     parser.add_argument("--quick", action="store_true", help="smoke run: N = 100")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument(
+        "--memory-limit",
+        type=float,
+        default=16.0,
+        metavar="GB",
+        help="address-space limit of each measuring process (TaskFlow's memory grows "
+        "faster than N; a side over it is reported as failed), default 16",
+    )
     parser.add_argument("--child", nargs=3, metavar=("SIDE", "MODE", "N"), help=argparse.SUPPRESS)
     return parser.parse_args()
 
@@ -490,6 +515,8 @@ def main() -> None:
     args = parse()
     if args.child:
         side, mode, n = args.child
+        limit = int(args.memory_limit * 2**30)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
         print(json.dumps(measure(side, mode, int(n), args.jobs)))
         return
     wants_taskflow = any(side in TASKFLOW_SIDES for side in args.sides)
@@ -498,7 +525,7 @@ def main() -> None:
     sizes = list(QUICK_SIZES) if args.quick else args.sizes
     if any(n % CHAIN for n in sizes):
         sys.exit(f"sizes must be multiples of {CHAIN}")
-    results = collect(sizes, args.sides, args.jobs, args.repeat, not args.no_revert)
+    results = collect(sizes, args)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(report(results, args.jobs, args.repeat))
