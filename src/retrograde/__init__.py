@@ -12,6 +12,7 @@ The same verbs as the command line, as functions taking a :class:`Context`::
 
 from retrograde.commands.applying import apply
 from retrograde.commands.context import Context, open_context
+from retrograde.commands.history import applies, blame, log_page, verify
 from retrograde.commands.locking import unlock
 from retrograde.commands.planning import graph, plan
 from retrograde.commands.reading import StateSnapshot, log, show, state
@@ -19,6 +20,7 @@ from retrograde.commands.resume import ResumeReport, resume
 from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
 from retrograde.commands.staging import diff, discard, stage
 from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
+from retrograde.commands.transfer import export, import_
 from retrograde.engine.runner import ApplyReport
 from retrograde.errors import RetrogradeError
 from retrograde.model import (
@@ -31,33 +33,52 @@ from retrograde.model import (
     ResourceState,
 )
 from retrograde.model.checkpoint import Checkpoint
+from retrograde.model.history import (
+    AppliesPage,
+    Blame,
+    LogPage,
+    Problem,
+    TransferReport,
+    VerifyReport,
+)
 from retrograde.model.query import LogQuery
 
 __all__ = [
     "ActionName",
+    "AppliesPage",
     "ApplyReport",
     "ApplyStatus",
+    "Blame",
     "Change",
     "Checkpoint",
     "Commit",
     "Context",
+    "LogPage",
     "LogQuery",
     "Plan",
     "PlannedAction",
     "Preview",
+    "Problem",
     "ResourceState",
     "ResumeReport",
     "RetrogradeError",
     "RevisionDiff",
     "StateSnapshot",
+    "TransferReport",
+    "VerifyReport",
+    "applies",
     "apply",
+    "blame",
     "checkpoint",
     "checkpoints",
     "diff",
     "diff_revisions",
     "discard",
+    "export",
     "graph",
+    "import_",
     "log",
+    "log_page",
     "open_context",
     "plan",
     "resume",
@@ -68,4 +89,5 @@ __all__ = [
     "state",
     "state_at",
     "unlock",
+    "verify",
 ]

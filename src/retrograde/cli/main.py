@@ -9,7 +9,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from retrograde.cli import applying, history, resume, rollback, staging, state
+from retrograde.cli import applying, audit, history, resume, rollback, staging, state, transfer
 from retrograde.cli.session import Session
 from retrograde.errors import RetrogradeError
 
@@ -57,6 +57,11 @@ for command in (
     applying.apply,
     history.log,
     history.show,
+    audit.applies,
+    audit.blame,
+    audit.verify,
+    transfer.export,
+    transfer.import_,
     state.state,
     rollback.revert,
     rollback.rollback,

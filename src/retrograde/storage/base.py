@@ -18,7 +18,7 @@ Contract for every implementation:
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -27,6 +27,7 @@ from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.change import ActionName, Change
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import Commit
+from retrograde.model.history import Blame, TransferReport, VerifyReport
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.plan import Plan
 from retrograde.model.query import LogQuery
@@ -354,6 +355,34 @@ class Store(Protocol):
 
     def abandon_apply(self, apply_id: int, ended_at: str) -> ApplyRecord:
         """End an interrupted apply as ``failed``; its unfinished tasks become ``skipped``."""
+        ...
+
+    # history: applies, blame, export, import, verification
+    def list_applies(self, *, before: int | None = None, limit: int = 50) -> list[ApplyRecord]:
+        """Applies newest first, at most ``limit``, only ids below ``before`` when given."""
+        ...
+
+    def blame(self, resource: str) -> Blame:
+        """For each input of ``resource`` (in committed state, else :class:`NotFoundError`),
+        the newest commit that set it; never reads the resource's commits past its ``run``."""
+        ...
+
+    def export_log(
+        self, write: Callable[[bytes], object], *, after_rev: int, exported_at: str
+    ) -> TransferReport:
+        """Write one export segment (docs/export.md) with the commits after ``after_rev``
+        up to the head, reading a batch at a time; ``after_rev`` outside ``0..head`` is
+        :class:`NotFoundError`."""
+        ...
+
+    def import_log(self, lines: Iterable[bytes], *, source: str) -> TransferReport:
+        """Load export ``lines`` into this store, which must be empty (else :class:`StateError`),
+        checking every line and hash (:class:`CorruptLogError` naming ``source``, line and rev);
+        all or nothing."""
+        ...
+
+    def verify(self) -> VerifyReport:
+        """Recompute the hash chain, replay the log and compare with committed state."""
         ...
 
     def close(self) -> None: ...

@@ -43,13 +43,14 @@ from retrograde.storage.base import (
 from retrograde.storage.driver_errors import mask_password, translated
 from retrograde.storage.durable import DurableMethods
 from retrograde.storage.engine import writer
+from retrograde.storage.history_methods import HistoryMethods
 from retrograde.storage.journal import journal_turn
 from retrograde.storage.schema import applies, apply_tasks, commits, resources, staged
 from retrograde.storage.schema import types as types_table
 from retrograde.storage.statements import chunks, keyed_delete, keyed_update, upsert
 
 
-class SqlStore(DurableMethods):
+class SqlStore(DurableMethods, HistoryMethods):
     """:class:`retrograde.storage.base.Store` on one SQLAlchemy engine; see the module docstring.
 
     Open it with :func:`retrograde.storage.connect.open_store`, which also

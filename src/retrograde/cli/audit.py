@@ -1,0 +1,80 @@
+"""Commands that account for the history: applies, blame, verify."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from retrograde.cli.render_history import render_applies, render_blame, render_verify
+from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.commands import history, history_views
+from retrograde.errors import CorruptLogError
+
+
+@click.command()
+@click.option(
+    "--before",
+    "--cursor",
+    "before",
+    type=click.IntRange(min=1),
+    metavar="ID",
+    help="Only applies with ids below ID: the cursor a page ends with.",
+)
+@click.option(
+    "--limit",
+    "-n",
+    default=50,
+    show_default=True,
+    type=click.IntRange(1, 10_000),
+    help="At most this many applies.",
+)
+@json_option
+@pass_session
+def applies(session: Session, before: int | None, limit: int, as_json: bool) -> None:
+    """List applies, newest first: id, principal, message, status, times, counts.
+
+    Counts are the actions that succeeded (one commit each), failed and were
+    skipped. Use `log --apply ID` for an apply's commits.
+    """
+    view = history_views.applies_json(history.applies(session.context, before=before, limit=limit))
+    emit_json(view) if as_json else render_applies(session.out, view)
+
+
+@click.command()
+@click.argument("resource")
+@json_option
+@pass_session
+def blame(session: Session, resource: str, as_json: bool) -> None:
+    """Show, for every input of RESOURCE, the commit that last set it.
+
+    Each input's current value (secrets masked) with the revision, action,
+    time, principal, apply and message of the newest commit that changed it.
+    """
+    found = history.blame(session.context, resource)
+    view = history_views.blame_json(found, session.secrets())
+    emit_json(view) if as_json else render_blame(session.out, view)
+
+
+@click.command()
+@json_option
+@pass_session
+def verify(session: Session, as_json: bool) -> None:
+    """Check the commit log and committed state for tampering or damage.
+
+    Recomputes every commit's hash from its content and the previous hash,
+    checks that revisions have no gaps and times never go back, replays the
+    whole log and compares the result with committed state (and with each
+    stored snapshot). Reads a batch at a time. Exits 1 naming the first bad
+    revision or resource.
+    """
+    report = history.verify(session.context)
+    if as_json:
+        emit_json(report.to_json())
+        if not report.ok:
+            sys.exit(1)
+        return
+    render_verify(session.out, report.to_json())
+    if not report.ok:
+        first = report.problems[0]
+        raise CorruptLogError(f"verify failed: {first}", rev=first.rev, resource=first.resource)

@@ -1,0 +1,105 @@
+"""Verbs that search and check the history: log pages, applies, blame, verify.
+
+Every answer comes from the store's indexes (see
+:mod:`retrograde.storage.history`); nothing here reads the whole log.
+:func:`parse_moment` turns what an operator types for ``--since``/``--until``
+(a timestamp as the log prints it, or ``2h``, ``3d``, ``1d12h`` ago) into the
+stored timestamp form.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import UTC, datetime, timedelta
+
+from retrograde.commands.context import Context
+from retrograde.model.history import AppliesPage, Blame, LogPage, VerifyReport
+from retrograde.model.query import LogQuery
+
+STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+"""How the log stores timestamps (``engine.clock.utc_now``)."""
+
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_RELATIVE = re.compile(r"(?:\d+[smhdw])+")
+_PART = re.compile(r"(\d+)([smhdw])")
+
+
+def log_page(ctx: Context, query: LogQuery | None = None) -> LogPage:
+    """One page of commits matching ``query``, newest first, with the next page's cursor."""
+    wanted = query or LogQuery()
+    found = ctx.store.log(dataclasses.replace(wanted, limit=wanted.limit + 1))
+    page = tuple(found[: wanted.limit])
+    more = len(found) > wanted.limit and bool(page)
+    return LogPage(commits=page, next=page[-1].rev if more else None)
+
+
+def applies(ctx: Context, *, before: int | None = None, limit: int = 50) -> AppliesPage:
+    """Applies, newest first: who, why, status, when and how many actions of each outcome.
+
+    Only applies with ids below ``before`` when given; the page's ``next`` is
+    the ``before`` of the following page (None on the last).
+    """
+    found = ctx.store.list_applies(before=before, limit=limit + 1)
+    page = tuple(found[:limit])
+    more = len(found) > limit and bool(page)
+    return AppliesPage(applies=page, next=page[-1].id if more else None)
+
+
+def blame(ctx: Context, resource: str) -> Blame:
+    """For each input of ``resource``, the commit that last set it (who, when, which apply)."""
+    return ctx.store.blame(resource)
+
+
+def verify(ctx: Context) -> VerifyReport:
+    """Recompute the hash chain, replay the log, and compare it with committed state."""
+    return ctx.store.verify()
+
+
+def parse_moment(text: str, now: datetime, *, end: bool = False) -> str:
+    """The stored-form timestamp that ``text`` means at ``now``; ``ValueError`` if none.
+
+    ``text`` is a duration ago (``15m``, ``2h``, ``3d``, ``1w``, or several
+    such as ``1d12h``) or an ISO 8601 date or time (``2026-11-25``,
+    ``2026-11-25 15:35``, ``2026-11-25T15:35:56.123456Z``; no zone means
+    UTC). With ``end`` (for ``--until``), a time given to the second, minute
+    or day stands for the whole of it, so ``--until`` with a time the log
+    prints includes the commits of that second.
+    """
+    cleaned = text.strip()
+    if _RELATIVE.fullmatch(cleaned):
+        return _stamp(now - _duration(cleaned))
+    try:
+        moment = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(
+            f"{text!r} is neither a time like 2026-11-25T15:35:56Z nor a duration like 2h"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if end:
+        moment += _precision(cleaned) - timedelta(microseconds=1)
+    return _stamp(moment)
+
+
+def _duration(text: str) -> timedelta:
+    total = timedelta()
+    for amount, unit in _PART.findall(text):
+        total += timedelta(**{_UNITS[unit]: int(amount)})
+    return total
+
+
+def _precision(text: str) -> timedelta:
+    """The span a written time covers: a day, an hour, a minute, a second, or only itself."""
+    clock = re.split(r"[T ]", text, maxsplit=1)[1] if re.search(r"[T ]", text) else ""
+    clock = re.split(r"[Z+-]", clock, maxsplit=1)[0]
+    if not clock:
+        return timedelta(days=1)
+    if "." in clock:
+        return timedelta(microseconds=1)
+    spans = (timedelta(hours=1), timedelta(minutes=1), timedelta(seconds=1))
+    return spans[min(clock.count(":"), 2)]
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime(STAMP_FORMAT)

@@ -1,0 +1,94 @@
+"""Export and import: the commit log as JSON Lines, optionally zstd-compressed.
+
+``export`` writes one segment (see ``docs/export.md``): to standard output,
+to a new file (written aside and renamed into place, so a failed export leaves
+no half file), or with ``append`` at the end of an existing file, holding
+only the commits the file does not have yet, as a new zstd frame for ``.zst``
+(the bytes already there are left as they are). Before appending, the file's
+last commit must have the same hash in this store, so a file only ever grows
+with its own history. ``import`` loads a whole export into an empty store,
+under the store lock. Exports keep secret inputs in clear: they are sensitive.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+from retrograde.commands.context import Context
+from retrograde.commands.locking import exclusive
+from retrograde.engine.clock import utc_now
+from retrograde.errors import NotFoundError, StateError
+from retrograde.model.history import TransferReport
+from retrograde.storage import export_file
+
+
+def export(
+    ctx: Context,
+    path: Path | None = None,
+    *,
+    since: int | None = None,
+    append: bool = False,
+    stream: BinaryIO | None = None,
+) -> TransferReport:
+    """Export the commits after ``since`` (all when None) to ``path`` or ``stream``.
+
+    With ``append``, ``path`` (created if missing) gets only the commits it
+    does not have; ``since`` is then read from the file and may not be given.
+    """
+    if path is None:
+        if stream is None or append:
+            raise StateError("export needs a file to append to" if append else "nowhere to export")
+        return ctx.store.export_log(stream.write, after_rev=since or 0, exported_at=utc_now())
+    target = ctx.cwd / path
+    if append:
+        if since is not None:
+            raise StateError("export --append takes its starting revision from the file")
+        return _append(ctx, target)
+    return _export_new(ctx, target, since or 0)
+
+
+def import_(ctx: Context, path: Path) -> TransferReport:
+    """Build this (empty) store from the export at ``path``; every hash is checked."""
+    source = ctx.cwd / path
+    if not source.is_file():
+        raise NotFoundError("export file", str(path))
+    with exclusive(ctx, "import"):
+        return ctx.store.import_log(export_file.read_lines(source), source=str(path))
+
+
+def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    try:
+        with export_file.segment_writer(partial, compressed=_compressed(target)) as write:
+            report = ctx.store.export_log(write, after_rev=since, exported_at=utc_now())
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
+    return report
+
+
+def _append(ctx: Context, target: Path) -> TransferReport:
+    if not target.exists() or target.stat().st_size == 0:
+        return _export_new(ctx, target, 0)
+    rev, file_hash = export_file.last_exported(target, compressed=_compressed(target))
+    head, _ = ctx.store.head()
+    if rev > head:
+        raise StateError(f"{target.name} ends at rev {rev}, past this store's last rev {head}")
+    ours = ctx.store.get_commit(rev).hash if rev else file_hash
+    if ours != file_hash:
+        raise StateError(
+            f"{target.name} does not continue this store's history: its rev {rev} has hash "
+            f"{file_hash[:12]}…, this store's {ours[:12]}…"
+        )
+    if rev == head:
+        return TransferReport(commits=0, first_rev=None, last_rev=None, last_hash=file_hash)
+    with export_file.segment_writer(target, compressed=_compressed(target)) as write:
+        return ctx.store.export_log(write, after_rev=rev, exported_at=utc_now())
+
+
+def _compressed(path: Path) -> bool:
+    """Whether an export to ``path`` is zstd-compressed: its name ends in ``.zst``."""
+    return path.suffix == export_file.ZSTD_SUFFIX

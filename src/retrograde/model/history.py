@@ -1,0 +1,141 @@
+"""What the history verbs return: log pages, blame, verification reports, transfer summaries."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from retrograde.model.apply import ApplyRecord
+from retrograde.model.commit import Commit
+from retrograde.model.state import ResourceState
+
+
+@dataclass(frozen=True, slots=True)
+class LogPage:
+    """One page of ``log``, newest first; ``next`` is the cursor of the following page.
+
+    ``next`` is the revision to pass as ``before_rev`` (``--before``) for the
+    next page, or None when this page is the last.
+    """
+
+    commits: tuple[Commit, ...]
+    next: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class AppliesPage:
+    """One page of ``applies``, newest first; ``next`` is the id to pass as ``before``."""
+
+    applies: tuple[ApplyRecord, ...]
+    next: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Blame:
+    """For each input of a resource, the commit that last set it (None if no commit did)."""
+
+    resource: str
+    state: ResourceState
+    commits: Mapping[str, Commit | None]
+
+
+class ProblemKind(StrEnum):
+    """What ``verify`` can find wrong, in the order it looks."""
+
+    UNREADABLE = "unreadable"
+    """A stored commit cannot be decoded."""
+    GAP = "gap"
+    """A revision is missing: revisions must run 1, 2, 3, ... without holes."""
+    HASH = "hash"
+    """A commit's hash does not follow from its content and the previous hash."""
+    ORDER = "order"
+    """A commit's timestamp is earlier than the one before it."""
+    REPLAY = "replay"
+    """A commit does not fit the state the commits before it left."""
+    SNAPSHOT = "snapshot"
+    """A stored snapshot differs from the state the log gives at its revision."""
+    STATE = "state"
+    """Committed state differs from the state the log gives."""
+    INDEX = "index"
+    """The input index does not match the commits."""
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing ``verify`` found wrong, at a revision or a resource (or both)."""
+
+    kind: ProblemKind
+    detail: str
+    rev: int | None = None
+    resource: str | None = None
+
+    def __str__(self) -> str:
+        where = [f"rev {self.rev}"] if self.rev is not None else []
+        if self.resource is not None:
+            where.append(f"resource {self.resource!r}")
+        return f"{', '.join(where) or 'store'}: {self.detail}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "rev": self.rev,
+            "resource": self.resource,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """The outcome of ``verify``: what was checked and every problem found, first one first."""
+
+    commits: int
+    head_rev: int
+    head_hash: str
+    resources: int
+    problems: tuple[Problem, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "commits": self.commits,
+            "head": {"rev": self.head_rev, "hash": self.head_hash},
+            "resources": self.resources,
+            "problems": [problem.to_json() for problem in self.problems],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class TransferReport:
+    """What ``export`` wrote or ``import`` read: a revision range and what came with it.
+
+    ``first_rev``/``last_rev`` are None when no commit was transferred.
+    """
+
+    commits: int
+    first_rev: int | None
+    last_rev: int | None
+    last_hash: str
+    applies: int = 0
+    types: int = 0
+    checkpoints: int = 0
+    resources: int = 0
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "commits": self.commits,
+            "first_rev": self.first_rev,
+            "last_rev": self.last_rev,
+            "last_hash": self.last_hash,
+            "applies": self.applies,
+            "types": self.types,
+            "checkpoints": self.checkpoints,
+            "resources": self.resources,
+            **self.extra,
+        }

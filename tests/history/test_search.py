@@ -1,0 +1,152 @@
+"""log filters, alone and combined, and cursor paging, against the known history."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from retrograde.commands import history
+from retrograde.model.commit import Commit
+from retrograde.model.query import LogQuery
+from tests.history.conftest import Known
+
+Filters = dict[str, Any]
+
+
+def expected(known: Known, keep: Callable[[Commit], bool]) -> list[int]:
+    """The revisions of the known history that ``keep`` accepts, newest first."""
+    return [c.rev for c in reversed(known.commits) if keep(c)]
+
+
+def found(known: Known, **filters: Any) -> list[int]:
+    with known.open() as ctx:
+        page = history.log_page(ctx, LogQuery(limit=1000, **filters))
+    assert page.next is None
+    return [c.rev for c in page.commits]
+
+
+def _stamp(known: Known, rev: int) -> str:
+    return known.commits[rev - 1].timestamp
+
+
+SINGLE: list[tuple[str, Callable[[Known], Filters], Callable[[Known, Commit], bool]]] = [
+    ("resource", lambda k: {"resource": "haproxy"}, lambda k, c: c.resource == "haproxy"),
+    ("apply", lambda k: {"apply_id": 2}, lambda k, c: c.apply_id == 2),
+    ("principal", lambda k: {"principal": "bob"}, lambda k, c: c.principal == "bob"),
+    ("action", lambda k: {"action": "remove"}, lambda k, c: c.action.value == "remove"),
+    ("input", lambda k: {"input": "backends"}, lambda k, c: "backends" in c.diff),
+    ("secret input", lambda k: {"input": "password"}, lambda k, c: "password" in c.diff),
+    ("rev-from", lambda k: {"rev_from": 6}, lambda k, c: c.rev >= 6),
+    ("rev-to", lambda k: {"rev_to": 3}, lambda k, c: c.rev <= 3),
+    ("before", lambda k: {"before_rev": 5}, lambda k, c: c.rev < 5),
+    (
+        "since",
+        lambda k: {"since": _stamp(k, 6)},
+        lambda k, c: c.timestamp >= _stamp(k, 6),
+    ),
+    (
+        "until",
+        lambda k: {"until": _stamp(k, 5)},
+        lambda k, c: c.timestamp <= _stamp(k, 5),
+    ),
+    ("unknown resource", lambda k: {"resource": "nope"}, lambda k, c: False),
+    ("unknown input", lambda k: {"input": "nope"}, lambda k, c: False),
+]
+
+
+@pytest.mark.parametrize(("name", "filters", "keep"), SINGLE, ids=[s[0] for s in SINGLE])
+def test_each_filter_lists_exactly_its_commits_newest_first(
+    known: Known,
+    name: str,
+    filters: Callable[[Known], Filters],
+    keep: Callable[[Known, Commit], bool],
+) -> None:
+    """Each filter returns the commits a plain filter over the whole log keeps, newest first."""
+    want = expected(known, lambda c: keep(known, c))
+    assert found(known, **filters(known)) == want
+    if name in ("resource", "principal", "action", "input", "apply"):
+        assert want, "the known history must exercise this filter"
+
+
+COMBINED: list[tuple[Filters, Callable[[Commit], bool]]] = [
+    (
+        {"resource": "haproxy", "principal": "alice"},
+        lambda c: c.resource == "haproxy" and c.principal == "alice",
+    ),
+    (
+        {"principal": "alice", "action": "run"},
+        lambda c: c.principal == "alice" and c.action.value == "run",
+    ),
+    ({"input": "ip", "principal": "bob"}, lambda c: "ip" in c.diff and c.principal == "bob"),
+    (
+        {"input": "ip", "resource": "keystone1", "action": "remove"},
+        lambda c: "ip" in c.diff and c.resource == "keystone1" and c.action.value == "remove",
+    ),
+    ({"apply_id": 3, "action": "update"}, lambda c: c.apply_id == 3 and c.action.value == "update"),
+    ({"rev_from": 2, "rev_to": 8, "input": "ip"}, lambda c: 2 <= c.rev <= 8 and "ip" in c.diff),
+    (
+        {"rev_from": 4, "before_rev": 9, "principal": "alice"},
+        lambda c: 4 <= c.rev < 9 and c.principal == "alice",
+    ),
+    ({"resource": "node1", "principal": "carol"}, lambda c: False),
+]
+
+
+@pytest.mark.parametrize(("filters", "keep"), COMBINED)
+def test_filters_combine_with_and(
+    known: Known, filters: Filters, keep: Callable[[Commit], bool]
+) -> None:
+    """Several filters together keep only the commits every one of them keeps."""
+    assert found(known, **filters) == expected(known, keep)
+
+
+def test_time_window_combines_with_other_filters(known: Known) -> None:
+    """since/until narrow to a window that other filters then narrow further."""
+    since, until = _stamp(known, 3), _stamp(known, 9)
+    want = expected(known, lambda c: since <= c.timestamp <= until and "ip" in c.diff)
+    assert found(known, since=since, until=until, input="ip") == want
+    assert found(known, since=_stamp(known, len(known.commits)), until=_stamp(known, 1)) == []
+
+
+def test_the_known_history_has_what_the_filters_need(known: Known) -> None:
+    """Three principals, one remove, a failed apply without commits: the filters have work."""
+    assert {c.principal for c in known.commits} == {"alice", "bob", "carol"}
+    assert [c.resource for c in known.commits if c.action.value == "remove"] == ["keystone1"]
+    assert [c.rev for c in known.commits] == list(range(1, len(known.commits) + 1))
+    stamps = [c.timestamp for c in known.commits]
+    assert stamps == sorted(stamps)
+
+
+@pytest.mark.parametrize(
+    "filters", [{}, {"principal": "alice"}, {"input": "ip"}, {"since": "2000-01-01"}]
+)
+def test_cursor_pages_walk_every_match_exactly_once(known: Known, filters: Filters) -> None:
+    """Following ``next`` from page to page lists every match once, in order, then stops."""
+    query = LogQuery(limit=2, **filters)
+    with known.open() as ctx:
+        everything = [
+            c.rev for c in history.log_page(ctx, dataclasses.replace(query, limit=1000)).commits
+        ]
+        walked: list[int] = []
+        while True:
+            page = history.log_page(ctx, query)
+            walked.extend(c.rev for c in page.commits)
+            assert len(page.commits) <= 2
+            if page.next is None:
+                break
+            assert page.next == page.commits[-1].rev
+            query = dataclasses.replace(query, before_rev=page.next)
+    assert walked == everything
+    assert len(everything) >= 3
+
+
+def test_a_page_that_ends_exactly_at_the_last_match_has_no_next(known: Known) -> None:
+    """When the matches fill the page exactly, ``next`` is still null."""
+    total = len(known.commits)
+    with known.open() as ctx:
+        page = history.log_page(ctx, LogQuery(limit=total))
+    assert len(page.commits) == total
+    assert page.next is None
