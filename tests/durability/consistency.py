@@ -9,7 +9,7 @@ from retrograde.model.query import LogQuery
 from retrograde.planning.replay import replay
 from retrograde.storage.base import JournalTask, Store, TaskStatus
 
-OPEN = (TaskStatus.PENDING, TaskStatus.STARTED)
+DONE = TaskStatus.DONE
 
 
 def all_commits(store: Store) -> list[Commit]:
@@ -21,8 +21,8 @@ def check_consistent(store: Store, apply_id: int) -> dict[str, JournalTask]:
 
     Revisions are gapless and chained by hash; every task journaled ``done``
     has exactly one commit of the apply and no other task has one; committed
-    state is the replay of the log; the staged log holds exactly the
-    unfinished tasks' changes.
+    state is the replay of the log; the staged log holds exactly the changes of
+    the tasks not done (unfinished, failed or skipped).
     """
     commits = all_commits(store)
     head, head_hash = store.head()
@@ -37,7 +37,7 @@ def check_consistent(store: Store, apply_id: int) -> dict[str, JournalTask]:
     committed = Counter(c.resource for c in commits if c.apply_id == apply_id)
     assert committed == Counter(done)
     assert store.load_state() == replay(commits)
-    assert set(store.load_staged()) == {n for n, t in tasks.items() if t.status in OPEN}
+    assert set(store.load_staged()) == {n for n, t in tasks.items() if t.status is not DONE}
     return tasks
 
 

@@ -198,3 +198,42 @@ def test_a_registered_step_resolves_a_changed_version(
         ("changed", "keystone2", "v1 -> v2 by migration v1 -> v2 (step to-address)"),
     ]
     assert result.report.status is ApplyStatus.SUCCEEDED
+
+
+FAILING = """  failing:
+    version: 1
+    inputs:
+      ip: {type: string}
+    actions:
+      run: {shell: 'echo "run {{ resource }}" >> actions.log; exit 4'}
+resources:
+"""
+
+
+def test_what_waits_for_an_earlier_failure_is_skipped_on_resume(
+    ctx: retrograde.Context, store_url: str, tmp_path: Path
+) -> None:
+    """A task the stack file adds behind an action that failed before the crash is skipped."""
+    stack = deployment(extra="  bad: {type: failing, inputs: {ip: 10.0.0.9}}\n")
+    write(tmp_path, "stack.yaml", stack.replace("resources:\n", FAILING, 1))
+    args = ("apply", "stack.yaml", "--yes", "--jobs", "1")
+    died = run(store_url, tmp_path, *args, RETROGRADE_FAULT="after-commit:node1")
+    assert died.returncode == -9
+    assert statuses(check_consistent(ctx.store, 1))["bad"] == "failed"
+    grown = stack + '  child: {type: service, inputs: {ip: "${bad.ip}"}}\n'
+    result = retrograde.resume(
+        ctx, write(tmp_path, "v2.yaml", grown.replace("resources:\n", FAILING, 1))
+    )
+    assert [(s.kind, s.resource) for s in result.resumption] == [("added", "child")]
+    report = result.report
+    assert (report.status, report.failed, report.skipped) == (
+        ApplyStatus.FAILED,
+        ("bad",),
+        ("child",),
+    )
+    assert report.failures == {"bad": {"exit_code": 4, "error": ""}}
+    tasks = check_consistent(ctx.store, 1)
+    assert (tasks["bad"].status.value, tasks["child"].status.value) == ("failed", "skipped")
+    assert Counter(actions_run(tmp_path))["run bad"] == 1
+    assert "run child" not in actions_run(tmp_path)
+    assert ctx.store.get_apply(1).failures == report.failures

@@ -154,7 +154,8 @@ def _continue(
 def _remaining_changes(
     ctx: Context, record: ApplyRecord, tasks: Sequence[JournalTask]
 ) -> dict[str, Change]:
-    """The staged changes of the unfinished tasks (each must still be staged)."""
+    """The staged changes of the unfinished tasks (each must still be staged), and of the
+    failed ones still staged, so that what waits for them is skipped."""
     staged = ctx.store.load_staged()
     names = [t.resource for t in tasks if t.status in OPEN]
     missing = [name for name in names if name not in staged]
@@ -163,7 +164,8 @@ def _remaining_changes(
             f"apply {record.id} cannot be resumed: {missing[0]!r} has no staged change",
             resource=missing[0],
         )
-    return {name: staged[name] for name in names}
+    failed = [t.resource for t in tasks if t.status is TaskStatus.FAILED and t.resource in staged]
+    return {name: staged[name] for name in [*names, *failed]}
 
 
 def _earlier(tasks: Sequence[JournalTask]) -> Earlier:

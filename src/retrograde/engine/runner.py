@@ -147,15 +147,21 @@ def continue_plan(
     """Run what is left of the interrupted apply ``apply_id`` (``plan``) under the same id.
 
     The apply goes back to ``running`` in the transaction that journals the
-    first wave as started. The report covers the whole apply: ``earlier``
-    holds what was done before the interruption; ``commits`` lists the
+    first wave as started. ``plan`` may hold actions that failed before the
+    interruption (``earlier.failures``): they do not run again, and what
+    waits for them is skipped, as in any apply. The report covers the whole
+    apply: ``earlier`` holds what was done before; ``commits`` lists the
     commits of this run.
     """
     for name in changes:
         action_request(changes[name], types, apply_id)
     runner = _Runner(store, plan, changes, types, executor, options, earlier.attempts)
-    first = runner.schedule.initial()
-    store.resume_apply(apply_id, runner.next_attempts(first), options.lock)
+    failed = [name for name in earlier.failures if name in runner.actions]
+    blocked = [skipped for name in failed for skipped in runner.schedule.failed(name)]
+    first = [n for n in runner.schedule.initial() if n not in earlier.failures]
+    started = runner.next_attempts(first)
+    store.resume_apply(apply_id, JournalUpdate(started, skipped=blocked, lock=options.lock))
+    runner.skipped.extend(blocked)
     return runner.run(apply_id, first, earlier)
 
 
@@ -348,8 +354,12 @@ def _deliver(results: queue.SimpleQueue[Result], name: str, future: Future[Actio
 
 
 def _result_of(name: str, future: Future[ActionResult]) -> ActionResult:
-    """The executor contract says futures never raise; if one does, it is a failed action."""
+    """The executor contract says futures never raise; if one does, it is a failed action.
+
+    Even a ``BaseException`` (a handler raising KeyboardInterrupt in its
+    thread): if no result were delivered, the loop would wait for it forever.
+    """
     try:
         return future.result()
-    except Exception as exc:  # a failure value, on purpose
+    except BaseException as exc:  # a failure value, on purpose
         return {"resource": name, "ok": False, "exit_code": None, "error": repr(exc), "duration": 0}

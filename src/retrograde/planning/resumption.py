@@ -14,8 +14,9 @@ resolved in a fixed order:
    anything is written.
 
 A change for a resource whose task already finished in this apply (done,
-failed or skipped) is not added: it stays staged for the next apply, and is
-reported as ``staged``. Every decision is reported as a
+failed or skipped) is not added: it stays staged for the next apply (reported
+as ``staged`` when the task was done; failed and skipped changes stay staged
+as after any failed apply). Every decision is reported as a
 :class:`ResumptionStep`, in that order.
 """
 
@@ -96,7 +97,8 @@ def reconcile(
     steps = [_removed(t, changes.get(t.resource)) for t in removed]
     steps += [_added(changes[name]) for name in fresh]
     steps += [_changed(apply_id, t, changes[t.resource], planner) for t in retyped]
-    steps += [_left_staged(apply_id, changes[n]) for n in sorted(changes) if n in finished]
+    done = {t.resource for t in tasks if t.status == "done"}
+    steps += [_left_staged(apply_id, changes[n]) for n in sorted(changes) if n in done]
     return Resumption(
         steps=tuple(steps),
         dropped=tuple(t.resource for t in removed),

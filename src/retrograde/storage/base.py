@@ -334,10 +334,9 @@ class Store(Protocol):
         """Move an apply to ``status`` as the transition table allows (else StateError)."""
         ...
 
-    def resume_apply(
-        self, apply_id: int, started: Mapping[str, int], grant: LockGrant | None = None
-    ) -> ApplyRecord:
-        """Set an interrupted apply running again and journal the tasks started first."""
+    def resume_apply(self, apply_id: int, journal: JournalUpdate) -> ApplyRecord:
+        """Set an interrupted apply running again, with ``journal`` (the tasks started
+        first, the ones skipped from the start, the lock) in the same transaction."""
         ...
 
     def restage(

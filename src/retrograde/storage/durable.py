@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import socket
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 
 from sqlalchemy import Connection
@@ -24,6 +24,7 @@ from retrograde.storage import locks
 from retrograde.storage.base import (
     CommitEntry,
     JournalEdit,
+    JournalUpdate,
     LockGrant,
     LockHolder,
     MigrationBatch,
@@ -96,11 +97,9 @@ class DurableMethods(ABC):
         with self._write() as conn:
             return journaling.set_status(conn, apply_id, status)
 
-    def resume_apply(
-        self, apply_id: int, started: Mapping[str, int], grant: LockGrant | None = None
-    ) -> ApplyRecord:
+    def resume_apply(self, apply_id: int, journal: JournalUpdate) -> ApplyRecord:
         with self._write() as conn:
-            return journaling.resume(conn, apply_id, started, grant)
+            return journaling.resume(conn, apply_id, journal)
 
     def restage(
         self,

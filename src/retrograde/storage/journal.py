@@ -29,7 +29,6 @@ from retrograde.storage.base import (
     JournalEdit,
     JournalTask,
     JournalUpdate,
-    LockGrant,
     MigrationBatch,
     TaskStatus,
 )
@@ -121,12 +120,10 @@ def apply_record(conn: Connection, apply_id: int) -> ApplyRecord:
     return rows.apply_from_row(row)
 
 
-def resume(
-    conn: Connection, apply_id: int, started: Mapping[str, int], grant: LockGrant | None
-) -> ApplyRecord:
+def resume(conn: Connection, apply_id: int, journal: JournalUpdate) -> ApplyRecord:
     """Interrupted -> running, with the first wave journaled ``started`` and the lock claimed."""
     record = set_status(conn, apply_id, ApplyStatus.RUNNING)
-    journal_turn(conn, apply_id, (), JournalUpdate(started=started, lock=grant))
+    journal_turn(conn, apply_id, (), journal)
     return record
 
 
