@@ -63,7 +63,7 @@ def _message_edit(conn: Connection) -> None:
 
 
 def _hash_edit(conn: Connection) -> None:
-    conn.execute(update(commits).where(commits.c.rev == 2).values(hash="0" * 64))
+    conn.execute(update(commits).where(commits.c.rev == 2).values(hash=bytes(32)))
 
 
 @pytest.mark.parametrize(

@@ -64,7 +64,7 @@ def hash_at(conn: Connection, rev: int) -> str:
     found = conn.execute(select(commits.c.hash).where(commits.c.rev == rev)).scalar()
     if found is None:
         raise NotFoundError("revision", rev)
-    return str(found)
+    return rows.hash_text(found)
 
 
 def commit_batches(

@@ -79,7 +79,7 @@ def log_page(conn: Connection, query: LogQuery, head_rev: int) -> list[Commit]:
 
 
 def window(conn: Connection, query: LogQuery, head_rev: int) -> Window:
-    """The revisions ``query`` can match at all: its revision bounds, cursor and time range."""
+    """The revisions ``query`` can match at all: revision bounds, cursor, time range, apply."""
     low = max(1, query.rev_from or 1)
     high = head_rev
     if query.rev_to is not None:
@@ -90,6 +90,8 @@ def window(conn: Connection, query: LogQuery, head_rev: int) -> Window:
         low = _first_at_or_after(conn, query.since, low, high)
     if query.until is not None and low <= high:
         high = _first_after(conn, query.until, low, high) - 1
+    if query.apply_id is not None and low <= high:
+        low, high = _apply_span(conn, query.apply_id, low, high)
     return low, high
 
 
@@ -133,6 +135,16 @@ def _resource_page(conn: Connection, resource: str, before: int | None) -> list[
     if before is not None:
         query = query.where(commits.c.rev < before)
     return [rows.commit_from_row(row) for row in conn.execute(query).mappings()]
+
+
+def _apply_span(conn: Connection, apply_id: int, low: int, high: int) -> Window:
+    """The first and last revision of ``apply_id`` within ``[low, high]`` (two index seeks)."""
+    inside = select(commits.c.rev).where(
+        commits.c.apply_id == apply_id, commits.c.rev >= low, commits.c.rev <= high
+    )
+    first = conn.execute(inside.order_by(commits.c.rev).limit(1)).scalar()
+    last = conn.execute(inside.order_by(commits.c.rev.desc()).limit(1)).scalar()
+    return (1, 0) if first is None or last is None else (int(first), int(last))
 
 
 def _first_at_or_after(conn: Connection, moment: str, low: int, high: int) -> int:

@@ -94,8 +94,8 @@ def change_from_row(row: RowMapping) -> Change:
 def commit_row(commit: Commit) -> Row:
     """The commit as stored: ``reverse`` is left out (it is ``reverse_diff(diff)``).
 
-    Diff, connections and tags share one packed JSON column; see
-    :mod:`retrograde.storage.commit_payload`.
+    Diff, connections and tags share one packed JSON column (see
+    :mod:`retrograde.storage.commit_payload`); the hash is kept as its 32 bytes.
     """
     payload = commit_payload.pack(commit.diff, commit.connections, commit.tags)
     return {
@@ -109,9 +109,14 @@ def commit_row(commit: Commit) -> Row:
         "timestamp": commit.timestamp,
         "message": commit.message,
         "reverts": dump(list(commit.reverts)) if commit.reverts else None,
-        "hash": commit.hash,
+        "hash": bytes.fromhex(commit.hash),
         "payload": dump(payload),
     }
+
+
+def hash_text(stored: bytes) -> str:
+    """A commit hash as stored (32 bytes) in its printed form (64 hex digits)."""
+    return bytes(stored).hex()
 
 
 def commit_from_row(row: RowMapping) -> Commit:
@@ -132,7 +137,7 @@ def commit_from_row(row: RowMapping) -> Commit:
         message=row["message"],
         reverts=tuple(load(reverts)) if reverts is not None else (),
         tags=tags,
-        hash=row["hash"],
+        hash=hash_text(row["hash"]),
     )
 
 

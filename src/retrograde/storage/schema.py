@@ -126,7 +126,7 @@ commits = Table(
     Column("timestamp", Text, nullable=False),
     Column("message", Text, nullable=False),
     Column("reverts", Text, nullable=True),
-    Column("hash", Text, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
     Column("payload", Text, nullable=False),
     PrimaryKeyConstraint("rev", name="pk_commits"),
     Index("ix_commits_resource_rev", "resource", "rev"),
@@ -137,9 +137,10 @@ commits = Table(
 """``rev`` is assigned by the store (gapless), never by the database.
 
 On SQLite an ``INTEGER`` single-column primary key is the rowid itself, so the
-log needs no separate primary-key index. Each filter of ``log`` has a
-``(column, rev)`` index that lists its matches newest first; time ranges need
-no index because timestamps never decrease with ``rev`` (see
+log needs no separate primary-key index. ``hash`` holds the SHA-256 digest's
+32 bytes (schema revision 0002; 0001 kept its hex text). Each filter of
+``log`` has a ``(column, rev)`` index that lists its matches newest first;
+time ranges need no index because timestamps never decrease with ``rev`` (see
 :mod:`retrograde.storage.history`).
 """
 

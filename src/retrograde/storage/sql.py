@@ -432,7 +432,7 @@ def _mark_tasks(
 def _head(conn: Connection) -> tuple[int, str]:
     query = select(commits.c.rev, commits.c.hash).order_by(commits.c.rev.desc()).limit(1)
     row = conn.execute(query).first()
-    return (0, GENESIS_HASH) if row is None else (int(row.rev), str(row.hash))
+    return (0, GENESIS_HASH) if row is None else (int(row.rev), rows.hash_text(row.hash))
 
 
 def _build_commits(

@@ -94,7 +94,7 @@ def _decode(walk: _Walk, row: RowMapping) -> Commit | None:
     except (ValueError, KeyError, TypeError, AttributeError) as error:
         rev = int(row["rev"])
         walk.found(ProblemKind.UNREADABLE, f"the stored commit cannot be read ({error!r})", rev=rev)
-        walk.rev, walk.hash, walk.replaying = rev, str(row["hash"]), False
+        walk.rev, walk.hash, walk.replaying = rev, rows.hash_text(row["hash"]), False
         return None
 
 
