@@ -99,3 +99,26 @@ def test_a_new_apply_after_a_crash_points_at_resume(store_url: str, tmp_path: Pa
         assert ctx.store.get_apply(1).status is ApplyStatus.INTERRUPTED
     cli = run(store_url, tmp_path, "apply", "--yes")
     assert (cli.returncode, cli.stderr) == (1, f"error: {expected}\n")
+
+
+def test_a_resume_that_crashes_is_resumed_again(store_url: str, tmp_path: Path) -> None:
+    """A resume killed after a handler leaves a consistent store; the next resume finishes."""
+    write(tmp_path, "stack.yaml", deployment())
+    run(store_url, tmp_path, "apply", "stack.yaml", "--yes", RETROGRADE_FAULT="after-commit:node1")
+    died = run(store_url, tmp_path, "resume", RETROGRADE_FAULT="after-handler:haproxy")
+    assert died.returncode == -9
+    with open_store(store_url) as store:
+        tasks = check_consistent(store, 1)
+        assert store.get_apply(1).status is ApplyStatus.RUNNING
+    assert statuses(tasks)["haproxy"] == "started"
+    finished = run(store_url, tmp_path, "resume")
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.splitlines() == [
+        "re-ran haproxy: it was in flight when the apply stopped",
+        "apply 1 succeeded: 1 commit(s) (r4..r4), 0 failed, 0 skipped",
+    ]
+    with open_store(store_url) as store:
+        tasks = check_consistent(store, 1)
+        assert Counter(c.resource for c in all_commits(store)) == Counter(RESOURCES)
+    assert (tasks["haproxy"].attempts, tasks["keystone1"].attempts) == (2, 2)
+    assert Counter(actions_run(tmp_path))["run haproxy"] == 2

@@ -10,9 +10,11 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import select
 
 import retrograde
+from retrograde.cli.main import cli
 from retrograde.commands import locking
 from retrograde.errors import LockLostError, StoreLockedError
 from retrograde.model.apply import ApplyStatus
@@ -185,3 +187,17 @@ def test_entries_are_not_committed_under_a_lost_lock(
     assert {t.resource: t.status.value for t in ctx.store.load_tasks(record.id)}[
         "node1"
     ] == "started"
+
+
+def test_unlock_says_whose_lock_it_released(ctx: retrograde.Context, store_url: str) -> None:
+    """unlock --force prints the released holder; a second unlock finds the store free."""
+    holder = LockHolder("apply", "alice", "build-7", 4242, "2026-11-25T15:35:56.123456Z", 3)
+    ctx.store.acquire_lock(holder, 3600)
+    runner = CliRunner()
+    forced = runner.invoke(cli, ["--db", store_url, "unlock", "--force"])
+    assert forced.output == (
+        "Released the lock held by apply 3 of alice on build-7 (pid 4242) "
+        "since 2026-11-25T15:35:56.123456Z.\n"
+    )
+    again = runner.invoke(cli, ["--db", store_url, "unlock"])
+    assert (again.exit_code, again.output) == (0, "The store is not locked.\n")

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -292,8 +292,10 @@ def version_migrations(committed: State, desired: State, planner: MigrationPlann
     return changes
 
 
-def migrated(committed: State, changes: Iterable[Change]) -> dict[str, ResourceState]:
-    """``committed`` with the ``after`` side of each migrate change."""
+def migrated(committed: State, changes: Sequence[Change]) -> State:
+    """``committed`` with the ``after`` side of each migrate change (itself when there are none)."""
+    if not changes:
+        return committed
     result = dict(committed)
     for change in changes:
         assert change.after is not None
