@@ -37,7 +37,6 @@ from retrograde.storage.statements import chunks, keyed_update
 
 UNFINISHED = (ApplyStatus.RUNNING.value, ApplyStatus.INTERRUPTED.value)
 
-_STATUS = keyed_update(apply_tasks, ("apply_id", "resource"), ("status",))
 _FAILED = keyed_update(apply_tasks, ("apply_id", "resource"), ("status", "error"))
 _VERSION = keyed_update(apply_tasks, ("apply_id", "resource"), ("type", "version"))
 
@@ -130,11 +129,9 @@ def resume(conn: Connection, apply_id: int, journal: JournalUpdate) -> ApplyReco
 def edit_tasks(conn: Connection, edit: JournalEdit, changes: Mapping[str, Change]) -> None:
     """Apply a resumption's task edits: drop, then add (after the last position), then retype."""
     key = {"k_apply_id": edit.apply_id}
-    if edit.dropped:
-        statement = delete(apply_tasks).where(
-            apply_tasks.c.apply_id == edit.apply_id, apply_tasks.c.resource.in_(list(edit.dropped))
-        )
-        conn.execute(statement)
+    for chunk in chunks(edit.dropped):
+        where = (apply_tasks.c.apply_id == edit.apply_id, apply_tasks.c.resource.in_(chunk))
+        conn.execute(delete(apply_tasks).where(*where))
     if edit.added:
         start = _next_position(conn, edit.apply_id)
         added = [changes[name] for name in edit.added]
