@@ -37,6 +37,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select
+
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
@@ -44,6 +46,8 @@ from history_data import write_export  # noqa: E402
 
 import retrograde  # noqa: E402
 from retrograde.model.query import LogQuery  # noqa: E402
+from retrograde.storage.schema import commits  # noqa: E402
+from retrograde.storage.sql import SqlStore  # noqa: E402
 
 PAGE = 50
 TARGET_MS = 50.0
@@ -112,7 +116,7 @@ def probes(ctx: retrograde.Context, head: int) -> list[Probe]:
         blame_probe(service),
         blame_probe("node-042"),
         blame_probe("lb-07"),
-        blame_probe(_oldest_service(ctx)),
+        blame_probe(_longest_lived_service(ctx)),
     ]
 
 
@@ -231,10 +235,18 @@ def _busiest_service(ctx: retrograde.Context) -> str:
     return page[0].resource
 
 
-def _oldest_service(ctx: retrograde.Context) -> str:
-    """The service whose port was set longest ago (blame must walk its whole life)."""
-    services = [n for n, s in retrograde.state(ctx).resources.items() if s.type == "service"]
-    return min(services)
+def _longest_lived_service(ctx: retrograde.Context) -> str:
+    """The service with the most commits (blame walks them all when one input never changed)."""
+    assert isinstance(ctx.store, SqlStore)
+    query = (
+        select(commits.c.resource)
+        .where(commits.c.resource.like("svc-%"))
+        .group_by(commits.c.resource)
+        .order_by(func.count().desc())
+        .limit(1)
+    )
+    with ctx.store.engine.connect() as conn:
+        return str(conn.execute(query).scalar_one())
 
 
 def _plus_hour(stamp: str) -> str:

@@ -36,7 +36,7 @@ from retrograde.commands import transfer
 def export(
     session: Session, output: Path | None, since: int | None, append: bool, as_json: bool
 ) -> None:
-    """Export the commit log as JSON Lines, one commit per line (see docs/export.md).
+    """Export the commit log as JSON Lines, one commit per line (see docs/history.md).
 
     Each commit line has its forward and reverse diff and its hash; the apply
     records and type definitions the commits name come along, so `import`

@@ -1,6 +1,6 @@
 """Export and import: the commit log as JSON Lines, optionally zstd-compressed.
 
-``export`` writes one segment (see ``docs/export.md``): to standard output,
+``export`` writes one segment (see ``docs/history.md``): to standard output,
 to a new file (written aside and renamed into place, so a failed export leaves
 no half file), or with ``append`` at the end of an existing file, holding
 only the commits the file does not have yet, as a new zstd frame for ``.zst``

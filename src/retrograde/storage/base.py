@@ -369,7 +369,7 @@ class Store(Protocol):
     def export_log(
         self, write: Callable[[bytes], object], *, after_rev: int, exported_at: str
     ) -> TransferReport:
-        """Write one export segment (docs/export.md) with the commits after ``after_rev``
+        """Write one export segment (docs/history.md) with the commits after ``after_rev``
         up to the head, reading a batch at a time; ``after_rev`` outside ``0..head`` is
         :class:`NotFoundError`."""
         ...

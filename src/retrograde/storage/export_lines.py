@@ -18,7 +18,7 @@ An export is a sequence of *segments* (one per ``export`` or ``export
 Keys of a commit line are ordered so that what repeats from one commit to the
 next sits together (apply, principal, message, type...), which is what lets
 zstd keep a commit in a few dozen bytes. Readers must not rely on key order.
-Encoding is UTF-8 JSON without spaces; see ``docs/export.md``.
+Encoding is UTF-8 JSON without spaces; see ``docs/history.md``.
 """
 
 from __future__ import annotations

@@ -20,20 +20,22 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Collection, Sequence
+from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, select
 
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.change import ActionName
 from retrograde.model.commit import Commit
 from retrograde.model.query import LogQuery
-from retrograde.storage import rows
+from retrograde.storage import commit_payload, rows
 from retrograde.storage.base import CommitEntry
 from retrograde.storage.log_select import log_select
+from retrograde.storage.revisions import commits_by_rev
 from retrograde.storage.schema import applies, commit_inputs, commits
 
-BLAME_PAGE = 256
-"""Commits of the blamed resource read per round trip."""
+BLAME_PAGE = 1_000
+"""Commits of the blamed resource read per round trip (revision, action, payload only)."""
 
 Window = tuple[int, int]
 """An inclusive revision range ``(low, high)``; empty when ``low > high``."""
@@ -99,22 +101,26 @@ def blame(conn: Connection, resource: str, names: Collection[str]) -> dict[str, 
     """For each input in ``names``, the newest commit of ``resource`` whose diff set it.
 
     The walk ends at the resource's ``run`` (older commits belong to an
-    earlier resource of the same name); names no commit set are absent.
+    earlier resource of the same name); names no commit set are absent. Only
+    revision, action and the diff's input names are read on the way; the
+    commits found are read once at the end.
     """
-    pending, found = set(names), {}
+    pending, found = set(names), dict[str, int]()
     before: int | None = None
     while pending:
-        page = _resource_page(conn, resource, before)
-        for commit in page:
-            for name in pending.intersection(commit.diff):
-                found[name] = commit
-            pending.difference_update(commit.diff)
-            if commit.action is ActionName.RUN or not pending:
-                return found
+        page = conn.execute(_resource_page(resource, before)).all()
+        for rev, action, payload in page:
+            touched = commit_payload.diff_names(rows.load(payload))
+            found.update((name, int(rev)) for name in pending.intersection(touched))
+            pending.difference_update(touched)
+            if action == ActionName.RUN.value or not pending:
+                pending.clear()
+                break
         if len(page) < BLAME_PAGE:
             break
-        before = page[-1].rev
-    return found
+        before = int(page[-1][0])
+    by_rev = {c.rev: c for c in commits_by_rev(conn, set(found.values()))}
+    return {name: by_rev[rev] for name, rev in found.items()}
 
 
 def list_applies(conn: Connection, *, before: int | None, limit: int) -> list[ApplyRecord]:
@@ -125,16 +131,16 @@ def list_applies(conn: Connection, *, before: int | None, limit: int) -> list[Ap
     return [rows.apply_from_row(row) for row in conn.execute(query).mappings()]
 
 
-def _resource_page(conn: Connection, resource: str, before: int | None) -> list[Commit]:
+def _resource_page(resource: str, before: int | None) -> Select[Any]:
+    """Revision, action and payload of ``resource``'s commits below ``before``, newest first."""
+    c = commits.c
     query = (
-        select(commits)
-        .where(commits.c.resource == resource)
-        .order_by(commits.c.rev.desc())
+        select(c.rev, c.action, c.payload)
+        .where(c.resource == resource)
+        .order_by(c.rev.desc())
         .limit(BLAME_PAGE)
     )
-    if before is not None:
-        query = query.where(commits.c.rev < before)
-    return [rows.commit_from_row(row) for row in conn.execute(query).mappings()]
+    return query if before is None else query.where(c.rev < before)
 
 
 def _apply_span(conn: Connection, apply_id: int, low: int, high: int) -> Window:
