@@ -9,6 +9,7 @@ the encoder, so PostgreSQL ``text`` accepts every value.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -35,11 +36,15 @@ def dump(value: JSON) -> str:
         return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+_LONG_NUMBER = re.compile(r"\d{19}")
+"""19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float."""
+
+
 def load(text: str) -> JSON:
-    try:
-        return orjson.loads(text)
-    except orjson.JSONDecodeError:
+    """Parse stored JSON exactly: orjson for speed, the standard parser where it could round."""
+    if _LONG_NUMBER.search(text):
         return json.loads(text)
+    return orjson.loads(text)
 
 
 def type_row(resource_type: ResourceType) -> Row:

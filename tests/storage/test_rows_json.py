@@ -1,0 +1,24 @@
+"""Stored JSON reads back exactly what was written, whatever the number's size."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrograde.model.change import same_value
+from retrograde.storage.rows import dump, load
+
+VALUES = [
+    2**63 - 1,
+    2**64,
+    -(2**70),
+    10**30,
+    {"big": [1, 2**80, {"deeper": -(10**25)}]},
+    {"hash-like": "1234567890123456789012345", "n": 1.5, "t": True, "z": None},
+    "é\x00\u2028",
+]
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_round_trip_is_exact(value: object) -> None:
+    """dump then load gives the same JSON value, integers beyond 64 bits included."""
+    assert same_value(load(dump(value)), value)
