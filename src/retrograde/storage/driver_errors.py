@@ -8,23 +8,27 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import psycopg
-from alembic.util import CommandError
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from retrograde.errors import StoreError
 
-DRIVER_ERRORS: tuple[type[Exception], ...] = (
-    SQLAlchemyError,
-    sqlite3.Error,
-    psycopg.Error,
-    CommandError,
-    OSError,
-)
-"""What the drivers, Alembic and the file system raise; translated, never leaked."""
+BASE_DRIVER_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error, OSError)
+
+
+def driver_errors() -> tuple[type[Exception], ...]:
+    """What the drivers and the file system raise; translated, never leaked.
+
+    psycopg's errors count only once psycopg is loaded (it is imported lazily by
+    SQLAlchemy for PostgreSQL URLs, and cannot raise before that), so a SQLite
+    user never pays for importing it.
+    """
+    psycopg = sys.modules.get("psycopg")
+    return (*BASE_DRIVER_ERRORS, psycopg.Error) if psycopg is not None else BASE_DRIVER_ERRORS
+
 
 _PASSWORD = re.compile(r"(?P<head>://[^/:@?#]*:)[^@/?#]*@")
 
@@ -46,5 +50,5 @@ def translated(url: str, doing: str) -> Iterator[None]:
     """Run a block, re-raising driver errors as ``StoreError`` naming ``doing`` and the URL."""
     try:
         yield
-    except DRIVER_ERRORS as error:
+    except driver_errors() as error:
         raise StoreError(f"cannot {doing} store {mask_password(url)}: {describe(error)}") from error

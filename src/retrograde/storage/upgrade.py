@@ -11,13 +11,16 @@ second finds the first's work already done.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, inspect, text
 
+from retrograde.errors import StoreError
 from retrograde.storage.engine import writer
 from retrograde.storage.schema import HEAD_REVISION
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"
@@ -26,7 +29,13 @@ MIGRATION_LOCK_KEY = 0x7265_7472_6F67
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
-    """An Alembic config pointing at the installed migrations, running on ``connection``."""
+    """An Alembic config pointing at the installed migrations, running on ``connection``.
+
+    Alembic is imported here, not at module level: most commands open a store
+    that is already at head and never need it.
+    """
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if connection is not None:
@@ -45,7 +54,8 @@ def current_revision(connection: Connection) -> str | None:
 def upgrade_to_head(engine: Engine) -> bool:
     """Migrate the store to :data:`HEAD_REVISION`; returns whether anything had to run.
 
-    Driver and Alembic errors propagate; the caller translates them.
+    Driver errors propagate (the caller translates them); Alembic's own are
+    raised as :class:`StoreError`.
     """
     with engine.connect() as connection:
         if current_revision(connection) == HEAD_REVISION:
@@ -54,5 +64,15 @@ def upgrade_to_head(engine: Engine) -> bool:
         if connection.dialect.name == "postgresql":
             lock = text("SELECT pg_advisory_xact_lock(:key)")
             connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
-        command.upgrade(alembic_config(connection), "head")
+        _run_alembic_upgrade(connection)
     return True
+
+
+def _run_alembic_upgrade(connection: Connection) -> None:
+    from alembic import command
+    from alembic.util import CommandError
+
+    try:
+        command.upgrade(alembic_config(connection), "head")
+    except CommandError as error:
+        raise StoreError(f"cannot migrate the store's schema: {error}") from error
