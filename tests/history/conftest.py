@@ -7,6 +7,8 @@ Four applies by three principals over the stacks of ``tests/commands/stacks.py``
 3. alice, "move keystone": run keystone2, update haproxy, remove keystone1;
 4. carol, "add a broken service": ``broken`` fails (no commit), ``extra`` commits.
 
+Checkpoint ``renumbered`` names the revision after the second apply.
+
 The stores are read-only for the tests that share them; tests that change a
 store import :attr:`Known.export` into a fresh one.
 """
@@ -88,6 +90,8 @@ def _build(url: str, work: Path) -> Known:
     for number, (principal, message, text) in enumerate(APPLIES):
         with retrograde.open_context(url, cwd=work, principal=principal) as ctx:
             retrograde.apply(ctx, write(work, f"stack{number}.yaml", text), message=message)
+            if number == 1:
+                retrograde.checkpoint(ctx, "renumbered", message="node1 has its new address")
     with retrograde.open_context(url, cwd=work, principal="tester") as ctx:
         retrograde.discard(ctx)
         commits = tuple(reversed(retrograde.log(ctx, LogQuery(limit=1000))))

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from click.testing import CliRunner, Result
 
+import retrograde
+from retrograde.cli.main import cli as cli_group
 from retrograde.commands import history
 from retrograde.model.commit import Commit
 from retrograde.model.query import LogQuery
+from retrograde.storage.sql import SqlStore
 from tests.history.conftest import Known
+from tests.storage.samples import change, commit_all, node, stamp
 
 Filters = dict[str, Any]
 
@@ -150,3 +156,49 @@ def test_a_page_that_ends_exactly_at_the_last_match_has_no_next(known: Known) ->
         page = history.log_page(ctx, LogQuery(limit=total))
     assert len(page.commits) == total
     assert page.next is None
+
+
+def cli(known: Known, *args: str) -> Result:
+    return CliRunner(env={"COLUMNS": "200"}).invoke(cli_group, ["--db", known.url, "log", *args])
+
+
+def test_cli_until_a_printed_time_includes_that_whole_second(known: Known) -> None:
+    """A time copied from the log table (to the second) bounds --until inclusively."""
+    third = known.commits[2]
+    printed = third.timestamp[:19].replace("T", " ")
+    result = cli(known, "--until", printed, "--json", "--limit", "1000")
+    assert result.exit_code == 0, result.output
+    revs = [c["rev"] for c in json.loads(result.output)["commits"]]
+    assert third.rev in revs
+    assert revs == expected(known, lambda c: c.timestamp[:19] <= third.timestamp[:19])
+
+
+def test_cli_relative_times_and_the_next_page_hint(known: Known) -> None:
+    """--since 1h covers this test run's history; a short page tells how to get the next."""
+    result = cli(known, "--since", "1h", "--limit", "2")
+    assert result.exit_code == 0
+    newest = known.commits[-1].rev
+    assert f"more: add --before {newest - 1} for the next page" in result.output
+    data = json.loads(cli(known, "--since", "1h", "--limit", "2", "--json").output)
+    assert [c["rev"] for c in data["commits"]] == [newest, newest - 1]
+    assert data["next"] == newest - 1
+    assert json.loads(cli(known, "--until", "1h", "--json").output) == {"commits": [], "next": None}
+
+
+def test_cli_refuses_a_time_it_cannot_read(known: Known) -> None:
+    """An unreadable --since is a usage error (exit 2) that shows both accepted forms."""
+    result = cli(known, "--since", "last tuesday")
+    assert result.exit_code == 2
+    assert "2026-11-25T15:35:56Z" in result.output and "2h" in result.output
+
+
+def test_a_commit_stamped_before_the_one_before_it_takes_that_time(
+    fresh: retrograde.Context,
+) -> None:
+    """A clock that steps back cannot make timestamps decrease, so time ranges stay exact."""
+    assert isinstance(fresh.store, SqlStore)
+    first = commit_all(fresh.store, [change("a", None, node("1"))], start=30)
+    late = commit_all(fresh.store, [change("b", None, node("2"))], start=10)
+    assert late[0].timestamp == first[0].timestamp == stamp(30)
+    assert history.verify(fresh).ok
+    assert [c.rev for c in fresh.store.log(LogQuery(since=stamp(30)))] == [2, 1]

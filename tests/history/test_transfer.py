@@ -35,7 +35,8 @@ def everything(ctx: retrograde.Context) -> tuple[object, ...]:
     commits = [c.to_json() for c in retrograde.log(ctx, LogQuery(limit=100_000))]
     state = {n: s.to_json() for n, s in retrograde.state(ctx).resources.items()}
     applies = [a.to_json() for a in history.applies(ctx, limit=10_000).applies]
-    return ctx.store.head(), commits, state, applies
+    marks = [c.to_json() for c in retrograde.checkpoints(ctx)]
+    return ctx.store.head(), commits, state, applies, marks
 
 
 @pytest.mark.parametrize("name", ["copy.jsonl", "copy.jsonl.zst"])
@@ -73,6 +74,7 @@ def test_append_adds_only_new_commits_as_a_frame_after_the_original_bytes(
     retrograde.apply(fresh, write(tmp_path, "v1.yaml", V1), message="first")
     first = transfer.export(fresh, Path("log.jsonl.zst"))
     original = (tmp_path / "log.jsonl.zst").read_bytes()
+    retrograde.checkpoint(fresh, "before-move", at=2)  # a past revision, named after export
     retrograde.apply(fresh, write(tmp_path, "v2.yaml", V2), message="second")
     appended = transfer.export(fresh, Path("log.jsonl.zst"), append=True)
     grown = (tmp_path / "log.jsonl.zst").read_bytes()
@@ -88,6 +90,7 @@ def test_append_adds_only_new_commits_as_a_frame_after_the_original_bytes(
         transfer.import_(copy, Path("log.jsonl.zst"))
         assert history.verify(copy).ok
         assert everything(copy) == everything(fresh)
+        assert [c.name for c in retrograde.checkpoints(copy)] == ["before-move"]
 
 
 @pytest.mark.parametrize("name", ["log.jsonl", "log.jsonl.zst"])
