@@ -133,3 +133,15 @@ def test_stage_json_lists_the_migrate_commits(
     assert [(c["rev"], c["action"], c["resource"]) for c in view["migrations"]] == [
         (3, "migrate", "keystone1")
     ]
+
+
+def test_a_migrate_commit_can_be_reverted(ctx: retrograde.Context, tmp_path: Path) -> None:
+    """Reverting the migrate commit takes inputs, connections and version back to version 1."""
+    retrograde.apply(ctx, write(tmp_path, "v1.yaml", V1))
+    retrograde.stage(ctx, write(tmp_path, "v2.yaml", V2))
+    rollback.revert(ctx, [3])
+    retrograde.apply(ctx, message="undo the migration")
+    state = retrograde.state(ctx, "keystone1").resources["keystone1"]
+    assert (state.version, dict(state.inputs)) == (1, {"ip": "10.0.0.1", "legacy": True})
+    assert dict(state.connections) == {"ip": "node1.ip"}
+    assert ctx.store.get_commit(4).reverts == (3,)

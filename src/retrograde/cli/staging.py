@@ -25,8 +25,7 @@ def stage(session: Session, file: Path, as_json: bool) -> None:
 
     When FILE raises a type's version, the committed inputs of its resources
     are first migrated along the type's migrations and recorded as migrate
-    commits (no handler runs; rolling back to the revision before them undoes
-    them).
+    commits (no handler runs; they can be reverted like any commit).
     """
     staged = staging.stage_file(session.context, file)
     secrets = session.secrets()

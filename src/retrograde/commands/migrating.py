@@ -3,8 +3,8 @@
 When a stack file raises a type's version, the committed inputs of that
 type's resources are taken along the type's ``migrations`` (rename, default,
 drop, code steps) and recorded as ``migrate`` commits, one per resource, with
-forward and reverse diffs (``rollback`` to the revision before them undoes
-them, type version included). Migrate
+forward and reverse diffs, so they can be reverted (type version included)
+like any commit. Migrate
 commits run no handler: they move recorded data to the new schema, and the
 ordinary staging diff that follows (migrated state -> stack file) stages
 whatever still has to be done by handlers. They form an apply of their own,
