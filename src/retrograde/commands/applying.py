@@ -11,6 +11,7 @@ from retrograde.commands.planning import plan_for
 from retrograde.commands.stackfiles import read_stack
 from retrograde.engine.runner import ApplyReport, Progress, run_plan
 from retrograde.executors.registry import executor_for
+from retrograde.memory import gc_paused
 from retrograde.model.apply import ApplyStatus
 
 
@@ -32,12 +33,13 @@ def apply(
     """
     stack = read_stack(ctx.cwd / path, source=str(path)) if path is not None else None
     with exclusive(ctx, "apply") as grant:
-        if stack is not None:
-            stage_stack(ctx, stack)
-        changes = ctx.store.load_staged()
+        with gc_paused():
+            if stack is not None:
+                stage_stack(ctx, stack)
+            changes = ctx.store.load_staged()
+            plan = plan_for(changes)
         if not changes:
             return ApplyReport(apply_id=None, status=ApplyStatus.SUCCEEDED)
-        plan = plan_for(changes)
         types = ctx.store.load_types()
         runner = executor_for(executor, jobs)
         try:

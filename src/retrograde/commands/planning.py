@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from retrograde.commands.context import Context
+from retrograde.memory import gc_paused
 from retrograde.model.change import Change
 from retrograde.model.plan import Plan
 from retrograde.planning.dot import plan_to_dot
@@ -23,7 +24,8 @@ def plan_for(changes: Mapping[str, Change]) -> Plan:
 
 def plan(ctx: Context) -> Plan:
     """The plan for the staged log."""
-    return plan_for(ctx.store.load_staged())
+    with gc_paused():
+        return plan_for(ctx.store.load_staged())
 
 
 def graph(ctx: Context) -> str:

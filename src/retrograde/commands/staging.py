@@ -11,6 +11,7 @@ from retrograde.commands.migrating import Staged, stage_stack
 from retrograde.commands.stackfiles import read_stack
 from retrograde.engine.clock import utc_now
 from retrograde.errors import NotFoundError
+from retrograde.memory import gc_paused
 from retrograde.model.change import Change
 
 
@@ -33,9 +34,10 @@ def stage_file(ctx: Context, path: Path) -> Staged:
     handler runs) before the staging diff is taken; see
     :mod:`retrograde.commands.migrating`.
     """
-    stack = read_stack(ctx.cwd / path, source=str(path))
-    with exclusive(ctx, "stage"):
-        return stage_stack(ctx, stack)
+    with gc_paused():
+        stack = read_stack(ctx.cwd / path, source=str(path))
+        with exclusive(ctx, "stage"):
+            return stage_stack(ctx, stack)
 
 
 def diff(ctx: Context) -> dict[str, Change]:

@@ -23,15 +23,14 @@ filesystem: included files are read through the ``read_file`` callable.
 
 from __future__ import annotations
 
-import gc
 import posixpath
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from retrograde.errors import StackError, StackSyntaxError
+from retrograde.memory import gc_paused
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
 from retrograde.planning.stackfile_resources import parse_resources
@@ -68,7 +67,7 @@ def parse_stack(
     run there, and includes are relative to it. ``read_file(path)`` returns an
     included file's text; without it, a file that includes others is an error.
     """
-    with _gc_paused():
+    with gc_paused():
         doc = load_document(text, source)
         data = _top_level(doc, STACK_KEYS, "a stack file")
         own_path = posixpath.normpath(posixpath.join(base_dir, posixpath.basename(source)))
@@ -76,24 +75,6 @@ def parse_stack(
         types.add(doc, data, base_dir, (own_path,))
         resources = parse_resources(doc, data.get("resources"), types.types)
     return Stack(source=source, types=types.types, resources=resources)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a stack is built.
-
-    Building a big stack allocates millions of containers and frees almost
-    none, which makes the collector traverse the growing heap over and over:
-    for 100,000 resources that doubles the time spent after parsing. The data
-    built here holds no reference cycles, so nothing is kept alive longer.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _top_level(doc: Document, allowed: AbstractSet[str], what: str) -> dict[str, Any]:

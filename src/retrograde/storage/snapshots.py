@@ -17,15 +17,13 @@ the same, only more slowly.
 
 from __future__ import annotations
 
-import gc
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import zstandard
 from sqlalchemy import Connection, RowMapping, select
 
+from retrograde.memory import gc_paused
 from retrograde.model.state import ResourceState
 from retrograde.planning.replay import replay
 from retrograde.storage.revisions import commits_between
@@ -97,21 +95,3 @@ def state_at(conn: Connection, rev: int) -> dict[str, ResourceState]:
     with gc_paused():
         base_rev, state = nearest_snapshot(conn, rev)
         return replay(commits_between(conn, base_rev, rev), state)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a past state is built.
-
-    Decoding a snapshot and thousands of commits allocates many containers and
-    frees few, which makes the collector traverse the growing heap again and
-    again (a third of the time for 10,000 resources). None of it holds
-    reference cycles, so nothing is kept alive longer.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
