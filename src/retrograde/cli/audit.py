@@ -7,28 +7,13 @@ import sys
 import click
 
 from retrograde.cli.render_history import render_applies, render_blame, render_verify
-from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.session import Session, emit_json, json_option, page_options, pass_session
 from retrograde.commands import history, history_views
 from retrograde.errors import CorruptLogError
 
 
 @click.command()
-@click.option(
-    "--before",
-    "--cursor",
-    "before",
-    type=click.IntRange(min=1),
-    metavar="ID",
-    help="Only applies with ids below ID: the cursor a page ends with.",
-)
-@click.option(
-    "--limit",
-    "-n",
-    default=50,
-    show_default=True,
-    type=click.IntRange(1, 10_000),
-    help="At most this many applies.",
-)
+@page_options("applies", "ID")
 @json_option
 @pass_session
 def applies(session: Session, before: int | None, limit: int, as_json: bool) -> None:

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import click
 
 from retrograde.cli.render_history import render_log_page, render_show
-from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.session import Session, emit_json, json_option, page_options, pass_session
 from retrograde.commands import history, history_views, reading, views
 from retrograde.model.change import ActionName
 from retrograde.model.query import LogQuery
@@ -51,22 +51,7 @@ class Moment(click.ParamType[str]):
     type=Moment(end=True),
     help="Committed at or before TIME (same forms; a whole second, minute or day when written so).",
 )
-@click.option(
-    "--before",
-    "--cursor",
-    "before",
-    type=click.IntRange(min=1),
-    metavar="REV",
-    help="Only revisions below REV: the cursor a page ends with, for the next page.",
-)
-@click.option(
-    "--limit",
-    "-n",
-    default=50,
-    show_default=True,
-    type=click.IntRange(1, 10_000),
-    help="At most this many commits.",
-)
+@page_options("commits", "REV")
 @json_option
 @pass_session
 def log(

@@ -70,3 +70,27 @@ def json_text(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_INDENT_2).decode("utf-8")
     except orjson.JSONEncodeError:
         return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def page_options(noun: str, metavar: str) -> Callable[[F], F]:
+    """``--before/--cursor`` and ``--limit`` for a paged listing of ``noun``."""
+
+    def decorate(func: F) -> F:
+        func = click.option(
+            "--limit",
+            "-n",
+            default=50,
+            show_default=True,
+            type=click.IntRange(1, 10_000),
+            help=f"At most this many {noun}.",
+        )(func)
+        return click.option(
+            "--before",
+            "--cursor",
+            "before",
+            type=click.IntRange(min=1),
+            metavar=metavar,
+            help=f"Only {noun} below {metavar}: the cursor a page ends with, for the next page.",
+        )(func)
+
+    return decorate
