@@ -27,8 +27,8 @@ actions, each a no-op, so what is measured is the orchestrator itself.
 Every measurement runs in its own child process (so peak RSS is per side and
 size); within a size the sides alternate, and with ``--repeat R`` the order
 rotates each round and the table shows medians. Defaults: N = 1,000 and 5,000,
-J = 4, R = 1. ``--quick`` is a smoke run (N = 100). The default run takes about
-half an hour here, nearly all of it TaskFlow with SQLite persistence.
+J = 4, R = 1. ``--quick`` is a smoke run (N = 100). The default run takes 20 to
+40 minutes here, nearly all of it TaskFlow with SQLite persistence at N = 5,000.
 
 TaskFlow is a benchmark-only dependency (the ``bench`` dependency group of
 pyproject.toml, PEP 735), never one of retrograde's. Install it into the
@@ -451,22 +451,29 @@ def floor_row(n: int, by_side: BySide) -> str | None:
 
 
 def ratio_tables(results: Results) -> str:
-    lines = [
-        "| N | figure | TaskFlow memory / retrograde | TaskFlow SQLite / retrograde "
-        "| target | met |",
-        "|---:|---|---:|---:|---|---|",
-    ]
-    for n, by_side in results.items():
-        lines += ratio_rows(n, by_side)
+    if not any(side in by_side for by_side in results.values() for side in TASKFLOW_SIDES):
+        lines = []
+    else:
+        lines = ratio_header()
+        for n, by_side in results.items():
+            lines += ratio_rows(n, by_side)
     floors = [row for n, by_side in results.items() if (row := floor_row(n, by_side))]
     if floors:
         lines += [
-            "",
+            *([""] if lines else []),
             "| N | retrograde per action | SQLite floor per row | multiple | target | met |",
             "|---:|---:|---:|---:|---|---|",
             *floors,
         ]
     return "\n".join(lines)
+
+
+def ratio_header() -> list[str]:
+    return [
+        "| N | figure | TaskFlow memory / retrograde | TaskFlow SQLite / retrograde "
+        "| target | met |",
+        "|---:|---|---:|---:|---|---|",
+    ]
 
 
 def settings_note(results: Results) -> str:
