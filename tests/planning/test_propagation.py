@@ -137,3 +137,11 @@ def test_cycle_names_every_resource_on_it() -> None:
 def test_empty_state_propagates_to_empty() -> None:
     """An empty state is a valid state with nothing to resolve."""
     assert propagate({}) == {}
+
+
+def test_a_value_of_another_json_type_propagates() -> None:
+    """1 becoming true upstream reaches the consumer although Python says 1 == True."""
+    producer = ResourceState("t", 1, {"flag": True})
+    consumer = ResourceState("t", 1, {"flag": 1}, {"flag": "p.flag"})
+    resolved = propagate({"p": producer, "c": consumer})
+    assert resolved["c"].inputs["flag"] is True
