@@ -92,4 +92,14 @@ step "15. keystone2 follows the database and the queue to their new address"
 run 'retrograde log --limit 4'
 run "grep -E '^(connection|transport_url)' out/node2/keystone2.conf"
 
+step "16. Name this point, then undo the whole renumbering (apply 3): node1 and its consumers go back"
+run 'retrograde checkpoint renumbered -m "after renumbering node1"'
+run 'retrograde revert --apply 3'
+run 'retrograde apply --yes -m "undo the renumbering"'
+run "grep -E '^(connection|transport_url)' out/node2/keystone2.conf"
+
+step "17. Who set each input of haproxy, and is the log intact?"
+run 'retrograde blame haproxy'
+run 'retrograde verify'
+
 printf '\n%sDone.%s Store: %s; rendered files under %s/out/\n' "$bold" "$off" "$RETROGRADE_DB" "$PWD"
