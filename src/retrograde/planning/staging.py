@@ -8,9 +8,8 @@ that took its value, each with its own ``{input: {from, to}}`` diff.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
 
-from retrograde.model.change import ActionName, Change, Consumers, make_change
+from retrograde.model.change import ActionName, Change, make_change
 from retrograde.model.state import ConnectionSlot, State, iter_refs, producers
 
 
@@ -24,28 +23,33 @@ def stage_changes(committed: State, desired: State) -> dict[str, Change]:
     (``Change.consumers``), which its commit keeps for reverting it.
     """
     changes: dict[str, Change] = {}
-    index: dict[str, set[str]] | None = None
+    index: dict[str, dict[str, dict[str, ConnectionSlot]]] | None = None
     for name in sorted(committed.keys() | desired.keys()):
         change = make_change(name, committed.get(name), desired.get(name))
         if change is None:
             continue
         if change.action is ActionName.REMOVE:
-            index = consumers(committed) if index is None else index
-            taken = taken_from(name, committed, index.get(name, ()))
-            change = dataclasses.replace(change, consumers=taken) if taken else change
+            index = taken_index(committed) if index is None else index
+            taken = index.get(name)
+            if taken:
+                ordered = {consumer: taken[consumer] for consumer in sorted(taken)}
+                change = dataclasses.replace(change, consumers=ordered)
         changes[name] = change
     return changes
 
 
-def taken_from(producer: str, state: State, names: Iterable[str]) -> Consumers:
-    """``{consumer: {input: slot}}`` for the inputs of ``names`` connected from ``producer``."""
-    taken: dict[str, dict[str, ConnectionSlot]] = {}
-    for name in sorted(names):
-        connections = state[name].connections
+def taken_index(state: State) -> dict[str, dict[str, dict[str, ConnectionSlot]]]:
+    """Producer -> ``{consumer: {input: slot}}`` for every connection in ``state``.
+
+    Built in one pass over all connections (never once per removed resource),
+    so staging stays linear however many consumers a producer has.
+    """
+    index: dict[str, dict[str, dict[str, ConnectionSlot]]] = {}
+    for name, resource in state.items():
+        connections = resource.connections
         for input_name, _, source, _ in iter_refs(connections):
-            if source == producer:
-                taken.setdefault(name, {})[input_name] = connections[input_name]
-    return taken
+            index.setdefault(source, {}).setdefault(name, {})[input_name] = connections[input_name]
+    return index
 
 
 def consumers(state: State) -> dict[str, set[str]]:
