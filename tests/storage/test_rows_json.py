@@ -22,3 +22,9 @@ VALUES = [
 def test_round_trip_is_exact(value: object) -> None:
     """dump then load gives the same JSON value, integers beyond 64 bits included."""
     assert same_value(load(dump(value)), value)
+
+
+def test_only_huge_integers_take_the_slow_exact_path() -> None:
+    """Ordinary values are written plainly; one with a huge integer is marked for exact reading."""
+    assert dump({"n": 2**63 - 1}) == '{"n":9223372036854775807}'
+    assert dump({"n": 2**64}).startswith(" ")

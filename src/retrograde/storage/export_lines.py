@@ -29,7 +29,7 @@ from typing import Any
 from retrograde.errors import CorruptLogError
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON
-from retrograde.storage.rows import dump, load
+from retrograde.storage.rows import dump, load_exact
 
 FORMAT = "retrograde-export"
 FORMAT_VERSION = 1
@@ -87,7 +87,7 @@ def commit_line(commit: Commit) -> bytes:
 def parse(raw: bytes, number: int, source: str) -> tuple[str, dict[str, Any]]:
     """``(kind, fields)`` of line ``number`` of ``source``; a malformed line is corrupt."""
     try:
-        data = load(raw.decode("utf-8"))
+        data = load_exact(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as error:
         raise _corrupt(source, number, f"not JSON ({error})") from error
     if not isinstance(data, dict) or data.get("kind") not in KINDS:

@@ -9,7 +9,6 @@ the encoder, so PostgreSQL ``text`` accepts every value.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
@@ -28,23 +27,33 @@ Row = dict[str, Any]
 """Parameters for one INSERT/UPDATE, by column name."""
 
 
+BIG_INTEGER_MARK = " "
+"""Leads stored JSON that holds integers beyond 64 bits (still valid JSON: leading space)."""
+
+
 def dump(value: JSON) -> str:
-    """Compact JSON text of ``value`` (orjson for speed; the standard encoder for huge ints)."""
+    """Compact JSON text of ``value``: orjson for speed, the standard encoder for huge ints.
+
+    orjson cannot write integers beyond 64 bits and would read them back as
+    floats, so such values are written by the standard encoder and marked with
+    a leading space, which tells :func:`load` to read them exactly.
+    """
     try:
         return orjson.dumps(value).decode("utf-8")
     except orjson.JSONEncodeError:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-_LONG_NUMBER = re.compile(r"\d{19}")
-"""19 digits in a row may be an integer beyond 64 bits, which orjson would read as a float."""
+        return BIG_INTEGER_MARK + json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def load(text: str) -> JSON:
-    """Parse stored JSON exactly: orjson for speed, the standard parser where it could round."""
-    if _LONG_NUMBER.search(text):
+    """Parse JSON written by :func:`dump`, exactly."""
+    if text.startswith(BIG_INTEGER_MARK):
         return json.loads(text)
     return orjson.loads(text)
+
+
+def load_exact(text: str) -> JSON:
+    """Parse JSON from elsewhere (an export file), exactly whatever its numbers."""
+    return json.loads(text)
 
 
 def type_row(resource_type: ResourceType) -> Row:
