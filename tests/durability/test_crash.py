@@ -122,3 +122,14 @@ def test_a_resume_that_crashes_is_resumed_again(store_url: str, tmp_path: Path) 
         assert Counter(c.resource for c in all_commits(store)) == Counter(RESOURCES)
     assert (tasks["haproxy"].attempts, tasks["keystone1"].attempts) == (2, 2)
     assert Counter(actions_run(tmp_path))["run haproxy"] == 2
+
+
+def test_applies_shows_a_killed_apply_as_interrupted(store_url: str, tmp_path: Path) -> None:
+    """After a SIGKILL, `applies` reports the dead apply interrupted, not running."""
+    write(tmp_path, "stack.yaml", deployment())
+    died = run(
+        store_url, tmp_path, "apply", "stack.yaml", "--yes", RETROGRADE_FAULT="after-commit:node1"
+    )
+    assert died.returncode != 0
+    listed = run_json(store_url, tmp_path, "applies")
+    assert [(a["id"], a["status"]) for a in listed["applies"]] == [(1, "interrupted")]

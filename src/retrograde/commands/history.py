@@ -14,6 +14,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from retrograde.commands.context import Context
+from retrograde.commands.locking import settle_interrupted
 from retrograde.model.history import AppliesPage, Blame, LogPage, VerifyReport
 from retrograde.model.query import LogQuery
 
@@ -38,8 +39,10 @@ def applies(ctx: Context, *, before: int | None = None, limit: int = 50) -> Appl
     """Applies, newest first: who, why, status, when and how many actions of each outcome.
 
     Only applies with ids below ``before`` when given; the page's ``next`` is
-    the ``before`` of the following page (None on the last).
+    the ``before`` of the following page (None on the last). An apply whose
+    process died is shown ``interrupted``, never ``running``.
     """
+    settle_interrupted(ctx)
     found = ctx.store.list_applies(before=before, limit=limit + 1)
     page = tuple(found[:limit])
     more = len(found) > limit and bool(page)

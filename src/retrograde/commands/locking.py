@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from retrograde import config
 from retrograde.commands.context import Context
 from retrograde.engine.clock import utc_now
-from retrograde.errors import InterruptedApplyError, StoreError
+from retrograde.errors import InterruptedApplyError, StoreError, StoreLockedError
 from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.storage.base import LockGrant, LockHolder
 
@@ -58,6 +58,16 @@ def interrupted_applies(ctx: Context) -> list[ApplyRecord]:
             record = ctx.store.set_apply_status(record.id, ApplyStatus.INTERRUPTED)
         found.append(record)
     return found
+
+
+def settle_interrupted(ctx: Context) -> None:
+    """Mark applies whose process died ``interrupted``, unless a live process holds the store.
+
+    Read verbs call this so that they never show a dead apply as ``running``:
+    if the lock can be had, no apply is running. A live holder is left alone.
+    """
+    with contextlib.suppress(StoreLockedError), exclusive(ctx, "inspect", allow_interrupted=True):
+        interrupted_applies(ctx)
 
 
 def refuse_interrupted(records: list[ApplyRecord]) -> None:
