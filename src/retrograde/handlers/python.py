@@ -8,7 +8,6 @@ exception type, its message and the last frames of the traceback.
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 import traceback
@@ -18,6 +17,7 @@ from typing import Any
 from retrograde.errors import HandlerError
 from retrograde.handlers.process import ERROR_TAIL_CHARS, failure, success
 from retrograde.model.apply import ActionRequest, ActionResult
+from retrograde.targets import TargetError, TargetProblem, load_callable
 
 ActionFunction = Callable[[dict[str, Any]], object]
 
@@ -67,21 +67,21 @@ class PythonHandler:
 
 
 def import_target(target: str) -> ActionFunction:
-    """Import ``module:attr.path`` and return the callable it names."""
-    module_name, sep, attribute_path = target.partition(":")
-    if not sep or not module_name or not attribute_path:
-        raise HandlerError(f"python handler target {target!r} is not 'module:function'")
+    """Import ``module:attr.path`` and return the callable it names (HandlerError if not)."""
     try:
-        found: object = importlib.import_module(module_name)
-        for attribute in attribute_path.split("."):
-            found = getattr(found, attribute)
-    except Exception as exc:
-        raise HandlerError(
-            f"python handler target {target!r} cannot be loaded: {type(exc).__name__}: {exc}"
-        ) from exc
-    if not callable(found):
-        raise HandlerError(f"python handler target {target!r} is not callable")
-    return found
+        return load_callable(target)
+    except TargetError as error:
+        raise HandlerError(f"python handler target {target!r} {_problem(error)}") from error
+
+
+def _problem(error: TargetError) -> str:
+    match error.problem:
+        case TargetProblem.MALFORMED:
+            return "is not 'module:function'"
+        case TargetProblem.UNLOADABLE:
+            return f"cannot be loaded: {error.detail}"
+        case TargetProblem.NOT_CALLABLE:
+            return "is not callable"
 
 
 def describe_exception(exc: BaseException) -> str:

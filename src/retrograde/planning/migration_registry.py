@@ -17,10 +17,11 @@ once and each is loaded only when a migration uses it.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Mapping
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
+
+from retrograde.targets import TargetError, TargetProblem, load_callable
 
 ENTRY_POINT_GROUP = "retrograde.migrations"
 
@@ -81,16 +82,21 @@ class StepRegistry:
 
 def import_target(target: str) -> StepFunction:
     """Import ``package.module:attr.path`` and return the callable it names."""
-    module_name, sep, attribute_path = target.partition(":")
-    if not sep or not module_name or not attribute_path:
-        raise UnknownStepError(f"{target!r} is not 'module:function'")
     try:
-        found: object = importlib.import_module(module_name)
-        for attribute in attribute_path.split("."):
-            found = getattr(found, attribute)
-    except Exception as exc:
-        raise UnknownStepError(f"cannot load {target!r}: {type(exc).__name__}: {exc}") from exc
-    return _callable(found, repr(target))
+        function: StepFunction = load_callable(target)
+    except TargetError as error:
+        raise UnknownStepError(_problem(error)) from error
+    return function
+
+
+def _problem(error: TargetError) -> str:
+    match error.problem:
+        case TargetProblem.MALFORMED:
+            return f"{error.target!r} is not 'module:function'"
+        case TargetProblem.UNLOADABLE:
+            return f"cannot load {error.target!r}: {error.detail}"
+        case TargetProblem.NOT_CALLABLE:
+            return f"{error.target!r} is not callable"
 
 
 def _load(point: EntryPoint) -> StepFunction:
