@@ -9,7 +9,7 @@ import click
 
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import render_apply, render_plan
-from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
 from retrograde.commands import applying, locking, planning, staging
 from retrograde.engine.runner import ApplyReport
 
@@ -17,14 +17,7 @@ from retrograde.engine.runner import ApplyReport
 @click.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
-@click.option(
-    "--jobs",
-    "-j",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 1024),
-    help="How many actions may run at once.",
-)
+@jobs_option
 @click.option("--message", "-m", default="", help="Why: recorded on the apply and every commit.")
 @click.option("--principal", help="Who applies (default: RETROGRADE_PRINCIPAL, else the OS user).")
 @json_option

@@ -13,7 +13,7 @@ from rich.text import Text
 
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import render_apply
-from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
 from retrograde.commands.views import commit_json
@@ -23,14 +23,7 @@ KIND_STYLE = {"removed": "red", "added": "green", "changed": "magenta", "staged"
 
 @click.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
-@click.option(
-    "--jobs",
-    "-j",
-    default=4,
-    show_default=True,
-    type=click.IntRange(1, 1024),
-    help="How many actions may run at once.",
-)
+@jobs_option
 @click.option("--principal", help="Who resumes (default: RETROGRADE_PRINCIPAL, else the OS user).")
 @json_option
 @pass_session

@@ -55,6 +55,18 @@ def json_option(func: F) -> F:
     )
 
 
+def jobs_option(func: F) -> F:
+    """``--jobs/-j``: how many actions may run at once."""
+    return click.option(
+        "--jobs",
+        "-j",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 1024),
+        help="How many actions may run at once.",
+    )(func)
+
+
 def emit_json(value: Any) -> None:
     click.echo(json_text(value))
 
