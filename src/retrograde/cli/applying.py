@@ -44,9 +44,10 @@ def apply(
         staging.stage(ctx, file)
     else:
         locking.ensure_available(ctx)  # refuse before showing a plan that cannot run
-    plan = planning.plan(ctx)
-    if len(plan) and not yes:
-        _confirm(session, plan.to_json())
+    if not yes:  # with --yes the plan is made once, by the apply itself
+        plan = planning.plan(ctx)
+        if len(plan):
+            _confirm(session, plan.to_json())
     report = _run(session, jobs, message, as_json)
     emit_json(report.to_json()) if as_json else render_apply(session.out, report.to_json())
     if report.failed:
