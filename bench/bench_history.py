@@ -46,8 +46,8 @@ from history_data import write_export  # noqa: E402
 
 import retrograde  # noqa: E402
 from retrograde.model.query import LogQuery  # noqa: E402
-from retrograde.storage.schema import commits  # noqa: E402
-from retrograde.storage.sql import SqlStore  # noqa: E402
+from retrograde.storage.sql.schema import commits  # noqa: E402
+from retrograde.storage.sql.store import SqlStore  # noqa: E402
 
 PAGE = 50
 TARGET_MS = 50.0
@@ -78,8 +78,9 @@ def blame_probe(resource: str) -> Probe:
 
 def probes(ctx: retrograde.Context, head: int) -> list[Probe]:
     """Every filter alone, a few combinations, and blame, with arguments from the history."""
-    middle = ctx.store.get_commit(head // 2)
-    early = ctx.store.get_commit(max(1, head // 10))
+    with ctx.store.read() as tx:
+        middle = tx.log.get(head // 2)
+        early = tx.log.get(max(1, head // 10))
     service = _busiest_service(ctx)
     return [
         log_probe("(no filter)"),
@@ -191,7 +192,8 @@ def run(directory: Path, commits: int, repeat: int, *, reuse: bool) -> None:
         build(directory, commits, url)
     report: list[str] = []
     with retrograde.open_context(url, cwd=directory, principal="bench") as ctx:
-        head, _ = ctx.store.head()
+        with ctx.store.read() as tx:
+            head, _ = tx.log.head()
         commits = head
         report.append(
             f"history: {head:,} commits, {len(retrograde.state(ctx).resources):,} "

@@ -4,9 +4,9 @@ Usage: python bench/bench_timetravel.py [--commits N] [--resources M] [--samples
        [--db URL] [--reuse]
 
 Builds a history of N commits over M resources (default 1,000,000 over
-10,000) through the store's bulk path: ``Store.record_commits`` in batches of
-10,000 finished changes, exactly what the apply engine calls after its
-handlers ran, so every commit is hashed and chained, committed state is
+10,000) through the store's group-commit path (``commit_changes`` in one
+write transaction) in batches of 10,000 finished changes, exactly what the
+apply engine does after its handlers ran, so every commit is hashed and chained, committed state is
 updated and snapshots are written as in production (handlers are left out:
 they would measure the handlers, not the store). The first M commits run the
 resources (chains of 10 connected services); each later commit updates one
@@ -35,19 +35,21 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 import retrograde
+from retrograde.clock import utc_now
 from retrograde.commands import timetravel
-from retrograde.engine.clock import utc_now
+from retrograde.engine.committing import commit_changes
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import make_change
 from retrograde.model.plan import Plan
 from retrograde.model.state import ResourceState
-from retrograde.storage.base import CommitEntry, Store
-from retrograde.storage.schema import snapshots
-from retrograde.storage.snapshots import SNAPSHOT_EVERY
-from retrograde.storage.sql import SqlStore
+from retrograde.storage.base import Store
+from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sql.schema import snapshots
+from retrograde.storage.sql.snapshots import SNAPSHOT_EVERY
+from retrograde.storage.sql.store import SqlStore
 
 BATCH = 1_000
-"""Finished changes per ``record_commits`` call (an apply's group commits are usually smaller)."""
+"""Finished changes per write transaction (an apply's group commits are usually smaller)."""
 CHAIN = 10
 
 
@@ -69,7 +71,8 @@ def initial_state(resources: int) -> dict[str, ResourceState]:
 def build_history(store: Store, commits: int, resources: int) -> float:
     """Write ``commits`` commits over ``resources`` resources; returns seconds taken."""
     started = time.perf_counter()
-    record = store.begin_apply("bench", "history", Plan(()), utc_now())
+    with store.write() as tx:
+        record = tx.applies.begin("bench", "history", utc_now(), Plan(()))
     current: dict[str, ResourceState] = {}
     target = initial_state(resources)
     names = list(target)
@@ -97,18 +100,12 @@ def build_history(store: Store, commits: int, resources: int) -> float:
             entries.append(CommitEntry(change, now))
             current[name] = after
             written += 1
-        store.record_commits(record.id, "bench", "history", entries)
+        with store.write() as tx:
+            commit_changes(tx, record.id, "bench", "history", entries)
         if written % 100_000 < BATCH:
             print(f"  {written:,} commits, {time.perf_counter() - started:.0f} s", file=sys.stderr)
-    store.finish_apply(
-        record.id,
-        ApplyStatus.SUCCEEDED,
-        ended_at=utc_now(),
-        succeeded=written,
-        failed=0,
-        skipped=0,
-        failures={},
-    )
+    with store.write() as tx:
+        tx.applies.finish(record.id, ApplyStatus.SUCCEEDED, ended_at=utc_now())
     return time.perf_counter() - started
 
 
@@ -168,9 +165,10 @@ def check_answers(url: str, revs: list[int]) -> None:
 
     with retrograde.open_context(url, principal="bench") as ctx:
         for rev in revs[:3]:
-            previous = ctx.store.state_at(rev - 1)
-            expected = replay(ctx.store.get_commits([rev]), previous)
-            assert ctx.store.state_at(rev) == expected, f"state at {rev} differs"
+            with ctx.store.read() as tx:
+                previous = tx.snapshots.state_at(rev - 1)
+                expected = replay(tx.log.get_many([rev]), previous)
+                assert tx.snapshots.state_at(rev) == expected, f"state at {rev} differs"
 
 
 def main() -> None:
@@ -191,8 +189,8 @@ def main() -> None:
             with retrograde.open_context(url, principal="bench") as ctx:
                 built = build_history(ctx.store, args.commits, args.resources)
             print(f"built in {built:.0f} s ({built * 1e6 / args.commits:.0f} µs per commit)")
-        with retrograde.open_context(url, principal="bench") as ctx:
-            head, _ = ctx.store.head()
+        with retrograde.open_context(url, principal="bench") as ctx, ctx.store.read() as tx:
+            head, _ = tx.log.head()
         revs = sample_revisions(head, args.samples)
         check_answers(url, revs)
         api = time_api(url, revs)

@@ -22,8 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 import retrograde
 from retrograde.cli.main import cli
 from retrograde.storage.connect import open_store
-from retrograde.storage.engine import normalise_url
-from retrograde.storage.sql import SqlStore
+from retrograde.storage.sql.database import normalise_url
+from retrograde.storage.sql.store import SqlStore
 
 PG_URL_ENV = "RETROGRADE_TEST_PG_URL"
 

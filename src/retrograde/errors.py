@@ -26,7 +26,8 @@ with ``raise ... from``.
     │   ├── StoreLockedError        another process holds the store lock (names the holder)
     │   ├── InterruptedApplyError   an interrupted apply must be resumed or discarded first
     │   ├── LockLostError           a running apply no longer holds the store lock
-    │   └── MigrationPathError      no migration between the two versions of a type
+    │   ├── MigrationPathError      no migration between the two versions of a type
+    │   └── PlanChangedError        the staged work differs from the plan that was confirmed
     └── HandlerError            a handler is misconfigured (unknown kind, bad target)
 """
 
@@ -280,4 +281,18 @@ class MigrationPathError(StateError):
             f"cannot resume apply {apply_id}: resource {resource!r} of type {type_name!r} "
             f"was planned at version {from_version} and is at version {to_version} now, "
             f"and the type declares no migration from version {from_version} to {to_version}"
+        )
+
+
+class PlanChangedError(StateError):
+    """What is staged now is not the plan that was confirmed; nothing ran."""
+
+    def __init__(self, resources: Sequence[str]) -> None:
+        self.resources = tuple(resources)
+        shown = ", ".join(self.resources[:10])
+        more = f" and {len(self.resources) - 10} more" if len(self.resources) > 10 else ""
+        what = f": {shown}{more} changed" if self.resources else ": the order of actions changed"
+        super().__init__(
+            f"refusing to apply: the staged log is no longer the confirmed plan{what}; "
+            "nothing was run (review the plan again)"
         )

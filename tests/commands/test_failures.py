@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import retrograde
+from tests import store_calls
 from tests.commands.stacks import actions_run, write
 
 FAILING = """
@@ -50,7 +51,7 @@ def test_failed_apply_is_recorded_with_counts(ctx: retrograde.Context, tmp_path:
     """The apply record holds the status, counts and the failure's stderr tail."""
     report = retrograde.apply(ctx, write(tmp_path, "stack.yaml", FAILING), message="try")
     assert report.apply_id is not None
-    record = ctx.store.get_apply(report.apply_id)
+    record = store_calls.get_apply(ctx.store, report.apply_id)
     assert record.status is retrograde.ApplyStatus.FAILED
     assert (record.succeeded, record.failed, record.skipped) == (2, 1, 2)
     assert record.message == "try"

@@ -5,15 +5,17 @@ from __future__ import annotations
 from collections import Counter
 
 from retrograde.model.commit import GENESIS_HASH, Commit, commit_hash
+from retrograde.model.journal import JournalTask, TaskStatus
 from retrograde.model.query import LogQuery
 from retrograde.planning.replay import replay
-from retrograde.storage.base import JournalTask, Store, TaskStatus
+from retrograde.storage.base import Store
+from tests import store_calls
 
 DONE = TaskStatus.DONE
 
 
 def all_commits(store: Store) -> list[Commit]:
-    return sorted(store.log(LogQuery(limit=1_000_000)), key=lambda c: c.rev)
+    return sorted(store_calls.log(store, LogQuery(limit=1_000_000)), key=lambda c: c.rev)
 
 
 def check_consistent(store: Store, apply_id: int) -> dict[str, JournalTask]:
@@ -25,19 +27,21 @@ def check_consistent(store: Store, apply_id: int) -> dict[str, JournalTask]:
     the tasks not done (unfinished, failed or skipped).
     """
     commits = all_commits(store)
-    head, head_hash = store.head()
+    head, head_hash = store_calls.head(store)
     assert [c.rev for c in commits] == list(range(1, head + 1))
     previous = GENESIS_HASH
     for commit in commits:
         assert commit.hash == commit_hash(commit.body(), previous), commit.rev
         previous = commit.hash
     assert head_hash == previous
-    tasks = {t.resource: t for t in store.load_tasks(apply_id)}
+    tasks = {t.resource: t for t in store_calls.load_tasks(store, apply_id)}
     done = [name for name, t in tasks.items() if t.status is TaskStatus.DONE]
     committed = Counter(c.resource for c in commits if c.apply_id == apply_id)
     assert committed == Counter(done)
-    assert store.load_state() == replay(commits)
-    assert set(store.load_staged()) == {n for n, t in tasks.items() if t.status is not DONE}
+    assert store_calls.load_state(store) == replay(commits)
+    assert set(store_calls.load_staged(store)) == {
+        n for n, t in tasks.items() if t.status is not DONE
+    }
     return tasks
 
 

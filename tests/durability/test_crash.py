@@ -11,6 +11,7 @@ import retrograde
 from retrograde.errors import InterruptedApplyError
 from retrograde.model.apply import ApplyStatus
 from retrograde.storage.connect import open_store
+from tests import store_calls
 
 from .consistency import all_commits, check_consistent, statuses
 from .processes import kill, kill_group_in, run, run_json, spawn, wait_for
@@ -25,8 +26,8 @@ def _resume_and_check(store_url: str, cwd: Path) -> dict[str, object]:
         tasks = check_consistent(store, 1)
         assert set(statuses(tasks).values()) == {"done"}
         assert Counter(c.resource for c in all_commits(store)) == Counter(RESOURCES)
-        assert store.get_apply(1).status is ApplyStatus.SUCCEEDED
-        assert store.unfinished_applies() == []
+        assert store_calls.get_apply(store, 1).status is ApplyStatus.SUCCEEDED
+        assert store_calls.unfinished_applies(store) == []
     return report
 
 
@@ -39,7 +40,9 @@ def test_kill_during_a_handler_then_resume_reruns_it(store_url: str, tmp_path: P
     kill_group_in(tmp_path / "slow.pid")
     with open_store(store_url) as store:
         tasks = check_consistent(store, 1)
-        assert store.get_apply(1).status is ApplyStatus.RUNNING  # it died: nobody closed it
+        assert (
+            store_calls.get_apply(store, 1).status is ApplyStatus.RUNNING
+        )  # it died: nobody closed it
     assert statuses(tasks)["keystone1"] == "started"
     assert statuses(tasks)["node1"] == "done"
     assert statuses(tasks)["haproxy"] == "pending"
@@ -87,7 +90,7 @@ def test_a_new_apply_after_a_crash_points_at_resume(store_url: str, tmp_path: Pa
     stack = write(tmp_path, "stack.yaml", deployment())
     run(store_url, tmp_path, "apply", "stack.yaml", "--yes", RETROGRADE_FAULT="after-commit:node1")
     with retrograde.open_context(store_url, cwd=tmp_path, principal="tester") as ctx:
-        started_at = ctx.store.get_apply(1).started_at
+        started_at = store_calls.get_apply(ctx.store, 1).started_at
         expected = (
             f"apply 1 (by tester, started {started_at}) was interrupted; "
             "run 'retrograde resume' to continue it, or 'retrograde discard' to abandon it"
@@ -96,7 +99,7 @@ def test_a_new_apply_after_a_crash_points_at_resume(store_url: str, tmp_path: Pa
             with pytest.raises(InterruptedApplyError) as refused:
                 attempt()
             assert str(refused.value) == expected
-        assert ctx.store.get_apply(1).status is ApplyStatus.INTERRUPTED
+        assert store_calls.get_apply(ctx.store, 1).status is ApplyStatus.INTERRUPTED
     cli = run(store_url, tmp_path, "apply", "--yes")
     assert (cli.returncode, cli.stderr) == (1, f"error: {expected}\n")
 
@@ -109,7 +112,7 @@ def test_a_resume_that_crashes_is_resumed_again(store_url: str, tmp_path: Path) 
     assert died.returncode == -9
     with open_store(store_url) as store:
         tasks = check_consistent(store, 1)
-        assert store.get_apply(1).status is ApplyStatus.RUNNING
+        assert store_calls.get_apply(store, 1).status is ApplyStatus.RUNNING
     assert statuses(tasks)["haproxy"] == "started"
     finished = run(store_url, tmp_path, "resume")
     assert finished.returncode == 0, finished.stderr

@@ -12,6 +12,7 @@ import retrograde
 from retrograde.errors import MigrationPathError, StateError
 from retrograde.model.apply import ApplyStatus
 from retrograde.planning.migration_registry import StepRegistry
+from tests import store_calls
 
 from .consistency import all_commits, check_consistent, statuses
 from .processes import run
@@ -98,7 +99,7 @@ def test_a_changed_version_without_a_migration_path_is_refused(
 ) -> None:
     """Resume names resource, type and both versions, and writes nothing."""
     interrupted(store_url, tmp_path)
-    staged_before = ctx.store.load_staged()
+    staged_before = store_calls.load_staged(ctx.store)
     path = write(tmp_path, "v2.yaml", service_v2(deployment(), migrations=False))
     with pytest.raises(MigrationPathError) as refused:
         retrograde.resume(ctx, path)
@@ -106,9 +107,9 @@ def test_a_changed_version_without_a_migration_path_is_refused(
         "cannot resume apply 1: resource 'keystone1' of type 'service' was planned at "
         "version 1 and is at version 2 now, and the type declares no migration from version 1 to 2"
     )
-    assert ctx.store.load_staged() == staged_before
-    assert ctx.store.head()[0] == 1
-    assert ctx.store.get_apply(1).status is ApplyStatus.INTERRUPTED
+    assert store_calls.load_staged(ctx.store) == staged_before
+    assert store_calls.head(ctx.store)[0] == 1
+    assert store_calls.get_apply(ctx.store, 1).status is ApplyStatus.INTERRUPTED
     cli = run(store_url, tmp_path, "resume", "v2.yaml")
     assert (cli.returncode, cli.stderr) == (1, f"error: {refused.value}\n")
 
@@ -134,7 +135,7 @@ def test_committed_inputs_migrate_first_and_a_finished_resource_stays_staged(
     ]
     assert result.report.status is ApplyStatus.SUCCEEDED
     assert result.rerun == ("keystone1", "keystone2")
-    staged = ctx.store.load_staged()
+    staged = store_calls.load_staged(ctx.store)
     assert list(staged) == ["node1"]
     assert staged["node1"].diff == {"zone": {"from": "a", "to": "b"}}
 
@@ -152,9 +153,9 @@ def test_discard_abandons_the_interrupted_apply(
     """discard ends the interrupted apply as failed, keeps its commits, and frees the store."""
     interrupted(store_url, tmp_path)
     assert retrograde.discard(ctx) == ["haproxy", "keystone1", "keystone2"]
-    record = ctx.store.get_apply(1)
+    record = store_calls.get_apply(ctx.store, 1)
     assert (record.status, record.succeeded, record.skipped) == (ApplyStatus.FAILED, 1, 3)
-    assert statuses({t.resource: t for t in ctx.store.load_tasks(1)}) == {
+    assert statuses({t.resource: t for t in store_calls.load_tasks(ctx.store, 1)}) == {
         "haproxy": "skipped",
         "keystone1": "skipped",
         "keystone2": "skipped",
@@ -236,4 +237,4 @@ def test_what_waits_for_an_earlier_failure_is_skipped_on_resume(
     assert (tasks["bad"].status.value, tasks["child"].status.value) == ("failed", "skipped")
     assert Counter(actions_run(tmp_path))["run bad"] == 1
     assert "run child" not in actions_run(tmp_path)
-    assert ctx.store.get_apply(1).failures == report.failures
+    assert store_calls.get_apply(ctx.store, 1).failures == report.failures

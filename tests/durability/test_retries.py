@@ -8,6 +8,7 @@ from pathlib import Path
 import retrograde
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.query import LogQuery
+from tests import store_calls
 
 from .processes import run
 from .stacks import write
@@ -47,10 +48,10 @@ def test_a_handler_failing_twice_then_succeeding_gives_one_commit_and_three_atte
     assert report.status is ApplyStatus.SUCCEEDED
     assert report.attempts == {"app": 3}
     assert (tmp_path / "app.count").read_text().strip() == "3"
-    commits = ctx.store.log(LogQuery(resource="app"))
+    commits = store_calls.log(ctx.store, LogQuery(resource="app"))
     assert [(c.rev, c.action.value, c.apply_id) for c in commits] == [(1, "run", report.apply_id)]
     assert report.commits == (1,)
-    (task,) = ctx.store.load_tasks(1)
+    (task,) = store_calls.load_tasks(ctx.store, 1)
     assert (task.status.value, task.attempts, task.error) == ("done", 3, None)
 
 
@@ -73,11 +74,11 @@ def test_retries_that_run_out_leave_a_failure_with_every_attempt_recorded(
     report = retrograde.apply(ctx, write(tmp_path, "stack.yaml", flaky(retries=1, fail_times=3)))
     assert (report.status, report.failed, report.commits) == (ApplyStatus.FAILED, ("app",), ())
     assert report.failures == {"app": {"exit_code": 3, "error": "attempt 2 failed\n"}}
-    (task,) = ctx.store.load_tasks(1)
+    (task,) = store_calls.load_tasks(ctx.store, 1)
     assert (task.status.value, task.attempts) == ("failed", 2)
     assert task.error == {"exit_code": 3, "error": "attempt 2 failed\n"}
-    assert ctx.store.get_apply(1).failures == report.failures
-    assert list(ctx.store.load_staged()) == ["app"]
+    assert store_calls.get_apply(ctx.store, 1).failures == report.failures
+    assert list(store_calls.load_staged(ctx.store)) == ["app"]
 
 
 def test_a_timeout_counts_as_a_failed_attempt(ctx: retrograde.Context, tmp_path: Path) -> None:
@@ -89,4 +90,4 @@ def test_a_timeout_counts_as_a_failed_attempt(ctx: retrograde.Context, tmp_path:
     assert report.failed == ("sleeper",)
     assert str(report.failures["sleeper"]["error"]).startswith("timed out after 0.2 s")
     assert report.attempts == {"sleeper": 2}
-    assert [c.resource for c in ctx.store.log(LogQuery())] == ["app"]
+    assert [c.resource for c in store_calls.log(ctx.store, LogQuery())] == ["app"]

@@ -11,6 +11,7 @@ import retrograde
 from retrograde.commands import rollback, staging
 from retrograde.errors import MigrationStepError
 from retrograde.model.change import ActionName
+from tests import store_calls
 
 from .processes import run
 from .stacks import actions_run, write
@@ -76,8 +77,8 @@ def test_staging_a_new_version_writes_a_migrate_commit_and_runs_no_handler(
     assert staged.changes == {}  # the migrated state is what v2 wants
     state = retrograde.state(ctx, "keystone1").resources["keystone1"]
     assert (state.version, dict(state.inputs)) == (2, {"address": "10.0.0.1", "weight": 1})
-    assert ctx.store.get_commit(3) == commit
-    migration_apply = ctx.store.get_apply(2)
+    assert store_calls.get_commit(ctx.store, 3) == commit
+    migration_apply = store_calls.get_apply(ctx.store, 2)
     assert (migration_apply.status.value, migration_apply.succeeded) == ("succeeded", 1)
     assert actions_run(tmp_path) == []
 
@@ -103,7 +104,7 @@ def test_a_version_without_a_migration_path_is_a_plain_update(
     staged = staging.stage_file(ctx, write(tmp_path, "v2.yaml", no_path))
     assert staged.migrations == ()
     assert staged.changes["keystone1"].action is ActionName.UPDATE
-    assert ctx.store.head()[0] == 2
+    assert store_calls.head(ctx.store)[0] == 2
 
 
 def test_a_bad_step_refuses_staging_and_writes_nothing(
@@ -118,8 +119,8 @@ def test_a_bad_step_refuses_staging_and_writes_nothing(
         "migration of type 'service' from version 1 to 2 for resource 'keystone1': "
         "python json:nope: cannot load 'json:nope': AttributeError"
     )
-    assert ctx.store.head()[0] == 2
-    assert ctx.store.load_staged() == {}
+    assert store_calls.head(ctx.store)[0] == 2
+    assert store_calls.load_staged(ctx.store) == {}
 
 
 def test_stage_json_lists_the_migrate_commits(
@@ -144,4 +145,4 @@ def test_a_migrate_commit_can_be_reverted(ctx: retrograde.Context, tmp_path: Pat
     state = retrograde.state(ctx, "keystone1").resources["keystone1"]
     assert (state.version, dict(state.inputs)) == (1, {"ip": "10.0.0.1", "legacy": True})
     assert dict(state.connections) == {"ip": "node1.ip"}
-    assert ctx.store.get_commit(4).reverts == (3,)
+    assert store_calls.get_commit(ctx.store, 4).reverts == (3,)

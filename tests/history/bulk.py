@@ -9,7 +9,9 @@ from retrograde.model.change import make_change
 from retrograde.model.plan import Plan
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ActionSpec, InputKind, InputSpec, ResourceType
-from retrograde.storage.base import CommitEntry, Store
+from retrograde.storage.base import Store
+from retrograde.storage.repositories import CommitEntry
+from tests import store_calls
 
 NODE = ResourceType(
     "node",
@@ -30,10 +32,10 @@ def bulk_history(store: Store, total: int, *, resources: int = 100) -> None:
     Commits go in batches of :data:`BATCH` through ``record_commits``, as an
     apply of an empty plan, with timestamps one second apart.
     """
-    store.replace_staged([], [NODE])
+    store_calls.replace_staged(store, [], [NODE])
     state: dict[str, ResourceState] = {}
     for start in range(0, total, BATCH):
-        record = store.begin_apply("bulk", f"batch {start}", Plan(()), _stamp(start))
+        record = store_calls.begin_apply(store, "bulk", f"batch {start}", Plan(()), _stamp(start))
         entries = []
         for number in range(start, min(start + BATCH, total)):
             name = f"n{number % resources:03d}"
@@ -42,15 +44,12 @@ def bulk_history(store: Store, total: int, *, resources: int = 100) -> None:
             assert change is not None
             entries.append(CommitEntry(change, _stamp(number)))
             state[name] = after
-        store.record_commits(record.id, "bulk", f"batch {start}", entries)
-        store.finish_apply(
+        store_calls.record_commits(store, record.id, "bulk", f"batch {start}", entries)
+        store_calls.finish_apply(
+            store,
             record.id,
             ApplyStatus.SUCCEEDED,
             ended_at=entries[-1].timestamp,
-            succeeded=len(entries),
-            failed=0,
-            skipped=0,
-            failures={},
         )
 
 

@@ -26,7 +26,7 @@ import retrograde
 from retrograde.commands import transfer
 from retrograde.model.commit import Commit
 from retrograde.model.query import LogQuery
-from retrograde.storage.engine import normalise_url
+from retrograde.storage.sql.database import normalise_url
 from tests.commands.stacks import V1, V1_NEW_IP, V2, write
 from tests.conftest import PG_URL_ENV, _postgresql_schema
 

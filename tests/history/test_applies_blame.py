@@ -13,6 +13,7 @@ from retrograde.cli.main import cli
 from retrograde.commands import history, history_views
 from retrograde.commands.views import Secrets
 from retrograde.errors import NotFoundError
+from tests import store_calls
 from tests.commands.stacks import V1, V2, write
 from tests.history.conftest import Known
 
@@ -132,5 +133,5 @@ def test_blame_stops_at_the_run_of_a_recreated_resource(
     assert {name: c.rev if c else None for name, c in blame.commits.items()} == dict.fromkeys(
         blame.state.inputs, rerun
     )
-    view = history_views.blame_json(blame, Secrets(fresh.store.load_types()))
+    view = history_views.blame_json(blame, Secrets(store_calls.load_types(fresh.store)))
     assert view["inputs"]["password"]["value"] == "***"

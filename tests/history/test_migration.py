@@ -12,11 +12,12 @@ from sqlalchemy.sql.expression import TableClause
 from retrograde.model.commit import GENESIS_HASH, Commit
 from retrograde.model.commit_builder import build_commit
 from retrograde.model.query import LogQuery
-from retrograde.storage import rows
 from retrograde.storage.connect import open_store
-from retrograde.storage.engine import create_store_engine, normalise_url, writer
-from retrograde.storage.schema import commit_inputs, commits, resources
-from retrograde.storage.upgrade import alembic_config
+from retrograde.storage.sql import rows
+from retrograde.storage.sql.database import create_store_engine, normalise_url, writer
+from retrograde.storage.sql.schema import commit_inputs, commits, resources
+from retrograde.storage.sql.upgrade import alembic_config
+from tests import store_calls
 from tests.storage.samples import change, node, service, stamp
 
 
@@ -75,10 +76,10 @@ def test_upgrading_a_0001_store_converts_hashes_and_indexes_inputs(store_url: st
     finally:
         engine.dispose()
     with open_store(store_url) as store:
-        assert [store.get_commit(c.rev) for c in built] == built
-        assert store.head() == (4, built[-1].hash)
-        assert store.verify().ok
-        assert [c.rev for c in store.log(LogQuery(input="port"))] == [4, 2]
+        assert [store_calls.get_commit(store, c.rev) for c in built] == built
+        assert store_calls.head(store) == (4, built[-1].hash)
+        assert store_calls.verify(store).ok
+        assert [c.rev for c in store_calls.log(store, LogQuery(input="port"))] == [4, 2]
         with store.engine.connect() as conn:
             indexed = {
                 (n, r) for n, r in conn.execute(select(commit_inputs.c.name, commit_inputs.c.rev))

@@ -15,7 +15,8 @@ from retrograde.cli.main import cli as cli_group
 from retrograde.commands import history
 from retrograde.model.commit import Commit
 from retrograde.model.query import LogQuery
-from retrograde.storage.sql import SqlStore
+from retrograde.storage.sql.store import SqlStore
+from tests import store_calls
 from tests.history.conftest import Known
 from tests.storage.samples import change, commit_all, node, stamp
 
@@ -201,4 +202,4 @@ def test_a_commit_stamped_before_the_one_before_it_takes_that_time(
     late = commit_all(fresh.store, [change("b", None, node("2"))], start=10)
     assert late[0].timestamp == first[0].timestamp == stamp(30)
     assert history.verify(fresh).ok
-    assert [c.rev for c in fresh.store.log(LogQuery(since=stamp(30)))] == [2, 1]
+    assert [c.rev for c in store_calls.log(fresh.store, LogQuery(since=stamp(30)))] == [2, 1]

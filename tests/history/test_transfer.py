@@ -16,6 +16,7 @@ from retrograde.commands import history, transfer
 from retrograde.errors import CorruptLogError, NotFoundError, StateError
 from retrograde.model.query import LogQuery
 from retrograde.storage.export_file import read_lines
+from tests import store_calls
 from tests.commands.stacks import V1, V2, write
 from tests.history.bulk import bulk_history
 
@@ -36,7 +37,7 @@ def everything(ctx: retrograde.Context) -> tuple[object, ...]:
     state = {n: s.to_json() for n, s in retrograde.state(ctx).resources.items()}
     applies = [a.to_json() for a in history.applies(ctx, limit=10_000).applies]
     marks = [c.to_json() for c in retrograde.checkpoints(ctx)]
-    return ctx.store.head(), commits, state, applies, marks
+    return store_calls.head(ctx.store), commits, state, applies, marks
 
 
 @pytest.mark.parametrize("name", ["copy.jsonl", "copy.jsonl.zst"])
@@ -50,7 +51,7 @@ def test_export_then_import_gives_an_identical_store(
         report = transfer.import_(copy, Path(name))
         assert history.verify(copy).ok
         assert everything(copy) == everything(fresh)
-    assert report.commits == fresh.store.head()[0] == len(retrograde.log(fresh))
+    assert report.commits == store_calls.head(fresh.store)[0] == len(retrograde.log(fresh))
     assert records(fresh.cwd / name) == records(known_export)
 
 
@@ -59,7 +60,7 @@ def test_imported_secrets_stay_masked_and_types_come_along(
 ) -> None:
     """The export carries the type definitions, so secret inputs stay secret after import."""
     transfer.import_(fresh, known_export)
-    assert {key[0] for key in fresh.store.load_types()} >= {"node", "service", "lb"}
+    assert {key[0] for key in store_calls.load_types(fresh.store)} >= {"node", "service", "lb"}
     result = CliRunner().invoke(
         cli, ["--db", fresh.store.url, "log", "--input", "password", "--json"]
     )
@@ -79,7 +80,10 @@ def test_append_adds_only_new_commits_as_a_frame_after_the_original_bytes(
     appended = transfer.export(fresh, Path("log.jsonl.zst"), append=True)
     grown = (tmp_path / "log.jsonl.zst").read_bytes()
     assert grown.startswith(original) and len(grown) > len(original)
-    assert (appended.first_rev, appended.last_rev) == (first.last_rev + 1, fresh.store.head()[0])
+    assert (appended.first_rev, appended.last_rev) == (
+        first.last_rev + 1,
+        store_calls.head(fresh.store)[0],
+    )
     assert grown[len(original) : len(original) + 4] == b"\x28\xb5\x2f\xfd"  # a new zstd frame
     plain = subprocess.run(
         [_zstd(), "-d", "-c", str(tmp_path / "log.jsonl.zst")], check=True, capture_output=True
@@ -141,14 +145,14 @@ def test_since_exports_only_later_commits_which_cannot_be_imported_alone(
     """--since REV starts after REV; importing such a file alone is refused, naming why."""
     transfer.import_(fresh, known_export)
     report = transfer.export(fresh, Path("tail.jsonl"), since=5)
-    head = fresh.store.head()[0]
+    head = store_calls.head(fresh.store)[0]
     assert (report.first_rev, report.last_rev, report.commits) == (6, head, head - 5)
     revs = [r["rev"] for r in records(fresh.cwd / "tail.jsonl") if r["kind"] == "commit"]
     assert revs == list(range(6, head + 1))
     with retrograde.open_context(second_url, cwd=fresh.cwd) as copy:
         with pytest.raises(CorruptLogError, match="--since"):
             transfer.import_(copy, Path("tail.jsonl"))
-        assert copy.store.head()[0] == 0
+        assert store_calls.head(copy.store)[0] == 0
     with pytest.raises(NotFoundError):
         transfer.export(fresh, Path("beyond.jsonl"), since=head + 1)
     assert not (fresh.cwd / "beyond.jsonl").exists()
@@ -159,10 +163,10 @@ def test_import_refuses_a_store_that_is_not_empty(
 ) -> None:
     """Import into a store with history is refused in one line, and changes nothing."""
     retrograde.apply(fresh, write(tmp_path, "v1.yaml", V1))
-    head = fresh.store.head()
+    head = store_calls.head(fresh.store)
     with pytest.raises(StateError, match="empty store"):
         transfer.import_(fresh, known_export)
-    assert fresh.store.head() == head
+    assert store_calls.head(fresh.store) == head
 
 
 def _tampered(source: Path, target: Path, rev: int, edit: str) -> int:
@@ -204,8 +208,8 @@ def test_a_bad_line_is_named_and_nothing_is_imported(
         transfer.import_(fresh, Path("bad.jsonl"))
     assert f"bad.jsonl:{number}" in str(caught.value)
     assert caught.value.rev == (None if edit == "drop" else 4)
-    assert fresh.store.head()[0] == 0
-    assert fresh.store.load_state() == {}
+    assert store_calls.head(fresh.store)[0] == 0
+    assert store_calls.load_state(fresh.store) == {}
     assert history.applies(fresh).applies == ()
 
 
@@ -220,7 +224,7 @@ def test_a_truncated_zstd_export_is_refused(
     with retrograde.open_context(second_url, cwd=fresh.cwd) as copy:
         with pytest.raises(CorruptLogError):
             transfer.import_(copy, Path("cut.jsonl.zst"))
-        assert copy.store.head()[0] == 0
+        assert store_calls.head(copy.store)[0] == 0
     with pytest.raises(CorruptLogError, match="interrupted"):
         transfer.export(fresh, Path("cut.jsonl.zst"), append=True)
 
@@ -236,8 +240,8 @@ def test_long_histories_cross_every_batch_boundary(
         report = transfer.import_(copy, Path("long.jsonl.zst"))
         verified = history.verify(copy)
         assert verified.ok, verified.problems
-        assert (report.commits, verified.head_hash) == (11_000, fresh.store.head()[1])
-        assert copy.store.state_at(10_500) == fresh.store.state_at(10_500)
+        assert (report.commits, verified.head_hash) == (11_000, store_calls.head(fresh.store)[1])
+        assert store_calls.state_at(copy.store, 10_500) == store_calls.state_at(fresh.store, 10_500)
         assert everything(copy) == everything(fresh)
 
 
@@ -246,7 +250,7 @@ def test_applies_continue_after_import(
 ) -> None:
     """After an import, a new apply takes the next apply id and the next revision."""
     transfer.import_(fresh, known_export)
-    head = fresh.store.head()[0]
+    head = store_calls.head(fresh.store)[0]
     report = retrograde.apply(fresh, write(tmp_path, "v1.yaml", V1), message="after import")
     assert report.apply_id == 5
     assert report.commits and report.commits[0] == head + 1
@@ -263,12 +267,12 @@ def test_cli_exports_to_standard_output_and_imports_a_file(
     assert out.exit_code == 0
     (tmp_path / "piped.jsonl").write_bytes(out.stdout_bytes)
     kinds = [json.loads(line)["kind"] for line in out.stdout_bytes.splitlines()]
-    assert kinds[0] == "segment" and kinds.count("commit") == fresh.store.head()[0]
+    assert kinds[0] == "segment" and kinds.count("commit") == store_calls.head(fresh.store)[0]
     result = runner.invoke(
         cli, ["--db", second_url, "import", str(tmp_path / "piped.jsonl"), "--json"]
     )
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["last_hash"] == fresh.store.head()[1]
+    assert json.loads(result.output)["last_hash"] == store_calls.head(fresh.store)[1]
     again = runner.invoke(cli, ["--db", second_url, "import", str(tmp_path / "piped.jsonl")])
     assert again.exit_code == 1
     assert again.output.count("\n") == 1 and "empty store" in again.output

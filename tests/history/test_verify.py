@@ -14,9 +14,10 @@ import retrograde
 from retrograde.cli.main import cli
 from retrograde.commands import history, transfer
 from retrograde.model.history import ProblemKind
-from retrograde.storage import snapshots
-from retrograde.storage.schema import commit_inputs, commits, resources
-from retrograde.storage.sql import SqlStore
+from retrograde.storage.sql import snapshots
+from retrograde.storage.sql.schema import commit_inputs, commits, resources
+from retrograde.storage.sql.store import SqlStore
+from tests import store_calls
 
 Tamper = Callable[[Connection], None]
 
@@ -43,7 +44,7 @@ def run_verify(ctx: retrograde.Context, *args: str) -> tuple[int, str]:
 def test_a_store_written_by_retrograde_verifies(imported: retrograde.Context) -> None:
     """Every hash, the revision sequence and committed state check out; exit code 0."""
     report = history.verify(imported)
-    head_rev, head_hash = imported.store.head()
+    head_rev, head_hash = store_calls.head(imported.store)
     assert report.ok and report.problems == ()
     assert (report.commits, report.head_rev, report.head_hash) == (head_rev, head_rev, head_hash)
     assert report.resources == len(retrograde.state(imported).resources)
@@ -94,8 +95,8 @@ def test_a_deleted_commit_leaves_a_gap_that_is_named(imported: retrograde.Contex
 
 def test_deleting_the_newest_commit_shows_in_committed_state(imported: retrograde.Context) -> None:
     """Without its newest commit the chain still holds, but state no longer follows the log."""
-    head, _ = imported.store.head()
-    gone = imported.store.get_commit(head)
+    head, _ = store_calls.head(imported.store)
+    gone = store_calls.get_commit(imported.store, head)
     tamper(imported, lambda conn: conn.execute(delete(commits).where(commits.c.rev == head)))
     problems = history.verify(imported).problems
     assert (problems[0].kind, problems[0].resource) == (ProblemKind.STATE, gone.resource)
@@ -147,7 +148,7 @@ def test_an_unreadable_commit_is_named(imported: retrograde.Context) -> None:
 
 def test_a_snapshot_that_differs_from_the_log_is_named(imported: retrograde.Context) -> None:
     """A stored snapshot (used by state --at) must equal the state the log gives at its revision."""
-    head, _ = imported.store.head()
+    head, _ = store_calls.head(imported.store)
     row = resources.c.name == "node2"
 
     def forged_snapshot(conn: Connection) -> None:

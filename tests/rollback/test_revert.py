@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 import retrograde
+from retrograde.clock import utc_now
 from retrograde.commands import rollback
-from retrograde.engine.clock import utc_now
 from retrograde.errors import ConflictError, NotFoundError, StateError, StoreLockedError
-from retrograde.storage.base import LockHolder
+from retrograde.model.journal import LockHolder
+from tests import store_calls
 from tests.rollback.applying import apply_staged, apply_text, rev_of, state_json
 from tests.rollback.stacks import (
     BOTH,
@@ -343,7 +344,7 @@ def test_revert_and_rollback_are_refused_while_another_process_holds_the_store(
     """Like stage, revert and rollback need the store lock; a dry run does not."""
     report = apply_text(ctx, tmp_path, V1)
     other = LockHolder("apply", "someone", socket.gethostname(), os.getpid(), utc_now())
-    grant = ctx.store.acquire_lock(other, 60.0)
+    grant = store_calls.acquire_lock(ctx.store, other, 60.0)
     try:
         with pytest.raises(StoreLockedError):
             rollback.revert(ctx, apply_id=report.apply_id)
@@ -351,7 +352,7 @@ def test_revert_and_rollback_are_refused_while_another_process_holds_the_store(
             rollback.rollback(ctx, 0)
         assert len(rollback.revert(ctx, apply_id=report.apply_id, dry_run=True).plan) == 4
     finally:
-        ctx.store.release_lock(grant)
+        store_calls.release_lock(ctx.store, grant)
     assert retrograde.diff(ctx) == {}
 
 
@@ -367,7 +368,7 @@ def test_reverting_a_version_raise_sets_the_version_back(
     versions = {n: rs.version for n, rs in retrograde.state(ctx).resources.items()}
     assert versions == {"node1": 2, "node2": 2, "keystone1": 1, "haproxy": 1}
     node1_rev = rev_of(ctx, raised, "node1")
-    assert ctx.store.kinds_before([node1_rev, 1]) == {node1_rev: ("node", 1)}
+    assert store_calls.kinds_before(ctx.store, [node1_rev, 1]) == {node1_rev: ("node", 1)}
     preview = rollback.revert(ctx, apply_id=raised.apply_id)
     assert sorted(preview.changes) == ["node1", "node2"]
     apply_staged(ctx)

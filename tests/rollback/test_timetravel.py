@@ -11,9 +11,10 @@ import retrograde
 from retrograde.commands import rollback, timetravel
 from retrograde.errors import NotFoundError
 from retrograde.planning.replay import replay
-from retrograde.storage import snapshots
-from retrograde.storage.schema import snapshots as snapshots_table
-from retrograde.storage.sql import SqlStore
+from retrograde.storage.sql import snapshots
+from retrograde.storage.sql.schema import snapshots as snapshots_table
+from retrograde.storage.sql.store import SqlStore
+from tests import store_calls
 from tests.rollback.applying import apply_staged, apply_text, state_json
 from tests.rollback.stacks import (
     BOTH,
@@ -42,12 +43,12 @@ def test_state_at_every_revision_equals_replaying_the_log_from_the_start(
     monkeypatch.setattr(snapshots, "SNAPSHOT_EVERY", 3)
     for text in (V1, V2, BOTH, stack(nodes("10.20.0.12"), KEYSTONE1, haproxy("${keystone1.ip}"))):
         apply_text(ctx, tmp_path, text)
-    head, _ = ctx.store.head()
+    head, _ = store_calls.head(ctx.store)
     assert snapshot_count(ctx) >= 3
-    commits = ctx.store.get_commits(range(1, head + 1))
+    commits = store_calls.get_commits(ctx.store, range(1, head + 1))
     for rev in range(head + 1):
-        assert ctx.store.state_at(rev) == replay(commits[:rev]), rev
-    assert ctx.store.state_at(head) == ctx.store.load_state()
+        assert store_calls.state_at(ctx.store, rev) == replay(commits[:rev]), rev
+    assert store_calls.state_at(ctx.store, head) == store_calls.load_state(ctx.store)
 
 
 def test_a_snapshot_is_skipped_while_it_would_be_younger_than_the_state_is_large(
@@ -59,7 +60,7 @@ def test_a_snapshot_is_skipped_while_it_would_be_younger_than_the_state_is_large
     apply_text(ctx, tmp_path, V1)  # revisions 1-4, one snapshot of 4 resources
     first = snapshot_count(ctx)
     apply_text(ctx, tmp_path, stack(nodes("10.20.0.12"), KEYSTONE1, haproxy("${keystone1.ip}")))
-    assert ctx.store.head()[0] == 7
+    assert store_calls.head(ctx.store)[0] == 7
     assert snapshot_count(ctx) == first  # 7 - 4 < 4 resources: no new snapshot yet
     apply_text(ctx, tmp_path, V1)
     assert snapshot_count(ctx) == first + 1

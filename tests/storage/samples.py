@@ -11,8 +11,9 @@ from retrograde.model.jsonvalue import JSON
 from retrograde.model.plan import Plan, PlannedAction
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ActionSpec, InputKind, InputSpec, ResourceType
-from retrograde.storage.base import CommitEntry
-from retrograde.storage.sql import SqlStore
+from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sql.store import SqlStore
+from tests import store_calls
 
 SERVICE = ResourceType(
     name="service",
@@ -84,8 +85,8 @@ def stamp(second: int) -> str:
 
 def begin(store: SqlStore, changes: Sequence[Change], principal: str = "alice") -> ApplyRecord:
     """Stage ``changes`` and begin an apply of them."""
-    store.replace_staged(changes, [SERVICE, NODE])
-    return store.begin_apply(principal, "deploy", plan_of(changes), stamp(0))
+    store_calls.replace_staged(store, changes, [SERVICE, NODE])
+    return store_calls.begin_apply(store, principal, "deploy", plan_of(changes), stamp(0))
 
 
 def commit_all(
@@ -94,7 +95,7 @@ def commit_all(
     """Stage, begin and commit ``changes`` in one batch, timestamps from second ``start``."""
     record = begin(store, changes, principal)
     entries = [CommitEntry(c, stamp(start + i)) for i, c in enumerate(changes)]
-    return store.record_commits(record.id, principal, "deploy", entries)
+    return store_calls.record_commits(store, record.id, principal, "deploy", entries)
 
 
 def chain_breaks(commits_oldest_first: Sequence[Commit]) -> list[int]:

@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from retrograde.errors import StoreError
 from retrograde.model.query import LogQuery
-from retrograde.storage.base import CommitEntry
 from retrograde.storage.connect import open_store
-from retrograde.storage.engine import BUSY_TIMEOUT_MS, normalise_url
+from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sql.database import BUSY_TIMEOUT_MS, normalise_url
+from tests import store_calls
 
 from .samples import NODE, begin, change, commit_all, node, stamp
 
@@ -95,10 +96,10 @@ def test_sqlite_writes_take_the_write_lock_up_front(tmp_path: Path) -> None:
             "before_cursor_execute",
             lambda *args: seen.append(args[2]) if args[2].startswith("BEGIN") else None,
         )
-        store.replace_staged([change("a", None, node("1"))], [NODE])
+        store_calls.replace_staged(store, [change("a", None, node("1"))], [NODE])
         written = list(seen)
         seen.clear()
-        store.load_staged()
+        store_calls.load_staged(store)
     assert written == ["BEGIN IMMEDIATE"]
     assert seen == ["BEGIN"]
 
@@ -134,12 +135,12 @@ def test_commit_rows_stay_lean(tmp_path: Path) -> None:
         record = begin(store, changes)
         for start in range(0, count, 250):
             batch = [CommitEntry(c, stamp(1)) for c in changes[start : start + 250]]
-            store.record_commits(record.id, "alice", "deploy", batch)
+            store_calls.record_commits(store, record.id, "alice", "deploy", batch)
         with store.engine.connect() as conn:
             size = conn.exec_driver_sql(
                 "SELECT sum(pgsize) FROM dbstat WHERE name LIKE '%commits%'"
             ).scalar_one()
-        assert len(store.log(LogQuery(limit=count + 1))) == count
+        assert len(store_calls.log(store, LogQuery(limit=count + 1))) == count
     assert size / count < 500
 
 
@@ -149,5 +150,5 @@ def test_reopened_sqlite_store_keeps_committed_history(tmp_path: Path) -> None:
     with open_store(url) as store:
         built = commit_all(store, [change("a", None, node("1"))])
     with open_store(url) as again:
-        assert again.get_commit(1) == built[0]
-        assert again.head() == (1, built[0].hash)
+        assert store_calls.get_commit(again, 1) == built[0]
+        assert store_calls.head(again) == (1, built[0].hash)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from retrograde.model.change import same_value
-from retrograde.storage.rows import dump, load
+from retrograde.storage.sql.rows import dump, load
 
 VALUES = [
     2**63 - 1,

@@ -39,7 +39,8 @@ class Session:
         return self._context
 
     def secrets(self) -> Secrets:
-        return Secrets(self.context.store.load_types())
+        with self.context.store.read() as tx:
+            return Secrets(tx.state.types())
 
     def close(self) -> None:
         if self._context is not None:

@@ -1,7 +1,7 @@
 """Verbs that search and check the history: log pages, applies, blame, verify.
 
 Every answer comes from the store's indexes (see
-:mod:`retrograde.storage.history`); nothing here reads the whole log.
+:mod:`retrograde.storage.repositories`); nothing here reads the whole log.
 :func:`parse_moment` turns what an operator types for ``--since``/``--until``
 (a timestamp as the log prints it, or ``2h``, ``3d``, ``1d12h`` ago) into the
 stored timestamp form.
@@ -15,11 +15,14 @@ from datetime import UTC, datetime, timedelta
 
 from retrograde.commands.context import Context
 from retrograde.commands.locking import settle_interrupted
+from retrograde.errors import NotFoundError
 from retrograde.model.history import AppliesPage, Blame, LogPage, VerifyReport
 from retrograde.model.query import LogQuery
+from retrograde.storage.sql.transaction import sql_connection
+from retrograde.storage.sql.verify import verify_store
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-"""How the log stores timestamps (``engine.clock.utc_now``)."""
+"""How the log stores timestamps (:func:`retrograde.clock.utc_now`)."""
 
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _RELATIVE = re.compile(r"(?:\d+[smhdw])+")
@@ -29,7 +32,8 @@ _PART = re.compile(r"(\d+)([smhdw])")
 def log_page(ctx: Context, query: LogQuery | None = None) -> LogPage:
     """One page of commits matching ``query``, newest first, with the next page's cursor."""
     wanted = query or LogQuery()
-    found = ctx.store.log(dataclasses.replace(wanted, limit=wanted.limit + 1))
+    with ctx.store.read() as tx:
+        found = tx.log.search(dataclasses.replace(wanted, limit=wanted.limit + 1))
     page = tuple(found[: wanted.limit])
     more = len(found) > wanted.limit and bool(page)
     return LogPage(commits=page, next=page[-1].rev if more else None)
@@ -43,7 +47,8 @@ def applies(ctx: Context, *, before: int | None = None, limit: int = 50) -> Appl
     process died is shown ``interrupted``, never ``running``.
     """
     settle_interrupted(ctx)
-    found = ctx.store.list_applies(before=before, limit=limit + 1)
+    with ctx.store.read() as tx:
+        found = tx.applies.page(before=before, limit=limit + 1)
     page = tuple(found[:limit])
     more = len(found) > limit and bool(page)
     return AppliesPage(applies=page, next=page[-1].id if more else None)
@@ -51,12 +56,18 @@ def applies(ctx: Context, *, before: int | None = None, limit: int = 50) -> Appl
 
 def blame(ctx: Context, resource: str) -> Blame:
     """For each input of ``resource``, the commit that last set it (who, when, which apply)."""
-    return ctx.store.blame(resource)
+    with ctx.store.read() as tx:
+        state = tx.state.load([resource]).get(resource)
+        if state is None:
+            raise NotFoundError("resource", resource)
+        found = tx.log.blame(resource, state.inputs)
+    return Blame(resource, state, {name: found.get(name) for name in state.inputs})
 
 
 def verify(ctx: Context) -> VerifyReport:
     """Recompute the hash chain, replay the log, and compare it with committed state."""
-    return ctx.store.verify()
+    with ctx.store.read() as tx:
+        return verify_store(sql_connection(tx))
 
 
 def parse_moment(text: str, now: datetime, *, end: bool = False) -> str:

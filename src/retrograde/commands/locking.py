@@ -18,11 +18,12 @@ import socket
 from collections.abc import Iterator
 
 from retrograde import config
+from retrograde.clock import utc_now
 from retrograde.commands.context import Context
-from retrograde.engine.clock import utc_now
 from retrograde.errors import InterruptedApplyError, StoreError, StoreLockedError
 from retrograde.model.apply import ApplyRecord, ApplyStatus
-from retrograde.storage.base import LockGrant, LockHolder
+from retrograde.model.journal import LockGrant, LockHolder
+from retrograde.storage.base import Transaction
 
 
 @contextlib.contextmanager
@@ -35,14 +36,16 @@ def exclusive(
     ``allow_interrupted``) :class:`InterruptedApplyError` pointing at
     ``resume`` and ``discard``. The lock is released when the block ends.
     """
-    grant = ctx.store.acquire_lock(holder(ctx, activity), config.lock_lease_seconds())
+    with ctx.store.write() as tx:
+        grant = tx.lock.acquire(holder(ctx, activity), config.lock_lease_seconds())
+        found = interrupted_applies(tx)
     try:
         if not allow_interrupted:
-            refuse_interrupted(interrupted_applies(ctx))
+            refuse_interrupted(found)
         yield grant
     finally:
-        with contextlib.suppress(StoreError):
-            ctx.store.release_lock(grant)
+        with contextlib.suppress(StoreError), ctx.store.write() as tx:
+            tx.lock.release(grant)
 
 
 def holder(ctx: Context, activity: str) -> LockHolder:
@@ -50,12 +53,12 @@ def holder(ctx: Context, activity: str) -> LockHolder:
     return LockHolder(activity, ctx.principal, socket.gethostname(), os.getpid(), utc_now())
 
 
-def interrupted_applies(ctx: Context) -> list[ApplyRecord]:
+def interrupted_applies(tx: Transaction) -> list[ApplyRecord]:
     """With the lock held: every unfinished apply, now marked ``interrupted``, oldest first."""
     found = []
-    for record in ctx.store.unfinished_applies():
+    for record in tx.applies.unfinished():
         if record.status is ApplyStatus.RUNNING:
-            record = ctx.store.set_apply_status(record.id, ApplyStatus.INTERRUPTED)
+            record = tx.applies.set_status(record.id, ApplyStatus.INTERRUPTED)
         found.append(record)
     return found
 
@@ -67,7 +70,7 @@ def settle_interrupted(ctx: Context) -> None:
     if the lock can be had, no apply is running. A live holder is left alone.
     """
     with contextlib.suppress(StoreLockedError), exclusive(ctx, "inspect", allow_interrupted=True):
-        interrupted_applies(ctx)
+        pass
 
 
 def refuse_interrupted(records: list[ApplyRecord]) -> None:
@@ -79,10 +82,7 @@ def refuse_interrupted(records: list[ApplyRecord]) -> None:
 
 
 def ensure_available(ctx: Context) -> None:
-    """Refuse now what :func:`exclusive` would refuse later (takes and frees the lock).
-
-    Lets the CLI say so before it shows a plan and asks for confirmation.
-    """
+    """Refuse now what :func:`exclusive` would refuse later (takes and frees the lock)."""
     with exclusive(ctx, "apply"):
         pass
 
@@ -94,11 +94,11 @@ def unlock(ctx: Context, *, force: bool = False) -> LockHolder | None:
     :class:`StoreLockedError` naming it); with ``force`` any holder's. A
     forced-out apply stops at its next commit and is left to ``resume``.
     """
-    if force:
-        return ctx.store.force_unlock()
-    current = ctx.store.lock_holder()
-    if current is None:
-        return None
-    grant = ctx.store.acquire_lock(holder(ctx, "unlock"), config.lock_lease_seconds())
-    ctx.store.release_lock(grant)
+    with ctx.store.write() as tx:
+        if force:
+            return tx.lock.force_free()
+        if tx.lock.holder() is None:
+            return None
+        grant = tx.lock.acquire(holder(ctx, "unlock"), config.lock_lease_seconds())
+        tx.lock.release(grant)
     return grant.taken_over

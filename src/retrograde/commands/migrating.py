@@ -15,8 +15,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from retrograde.clock import utc_now
 from retrograde.commands.context import Context
-from retrograde.engine.clock import utc_now
+from retrograde.engine.committing import commit_changes
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit
 from retrograde.planning.migration_registry import StepRegistry
@@ -24,7 +25,8 @@ from retrograde.planning.migrations import MigrationPlanner, migrated, version_m
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack
 from retrograde.planning.staging import stage_changes
-from retrograde.storage.base import MigrationBatch
+from retrograde.storage.base import Transaction
+from retrograde.storage.repositories import CommitEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,25 +55,32 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
     planner = MigrationPlanner(stack.types, registry or StepRegistry.installed())
     planner.check_all()
     desired = propagate(stack.resources)
-    committed = ctx.store.load_state()
+    with ctx.store.read() as tx:
+        committed = tx.state.load()
     migrations = version_migrations(committed, desired, planner)
     changes = stage_changes(migrated(committed, migrations), desired)
     return StackChanges(changes, migrations, planner)
 
 
-def migration_batch(ctx: Context, stack: Stack, migrations: list[Change]) -> MigrationBatch | None:
-    """The migrate changes as one apply by ``ctx.principal``; None when there are none."""
-    if not migrations:
-        return None
-    message = f"migrate committed inputs to the type versions of {stack.source}"
-    return MigrationBatch(migrations, ctx.principal, message, utc_now())
+def write_staging(
+    tx: Transaction, stack: Stack, found: StackChanges, principal: str
+) -> list[Commit]:
+    """In ``tx``: the migrate commits (an apply of their own), then the new staged log and types."""
+    written: list[Commit] = []
+    if found.migrations:
+        now = utc_now()
+        message = f"migrate committed inputs to the type versions of {stack.source}"
+        record = tx.applies.record(principal, message, now, found.migrations)
+        entries = [CommitEntry(change, now) for change in found.migrations]
+        written = commit_changes(tx, record.id, principal, message, entries)
+    tx.staged.replace(list(found.changes.values()))
+    tx.state.save_types(list(stack.types.values()))
+    return written
 
 
 def stage_stack(ctx: Context, stack: Stack, registry: StepRegistry | None = None) -> Staged:
     """Stage ``stack`` (the caller holds the store lock): migrate commits, then the staged log."""
     found = stack_changes(ctx, stack, registry)
-    batch = migration_batch(ctx, stack, found.migrations)
-    written = ctx.store.restage(
-        list(found.changes.values()), stack.types.values(), migrations=batch
-    )
+    with ctx.store.write() as tx:
+        written = write_staging(tx, stack, found, ctx.principal)
     return Staged(found.changes, tuple(written))

@@ -24,8 +24,8 @@ def plan_for(changes: Mapping[str, Change]) -> Plan:
 
 def plan(ctx: Context) -> Plan:
     """The plan for the staged log."""
-    with gc_paused():
-        return plan_for(ctx.store.load_staged())
+    with gc_paused(), ctx.store.read() as tx:
+        return plan_for(tx.staged.load())
 
 
 def graph(ctx: Context) -> str:

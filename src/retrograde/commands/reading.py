@@ -21,8 +21,9 @@ class StateSnapshot:
 
 def state(ctx: Context, resource: str | None = None) -> StateSnapshot:
     """Committed state of every resource, or of one (unknown names are an error)."""
-    rev, _ = ctx.store.head()
-    resources = ctx.store.load_state([resource] if resource else None)
+    with ctx.store.read() as tx:
+        rev, _ = tx.log.head()
+        resources = tx.state.load([resource] if resource else None)
     if resource and resource not in resources:
         raise NotFoundError("resource", resource)
     return StateSnapshot(rev=rev, resources=dict(sorted(resources.items())))
@@ -30,9 +31,11 @@ def state(ctx: Context, resource: str | None = None) -> StateSnapshot:
 
 def log(ctx: Context, query: LogQuery | None = None) -> list[Commit]:
     """Commits matching ``query``, newest first."""
-    return ctx.store.log(query or LogQuery())
+    with ctx.store.read() as tx:
+        return tx.log.search(query or LogQuery())
 
 
 def show(ctx: Context, rev: int) -> Commit:
     """One commit by revision."""
-    return ctx.store.get_commit(rev)
+    with ctx.store.read() as tx:
+        return tx.log.get(rev)

@@ -25,22 +25,21 @@ from typing import Any
 
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
-from retrograde.commands.migrating import migration_batch, stack_changes
+from retrograde.commands.migrating import stack_changes, write_staging
 from retrograde.commands.planning import plan_for
 from retrograde.commands.stackfiles import read_stack
+from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
-from retrograde.engine.runner import ApplyReport, Earlier, Progress, RunOptions, continue_plan
+from retrograde.engine.runner import ApplyReport, Earlier, Job, Progress, RunOptions, run
 from retrograde.errors import CorruptLogError, StateError
-from retrograde.executors.registry import executor_for
+from retrograde.executors.registry import DEFAULT_EXECUTOR, executor_for
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit
+from retrograde.model.journal import OPEN_TASKS, JournalTask, LockGrant, TaskStatus
 from retrograde.planning.migration_registry import StepRegistry
-from retrograde.planning.resumption import ResumptionStep, StoredTask, reconcile
+from retrograde.planning.resumption import ResumptionStep, reconcile
 from retrograde.planning.stackfile import Stack
-from retrograde.storage.base import JournalEdit, JournalTask, LockGrant, TaskStatus
-
-OPEN = (TaskStatus.PENDING, TaskStatus.STARTED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,9 +70,10 @@ def resume(
     path: Path | None = None,
     *,
     jobs: int = 4,
-    executor: str = "threads",
+    executor: str = DEFAULT_EXECUTOR,
     progress: Progress | None = None,
     registry: StepRegistry | None = None,
+    cancel: CancelToken | None = None,
 ) -> ResumeReport:
     """Continue the interrupted apply (against the stack file ``path`` when given).
 
@@ -89,14 +89,16 @@ def resume(
         migrations: tuple[Commit, ...] = ()
         if stack is not None:
             steps, migrations = _reconcile(ctx, record, stack, registry)
-        tasks = ctx.store.load_tasks(record.id)
+        with ctx.store.read() as tx:
+            tasks = tx.applies.tasks(record.id)
         rerun = tuple(t.resource for t in tasks if t.status is TaskStatus.STARTED)
-        report = _continue(ctx, record, tasks, grant, jobs, executor, progress)
+        report = _continue(ctx, record, tasks, grant, jobs, executor, progress, cancel)
     return ResumeReport(report, rerun, steps, migrations)
 
 
 def _interrupted(ctx: Context) -> ApplyRecord:
-    found = interrupted_applies(ctx)
+    with ctx.store.write() as tx:
+        found = interrupted_applies(tx)
     if not found:
         raise StateError("nothing to resume: no apply was interrupted")
     return found[0]
@@ -107,20 +109,15 @@ def _reconcile(
 ) -> tuple[tuple[ResumptionStep, ...], tuple[Commit, ...]]:
     """Reconcile the apply's tasks with ``stack``, then write it all in one transaction."""
     found = stack_changes(ctx, stack, registry)
-    stored = [_stored(task) for task in ctx.store.load_tasks(record.id)]
+    with ctx.store.read() as tx:
+        stored = tx.applies.tasks(record.id)
     resumption = reconcile(record.id, stored, found.changes, found.planner)
-    edit = JournalEdit(record.id, resumption.dropped, resumption.added, resumption.changed)
-    written = ctx.store.restage(
-        list(found.changes.values()),
-        stack.types.values(),
-        migrations=migration_batch(ctx, stack, found.migrations),
-        journal=edit,
-    )
+    with ctx.store.write() as tx:
+        written = write_staging(tx, stack, found, ctx.principal)
+        tx.applies.drop_tasks(record.id, resumption.dropped)
+        tx.applies.add_tasks(record.id, [found.changes[n] for n in resumption.added])
+        tx.applies.retype_tasks(record.id, [found.changes[n] for n in resumption.changed])
     return resumption.steps, tuple(written)
-
-
-def _stored(task: JournalTask) -> StoredTask:
-    return StoredTask(task.resource, task.action, task.type, task.version, task.status.value)
 
 
 def _continue(
@@ -131,33 +128,35 @@ def _continue(
     jobs: int,
     executor: str,
     progress: Progress | None,
+    cancel: CancelToken | None,
 ) -> ApplyReport:
     """Run the apply's unfinished tasks under its own id."""
-    changes = _remaining_changes(ctx, record, tasks)
-    options = RunOptions(ctx.principal, record.message, progress, grant, configured_fault())
+    with ctx.store.read() as tx:
+        changes = _remaining_changes(record, tasks, tx.staged.load())
+        types = tx.state.types()
     runner = executor_for(executor, jobs)
     try:
-        return continue_plan(
-            ctx.store,
-            record.id,
-            plan_for(changes),
-            changes,
-            ctx.store.load_types(),
+        options = RunOptions(
+            ctx.principal,
+            record.message,
             runner,
-            options,
-            _earlier(tasks),
+            progress=progress,
+            lock=grant,
+            faults=configured_fault(),
+            cancel=cancel or CancelToken(),
         )
+        job = Job(plan_for(changes), changes, types, apply_id=record.id, earlier=_earlier(tasks))
+        return run(ctx.store, job, options)
     finally:
         runner.shutdown()
 
 
 def _remaining_changes(
-    ctx: Context, record: ApplyRecord, tasks: Sequence[JournalTask]
+    record: ApplyRecord, tasks: Sequence[JournalTask], staged: Mapping[str, Change]
 ) -> dict[str, Change]:
     """The staged changes of the unfinished tasks (each must still be staged), and of the
     failed ones still staged, so that what waits for them is skipped."""
-    staged = ctx.store.load_staged()
-    names = [t.resource for t in tasks if t.status in OPEN]
+    names = [t.resource for t in tasks if t.status in OPEN_TASKS]
     missing = [name for name in names if name not in staged]
     if missing:
         raise CorruptLogError(
@@ -169,12 +168,9 @@ def _remaining_changes(
 
 
 def _earlier(tasks: Sequence[JournalTask]) -> Earlier:
-    failures: Mapping[str, Mapping[str, Any]] = {
-        t.resource: dict(t.error or {}) for t in tasks if t.status is TaskStatus.FAILED
-    }
     return Earlier(
         done=sum(1 for t in tasks if t.status is TaskStatus.DONE),
-        failures=failures,
+        failures={t.resource: dict(t.error or {}) for t in tasks if t.status is TaskStatus.FAILED},
         skipped=tuple(t.resource for t in tasks if t.status is TaskStatus.SKIPPED),
         attempts={t.resource: t.attempts for t in tasks},
     )

@@ -4,7 +4,7 @@
 staged log, ordered by the normal planner and carried out by the normal
 ``apply``, whose commits name what they revert. History is never rewritten.
 Both refuse to start while other changes are staged, so a staged log always
-has one meaning (DESIGN §3), and both return the staged diff with the plan it
+has one meaning, and both return the staged diff with the plan it
 leads to; with ``dry_run`` nothing is staged. Like ``stage``, they hold the
 store lock while they stage (see :mod:`retrograde.commands.locking`).
 """
@@ -16,12 +16,12 @@ from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
+from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
 from retrograde.commands.planning import plan_for
 from retrograde.commands.timetravel import Revision, Target, resolve
 from retrograde.commands.views import Secrets
-from retrograde.engine.clock import utc_now
 from retrograde.errors import StateError
 from retrograde.model.change import ActionName, Change
 from retrograde.model.checkpoint import Checkpoint, check_checkpoint_name
@@ -29,6 +29,7 @@ from retrograde.model.commit import Commit
 from retrograde.model.plan import Plan
 from retrograde.planning.reversal import revert_changes, rollback_state, select_resources
 from retrograde.planning.staging import stage_changes
+from retrograde.storage.base import Transaction
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,12 +60,15 @@ def revert(
     if bool(revs) == (apply_id is not None):
         raise StateError("revert needs revisions or an apply id, not both and not neither")
     with _holding(ctx, "revert", dry_run):
-        refuse_if_staged(ctx, "revert")
-        commits = _commits(ctx, revs, apply_id)
-        secrets = Secrets(ctx.store.load_types())
-        kinds = ctx.store.kinds_before([c.rev for c in commits if c.action is not ActionName.RUN])
+        with ctx.store.read() as tx:
+            refuse_if_staged(tx, "revert")
+            commits = _commits(tx, revs, apply_id)
+            secrets = Secrets(tx.state.types())
+            undone = [c.rev for c in commits if c.action is not ActionName.RUN]
+            kinds = tx.log.kinds_before(undone)
+            current = tx.state.load()
         changes = revert_changes(
-            ctx.store.load_state(), commits, force=force, secrets=secrets.of, kinds_before=kinds
+            current, commits, force=force, secrets=secrets.of, kinds_before=kinds
         )
         reverted = tuple(sorted(commit.rev for commit in commits))
         return _staged(ctx, changes, dry_run, reverts=reverted)
@@ -86,10 +90,11 @@ def rollback(
     Resources that did not exist then are removed, ones removed since re-created.
     """
     with _holding(ctx, "rollback", dry_run):
-        refuse_if_staged(ctx, "roll back")
-        revision = resolve(ctx, target)
-        current = ctx.store.load_state()
-        past = ctx.store.state_at(revision.rev)
+        with ctx.store.read() as tx:
+            refuse_if_staged(tx, "roll back")
+            revision = resolve(tx, target)
+            current = tx.state.load()
+            past = tx.snapshots.state_at(revision.rev)
         selected = None
         if resources or tags:
             selected = select_resources(current, past, resources, tags or {})
@@ -100,20 +105,22 @@ def rollback(
 def checkpoint(ctx: Context, name: str, *, at: int | None = None, message: str = "") -> Checkpoint:
     """Name revision ``at`` (default: the newest) ``name``; names are unique and immutable."""
     check_checkpoint_name(name)
-    rev = at if at is not None else ctx.store.head()[0]
-    made = Checkpoint(name, rev, message, ctx.principal, utc_now())
-    ctx.store.add_checkpoint(made)
+    with ctx.store.write() as tx:
+        rev = at if at is not None else tx.log.head()[0]
+        made = Checkpoint(name, rev, message, ctx.principal, utc_now())
+        tx.checkpoints.add(made)
     return made
 
 
 def checkpoints(ctx: Context) -> list[Checkpoint]:
     """Every checkpoint, by revision then name."""
-    return ctx.store.list_checkpoints()
+    with ctx.store.read() as tx:
+        return tx.checkpoints.list()
 
 
-def refuse_if_staged(ctx: Context, verb: str) -> None:
+def refuse_if_staged(tx: Transaction, verb: str) -> None:
     """:class:`StateError` when the staged log is not empty."""
-    staged = ctx.store.load_staged()
+    staged = tx.staged.load()
     if staged:
         raise StateError(
             f"cannot {verb}: {len(staged)} change(s) are staged; apply or discard them first"
@@ -125,10 +132,10 @@ def _holding(ctx: Context, activity: str, dry_run: bool) -> AbstractContextManag
     return contextlib.nullcontext() if dry_run else exclusive(ctx, activity)
 
 
-def _commits(ctx: Context, revs: Sequence[int], apply_id: int | None) -> list[Commit]:
+def _commits(tx: Transaction, revs: Sequence[int], apply_id: int | None) -> list[Commit]:
     if apply_id is None:
-        return ctx.store.get_commits(revs)
-    commits = ctx.store.apply_commits(apply_id)
+        return tx.log.get_many(revs)
+    commits = tx.log.of_apply(apply_id)
     if not commits:
         raise StateError(f"apply {apply_id} wrote no commits: there is nothing to revert")
     return commits
@@ -143,6 +150,7 @@ def _staged(
     target: Revision | None = None,
 ) -> Preview:
     if changes and not dry_run:
-        ctx.store.replace_staged(list(changes.values()), ())
+        with ctx.store.write() as tx:
+            tx.staged.replace(list(changes.values()))
     staged = bool(changes) and not dry_run
     return Preview(changes, plan_for(changes), staged, reverts=reverts, target=target)

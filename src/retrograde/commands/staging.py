@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
 from retrograde.commands.migrating import Staged, stage_stack
 from retrograde.commands.stackfiles import read_stack
-from retrograde.engine.clock import utc_now
 from retrograde.errors import NotFoundError
 from retrograde.memory import gc_paused
+from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import Change
 
 
@@ -42,7 +43,8 @@ def stage_file(ctx: Context, path: Path) -> Staged:
 
 def diff(ctx: Context) -> dict[str, Change]:
     """The staged log, by resource name."""
-    return ctx.store.load_staged()
+    with ctx.store.read() as tx:
+        return tx.staged.load()
 
 
 def discard(ctx: Context, resources: Sequence[str] = ()) -> list[str]:
@@ -52,12 +54,12 @@ def discard(ctx: Context, resources: Sequence[str] = ()) -> list[str]:
     stay, and its unfinished actions count as skipped (their changes, unless
     dropped here, stay staged for the next apply).
     """
-    with exclusive(ctx, "discard", allow_interrupted=True):
+    with exclusive(ctx, "discard", allow_interrupted=True), ctx.store.write() as tx:
         if resources:
-            staged = ctx.store.load_staged()
+            staged = tx.staged.kinds(resources)
             for name in resources:
                 if name not in staged:
                     raise NotFoundError("staged change for resource", name)
-        for record in interrupted_applies(ctx):
-            ctx.store.abandon_apply(record.id, utc_now())
-        return ctx.store.discard_staged(list(resources) or None)
+        for record in interrupted_applies(tx):
+            tx.applies.finish(record.id, ApplyStatus.FAILED, ended_at=utc_now())
+        return tx.staged.discard(list(resources) or None)

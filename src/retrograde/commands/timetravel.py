@@ -15,6 +15,7 @@ from retrograde.model.change import Change
 from retrograde.model.state import ResourceState
 from retrograde.planning.stack_render import stack_text
 from retrograde.planning.staging import stage_changes
+from retrograde.storage.base import Transaction
 
 Target = str | int
 """A revision number (``12`` or ``"12"``) or a checkpoint name."""
@@ -37,28 +38,29 @@ class RevisionDiff:
     changes: dict[str, Change]
 
 
-def resolve(ctx: Context, target: Target) -> Revision:
+def resolve(tx: Transaction, target: Target) -> Revision:
     """The revision ``target`` names: digits are a revision (``0..head``), else a checkpoint."""
     if isinstance(target, int) or target.isdigit():
         rev = int(target)
-        head, _ = ctx.store.head()
+        head, _ = tx.log.head()
         if not 0 <= rev <= head:
             raise NotFoundError("revision", rev)
         return Revision(rev)
-    checkpoint = ctx.store.get_checkpoint(target)
+    checkpoint = tx.checkpoints.get(target)
     return Revision(checkpoint.rev, checkpoint.name)
 
 
-def state_at_revision(ctx: Context, rev: int) -> dict[str, ResourceState]:
+def state_at_revision(tx: Transaction, rev: int) -> dict[str, ResourceState]:
     """Committed state as of ``rev``: the state table itself for the head revision."""
-    head, _ = ctx.store.head()
-    return ctx.store.load_state() if rev == head else ctx.store.state_at(rev)
+    head, _ = tx.log.head()
+    return tx.state.load() if rev == head else tx.snapshots.state_at(rev)
 
 
 def state_at(ctx: Context, target: Target, resource: str | None = None) -> StateSnapshot:
     """Committed state as it was at ``target``, of every resource or of one that existed then."""
-    rev = resolve(ctx, target).rev
-    resources = state_at_revision(ctx, rev)
+    with ctx.store.read() as tx:
+        rev = resolve(tx, target).rev
+        resources = state_at_revision(tx, rev)
     if resource is not None:
         if resource not in resources:
             raise NotFoundError(f"resource (at rev {rev})", resource)
@@ -72,15 +74,18 @@ def diff_revisions(ctx: Context, old: Target | None, new: Target | None) -> Revi
     ``diff --from 5`` is what changed since revision 5; ``diff --to 5`` is what
     rolling back to revision 5 would change.
     """
-    head, _ = ctx.store.head()
-    start = resolve(ctx, old) if old is not None else Revision(head)
-    end = resolve(ctx, new) if new is not None else Revision(head)
-    changes = stage_changes(state_at_revision(ctx, start.rev), state_at_revision(ctx, end.rev))
+    with ctx.store.read() as tx:
+        head, _ = tx.log.head()
+        start = resolve(tx, old) if old is not None else Revision(head)
+        end = resolve(tx, new) if new is not None else Revision(head)
+        before, after = state_at_revision(tx, start.rev), state_at_revision(tx, end.rev)
+    changes = stage_changes(before, after)
     return RevisionDiff(start, end, changes)
 
 
 def stack(ctx: Context, snapshot: StateSnapshot) -> str:
     """``snapshot`` as a stack file (``state --stack``): types, resources, ``${…}`` connections."""
     keys = {(rs.type, rs.version) for rs in snapshot.resources.values()}
-    types = ctx.store.load_types(keys) if keys else {}
+    with ctx.store.read() as tx:
+        types = tx.state.types(keys) if keys else {}
     return stack_text(snapshot.resources, types, rev=snapshot.rev)

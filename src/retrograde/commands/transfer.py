@@ -13,15 +13,21 @@ under the store lock. Exports keep secret inputs in clear: they are sensitive.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
-from retrograde.engine.clock import utc_now
 from retrograde.errors import NotFoundError, StateError
 from retrograde.model.history import TransferReport
 from retrograde.storage import export_file
+from retrograde.storage.sql.export import export_log
+from retrograde.storage.sql.importing import import_log
+from retrograde.storage.sql.transaction import sql_connection
+
+Write = Callable[[bytes], object]
 
 
 def export(
@@ -40,7 +46,7 @@ def export(
     if path is None:
         if stream is None or append:
             raise StateError("export needs a file to append to" if append else "nowhere to export")
-        return ctx.store.export_log(stream.write, after_rev=since or 0, exported_at=utc_now())
+        return _write_segment(ctx, stream.write, since or 0)
     target = ctx.cwd / path
     if append:
         if since is not None:
@@ -54,8 +60,8 @@ def import_(ctx: Context, path: Path) -> TransferReport:
     source = ctx.cwd / path
     if not source.is_file():
         raise NotFoundError("export file", str(path))
-    with exclusive(ctx, "import"):
-        return ctx.store.import_log(export_file.read_lines(source), source=str(path))
+    with exclusive(ctx, "import"), ctx.store.write() as tx:
+        return import_log(sql_connection(tx), export_file.read_lines(source), source=str(path))
 
 
 def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:
@@ -63,7 +69,7 @@ def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:
     partial.unlink(missing_ok=True)
     try:
         with export_file.segment_writer(partial, compressed=_compressed(target)) as write:
-            report = ctx.store.export_log(write, after_rev=since, exported_at=utc_now())
+            report = _write_segment(ctx, write, since)
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
@@ -74,10 +80,11 @@ def _append(ctx: Context, target: Path) -> TransferReport:
     if not target.exists() or target.stat().st_size == 0:
         return _export_new(ctx, target, 0)
     rev, file_hash = export_file.last_exported(target, compressed=_compressed(target))
-    head, _ = ctx.store.head()
-    if rev > head:
-        raise StateError(f"{target.name} ends at rev {rev}, past this store's last rev {head}")
-    ours = ctx.store.get_commit(rev).hash if rev else file_hash
+    with ctx.store.read() as tx:
+        head, _ = tx.log.head()
+        if rev > head:
+            raise StateError(f"{target.name} ends at rev {rev}, past this store's last rev {head}")
+        ours = tx.log.get(rev).hash if rev else file_hash
     if ours != file_hash:
         raise StateError(
             f"{target.name} does not continue this store's history: its rev {rev} has hash "
@@ -86,7 +93,13 @@ def _append(ctx: Context, target: Path) -> TransferReport:
     if rev == head:
         return TransferReport(commits=0, first_rev=None, last_rev=None, last_hash=file_hash)
     with export_file.segment_writer(target, compressed=_compressed(target)) as write:
-        return ctx.store.export_log(write, after_rev=rev, exported_at=utc_now())
+        return _write_segment(ctx, write, rev)
+
+
+def _write_segment(ctx: Context, write: Write, after_rev: int) -> TransferReport:
+    """One export segment of the commits after ``after_rev``, read in one consistent moment."""
+    with ctx.store.read() as tx:
+        return export_log(sql_connection(tx), write, after_rev=after_rev, exported_at=utc_now())
 
 
 def _compressed(path: Path) -> bool:

@@ -10,11 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from retrograde.engine.requests import TypeKey
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit
 from retrograde.model.secrets import mask_diff, mask_inputs
-from retrograde.model.types import ResourceType
+from retrograde.model.types import ResourceType, TypeKey
 
 
 class Secrets:

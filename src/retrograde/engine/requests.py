@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from retrograde.errors import NotFoundError
 from retrograde.model.apply import ActionRequest
 from retrograde.model.change import Change
-from retrograde.model.types import ResourceType
-
-TypeKey = tuple[str, int]
+from retrograde.model.types import ResourceType, TypeKey
 
 NO_HANDLER = "none"
 """Handler kind for an action the type does not define: it succeeds at once."""
@@ -39,6 +37,12 @@ def action_request(
             "apply_id": apply_id,
         },
     }
+
+
+def check_types(changes: Iterable[Change], types: Mapping[TypeKey, ResourceType]) -> None:
+    """Refuse (NotFoundError) a change whose type is not among ``types``, before anything runs."""
+    for change in changes:
+        _type_of(change, types)
 
 
 def retry_policy(change: Change, types: Mapping[TypeKey, ResourceType]) -> tuple[int, float]:

@@ -2,14 +2,24 @@
 
 The calling thread is the only one that touches the store. Worker threads (or
 remote workers) only run handlers; their results come back through a queue.
-Every loop turn is one transaction (group commit): the commits of all results
-that arrived together, each atomic with its state update and unstaging, plus
-the journal of the turn: the actions about to be dispatched become
-``started`` (their intent is durable before they run), failures and skipped
-actions are recorded, and the store lock's lease is refreshed (which fences
-an apply that lost its lock). So a crash at any instant leaves every finished
-and recorded action with exactly one commit and at most the in-flight
-actions ``started`` without one; ``resume`` re-runs those.
+Every loop turn is one write transaction (group commit), visible in
+:meth:`_Runner._record`: the commits of all results that arrived together,
+each atomic with its state update and unstaging, plus the journal of the turn
+(the actions about to be dispatched become ``started``, so their intent is
+durable before they run; failures and skipped actions are recorded) and a
+refresh of the store lock's lease (which fences an apply that lost its lock).
+So a crash at any instant leaves every finished and recorded action with
+exactly one commit and at most the in-flight actions ``started`` without one;
+``resume`` re-runs those.
+
+At most ``executor.capacity`` handlers run at once, and at most
+:data:`WINDOW` times that many actions are journaled ``started`` ahead of their
+results (a worker that frees up takes the next of them at once); the rest wait,
+``pending`` in the journal. When the run is cancelled (:class:`CancelToken`: Ctrl-C,
+SIGTERM, a server shutting down) or a turn cannot be written (a store error),
+nothing more is dispatched; the actions in flight finish, what finished is
+committed if the store allows, and the apply is left ``interrupted`` for
+``resume``.
 
 A failed action whose type allows ``retries`` is dispatched again after
 ``retry_delay`` seconds without blocking the loop; only its final outcome
@@ -22,30 +32,43 @@ from __future__ import annotations
 import contextlib
 import heapq
 import queue
+import threading
 import time
+from collections import deque
 from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
 
-from retrograde.engine.clock import utc_now
-from retrograde.engine.faults import FaultHook, configured_fault
-from retrograde.engine.requests import TypeKey, action_request, retry_policy
+from retrograde.clock import utc_now
+from retrograde.engine.cancel import CancelToken
+from retrograde.engine.committing import commit_changes
+from retrograde.engine.faults import FaultHook
+from retrograde.engine.requests import action_request, check_types, retry_policy
 from retrograde.engine.schedule import Schedule
-from retrograde.errors import LockLostError
+from retrograde.errors import LockLostError, StoreError
 from retrograde.executors.base import Executor
-from retrograde.model.apply import ActionResult, ApplyStatus
+from retrograde.model.apply import ActionRequest, ActionResult, ApplyStatus
 from retrograde.model.change import Change
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.journal import LockGrant, TaskStatus
+from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.plan import Plan
-from retrograde.model.types import ResourceType
-from retrograde.storage.base import CommitEntry, JournalUpdate, LockGrant, Store
+from retrograde.model.types import ResourceType, TypeKey
+from retrograde.storage.base import Store
+from retrograde.storage.repositories import CommitEntry
 
 HEARTBEAT_FRACTION = 0.25
 """The lease is refreshed after this fraction of it has passed without a commit."""
 
+WINDOW = 8
+"""Actions journaled ``started`` ahead, as a multiple of the executor's capacity: a worker that
+frees up takes the next one at once, without waiting for the committing thread's next turn,
+so commits keep grouping while at most ``capacity`` handlers run."""
+
 Result = tuple[str, ActionResult]
+_WAKE: Result = ("", {"resource": "", "ok": False, "exit_code": None, "error": "", "duration": 0.0})
+"""Put on the result queue by a cancellation, so that a waiting loop wakes up."""
 
 
 class Progress(Protocol):
@@ -69,7 +92,7 @@ class ApplyReport:
     commits: tuple[int, ...] = ()
     failed: tuple[str, ...] = ()
     skipped: tuple[str, ...] = ()
-    failures: Mapping[str, Mapping[str, JSON]] = field(default_factory=dict)
+    failures: Mapping[str, JSONObject] = field(default_factory=dict)
     attempts: Mapping[str, int] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
@@ -85,147 +108,158 @@ class ApplyReport:
 
 
 @dataclass(frozen=True, slots=True)
-class RunOptions:
-    """How a run behaves beyond the plan: who and why, progress, lock, fault hook."""
-
-    principal: str
-    message: str
-    progress: Progress | None = None
-    lock: LockGrant | None = None
-    faults: FaultHook | None = None
-
-
-@dataclass(frozen=True, slots=True)
 class Earlier:
     """What an interrupted apply had already done, for the report of its resumption."""
 
     done: int = 0
-    failures: Mapping[str, Mapping[str, JSON]] = field(default_factory=dict)
+    failures: Mapping[str, JSONObject] = field(default_factory=dict)
     skipped: tuple[str, ...] = ()
     attempts: Mapping[str, int] = field(default_factory=dict)
 
 
-def run_plan(
-    store: Store,
-    plan: Plan,
-    changes: Mapping[str, Change],
-    types: Mapping[TypeKey, ResourceType],
-    executor: Executor,
-    *,
-    principal: str,
-    message: str,
-    progress: Progress | None = None,
-    lock: LockGrant | None = None,
-    faults: FaultHook | None = None,
-) -> ApplyReport:
-    """Apply ``plan``: one commit per successful action; failures skip their dependents.
+@dataclass(frozen=True, slots=True)
+class Job:
+    """What a run executes: a plan, the staged changes it acts on, their types.
 
-    With ``lock`` (the store lock held by the caller), every transaction
-    refreshes its lease and the run stops with :class:`LockLostError` if the
-    lock was taken. ``faults`` defaults to ``RETROGRADE_FAULT`` (crash tests).
+    ``apply_id`` is None for a fresh apply (the run begins one) or the id of
+    an interrupted apply to continue, with ``earlier`` saying what it had done.
     """
-    for name in changes:  # refuse before anything is recorded if a type is missing
-        action_request(changes[name], types, 0)
-    options = RunOptions(principal, message, progress, lock, faults or configured_fault())
-    runner = _Runner(store, plan, changes, types, executor, options)
-    first = runner.schedule.initial()
-    started = runner.next_attempts(first)
-    record = store.begin_apply(principal, message, plan, utc_now(), started=started, grant=lock)
-    return runner.run(record.id, first, Earlier())
+
+    plan: Plan
+    changes: Mapping[str, Change]
+    types: Mapping[TypeKey, ResourceType]
+    apply_id: int | None = None
+    earlier: Earlier = field(default_factory=Earlier)
 
 
-def continue_plan(
-    store: Store,
-    apply_id: int,
-    plan: Plan,
-    changes: Mapping[str, Change],
-    types: Mapping[TypeKey, ResourceType],
-    executor: Executor,
-    options: RunOptions,
-    earlier: Earlier,
-) -> ApplyReport:
-    """Run what is left of the interrupted apply ``apply_id`` (``plan``) under the same id.
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """How a run behaves beyond its job: who and why, where actions run, lock, cancellation."""
 
-    The apply goes back to ``running`` in the transaction that journals the
-    first wave as started. ``plan`` may hold actions that failed before the
-    interruption (``earlier.failures``): they do not run again, and what
-    waits for them is skipped, as in any apply. The report covers the whole
-    apply: ``earlier`` holds what was done before; ``commits`` lists the
-    commits of this run.
+    principal: str
+    message: str
+    executor: Executor
+    progress: Progress | None = None
+    lock: LockGrant | None = None
+    faults: FaultHook | None = None
+    cancel: CancelToken = field(default_factory=CancelToken)
+
+
+def run(store: Store, job: Job, options: RunOptions) -> ApplyReport:
+    """Run ``job``: one commit per successful action; failures skip their dependents.
+
+    A fresh apply is begun, an interrupted one goes back to ``running``, in
+    the transaction that journals the first wave as started. Refused before
+    anything is recorded when a change's type is unknown. With ``options.lock``
+    (the store lock held by the caller), every transaction refreshes its lease
+    and the run stops with :class:`LockLostError` if the lock was taken. A
+    cancelled run returns an ``interrupted`` report; a store error is raised
+    after the in-flight actions finished and the apply was left ``interrupted``.
     """
-    for name in changes:
-        action_request(changes[name], types, apply_id)
-    runner = _Runner(store, plan, changes, types, executor, options, earlier.attempts)
-    failed = [name for name in earlier.failures if name in runner.actions]
-    blocked = [skipped for name in failed for skipped in runner.schedule.failed(name)]
-    first = [n for n in runner.schedule.initial() if n not in earlier.failures]
-    started = runner.next_attempts(first)
-    store.resume_apply(apply_id, JournalUpdate(started, skipped=blocked, lock=options.lock))
-    runner.skipped.extend(blocked)
-    return runner.run(apply_id, first, earlier)
+    check_types(job.changes.values(), job.types)
+    return _Runner(store, job, options).run()
 
 
 class _Runner:
     """The loop of one run; see the module docstring."""
 
-    def __init__(
-        self,
-        store: Store,
-        plan: Plan,
-        changes: Mapping[str, Change],
-        types: Mapping[TypeKey, ResourceType],
-        executor: Executor,
-        options: RunOptions,
-        attempts: Mapping[str, int] | None = None,
-    ) -> None:
+    def __init__(self, store: Store, job: Job, options: RunOptions) -> None:
         self.store = store
-        self.changes = changes
-        self.types = types
-        self.executor = executor
+        self.job = job
         self.options = options
-        self.schedule = Schedule(plan)
-        self.actions = {a.resource: a.action.value for a in plan.actions}
+        self.schedule = Schedule(job.plan)
+        self.actions = {a.resource: a.action.value for a in job.plan.actions}
         self.results: queue.SimpleQueue[Result] = queue.SimpleQueue()
-        self.attempts: dict[str, int] = dict(attempts or {})
+        self.requests: dict[str, ActionRequest] = {}
+        self.attempts: dict[str, int] = dict(job.earlier.attempts)
+        self.ready: deque[str] = deque()
         self.retries: list[tuple[float, str]] = []
+        self.feeder = _Feeder(options, self.results)
         self.in_flight = 0
-        self.apply_id = 0
+        self.apply_id = job.apply_id or 0
         self.commits: list[int] = []
-        self.failures: dict[str, dict[str, JSON]] = {}
+        self.failures: dict[str, JSONObject] = {}
         self.skipped: list[str] = []
         self.refreshed = time.monotonic()
+        self.store_error: StoreError | None = None
 
-    def next_attempts(self, names: list[str]) -> dict[str, int]:
+    def run(self) -> ApplyReport:
+        if self.options.progress:
+            self.options.progress.begin(len(self.actions))
+        self.options.cancel.on_cancel(partial(self.results.put, _WAKE))
+        first = self._begin()
+        try:
+            self._dispatch(first)
+            while self.in_flight or (self.retries and not self._stopping):
+                self._turn(self._wait())
+        except LockLostError:
+            raise
+        except BaseException:
+            self._mark(ApplyStatus.INTERRUPTED)
+            raise
+        if self.store_error is not None:
+            self._mark(ApplyStatus.INTERRUPTED)
+            raise self.store_error
+        if self.options.cancel.cancelled:
+            self._mark(ApplyStatus.INTERRUPTED)
+            return self._report(ApplyStatus.INTERRUPTED)
+        return self._finish()
+
+    @property
+    def _stopping(self) -> bool:
+        return self.options.cancel.cancelled or self.store_error is not None
+
+    def _begin(self) -> list[str]:
+        """Record the apply (or resume it) with its first wave journaled; return that wave."""
+        earlier = self.job.earlier
+        blocked = [s for name in earlier.failures if name in self.actions for s in self._fail(name)]
+        self.skipped.extend(blocked)
+        self.ready.extend(n for n in self.schedule.initial() if n not in earlier.failures)
+        first = self._take_ready()
+        o = self.options
+        with self.store.write() as tx:
+            if self.job.apply_id is None:
+                record = tx.applies.begin(o.principal, o.message, utc_now(), self.job.plan)
+                self.apply_id = record.id
+            else:
+                tx.applies.set_status(self.apply_id, ApplyStatus.RUNNING)
+                tx.applies.mark(self.apply_id, blocked, TaskStatus.SKIPPED)
+            tx.applies.start(self.apply_id, self._next_attempts(first))
+            if o.lock is not None:
+                tx.lock.refresh(o.lock, apply_id=self.apply_id)
+        self.refreshed = time.monotonic()
+        types = self.job.types
+        self.requests = {
+            name: action_request(change, types, self.apply_id)
+            for name, change in self.job.changes.items()
+        }
+        return first
+
+    def _fail(self, name: str) -> list[str]:
+        return self.schedule.failed(name)
+
+    def _take_ready(self) -> list[str]:
+        """The ready actions that fit in the executor's capacity, in the order they became ready."""
+        if self._stopping:
+            return []
+        room = self.options.executor.capacity * WINDOW - self.in_flight
+        taken: list[str] = []
+        while self.ready and len(taken) < room:
+            taken.append(self.ready.popleft())
+        return taken
+
+    def _next_attempts(self, names: list[str]) -> dict[str, int]:
         """Count one more attempt for each of ``names``; return their attempt numbers."""
         for name in names:
             self.attempts[name] = self.attempts.get(name, 0) + 1
         return {name: self.attempts[name] for name in names}
 
-    def run(self, apply_id: int, first: list[str], earlier: Earlier) -> ApplyReport:
-        self.apply_id = apply_id
-        if self.options.progress:
-            self.options.progress.begin(len(self.actions))
-        try:
-            self._dispatch(first)
-            while self.in_flight or self.retries:
-                self._turn(self._wait())
-        except LockLostError:
-            raise
-        except BaseException:
-            self._mark_interrupted()
-            raise
-        return self._finish(earlier)
-
     def _dispatch(self, names: list[str]) -> None:
-        """Hand ``names`` (journaled ``started`` already) to the executor."""
-        faults = self.options.faults
-        for name in names:
-            if faults:
-                faults.reached("after-start", name)
-            request = action_request(self.changes[name], self.types, self.apply_id)
-            future = self.executor.submit(request)
-            future.add_done_callback(partial(_deliver, self.results, name))
+        """Hand ``names`` (journaled ``started`` already) to the feeder of the executor."""
         self.in_flight += len(names)
+        self.feeder.add([(name, self.requests[name]) for name in names])
+        if self._stopping:
+            self.in_flight -= len(self.feeder.stop())
 
     def _wait(self) -> list[Result]:
         """The results that arrived together; empty when a retry or a lease refresh is due."""
@@ -237,7 +271,7 @@ class _Runner:
             try:
                 batch.append(self.results.get_nowait())
             except queue.Empty:
-                return batch
+                return [result for result in batch if result is not _WAKE]
 
     def _timeout(self) -> float | None:
         """How long to wait for a result before the next retry or lease refresh is due."""
@@ -257,21 +291,27 @@ class _Runner:
                 faults.reached("after-handler", name)
             if result["ok"]:
                 done.append(name)
-            elif not self._retry_later(name):
+            elif self._retries_left(name) and self._stopping:
+                pass  # stays started: resume runs it again
+            elif self._retries_left(name):
+                delay = retry_policy(self.job.changes[name], self.job.types)[1]
+                heapq.heappush(self.retries, (time.monotonic() + delay, name))
+            else:
                 failed.append((name, result))
-        ready = self.schedule.succeeded(done) + self._due_retries()
-        skipped = [s for name, _ in failed for s in self.schedule.failed(name)]
-        self._record(done, failed, skipped, self.next_attempts(ready))
-        self._report(done, failed)
+        self.ready.extend(self.schedule.succeeded(done))
+        self.ready.extendleft(reversed(self._due_retries()))
+        skipped = [s for name, _ in failed for s in self._fail(name)]
+        ready = self._take_ready()
+        if not self._record(done, dict(failed), skipped, ready):
+            self.ready.extendleft(reversed(ready))
+            ready = []
+        self._report_progress(done, failed)
         self._dispatch(ready)
 
-    def _retry_later(self, name: str) -> bool:
-        """Queue another attempt of a failed action if its type allows; False if none is left."""
-        retries, delay = retry_policy(self.changes[name], self.types)
-        if self.attempts.get(name, 1) > retries:
-            return False
-        heapq.heappush(self.retries, (time.monotonic() + delay, name))
-        return True
+    def _retries_left(self, name: str) -> bool:
+        """Whether the type of a failed action allows it another attempt."""
+        retries = retry_policy(self.job.changes[name], self.job.types)[0]
+        return self.attempts.get(name, 1) <= retries
 
     def _due_retries(self) -> list[str]:
         now = time.monotonic()
@@ -281,28 +321,53 @@ class _Runner:
         return due
 
     def _record(
-        self, done: list[str], failed: list[Result], skipped: list[str], started: dict[str, int]
-    ) -> None:
-        """The turn's one transaction (or a bare lease refresh when due and nothing happened)."""
-        failures = {name: _failure(result) for name, result in failed}
-        journal = JournalUpdate(
-            started=started, failed=failures, skipped=skipped, lock=self.options.lock
-        )
-        if done or failures or skipped or started:
-            entries = [CommitEntry(self.changes[name], utc_now()) for name in done]
-            o = self.options
-            written = self.store.record_commits(
-                self.apply_id, o.principal, o.message, entries, journal
-            )
-            self.commits.extend(c.rev for c in written)
-            self.refreshed = time.monotonic()
-        elif self.options.lock and self._timeout() == 0.0:
-            self.store.refresh_lock(self.options.lock, apply_id=self.apply_id)
-            self.refreshed = time.monotonic()
+        self,
+        done: list[str],
+        failed: Mapping[str, ActionResult],
+        skipped: list[str],
+        ready: list[str],
+    ) -> bool:
+        """The turn's one transaction (or a bare lease refresh when due); False if not written.
+
+        A store error stops dispatch (the run ends once what is in flight is
+        back) and is kept for the caller; what could not be recorded stays
+        uncommitted, to be re-run by ``resume``.
+        """
+        failures = {name: _failure(result) for name, result in failed.items()}
+        if not (done or failures or skipped or ready):
+            self._refresh_if_due()
+            return True
+        started = {name: self.attempts.get(name, 0) + 1 for name in ready}
+        entries = [CommitEntry(self.job.changes[name], utc_now()) for name in done]
+        o, apply_id = self.options, self.apply_id
+        try:
+            with self.store.write() as tx:
+                written = commit_changes(tx, apply_id, o.principal, o.message, entries)
+                tx.applies.mark(apply_id, done, TaskStatus.DONE)
+                tx.applies.start(apply_id, started)
+                tx.applies.fail(apply_id, failures)
+                tx.applies.mark(apply_id, skipped, TaskStatus.SKIPPED)
+                if o.lock is not None:
+                    tx.lock.refresh(o.lock, apply_id=apply_id)
+        except StoreError as error:
+            self.store_error = self.store_error or error
+            return False
+        self.attempts.update(started)
+        self.commits.extend(c.rev for c in written)
         self.failures.update(failures)
         self.skipped.extend(skipped)
+        self.refreshed = time.monotonic()
+        return True
 
-    def _report(self, done: list[str], failed: list[Result]) -> None:
+    def _refresh_if_due(self) -> None:
+        lock = self.options.lock
+        if lock is None or self._timeout() != 0.0:
+            return
+        with self.store.write() as tx:
+            tx.lock.refresh(lock, apply_id=self.apply_id)
+        self.refreshed = time.monotonic()
+
+    def _report_progress(self, done: list[str], failed: list[Result]) -> None:
         faults = self.options.faults
         if faults:
             for name in done:
@@ -314,43 +379,92 @@ class _Runner:
             for name, _ in failed:
                 progress.action_done(name, self.actions[name], False)
 
-    def _mark_interrupted(self) -> None:
-        """Best effort after an unexpected stop (Ctrl-C, store error): the apply is resumable."""
-        if self.apply_id:
-            with contextlib.suppress(Exception):
-                self.store.set_apply_status(self.apply_id, ApplyStatus.INTERRUPTED)
+    def _mark(self, status: ApplyStatus) -> None:
+        """Best effort after a stop (cancellation, store error): the apply is resumable.
 
-    def _finish(self, earlier: Earlier) -> ApplyReport:
-        failures = {**earlier.failures, **self.failures}
-        skipped = sorted({*earlier.skipped, *self.skipped})
-        status = ApplyStatus.FAILED if failures else ApplyStatus.SUCCEEDED
-        self.store.finish_apply(
-            self.apply_id,
-            status,
-            ended_at=utc_now(),
-            succeeded=earlier.done + len(self.commits),
-            failed=len(failures),
-            skipped=len(skipped),
-            failures=failures,
-        )
+        Actions journaled ``started`` whose handler never began go back to ``pending``.
+        """
+        unstarted = self.feeder.stop()
+        if self.apply_id:
+            with contextlib.suppress(Exception), self.store.write() as tx:
+                tx.applies.mark(self.apply_id, unstarted, TaskStatus.PENDING)
+                tx.applies.set_status(self.apply_id, status)
+
+    def _finish(self) -> ApplyReport:
+        status = ApplyStatus.FAILED if self._all_failures() else ApplyStatus.SUCCEEDED
+        with self.store.write() as tx:
+            tx.applies.finish(self.apply_id, status, ended_at=utc_now())
+        return self._report(status)
+
+    def _all_failures(self) -> dict[str, JSONObject]:
+        return {**self.job.earlier.failures, **self.failures}
+
+    def _report(self, status: ApplyStatus) -> ApplyReport:
+        failures = self._all_failures()
         return ApplyReport(
             apply_id=self.apply_id,
             status=status,
             commits=tuple(self.commits),
             failed=tuple(sorted(failures)),
-            skipped=tuple(skipped),
+            skipped=tuple(sorted({*self.job.earlier.skipped, *self.skipped})),
             failures=failures,
             attempts={n: a for n, a in sorted(self.attempts.items()) if a > 1},
         )
 
 
-def _failure(result: ActionResult) -> dict[str, JSON]:
+class _Feeder:
+    """Hands journaled actions to the executor, never more than its capacity at once.
+
+    When a handler finishes (on a worker thread) the next waiting action is
+    submitted at once. :meth:`stop` ends that: what still waits never starts.
+    """
+
+    def __init__(self, options: RunOptions, results: queue.SimpleQueue[Result]) -> None:
+        self._executor = options.executor
+        self._faults = options.faults
+        self._results = results
+        self._lock = threading.Lock()
+        self._waiting: deque[tuple[str, ActionRequest]] = deque()
+        self._running = 0
+        self._stopped = False
+
+    def add(self, items: list[tuple[str, ActionRequest]]) -> None:
+        with self._lock:
+            self._waiting.extend(items)
+        self._fill()
+
+    def stop(self) -> list[str]:
+        """Submit nothing more; the names that were waiting (they never started)."""
+        with self._lock:
+            self._stopped = True
+            dropped = [name for name, _ in self._waiting]
+            self._waiting.clear()
+        return dropped
+
+    def _fill(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopped or not self._waiting:
+                    return
+                if self._running >= self._executor.capacity:
+                    return
+                name, request = self._waiting.popleft()
+                self._running += 1
+            if self._faults:
+                self._faults.reached("after-start", name)
+            future = self._executor.submit(request)
+            future.add_done_callback(partial(self._done, name))
+
+    def _done(self, name: str, future: Future[ActionResult]) -> None:
+        """Done-callback (on a worker thread): hand the result over, start the next action."""
+        self._results.put((name, _result_of(name, future)))
+        with self._lock:
+            self._running -= 1
+        self._fill()
+
+
+def _failure(result: ActionResult) -> JSONObject:
     return {"exit_code": result["exit_code"], "error": result["error"]}
-
-
-def _deliver(results: queue.SimpleQueue[Result], name: str, future: Future[ActionResult]) -> None:
-    """Done-callback (runs on a worker thread): hand the result to the committing thread."""
-    results.put((name, _result_of(name, future)))
 
 
 def _result_of(name: str, future: Future[ActionResult]) -> ActionResult:

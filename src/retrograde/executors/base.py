@@ -15,6 +15,20 @@ from retrograde.model.apply import ActionRequest, ActionResult
 
 
 class Executor(Protocol):
-    def submit(self, request: ActionRequest) -> Future[ActionResult]: ...
+    """Runs action requests; see the module docstring.
 
-    def shutdown(self) -> None: ...
+    ``capacity`` is how many actions it runs at once: the runner never has
+    more in flight, so nothing queues inside the executor and a cancelled run
+    has no submitted action left that has not started.
+    """
+
+    @property
+    def capacity(self) -> int: ...
+
+    def submit(self, request: ActionRequest) -> Future[ActionResult]:
+        """Start ``request``; the future resolves to its result (never to an exception)."""
+        ...
+
+    def shutdown(self) -> None:
+        """Wait for submitted actions to finish and release the executor's resources."""
+        ...

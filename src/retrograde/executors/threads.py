@@ -27,6 +27,10 @@ class ThreadExecutor:
         self.jobs = jobs
         self._pool = ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="retrograde-action")
 
+    @property
+    def capacity(self) -> int:
+        return self.jobs
+
     def submit(self, request: ActionRequest) -> Future[ActionResult]:
         return self._pool.submit(run_action, request)
 

@@ -8,6 +8,9 @@ from typing import Any
 JSON = Any
 """A value made of dict, list, str, int, float, bool and None."""
 
+JSONObject = dict[str, JSON]
+"""A JSON object."""
+
 
 def canonical(value: JSON) -> str:
     """Sorted keys, no spaces, UTF-8 kept: the same value always gives the same text."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrograde.model.jsonvalue import JSON
+from retrograde.model.types import TypeKey
 
 ConnectionSlot = str | list[str | None]
 """Where an input's value comes from: ``"producer.input"``, or for a list input a
@@ -50,6 +51,11 @@ class ResourceState:
     inputs: Mapping[str, JSON]
     connections: Connections = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def type_key(self) -> TypeKey:
+        """The ``(type, version)`` whose definition describes this resource."""
+        return (self.type, self.version)
 
     def to_json(self) -> dict[str, Any]:
         return {

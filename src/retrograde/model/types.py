@@ -9,6 +9,9 @@ from typing import Any
 
 from retrograde.model.jsonvalue import JSON
 
+TypeKey = tuple[str, int]
+"""A resource type is identified by ``(name, version)``."""
+
 
 class InputKind(StrEnum):
     """The declared type of an input (stack file ``type:``)."""

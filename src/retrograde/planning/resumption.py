@@ -1,4 +1,4 @@
-"""Resumption migrations (seed 003): reconcile an interrupted apply with a stack file. Pure.
+"""Resumption migrations: reconcile an interrupted apply with a stack file. Pure.
 
 Every stored task carries ``(resource, action, type, type version)``. When an
 interrupted apply is resumed against a stack file, the unfinished tasks are
@@ -27,22 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrograde.errors import MigrationPathError
-from retrograde.model.change import ActionName, Change
+from retrograde.model.change import Change
+from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus
 from retrograde.planning.migrations import MigrationPlanner
-
-OPEN_STATUSES = frozenset({"pending", "started"})
-"""Task statuses that an interrupted apply still has to run."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredTask:
-    """A journaled task, as resumption compares it."""
-
-    resource: str
-    action: ActionName
-    type: str
-    version: int
-    status: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +64,7 @@ class Resumption:
 
 def reconcile(
     apply_id: int,
-    tasks: Sequence[StoredTask],
+    tasks: Sequence[JournalTask],
     changes: Mapping[str, Change],
     planner: MigrationPlanner,
 ) -> Resumption:
@@ -87,8 +74,8 @@ def reconcile(
     version migrations). Raises :class:`MigrationPathError` for a changed
     version without a migration path.
     """
-    open_tasks = {t.resource: t for t in tasks if t.status in OPEN_STATUSES}
-    finished = {t.resource for t in tasks if t.status not in OPEN_STATUSES}
+    open_tasks = {t.resource: t for t in tasks if t.status in OPEN_TASKS}
+    finished = {t.resource for t in tasks if t.status not in OPEN_TASKS}
     removed = [t for t in open_tasks.values() if not _matches(t, changes.get(t.resource))]
     dropped = {t.resource for t in removed}
     kept = [t for t in open_tasks.values() if t.resource not in dropped]
@@ -97,7 +84,7 @@ def reconcile(
     steps = [_removed(t, changes.get(t.resource)) for t in removed]
     steps += [_added(changes[name]) for name in fresh]
     steps += [_changed(apply_id, t, changes[t.resource], planner) for t in retyped]
-    done = {t.resource for t in tasks if t.status == "done"}
+    done = {t.resource for t in tasks if t.status is TaskStatus.DONE}
     steps += [_left_staged(apply_id, changes[n]) for n in sorted(changes) if n in done]
     return Resumption(
         steps=tuple(steps),
@@ -107,11 +94,11 @@ def reconcile(
     )
 
 
-def _names(tasks: Sequence[StoredTask]) -> set[str]:
+def _names(tasks: Sequence[JournalTask]) -> set[str]:
     return {t.resource for t in tasks}
 
 
-def _matches(task: StoredTask, change: Change | None) -> bool:
+def _matches(task: JournalTask, change: Change | None) -> bool:
     """Same resource (given), same action and same type name: the task carries on."""
     return change is not None and (change.action, change.type_state.type) == (
         task.action,
@@ -119,12 +106,12 @@ def _matches(task: StoredTask, change: Change | None) -> bool:
     )
 
 
-def _removed(task: StoredTask, change: Change | None) -> ResumptionStep:
+def _removed(task: JournalTask, change: Change | None) -> ResumptionStep:
     if change is None:
         why = "the stack file stages no change for it any more"
     else:
         why = f"the stack file now stages {change.action.value} of type {change.type_state.type!r}"
-    if task.status == "started":
+    if task.status is TaskStatus.STARTED:
         why += "; it was in flight when the apply stopped, and whatever it did is not recorded"
     return ResumptionStep("removed", task.resource, task.action.value, task.type, why)
 
@@ -136,7 +123,7 @@ def _added(change: Change) -> ResumptionStep:
 
 
 def _changed(
-    apply_id: int, task: StoredTask, change: Change, planner: MigrationPlanner
+    apply_id: int, task: JournalTask, change: Change, planner: MigrationPlanner
 ) -> ResumptionStep:
     version = change.type_state.version
     path = planner.path(task.type, task.version, version)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from retrograde.storage.driver_errors import mask_password, translated
-from retrograde.storage.engine import create_store_engine, normalise_url
-from retrograde.storage.sql import SqlStore
-from retrograde.storage.upgrade import upgrade_to_head
+from retrograde.storage.sql.database import create_store_engine, normalise_url
+from retrograde.storage.sql.driver_errors import mask_password, translated
+from retrograde.storage.sql.store import SqlStore
+from retrograde.storage.sql.upgrade import upgrade_to_head
 
 
 def open_store(url: str) -> SqlStore:

@@ -29,7 +29,7 @@ from typing import Any
 from retrograde.errors import CorruptLogError
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON
-from retrograde.storage.rows import dump, load_exact
+from retrograde.storage.sql.rows import dump, load_exact
 
 FORMAT = "retrograde-export"
 FORMAT_VERSION = 1

@@ -1,6 +1,6 @@
 """The SELECT that answers a :class:`LogQuery`: newest first, one page at a time.
 
-The caller (:mod:`retrograde.storage.history`) first narrows the query to a
+The caller (:mod:`retrograde.storage.sql.log_search`) first narrows the query to a
 revision window (revision bounds, cursor, time range and apply, all turned
 into revisions). Within it, one filter *drives*: the database walks that
 filter's index backwards from the top of the window and stops after ``limit``
@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, exists, literal, select
 
 from retrograde.model.query import LogQuery
-from retrograde.storage.schema import commit_inputs, commits
+from retrograde.storage.sql.schema import commit_inputs, commits
 
 DRIVERS = ("apply_id", "resource", "input", "principal", "action")
 """Filters in the order in which they drive a query (see the module docstring)."""

@@ -1,16 +1,35 @@
-"""Checkpoints in the store: insert once, read by name, list by revision.
-
-Functions take an open SQLAlchemy ``Connection``; the store runs them in its
-transactions. A checkpoint is never updated or deleted.
-"""
+"""Checkpoints in SQL: inserted once, read by name, listed by revision; never changed."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, RowMapping, select
 
 from retrograde.errors import AlreadyExistsError, NotFoundError
 from retrograde.model.checkpoint import Checkpoint
-from retrograde.storage.schema import checkpoints
+from retrograde.storage.sql.log import SqlLog
+from retrograde.storage.sql.schema import checkpoints
+
+if TYPE_CHECKING:
+    from retrograde.storage.sql.transaction import Connected
+
+
+class SqlCheckpoints:
+    """:class:`retrograde.storage.repositories.CheckpointRepository` in SQL."""
+
+    def __init__(self, connected: Connected, log: SqlLog) -> None:
+        self._c = connected
+        self._log = log
+
+    def add(self, checkpoint: Checkpoint) -> None:
+        insert_checkpoint(self._c.writing(), checkpoint, self._log.head()[0])
+
+    def get(self, name: str) -> Checkpoint:
+        return get_checkpoint(self._c.conn, name)
+
+    def list(self) -> list[Checkpoint]:
+        return list_checkpoints(self._c.conn)
 
 
 def insert_checkpoint(conn: Connection, checkpoint: Checkpoint, head: int) -> None:

@@ -1,8 +1,8 @@
-"""Reading commits by revision: a set of revisions, a revision range, one apply's commits.
+"""Reading commits by revision: a set of revisions, a range, one apply's, the head.
 
 Each read is answered from an index: the primary key for revisions and
-ranges, ``(apply_id, rev)`` for an apply. Functions take an open SQLAlchemy
-``Connection`` so that the store can run them inside its own transactions.
+ranges, ``(apply_id, rev)`` for an apply. Functions take the connection of the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -12,10 +12,17 @@ from collections.abc import Collection
 from sqlalchemy import Connection, select
 
 from retrograde.errors import NotFoundError
-from retrograde.model.commit import Commit
-from retrograde.storage import rows
-from retrograde.storage.schema import applies, commits
-from retrograde.storage.statements import chunks
+from retrograde.model.commit import GENESIS_HASH, Commit
+from retrograde.storage.sql import rows
+from retrograde.storage.sql.schema import applies, commits
+from retrograde.storage.sql.statements import chunks
+
+
+def head(conn: Connection) -> tuple[int, str]:
+    """The newest revision and its hash (``(0, GENESIS_HASH)`` when the log is empty)."""
+    query = select(commits.c.rev, commits.c.hash).order_by(commits.c.rev.desc()).limit(1)
+    row = conn.execute(query).first()
+    return (0, GENESIS_HASH) if row is None else (int(row.rev), rows.hash_text(row.hash))
 
 
 def commits_by_rev(conn: Connection, revs: Collection[int]) -> list[Commit]:

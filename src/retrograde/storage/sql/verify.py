@@ -31,10 +31,10 @@ from retrograde.model.history import Problem, ProblemKind, VerifyReport
 from retrograde.model.jsonvalue import canonical
 from retrograde.model.state import ResourceState
 from retrograde.planning.replay import replay_commit
-from retrograde.storage import rows, snapshots
-from retrograde.storage.export import row_batches
-from retrograde.storage.schema import commit_inputs, commits, resources
-from retrograde.storage.schema import snapshots as snapshot_table
+from retrograde.storage.sql import rows, snapshots
+from retrograde.storage.sql.export import row_batches
+from retrograde.storage.sql.schema import commit_inputs, commits, resources
+from retrograde.storage.sql.schema import snapshots as snapshot_table
 
 MAX_PROBLEMS = 100
 """Problems listed at most; the first one is what matters, the rest give the extent."""

@@ -19,7 +19,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from retrograde.errors import StoreError
-from retrograde.storage.driver_errors import mask_password, translated
+from retrograde.storage.sql.driver_errors import mask_password, translated
 
 WRITE = "retrograde_write"
 """Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""

@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 
 from retrograde.model.apply import ApplyStatus
-from retrograde.storage.base import TaskStatus
+from retrograde.model.journal import TaskStatus
 
 HEAD_REVISION = "0004"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
@@ -141,7 +141,7 @@ log needs no separate primary-key index. ``hash`` holds the SHA-256 digest's
 32 bytes (schema revision 0002; 0001 kept its hex text). Each filter of
 ``log`` has a ``(column, rev)`` index that lists its matches newest first;
 time ranges need no index because timestamps never decrease with ``rev`` (see
-:mod:`retrograde.storage.history`).
+:mod:`retrograde.storage.sql.log_search`).
 """
 
 commit_inputs = Table(

@@ -1,6 +1,6 @@
 """Alembic environment for the store: migrations run on the connection retrograde hands in.
 
-:func:`retrograde.storage.upgrade.upgrade_to_head` opens the transaction (and
+:func:`retrograde.storage.sql.upgrade.upgrade_to_head` opens the transaction (and
 takes the migration lock) itself and passes its connection as
 ``config.attributes["connection"]``, so every back end goes through this one
 path.
@@ -11,7 +11,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from retrograde.storage.schema import metadata
+from retrograde.storage.sql.schema import metadata
 
 
 def run_migrations() -> None:

@@ -1,11 +1,11 @@
-"""Reading the history without scanning it: log pages, time windows, blame, applies.
+"""Searching the log without scanning it: log pages, time windows, blame.
 
 Every question is answered from an index, newest first, and stops as soon as
 it has its answer:
 
 - Equality filters walk their ``(column, rev)`` index; ``--input`` walks
   ``commit_inputs (name, rev)``, which ``record_commits`` fills in the same
-  transaction as the commits (:func:`index_commits`).
+  transaction as the commits.
 - Time ranges become revision ranges. Timestamps never decrease with ``rev``
   (``record_commits`` keeps them so, see :func:`in_time_order`), so the first
   revision at or after a time is found by binary search over the primary key:
@@ -13,7 +13,7 @@ it has its answer:
 - ``blame`` walks one resource's commits through ``(resource, rev)`` and stops
   once every input is attributed or it reaches the resource's ``run``.
 
-Functions take an open SQLAlchemy ``Connection``; :class:`SqlStore` calls them.
+Functions take the connection of the caller's transaction.
 """
 
 from __future__ import annotations
@@ -24,28 +24,20 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from retrograde.model.apply import ApplyRecord
 from retrograde.model.change import ActionName
 from retrograde.model.commit import Commit
 from retrograde.model.query import LogQuery
-from retrograde.storage import commit_payload, rows
-from retrograde.storage.base import CommitEntry
-from retrograde.storage.log_select import log_select
-from retrograde.storage.revisions import commits_by_rev
-from retrograde.storage.schema import applies, commit_inputs, commits
+from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sql import commit_payload, rows
+from retrograde.storage.sql.log_reads import commits_by_rev
+from retrograde.storage.sql.log_select import log_select
+from retrograde.storage.sql.schema import commits
 
 BLAME_PAGE = 1_000
 """Commits of the blamed resource read per round trip (revision, action, payload only)."""
 
 Window = tuple[int, int]
 """An inclusive revision range ``(low, high)``; empty when ``low > high``."""
-
-
-def index_commits(conn: Connection, built: Sequence[Commit]) -> None:
-    """Record which inputs each commit touched (the ``--input`` index)."""
-    found = [{"name": name, "rev": c.rev} for c in built for name in c.diff]
-    if found:
-        conn.execute(commit_inputs.insert(), found)
 
 
 def in_time_order(
@@ -121,14 +113,6 @@ def blame(conn: Connection, resource: str, names: Collection[str]) -> dict[str, 
         before = int(page[-1][0])
     by_rev = {c.rev: c for c in commits_by_rev(conn, set(found.values()))}
     return {name: by_rev[rev] for name, rev in found.items()}
-
-
-def list_applies(conn: Connection, *, before: int | None, limit: int) -> list[ApplyRecord]:
-    """Applies newest first (highest id first), only ids below ``before`` when given."""
-    query = select(applies).order_by(applies.c.id.desc()).limit(limit)
-    if before is not None:
-        query = query.where(applies.c.id < before)
-    return [rows.apply_from_row(row) for row in conn.execute(query).mappings()]
 
 
 def _resource_page(resource: str, before: int | None) -> Select[Any]:

@@ -17,11 +17,11 @@ from sqlalchemy import RowMapping
 from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.change import ActionName, Change, reverse_diff
 from retrograde.model.commit import Commit
+from retrograde.model.journal import JournalTask, TaskStatus
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
-from retrograde.storage import commit_payload
-from retrograde.storage.base import JournalTask, TaskStatus
+from retrograde.storage.sql import commit_payload
 
 Row = dict[str, Any]
 """Parameters for one INSERT/UPDATE, by column name."""
@@ -109,7 +109,7 @@ def commit_row(commit: Commit) -> Row:
     """The commit as stored: ``reverse`` is left out (it is ``reverse_diff(diff)``).
 
     Diff, connections and tags share one packed JSON column (see
-    :mod:`retrograde.storage.commit_payload`); the hash is kept as its 32 bytes.
+    :mod:`retrograde.storage.sql.commit_payload`); the hash is kept as its 32 bytes.
     """
     payload = commit_payload.pack(commit.diff, commit.connections, commit.tags)
     return {

@@ -1,7 +1,7 @@
 """Snapshots of committed state, and state at any revision from the nearest one.
 
-"State at revision R" must never replay the whole log (DESIGN §6). So
-``record_commits`` calls :func:`snapshot_if_due` in its transaction, and every
+"State at revision R" must never replay the whole log. So every commit
+transaction asks :meth:`SqlSnapshots.take_if_due`, and every
 :data:`SNAPSHOT_EVERY` revisions it stores the whole committed state as
 zstd-compressed JSON (about 10 bytes per resource), unless the newest snapshot
 is younger, in revisions, than a quarter of its resource count: so writing
@@ -18,17 +18,23 @@ the same, only more slowly.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
 
 import zstandard
 from sqlalchemy import Connection, RowMapping, select
 
+from retrograde.errors import NotFoundError
 from retrograde.memory import gc_paused
 from retrograde.model.state import ResourceState
 from retrograde.planning.replay import replay
-from retrograde.storage.revisions import commits_between
-from retrograde.storage.rows import dump
-from retrograde.storage.schema import resources, snapshots
+from retrograde.storage.sql.log import SqlLog
+from retrograde.storage.sql.log_reads import commits_between
+from retrograde.storage.sql.rows import dump
+from retrograde.storage.sql.schema import resources, snapshots
+
+if TYPE_CHECKING:
+    from retrograde.storage.sql.transaction import Connected
 
 SNAPSHOT_EVERY = 5_000
 """A snapshot is considered each time a commit batch crosses a multiple of this revision."""
@@ -37,6 +43,29 @@ SPACING_PER_RESOURCE = 0.25
 """Revisions a snapshot must be older than, per resource it holds, before the next one."""
 
 COMPRESSION_LEVEL = 3
+
+
+class SqlSnapshots:
+    """:class:`retrograde.storage.repositories.SnapshotRepository` in SQL."""
+
+    def __init__(self, connected: Connected, log: SqlLog) -> None:
+        self._c = connected
+        self._log = log
+
+    def take_if_due(self, before_rev: int, last_rev: int) -> bool:
+        if last_rev // SNAPSHOT_EVERY == before_rev // SNAPSHOT_EVERY:
+            return False
+        return snapshot_if_due(self._c.writing(), before_rev, last_rev)
+
+    def state_at(self, rev: int) -> dict[str, ResourceState]:
+        if not 0 <= rev <= self._log.head()[0]:
+            raise NotFoundError("revision", rev)
+        return state_at(self._c.conn, rev)
+
+    def all(self) -> Iterator[tuple[int, dict[str, ResourceState]]]:
+        query = select(snapshots.c.rev, snapshots.c.state).order_by(snapshots.c.rev)
+        for row in self._c.conn.execute(query):
+            yield int(row.rev), _decode(row.state)
 
 
 def snapshot_if_due(conn: Connection, before_rev: int, last_rev: int) -> bool:
@@ -86,8 +115,12 @@ def nearest_snapshot(conn: Connection, rev: int) -> tuple[int, dict[str, Resourc
     row = conn.execute(query).first()
     if row is None:
         return 0, {}
-    data: dict[str, Any] = json.loads(zstandard.ZstdDecompressor().decompress(row.state))
-    return int(row.rev), {name: ResourceState.from_json(rs) for name, rs in data.items()}
+    return int(row.rev), _decode(row.state)
+
+
+def _decode(blob: bytes) -> dict[str, ResourceState]:
+    data: dict[str, Any] = json.loads(zstandard.ZstdDecompressor().decompress(blob))
+    return {name: ResourceState.from_json(rs) for name, rs in data.items()}
 
 
 def state_at(conn: Connection, rev: int) -> dict[str, ResourceState]:

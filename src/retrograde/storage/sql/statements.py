@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from itertools import islice
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Delete, Table, Update, bindparam, delete, update
+from sqlalchemy import (
+    Column,
+    Connection,
+    Delete,
+    RowMapping,
+    Table,
+    Update,
+    bindparam,
+    delete,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
@@ -51,3 +62,20 @@ def keyed_update(table: Table, keys: Sequence[str], columns: Sequence[str]) -> U
     for key in keys:
         statement = statement.where(table.c[key] == bindparam(f"k_{key}"))
     return statement
+
+
+def select_by_key(
+    conn: Connection,
+    table: Table,
+    key: Column[Any],
+    names: Collection[str] | None,
+    columns: Sequence[Column[Any]] | None = None,
+) -> list[RowMapping]:
+    """Rows of ``table`` whose ``key`` is in ``names`` (all rows when None), IN list chunked."""
+    query = select(*columns) if columns else select(table)
+    if names is None:
+        return list(conn.execute(query).mappings())
+    found: list[RowMapping] = []
+    for chunk in chunks(set(names)):
+        found.extend(conn.execute(query.where(key.in_(chunk))).mappings())
+    return found

@@ -12,20 +12,23 @@ over, when its lease has expired, or when it ran on this host and its pid is
 gone. Lease times are read from the database's own clock, so machines with
 skewed clocks still agree on expiry.
 
-Functions take an open :class:`~sqlalchemy.Connection` inside the caller's
-transaction; :mod:`retrograde.storage.durable` wraps them as store methods.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import uuid
+from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Connection, Double, RowMapping, cast, func, literal, select
 
 from retrograde.errors import LockLostError, StoreLockedError
-from retrograde.storage.base import LockGrant, LockHolder
-from retrograde.storage.schema import store_lock
+from retrograde.model.journal import LockGrant, LockHolder
+from retrograde.storage.sql.schema import store_lock
+
+if TYPE_CHECKING:
+    from retrograde.storage.sql.transaction import Connected
 
 LOCK_ID = 1
 """The key of the one lock row (inserted by schema revision 0004)."""
@@ -41,6 +44,28 @@ _FREE = {
     "since": None,
     "lease_until": None,
 }
+
+
+class SqlLock:
+    """:class:`retrograde.storage.repositories.LockRepository` in SQL."""
+
+    def __init__(self, connected: Connected) -> None:
+        self._c = connected
+
+    def acquire(self, holder: LockHolder, lease_seconds: float) -> LockGrant:
+        return acquire(self._c.writing(), holder, lease_seconds, socket.gethostname())
+
+    def refresh(self, grant: LockGrant, *, apply_id: int | None = None) -> None:
+        refresh(self._c.writing(), grant, apply_id)
+
+    def release(self, grant: LockGrant) -> None:
+        release(self._c.writing(), grant)
+
+    def holder(self) -> LockHolder | None:
+        return holder_of(lock_row(self._c.conn))
+
+    def force_free(self) -> LockHolder | None:
+        return force_free(self._c.writing())
 
 
 def database_now(dialect: str) -> ColumnElement[float]:
@@ -115,7 +140,7 @@ def acquire(conn: Connection, holder: LockHolder, lease_seconds: float, here: st
     previous = holder_of(row)
     if previous is not None and not is_stale(row, float(row["now"]), here):
         raise StoreLockedError(
-            _activity(previous),
+            previous.doing(),
             principal=previous.principal,
             host=previous.host,
             pid=previous.pid,
@@ -169,12 +194,3 @@ def force_free(conn: Connection) -> LockHolder | None:
     previous = holder_of(lock_row(conn, for_update=True))
     conn.execute(store_lock.update().where(store_lock.c.id == LOCK_ID).values(_FREE))
     return previous
-
-
-def _activity(holder: LockHolder) -> str:
-    """``apply 3``, ``resume of apply 3``, ``stage``: what the holder is doing, for messages."""
-    if holder.apply_id is None:
-        return holder.activity
-    if holder.activity == "apply":
-        return f"apply {holder.apply_id}"
-    return f"{holder.activity} of apply {holder.apply_id}"

@@ -26,9 +26,11 @@ from retrograde.model.history import TransferReport
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
 from retrograde.planning.replay import replay_commit
-from retrograde.storage import export_lines, history, rows, snapshots
-from retrograde.storage.commit_payload import same_json
-from retrograde.storage.schema import (
+from retrograde.storage import export_lines
+from retrograde.storage.sql import rows, snapshots
+from retrograde.storage.sql.commit_payload import same_json
+from retrograde.storage.sql.log import index_commits
+from retrograde.storage.sql.schema import (
     applies,
     checkpoints,
     commits,
@@ -36,7 +38,7 @@ from retrograde.storage.schema import (
     staged,
     types,
 )
-from retrograde.storage.statements import keyed_delete, upsert
+from retrograde.storage.sql.statements import keyed_delete, upsert
 
 IMPORT_BATCH = 5_000
 """Commits inserted per statement; divides ``SNAPSHOT_EVERY`` so batches end on its multiples."""
@@ -74,6 +76,15 @@ def require_empty(conn: Connection) -> None:
             raise StateError(
                 f"cannot import: the store already has {what}; import into an empty store"
             )
+
+
+def import_log(conn: Connection, lines: Iterable[bytes], *, source: str) -> TransferReport:
+    """Load export ``lines`` into the store of ``conn``, which must be empty (else
+    :class:`StateError`), checking every line and hash (:class:`CorruptLogError` naming
+    ``source``, line and rev); all or nothing (the caller's write transaction)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE commits IN SHARE ROW EXCLUSIVE MODE"))
+    return import_lines(conn, lines, source=source)
 
 
 def import_lines(conn: Connection, lines: Iterable[bytes], *, source: str) -> TransferReport:
@@ -254,7 +265,7 @@ class _Loader:
         if not self.pending:
             return
         self.conn.execute(commits.insert(), [rows.commit_row(c) for c in self.pending])
-        history.index_commits(self.conn, self.pending)
+        index_commits(self.conn, self.pending)
         last = self.pending[-1].rev
         self.pending = []
         if last // snapshots.SNAPSHOT_EVERY != self.flushed_rev // snapshots.SNAPSHOT_EVERY:

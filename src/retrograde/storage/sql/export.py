@@ -13,19 +13,31 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator
 
-from sqlalchemy import Connection, RowMapping, select, tuple_
+from sqlalchemy import Connection, RowMapping, func, select, tuple_
 
 from retrograde.errors import NotFoundError
 from retrograde.model.commit import GENESIS_HASH, Commit
 from retrograde.model.history import TransferReport
-from retrograde.storage import export_lines, rows
-from retrograde.storage.schema import applies, checkpoints, commits, types
-from retrograde.storage.statements import chunks
+from retrograde.storage import export_lines
+from retrograde.storage.sql import rows
+from retrograde.storage.sql.schema import applies, checkpoints, commits, types
+from retrograde.storage.sql.statements import chunks
 
 EXPORT_BATCH = 5_000
 """Commits read per query."""
 
 Write = Callable[[bytes], object]
+
+
+def export_log(
+    conn: Connection, write: Write, *, after_rev: int, exported_at: str
+) -> TransferReport:
+    """Write one segment with the commits after ``after_rev`` up to the head, a batch at a
+    time; ``after_rev`` outside ``0..head`` is :class:`NotFoundError`."""
+    head = int(conn.execute(select(func.max(commits.c.rev))).scalar() or 0)
+    if not 0 <= after_rev <= head:
+        raise NotFoundError("revision", after_rev)
+    return export_segment(conn, write, after_rev=after_rev, upto_rev=head, exported_at=exported_at)
 
 
 def export_segment(

@@ -1,4 +1,8 @@
-"""The one place the engine reads the clock, in the log's timestamp format."""
+"""The one place retrograde reads the wall clock, in the log's timestamp format.
+
+A leaf module: the pure layers (model, planning) never import it; they take
+times as values.
+"""
 
 from __future__ import annotations
 

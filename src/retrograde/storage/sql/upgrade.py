@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, Engine, inspect, text
 
 from retrograde.errors import StoreError
-from retrograde.storage.engine import writer
-from retrograde.storage.schema import HEAD_REVISION
+from retrograde.storage.sql.database import writer
+from retrograde.storage.sql.schema import HEAD_REVISION
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+MIGRATIONS_DIR = Path(__file__).parent / "schema_versions"
 VERSION_TABLE = "alembic_version"
 MIGRATION_LOCK_KEY = 0x7265_7472_6F67
 """PostgreSQL advisory lock key held while migrating (``retrog`` in hex)."""

@@ -1,0 +1,1 @@
+"""The store on SQLAlchemy Core (SQLite and PostgreSQL): one module per repository."""

@@ -1,0 +1,285 @@
+"""Apply records and their journal in SQL: ``applies`` and ``apply_tasks``, in one place.
+
+The journal is ``apply_tasks``: one row per planned action with its status,
+the number of attempts and the last error. Status changes are set-based
+(``resource IN (...)`` in chunks, a few statements per call whatever its
+size) and guarded in SQL by the transition table, so a change the table does
+not allow touches no row and is refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+from collections.abc import Collection, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from retrograde.errors import NotFoundError, StateError
+from retrograde.model.apply import ApplyRecord, ApplyStatus, can_transition
+from retrograde.model.change import ActionName, Change
+from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus, sources_of
+from retrograde.model.jsonvalue import JSONObject
+from retrograde.model.plan import Plan
+from retrograde.storage.sql import rows
+from retrograde.storage.sql.schema import applies, apply_tasks
+from retrograde.storage.sql.staged import SqlStaged
+from retrograde.storage.sql.statements import chunks, keyed_update
+
+if TYPE_CHECKING:
+    from retrograde.storage.sql.transaction import Connected
+
+UNFINISHED = (ApplyStatus.RUNNING.value, ApplyStatus.INTERRUPTED.value)
+
+_FAILED = keyed_update(apply_tasks, ("apply_id", "resource"), ("status", "error"))
+_RETYPED = keyed_update(apply_tasks, ("apply_id", "resource"), ("type", "version"))
+
+
+class SqlApplies:
+    """:class:`retrograde.storage.repositories.AppliesRepository` in SQL."""
+
+    def __init__(self, connected: Connected) -> None:
+        self._c = connected
+
+    def begin(self, principal: str, message: str, started_at: str, plan: Plan) -> ApplyRecord:
+        conn = self._c.writing()
+        names = [action.resource for action in plan.actions]
+        kinds = SqlStaged(self._c).kinds(names)
+        missing = sorted(set(names) - kinds.keys())
+        if missing:
+            raise StateError(f"cannot begin an apply: not staged: {', '.join(missing)}")
+        record = _insert(conn, principal, message, ApplyStatus.RUNNING, started_at)
+        tasks = [
+            _task_row(record.id, position, action.resource, action.action, kinds[action.resource])
+            for position, action in enumerate(plan.actions)
+        ]
+        if tasks:
+            conn.execute(apply_tasks.insert(), tasks)
+        return record
+
+    def record(
+        self, principal: str, message: str, timestamp: str, changes: Sequence[Change]
+    ) -> ApplyRecord:
+        conn = self._c.writing()
+        record = _insert(conn, principal, message, ApplyStatus.RUNNING, timestamp)
+        tasks = [
+            _task_row(
+                record.id, position, c.resource, c.action, c.type_state.type_key, TaskStatus.DONE
+            )
+            for position, c in enumerate(changes)
+        ]
+        if tasks:
+            conn.execute(apply_tasks.insert(), tasks)
+        return self.finish(record.id, ApplyStatus.SUCCEEDED, ended_at=timestamp)
+
+    def get(self, apply_id: int) -> ApplyRecord:
+        return _record(self._c.conn, apply_id)
+
+    def page(self, *, before: int | None = None, limit: int = 50) -> list[ApplyRecord]:
+        query = select(applies).order_by(applies.c.id.desc()).limit(limit)
+        if before is not None:
+            query = query.where(applies.c.id < before)
+        return [rows.apply_from_row(row) for row in self._c.conn.execute(query).mappings()]
+
+    def unfinished(self) -> list[ApplyRecord]:
+        query = select(applies).where(applies.c.status.in_(UNFINISHED)).order_by(applies.c.id)
+        return [rows.apply_from_row(row) for row in self._c.conn.execute(query).mappings()]
+
+    def set_status(self, apply_id: int, status: ApplyStatus) -> ApplyRecord:
+        conn = self._c.writing()
+        record = _record(conn, apply_id, for_update=True)
+        if record.status is status:
+            return record
+        _check_transition(record, status)
+        conn.execute(applies.update().where(applies.c.id == apply_id).values(status=status.value))
+        return dataclasses.replace(record, status=status)
+
+    def finish(self, apply_id: int, status: ApplyStatus, *, ended_at: str) -> ApplyRecord:
+        conn = self._c.writing()
+        record = _record(conn, apply_id, for_update=True)
+        _check_transition(record, status)
+        self.mark(apply_id, self._open_tasks(apply_id), TaskStatus.SKIPPED)
+        tasks = self.tasks(apply_id)
+        counts = {s: sum(1 for t in tasks if t.status is s) for s in TaskStatus}
+        finished = dataclasses.replace(
+            record,
+            status=status,
+            ended_at=ended_at,
+            succeeded=counts[TaskStatus.DONE],
+            failed=counts[TaskStatus.FAILED],
+            skipped=counts[TaskStatus.SKIPPED],
+            failures={t.resource: dict(t.error) for t in tasks if t.error is not None},
+        )
+        conn.execute(_outcome(finished))
+        return finished
+
+    def tasks(self, apply_id: int) -> list[JournalTask]:
+        query = select(apply_tasks).where(apply_tasks.c.apply_id == apply_id)
+        found = self._c.conn.execute(query.order_by(apply_tasks.c.position)).mappings()
+        return [rows.task_from_row(row) for row in found]
+
+    def mark(self, apply_id: int, names: Collection[str], status: TaskStatus) -> None:
+        self._move(apply_id, names, status, {"status": status.value})
+
+    def start(self, apply_id: int, attempts: Mapping[str, int]) -> None:
+        by_attempt: dict[int, list[str]] = {}
+        for name, attempt in attempts.items():
+            by_attempt.setdefault(attempt, []).append(name)
+        for attempt, names in by_attempt.items():
+            values = {"status": TaskStatus.STARTED.value, "attempts": attempt}
+            self._move(apply_id, names, TaskStatus.STARTED, values)
+
+    def fail(self, apply_id: int, failures: Mapping[str, JSONObject]) -> None:
+        if not failures:
+            return
+        self._move(apply_id, failures, TaskStatus.FAILED, {"status": TaskStatus.FAILED.value})
+        params = [
+            {
+                "k_apply_id": apply_id,
+                "k_resource": name,
+                "v_status": TaskStatus.FAILED.value,
+                "v_error": rows.dump(dict(failure)),
+            }
+            for name, failure in failures.items()
+        ]
+        self._c.writing().execute(_FAILED, params)
+
+    def drop_tasks(self, apply_id: int, names: Collection[str]) -> None:
+        conn = self._c.writing()
+        for chunk in chunks(names):
+            where = (apply_tasks.c.apply_id == apply_id, apply_tasks.c.resource.in_(chunk))
+            conn.execute(delete(apply_tasks).where(*where))
+
+    def add_tasks(self, apply_id: int, changes: Sequence[Change]) -> None:
+        if not changes:
+            return
+        conn = self._c.writing()
+        query = select(func.max(apply_tasks.c.position)).where(apply_tasks.c.apply_id == apply_id)
+        last = conn.execute(query).scalar()
+        start = 0 if last is None else int(last) + 1
+        tasks = [
+            _task_row(apply_id, position, c.resource, c.action, c.type_state.type_key)
+            for position, c in enumerate(changes, start)
+        ]
+        conn.execute(apply_tasks.insert(), tasks)
+
+    def retype_tasks(self, apply_id: int, changes: Sequence[Change]) -> None:
+        if not changes:
+            return
+        params = [
+            {
+                "k_apply_id": apply_id,
+                "k_resource": c.resource,
+                "v_type": c.type_state.type,
+                "v_version": c.type_state.version,
+            }
+            for c in changes
+        ]
+        self._c.writing().execute(_RETYPED, params)
+
+    def _open_tasks(self, apply_id: int) -> list[str]:
+        open_statuses = [status.value for status in OPEN_TASKS]
+        query = select(apply_tasks.c.resource).where(
+            apply_tasks.c.apply_id == apply_id, apply_tasks.c.status.in_(open_statuses)
+        )
+        return [str(name) for name in self._c.conn.execute(query).scalars()]
+
+    def _move(
+        self, apply_id: int, names: Collection[str], status: TaskStatus, values: dict[str, Any]
+    ) -> None:
+        """Set ``values`` on the tasks ``names`` that may move to ``status``; refuse the rest."""
+        conn = self._c.writing()
+        allowed = [source.value for source in sources_of(status)]
+        moved = 0
+        for chunk in chunks(set(names)):
+            where = (
+                apply_tasks.c.apply_id == apply_id,
+                apply_tasks.c.resource.in_(chunk),
+                apply_tasks.c.status.in_(allowed),
+            )
+            moved += conn.execute(update(apply_tasks).where(*where).values(values)).rowcount
+        if moved != len(set(names)):
+            raise StateError(
+                f"apply {apply_id}: {len(set(names)) - moved} task(s) cannot become {status.value}"
+            )
+
+
+def _check_transition(record: ApplyRecord, status: ApplyStatus) -> None:
+    if not can_transition(record.status, status):
+        raise StateError(
+            f"apply {record.id} cannot go from {record.status.value} to {status.value}"
+        )
+
+
+def _insert(
+    conn: Connection,
+    principal: str,
+    message: str,
+    status: ApplyStatus,
+    started_at: str,
+    ended_at: str | None = None,
+) -> ApplyRecord:
+    values = {
+        "principal": principal,
+        "message": message,
+        "status": status.value,
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "succeeded": 0,
+        "failed": 0,
+        "skipped": 0,
+        "failures": "{}",
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+    }
+    inserted = applies.insert().values(values).returning(applies.c.id)
+    apply_id = int(conn.execute(inserted).scalar_one())
+    return ApplyRecord(apply_id, principal, message, status, started_at, ended_at)
+
+
+def _task_row(
+    apply_id: int,
+    position: int,
+    resource: str,
+    action: ActionName,
+    kind: tuple[str, int],
+    status: TaskStatus = TaskStatus.PENDING,
+) -> dict[str, Any]:
+    return {
+        "apply_id": apply_id,
+        "resource": resource,
+        "action": action.value,
+        "type": kind[0],
+        "version": kind[1],
+        "position": position,
+        "status": status.value,
+        "attempts": 0,
+    }
+
+
+def _record(conn: Connection, apply_id: int, *, for_update: bool = False) -> ApplyRecord:
+    query = select(applies).where(applies.c.id == apply_id)
+    if for_update:
+        query = query.with_for_update()
+    row = conn.execute(query).mappings().first()
+    if row is None:
+        raise NotFoundError("apply", apply_id)
+    return rows.apply_from_row(row)
+
+
+def _outcome(record: ApplyRecord) -> Any:
+    """The UPDATE that stores the outcome fields of ``record``."""
+    return (
+        applies.update()
+        .where(applies.c.id == record.id)
+        .values(
+            status=record.status.value,
+            ended_at=record.ended_at,
+            succeeded=record.succeeded,
+            failed=record.failed,
+            skipped=record.skipped,
+            failures=rows.dump(dict(record.failures)),
+        )
+    )

@@ -1,0 +1,126 @@
+"""The commit log in SQL: appending with the hash chain, and reads by revision.
+
+Each read is answered from an index: the primary key for revisions and
+ranges, ``(apply_id, rev)`` for an apply, ``(resource, rev)`` for a
+resource's history. Searches and blame live in
+:mod:`retrograde.storage.sql.log_search`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Connection, select, text
+
+from retrograde.errors import NotFoundError
+from retrograde.model.commit import Commit
+from retrograde.model.commit_builder import build_commit
+from retrograde.model.query import LogQuery
+from retrograde.model.types import TypeKey
+from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sql import log_search, rows
+from retrograde.storage.sql.log_reads import (
+    commits_between,
+    commits_by_rev,
+    commits_of_apply,
+    head,
+    kinds_before,
+)
+from retrograde.storage.sql.schema import commit_inputs, commits
+
+if TYPE_CHECKING:
+    from retrograde.storage.sql.transaction import Connected
+
+BATCH = 5_000
+"""Commits per batch of :meth:`SqlLog.batches`."""
+
+
+class SqlLog:
+    """:class:`retrograde.storage.repositories.LogRepository` in SQL."""
+
+    def __init__(self, connected: Connected) -> None:
+        self._c = connected
+
+    def head(self) -> tuple[int, str]:
+        return head(self._c.conn)
+
+    def append(
+        self, apply_id: int, principal: str, message: str, entries: Sequence[CommitEntry]
+    ) -> list[Commit]:
+        if not entries:
+            return []
+        conn = self._c.writing()
+        if self._c.dialect == "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises
+            conn.execute(text("LOCK TABLE commits IN SHARE ROW EXCLUSIVE MODE"))
+        rev, previous_hash = head(conn)
+        entries = log_search.in_time_order(conn, rev, entries)
+        built = _build_commits(apply_id, principal, message, entries, rev, previous_hash)
+        conn.execute(commits.insert(), [rows.commit_row(c) for c in built])
+        index_commits(conn, built)
+        return built
+
+    def get(self, rev: int) -> Commit:
+        query = select(commits).where(commits.c.rev == rev)
+        row = self._c.conn.execute(query).mappings().first()
+        if row is None:
+            raise NotFoundError("revision", rev)
+        return rows.commit_from_row(row)
+
+    def get_many(self, revs: Collection[int]) -> list[Commit]:
+        return commits_by_rev(self._c.conn, revs)
+
+    def of_apply(self, apply_id: int) -> list[Commit]:
+        return commits_of_apply(self._c.conn, apply_id)
+
+    def between(self, after_rev: int, upto_rev: int) -> list[Commit]:
+        return commits_between(self._c.conn, after_rev, upto_rev)
+
+    def batches(self, after_rev: int, upto_rev: int) -> Iterator[list[Commit]]:
+        low = after_rev
+        while low < upto_rev:
+            high = min(upto_rev, low + BATCH)
+            yield commits_between(self._c.conn, low, high)
+            low = high
+
+    def search(self, query: LogQuery) -> list[Commit]:
+        return log_search.log_page(self._c.conn, query, head(self._c.conn)[0])
+
+    def blame(self, resource: str, names: Collection[str]) -> dict[str, Commit]:
+        return log_search.blame(self._c.conn, resource, names)
+
+    def kinds_before(self, revs: Collection[int]) -> dict[int, TypeKey]:
+        return kinds_before(self._c.conn, revs)
+
+
+def index_commits(conn: Connection, built: Sequence[Commit]) -> None:
+    """Record which inputs each commit touched (the ``--input`` index)."""
+    found = [{"name": name, "rev": c.rev} for c in built for name in c.diff]
+    if found:
+        conn.execute(commit_inputs.insert(), found)
+
+
+def _build_commits(
+    apply_id: int,
+    principal: str,
+    message: str,
+    entries: Sequence[CommitEntry],
+    rev: int,
+    previous_hash: str,
+) -> list[Commit]:
+    """Commits for ``entries`` numbered from ``rev + 1``, each hashed onto the one before."""
+    built: list[Commit] = []
+    for entry in entries:
+        rev += 1
+        commit = build_commit(
+            entry.change,
+            rev=rev,
+            apply_id=apply_id,
+            principal=principal,
+            timestamp=entry.timestamp,
+            message=message,
+            previous_hash=previous_hash,
+        )
+        built.append(commit)
+        previous_hash = commit.hash
+    return built

@@ -1,0 +1,57 @@
+"""Committed state and stored type definitions in SQL: one row per resource, per type version."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, tuple_
+
+from retrograde.model.change import Change
+from retrograde.model.state import ResourceState
+from retrograde.model.types import ResourceType, TypeKey
+from retrograde.storage.sql import rows
+from retrograde.storage.sql.schema import resources
+from retrograde.storage.sql.schema import types as types_table
+from retrograde.storage.sql.statements import chunks, keyed_delete, select_by_key, upsert
+
+if TYPE_CHECKING:
+    from retrograde.storage.sql.transaction import Connected
+
+
+class SqlState:
+    """:class:`retrograde.storage.repositories.StateRepository` in SQL."""
+
+    def __init__(self, connected: Connected) -> None:
+        self._c = connected
+
+    def load(self, names: Collection[str] | None = None) -> dict[str, ResourceState]:
+        found = select_by_key(self._c.conn, resources, resources.c.name, names)
+        return {row["name"]: rows.state_from_row(row) for row in found}
+
+    def apply(self, changes: Sequence[Change]) -> None:
+        after = {change.resource: change.after for change in changes}
+        gone = [{"k_name": name} for name, state in after.items() if state is None]
+        kept = [rows.state_row(name, state) for name, state in after.items() if state is not None]
+        conn = self._c.writing()
+        if gone:
+            conn.execute(keyed_delete(resources, "name"), gone)
+        if kept:
+            conn.execute(upsert(self._c.dialect, resources, ("name",)), kept)
+
+    def types(self, keys: Collection[TypeKey] | None = None) -> dict[TypeKey, ResourceType]:
+        query = select(types_table)
+        if keys is None:
+            found = list(self._c.conn.execute(query).mappings())
+        else:
+            found = []
+            for chunk in chunks(set(keys)):
+                where = tuple_(types_table.c.name, types_table.c.version).in_(chunk)
+                found.extend(self._c.conn.execute(query.where(where)).mappings())
+        return {(row["name"], int(row["version"])): rows.type_from_row(row) for row in found}
+
+    def save_types(self, types: Collection[ResourceType]) -> None:
+        type_rows = {(t.name, t.version): rows.type_row(t) for t in types}
+        if type_rows:
+            statement = upsert(self._c.dialect, types_table, ("name", "version"))
+            self._c.writing().execute(statement, [*type_rows.values()])

@@ -1,0 +1,67 @@
+"""The store on SQLAlchemy Core, for SQLite and PostgreSQL alike.
+
+A write transaction takes SQLite's write lock up front (``BEGIN IMMEDIATE``,
+see :mod:`retrograde.storage.sql.database`); a read transaction is one
+snapshot (SQLite: a deferred transaction on the WAL; PostgreSQL: REPEATABLE
+READ READ ONLY). Driver errors leave as :class:`StoreError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import TracebackType
+
+from sqlalchemy import Engine
+
+from retrograde.storage.sql.database import writer
+from retrograde.storage.sql.driver_errors import mask_password, translated
+from retrograde.storage.sql.transaction import SqlTransaction
+
+
+class SqlStore:
+    """:class:`retrograde.storage.base.Store` on one SQLAlchemy engine.
+
+    Open it with :func:`retrograde.storage.connect.open_store`, which also
+    brings the schema up to date.
+    """
+
+    def __init__(self, engine: Engine, *, url: str) -> None:
+        self.url = url
+        self._engine = engine
+        self._writer = writer(engine)
+
+    @property
+    def engine(self) -> Engine:
+        """The underlying engine (for diagnostics and tests; domain code uses transactions)."""
+        return self._engine
+
+    @contextmanager
+    def read(self) -> Iterator[SqlTransaction]:
+        with translated(self.url, "read"), self._engine.connect() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield SqlTransaction(conn, writable=False)
+
+    @contextmanager
+    def write(self) -> Iterator[SqlTransaction]:
+        with translated(self.url, "write to"), self._writer.begin() as conn:
+            yield SqlTransaction(conn, writable=True)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> SqlStore:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({mask_password(self.url)!r})"

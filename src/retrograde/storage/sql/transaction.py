@@ -1,0 +1,77 @@
+"""One transaction of the SQL store: its connection and its repositories."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from sqlalchemy import Connection
+
+from retrograde.errors import StateError
+from retrograde.storage.sql.applies import SqlApplies
+from retrograde.storage.sql.checkpoints import SqlCheckpoints
+from retrograde.storage.sql.locks import SqlLock
+from retrograde.storage.sql.log import SqlLog
+from retrograde.storage.sql.snapshots import SqlSnapshots
+from retrograde.storage.sql.staged import SqlStaged
+from retrograde.storage.sql.state import SqlState
+
+
+@dataclass(frozen=True, slots=True)
+class Connected:
+    """The connection of one transaction, and whether the transaction may write."""
+
+    conn: Connection
+    writable: bool
+
+    @property
+    def dialect(self) -> str:
+        return self.conn.dialect.name
+
+    def writing(self) -> Connection:
+        """The connection, for a statement that changes something; refused in a read."""
+        if not self.writable:
+            raise StateError("a read transaction cannot change the store")
+        return self.conn
+
+
+class SqlTransaction:
+    """:class:`retrograde.storage.base.Transaction` over one SQLAlchemy connection."""
+
+    def __init__(self, conn: Connection, *, writable: bool) -> None:
+        self.connected = Connected(conn, writable)
+
+    @cached_property
+    def state(self) -> SqlState:
+        return SqlState(self.connected)
+
+    @cached_property
+    def staged(self) -> SqlStaged:
+        return SqlStaged(self.connected)
+
+    @cached_property
+    def log(self) -> SqlLog:
+        return SqlLog(self.connected)
+
+    @cached_property
+    def applies(self) -> SqlApplies:
+        return SqlApplies(self.connected)
+
+    @cached_property
+    def lock(self) -> SqlLock:
+        return SqlLock(self.connected)
+
+    @cached_property
+    def checkpoints(self) -> SqlCheckpoints:
+        return SqlCheckpoints(self.connected, self.log)
+
+    @cached_property
+    def snapshots(self) -> SqlSnapshots:
+        return SqlSnapshots(self.connected, self.log)
+
+
+def sql_connection(tx: object) -> Connection:
+    """The connection of a SQL store's transaction (for the log's bulk readers and loaders)."""
+    if not isinstance(tx, SqlTransaction):
+        raise StateError(f"not a transaction of the SQL store: {type(tx).__name__}")
+    return tx.connected.conn
