@@ -4,7 +4,7 @@
 staged log, ordered by the normal planner and carried out by the normal
 ``apply``, whose commits name what they revert. History is never rewritten.
 Both refuse to start while other changes are staged, so a staged log always
-has one meaning (DESIGN §3), and both return the staged diff with the plan it
+has one meaning (docs/design.md, "Reverting"), and both return the staged diff with the plan it
 leads to; with ``dry_run`` nothing is staged. Like ``stage``, they hold the
 store lock while they stage (see :mod:`retrograde.commands.locking`).
 """

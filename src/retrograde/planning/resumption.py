@@ -1,4 +1,6 @@
-"""Resumption migrations (seed 003): reconcile an interrupted apply with a stack file. Pure.
+"""Resumption migrations: reconcile an interrupted apply with a stack file. Pure.
+
+See docs/design.md, "Resumption and migrations", and docs/durability.md.
 
 Every stored task carries ``(resource, action, type, type version)``. When an
 interrupted apply is resumed against a stack file, the unfinished tasks are

@@ -1,6 +1,6 @@
 """Snapshots of committed state, and state at any revision from the nearest one.
 
-"State at revision R" must never replay the whole log (DESIGN §6). So
+"State at revision R" must never replay the whole log (docs/design.md, "Scale"). So
 ``record_commits`` calls :func:`snapshot_if_due` in its transaction, and every
 :data:`SNAPSHOT_EVERY` revisions it stores the whole committed state as
 zstd-compressed JSON (about 10 bytes per resource), unless the newest snapshot
