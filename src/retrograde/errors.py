@@ -21,6 +21,7 @@ with ``raise ... from``.
     ├── NotFoundError           an unknown resource, revision, apply or checkpoint
     ├── AlreadyExistsError      a name that must be unique is taken (e.g. a checkpoint)
     ├── InvalidNameError        a name the user chose is not allowed (e.g. a checkpoint)
+    ├── FileAccessError         a file named on the command line cannot be written or read
     ├── ConflictError           a revert or rollback no longer matches current state
     ├── StateError              the operation is not allowed now (e.g. nothing staged)
     │   ├── StoreLockedError        another process holds the store lock (names the holder)
@@ -172,6 +173,20 @@ class InvalidNameError(RetrogradeError):
         self.name = name
         self.rule = rule
         super().__init__(f"invalid {kind} name {name!r}: {rule}")
+
+
+class FileAccessError(RetrogradeError):
+    """A file the user named (an export's ``-o FILE``) cannot be used; ``reason`` says why.
+
+    ``reason`` is the operating system's (``No such file or directory``), so
+    the message names both the path as the user wrote it and the cause.
+    """
+
+    def __init__(self, what: str, path: str, reason: str, *, verb: str = "write") -> None:
+        self.what = what
+        self.path = path
+        self.reason = reason
+        super().__init__(f"cannot {verb} {what} {path!r}: {reason}")
 
 
 class ConflictError(RetrogradeError):

@@ -83,7 +83,7 @@ def test_handler_stdin_is_the_documented_document(ctx: retrograde.Context, tmp_p
 def test_commits_carry_every_field_and_chain_by_hash(
     ctx: retrograde.Context, tmp_path: Path
 ) -> None:
-    """Each commit has the fields of the design and its hash chains onto the previous one."""
+    """Each commit has the fields docs/design.md lists; its hash chains onto the previous one."""
     retrograde.apply(ctx, write(tmp_path, "v1.yaml", V1), message="first")
     report = retrograde.apply(ctx, write(tmp_path, "v2.yaml", V2), message="move")
     commits = list(reversed(retrograde.log(ctx)))

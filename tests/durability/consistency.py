@@ -1,4 +1,4 @@
-"""The durability rule, checked on a store after a crash (DESIGN §3, issue "Journal")."""
+"""The durability rule, checked on a store after a crash (docs/durability.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Resuming against a stack file (seed 003): removed, added, changed versions, migrations."""
+"""Resuming against a stack file: removed, added, changed versions, migrations."""
 
 from __future__ import annotations
 

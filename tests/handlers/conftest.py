@@ -24,7 +24,7 @@ def build_request(
     previous: dict[str, Any] | None = None,
     timeout: float | None = 20.0,
 ) -> ActionRequest:
-    """A request shaped as the engine builds it (DESIGN section 4)."""
+    """A request shaped as the engine builds it (the handler protocol of docs/design.md §5)."""
     diff = {
         name: {"from": (previous or {}).get(name), "to": value}
         for name, value in (inputs or {}).items()

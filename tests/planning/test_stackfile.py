@@ -76,8 +76,8 @@ def fails(error: type[StackError], text: str, files: dict[str, str] | None = Non
 # --- what a valid stack gives ---------------------------------------------------------------
 
 
-def test_design_example_parses_to_types_and_resources() -> None:
-    """The stack of DESIGN.md §4a gives its types, resources in file order, and connections."""
+def test_reference_example_parses_to_types_and_resources() -> None:
+    """A full stack (types, tags, a connection, fan-in) gives types, resources in order, links."""
     result = parse(
         stack(
             "  node1:\n"

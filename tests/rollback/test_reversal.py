@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrograde.errors import ConflictError, NotFoundError
+from retrograde.errors import ConflictError
 from retrograde.model.commit import GENESIS_HASH, Commit
 from retrograde.model.commit_builder import build_commit
 from retrograde.model.state import ResourceState
@@ -13,7 +13,6 @@ from retrograde.planning.reversal import (
     reconnected,
     revert_changes,
     rollback_state,
-    select_resources,
 )
 from retrograde.planning.staging import stage_changes
 
@@ -105,16 +104,6 @@ def test_tags_and_connections_are_set_back_only_where_the_commit_changed_them() 
     later = ResourceState("svc", 1, {"ip": "a"}, {}, {"node": "n2", "team": "x"})
     change = revert_changes({"r": later}, [update])["r"]
     assert change.after is not None and change.after.tags == {"node": "n1", "team": "x"}
-
-
-def test_selection_matches_tags_now_or_then_and_names_must_exist() -> None:
-    """A resource tagged node=n1 only in the past is selected; unknown names are errors."""
-    current = {"node": NODE, "k2": K2}
-    past = {"node": NODE, "k1": K1}
-    assert select_resources(current, past, [], {"node": "n1"}) == {"node", "k1"}
-    assert select_resources(current, past, ["k2"], {}) == {"k2"}
-    with pytest.raises(NotFoundError):
-        select_resources(current, past, ["ghost"], {})
 
 
 def test_rollback_of_a_selection_keeps_the_rest_and_refuses_to_strand_a_consumer() -> None:

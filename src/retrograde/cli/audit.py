@@ -7,13 +7,20 @@ import sys
 import click
 
 from retrograde.cli.render_history import render_applies, render_blame, render_verify
-from retrograde.cli.session import Session, emit_json, json_option, page_options, pass_session
+from retrograde.cli.session import (
+    APPLY,
+    Session,
+    emit_json,
+    json_option,
+    page_options,
+    pass_session,
+)
 from retrograde.commands import history, history_views
 from retrograde.errors import CorruptLogError
 
 
 @click.command()
-@page_options("applies", "ID")
+@page_options("applies", "ID", APPLY)
 @json_option
 @pass_session
 def applies(session: Session, before: int | None, limit: int, as_json: bool) -> None:

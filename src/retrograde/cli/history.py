@@ -7,7 +7,16 @@ from datetime import UTC, datetime
 import click
 
 from retrograde.cli.render_history import render_log_page, render_show
-from retrograde.cli.session import Session, emit_json, json_option, page_options, pass_session
+from retrograde.cli.session import (
+    APPLY,
+    REVISION,
+    REVISION_OR_ZERO,
+    Session,
+    emit_json,
+    json_option,
+    page_options,
+    pass_session,
+)
 from retrograde.commands import history, history_views, reading, views
 from retrograde.model.change import ActionName
 from retrograde.model.query import LogQuery
@@ -30,7 +39,7 @@ class Moment(click.ParamType[str]):
 
 @click.command()
 @click.option("--resource", "-r", help="Only commits of this resource.")
-@click.option("--apply", "apply_id", type=int, metavar="ID", help="Only commits of this apply.")
+@click.option("--apply", "apply_id", type=APPLY, metavar="ID", help="Only commits of this apply.")
 @click.option("--principal", "-p", help="Only commits made by this principal.")
 @click.option(
     "--action",
@@ -38,8 +47,8 @@ class Moment(click.ParamType[str]):
     help="Only commits of this action.",
 )
 @click.option("--input", "-i", "input_name", metavar="NAME", help="Only commits changing it.")
-@click.option("--rev-from", type=click.IntRange(min=0), metavar="REV", help="From this rev on.")
-@click.option("--rev-to", type=click.IntRange(min=0), metavar="REV", help="Up to this rev.")
+@click.option("--rev-from", type=REVISION_OR_ZERO, metavar="REV", help="From this rev on.")
+@click.option("--rev-to", type=REVISION_OR_ZERO, metavar="REV", help="Up to this rev.")
 @click.option(
     "--since",
     type=Moment(end=False),
@@ -51,7 +60,7 @@ class Moment(click.ParamType[str]):
     type=Moment(end=True),
     help="Committed at or before TIME (same forms; a whole second, minute or day when written so).",
 )
-@page_options("commits", "REV")
+@page_options("commits", "REV", REVISION)
 @json_option
 @pass_session
 def log(
@@ -100,7 +109,7 @@ def log(
 
 
 @click.command()
-@click.argument("rev", type=int)
+@click.argument("rev", type=REVISION)
 @json_option
 @pass_session
 def show(session: Session, rev: int, as_json: bool) -> None:

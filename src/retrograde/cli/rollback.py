@@ -5,29 +5,39 @@ from __future__ import annotations
 import click
 
 from retrograde.cli.render_rollback import render_checkpoint, render_checkpoints, render_preview
-from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.session import (
+    APPLY,
+    REVISION,
+    REVISION_OR_ZERO,
+    Session,
+    emit_json,
+    json_option,
+    pass_session,
+)
 from retrograde.commands import rollback as rollback_verbs
 from retrograde.commands.rollback_views import checkpoints_json, preview_json
+from retrograde.planning.selection import parse_tag
 
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Show the changes and the plan, but stage nothing."
 )
 
 
-def _tags(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    """``KEY=VALUE`` options as a dict; anything else is a usage error."""
-    tags: dict[str, str] = {}
-    for value in values:
-        key, sep, tag = value.partition("=")
-        if not sep or not key:
-            raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx=ctx, param=param)
-        tags[key] = tag
-    return tags
+def _tags(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> list[tuple[str, str]]:
+    """``KEY=VALUE`` options as pairs, every one kept (a key may repeat); else a usage error."""
+    try:
+        return [parse_tag(value) for value in values]
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 @click.command()
-@click.argument("revs", nargs=-1, type=click.IntRange(min=1), metavar="[REV]...")
-@click.option("--apply", "apply_id", type=int, help="Revert every commit of this apply.")
+@click.argument("revs", nargs=-1, type=REVISION, metavar="[REV]...")
+@click.option(
+    "--apply", "apply_id", type=APPLY, metavar="ID", help="Revert every commit of this apply."
+)
 @click.option("--force", is_flag=True, help="Revert even where values changed since.")
 @dry_run_option
 @json_option
@@ -70,7 +80,8 @@ def revert(
     multiple=True,
     callback=_tags,
     metavar="KEY=VALUE",
-    help="Only resources with this tag, now or then (repeatable; all must match).",
+    help="Only resources with this tag, now or then (repeatable: different keys must all "
+    "match, a repeated key matches any of its values).",
 )
 @dry_run_option
 @json_option
@@ -79,7 +90,7 @@ def rollback(
     session: Session,
     target: str,
     resources: tuple[str, ...],
-    tags: dict[str, str],
+    tags: list[tuple[str, str]],
     dry_run: bool,
     as_json: bool,
 ) -> None:
@@ -103,7 +114,7 @@ def rollback(
 @click.option(
     "--at",
     "at",
-    type=click.IntRange(min=0),
+    type=REVISION_OR_ZERO,
     metavar="REV",
     help="Name this revision (default: the newest).",
 )

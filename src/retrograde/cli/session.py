@@ -13,6 +13,7 @@ from rich.console import Console
 
 from retrograde.commands.context import Context, open_context
 from retrograde.commands.views import Secrets
+from retrograde.model.numbers import MAX_NUMBER
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -50,6 +51,39 @@ class Session:
 pass_session = click.make_pass_decorator(Session)
 
 
+class Number(click.ParamType[int]):
+    """A revision or apply number as typed: a whole number in ``minimum..2^63-1``.
+
+    Stores keep these numbers in signed 64-bit columns, so a larger one can
+    name nothing (and would overflow the database driver): it is a usage
+    error, exit 2, with the range in the message.
+    """
+
+    def __init__(self, noun: str, *, minimum: int = 1) -> None:
+        self.noun = noun
+        self.minimum = minimum
+        self.name = noun
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a whole number", param, ctx)
+        if not self.minimum <= number <= MAX_NUMBER:
+            self.fail(
+                f"{value} is not a valid {self.noun} ({self.minimum} to {MAX_NUMBER})", param, ctx
+            )
+        return number
+
+
+REVISION = Number("revision number")
+"""A revision that names a commit: 1 and up."""
+REVISION_OR_ZERO = Number("revision number", minimum=0)
+"""A revision as a bound or a point in time, where 0 is the empty store before any commit."""
+APPLY = Number("apply id")
+"""An apply id: 1 and up."""
+
+
 def json_option(func: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/json.md).")(
         func
@@ -85,8 +119,8 @@ def json_text(value: Any) -> str:
         return json.dumps(value, indent=2, ensure_ascii=False)
 
 
-def page_options(noun: str, metavar: str) -> Callable[[F], F]:
-    """``--before/--cursor`` and ``--limit`` for a paged listing of ``noun``."""
+def page_options(noun: str, metavar: str, number: Number) -> Callable[[F], F]:
+    """``--before/--cursor`` (a ``number``) and ``--limit`` for a paged listing of ``noun``."""
 
     def decorate(func: F) -> F:
         func = click.option(
@@ -101,7 +135,7 @@ def page_options(noun: str, metavar: str) -> Callable[[F], F]:
             "--before",
             "--cursor",
             "before",
-            type=click.IntRange(min=1),
+            type=number,
             metavar=metavar,
             help=f"Only {noun} below {metavar}: the cursor a page ends with, for the next page.",
         )(func)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from retrograde.cli.render_history import render_transfer
-from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.session import REVISION_OR_ZERO, Session, emit_json, json_option, pass_session
 from retrograde.commands import transfer
 
 
@@ -21,7 +21,7 @@ from retrograde.commands import transfer
 )
 @click.option(
     "--since",
-    type=click.IntRange(min=0),
+    type=REVISION_OR_ZERO,
     metavar="REV",
     help="Only the commits after REV.",
 )

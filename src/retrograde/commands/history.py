@@ -17,6 +17,7 @@ from retrograde.commands.context import Context
 from retrograde.commands.locking import settle_interrupted
 from retrograde.errors import NotFoundError
 from retrograde.model.history import AppliesPage, Blame, LogPage, VerifyReport
+from retrograde.model.numbers import check_number
 from retrograde.model.query import LogQuery
 from retrograde.storage.sql.transaction import sql_connection
 from retrograde.storage.sql.verify import verify_store
@@ -30,8 +31,13 @@ _PART = re.compile(r"(\d+)([smhdw])")
 
 
 def log_page(ctx: Context, query: LogQuery | None = None) -> LogPage:
-    """One page of commits matching ``query``, newest first, with the next page's cursor."""
+    """One page of commits matching ``query``, newest first, with the next page's cursor.
+
+    An apply id or revision bound no store can hold (beyond 64 bits) is a
+    :class:`NotFoundError` naming it.
+    """
     wanted = query or LogQuery()
+    _check_query(wanted)
     with ctx.store.read() as tx:
         found = tx.log.search(dataclasses.replace(wanted, limit=wanted.limit + 1))
     page = tuple(found[: wanted.limit])
@@ -46,6 +52,8 @@ def applies(ctx: Context, *, before: int | None = None, limit: int = 50) -> Appl
     the ``before`` of the following page (None on the last). An apply whose
     process died is shown ``interrupted``, never ``running``.
     """
+    if before is not None:
+        check_number("apply", before, minimum=0)
     settle_interrupted(ctx)
     with ctx.store.read() as tx:
         found = tx.applies.page(before=before, limit=limit + 1)
@@ -78,22 +86,37 @@ def parse_moment(text: str, now: datetime, *, end: bool = False) -> str:
     ``2026-11-25 15:35``, ``2026-11-25T15:35:56.123456Z``; no zone means
     UTC). With ``end`` (for ``--until``), a time given to the second, minute
     or day stands for the whole of it, so ``--until`` with a time the log
-    prints includes the commits of that second.
+    prints includes the commits of that second. A time outside the years 1
+    to 9999 (``99999999999d`` ago) is a ``ValueError`` too.
     """
-    cleaned = text.strip()
+    try:
+        return _stamp(_moment(text.strip(), now, end))
+    except OverflowError:
+        raise ValueError(f"{text!r} is too far from now: times run from year 1 to 9999") from None
+
+
+def _moment(cleaned: str, now: datetime, end: bool) -> datetime:
     if _RELATIVE.fullmatch(cleaned):
-        return _stamp(now - _duration(cleaned))
+        return now - _duration(cleaned)
     try:
         moment = datetime.fromisoformat(cleaned)
     except ValueError:
         raise ValueError(
-            f"{text!r} is neither a time like 2026-11-25T15:35:56Z nor a duration like 2h"
+            f"{cleaned!r} is neither a time like 2026-11-25T15:35:56Z nor a duration like 2h"
         ) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     if end:
         moment += _precision(cleaned) - timedelta(microseconds=1)
-    return _stamp(moment)
+    return moment
+
+
+def _check_query(query: LogQuery) -> None:
+    if query.apply_id is not None:
+        check_number("apply", query.apply_id)
+    for rev in (query.rev_from, query.rev_to, query.before_rev):
+        if rev is not None:
+            check_number("revision", rev, minimum=0)
 
 
 def _duration(text: str) -> timedelta:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from retrograde.commands.context import Context
 from retrograde.errors import NotFoundError
 from retrograde.model.commit import Commit
+from retrograde.model.numbers import check_number
 from retrograde.model.query import LogQuery
 from retrograde.model.state import ResourceState
 
@@ -36,6 +37,6 @@ def log(ctx: Context, query: LogQuery | None = None) -> list[Commit]:
 
 
 def show(ctx: Context, rev: int) -> Commit:
-    """One commit by revision."""
+    """One commit by revision (:class:`NotFoundError` when there is none)."""
     with ctx.store.read() as tx:
-        return tx.log.get(rev)
+        return tx.log.get(check_number("revision", rev))

@@ -4,7 +4,7 @@
 staged log, ordered by the normal planner and carried out by the normal
 ``apply``, whose commits name what they revert. History is never rewritten.
 Both refuse to start while other changes are staged, so a staged log always
-has one meaning, and both return the staged diff with the plan it
+has one meaning (docs/design.md, "Reverting"), and both return the staged diff with the plan it
 leads to; with ``dry_run`` nothing is staged. Like ``stage``, they hold the
 store lock while they stage (see :mod:`retrograde.commands.locking`).
 """
@@ -12,7 +12,7 @@ store lock while they stage (see :mod:`retrograde.commands.locking`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -26,8 +26,10 @@ from retrograde.errors import StateError
 from retrograde.model.change import ActionName, Change
 from retrograde.model.checkpoint import Checkpoint, check_checkpoint_name
 from retrograde.model.commit import Commit
+from retrograde.model.numbers import check_number
 from retrograde.model.plan import Plan
-from retrograde.planning.reversal import revert_changes, rollback_state, select_resources
+from retrograde.planning.reversal import revert_changes, rollback_state
+from retrograde.planning.selection import Selection, TagPairs
 from retrograde.planning.staging import stage_changes
 from retrograde.storage.base import Transaction
 
@@ -79,13 +81,15 @@ def rollback(
     target: Target,
     *,
     resources: Collection[str] = (),
-    tags: Mapping[str, str] | None = None,
+    tags: TagPairs = (),
     dry_run: bool = False,
 ) -> Preview:
     """Stage the difference between current state and the state at ``target``.
 
-    With ``resources`` or ``tags`` (every pair must match, now or then) only
-    those resources go back, e.g. everything tagged ``node=node1``; the others
+    With ``resources`` or ``tags`` only the resources they select (now or
+    then; see :class:`~retrograde.planning.selection.Selection`: different
+    keys AND, one key's values OR, so ``[("node", "n1"), ("node", "n2")]`` is
+    both nodes) go back, e.g. everything tagged ``node=node1``; the others
     stay as they are, except that values still flow through connections.
     Resources that did not exist then are removed, ones removed since re-created.
     """
@@ -95,9 +99,8 @@ def rollback(
             revision = resolve(tx, target)
             current = tx.state.load()
             past = tx.snapshots.state_at(revision.rev)
-        selected = None
-        if resources or tags:
-            selected = select_resources(current, past, resources, tags or {})
+        selection = Selection.of(resources, tags)
+        selected = None if selection.everything else selection.pick(current, past)
         changes = stage_changes(current, rollback_state(current, past, selected))
         return _staged(ctx, changes, dry_run, target=revision)
 
@@ -106,7 +109,7 @@ def checkpoint(ctx: Context, name: str, *, at: int | None = None, message: str =
     """Name revision ``at`` (default: the newest) ``name``; names are unique and immutable."""
     check_checkpoint_name(name)
     with ctx.store.write() as tx:
-        rev = at if at is not None else tx.log.head()[0]
+        rev = check_number("revision", at, minimum=0) if at is not None else tx.log.head()[0]
         made = Checkpoint(name, rev, message, ctx.principal, utc_now())
         tx.checkpoints.add(made)
     return made
@@ -134,8 +137,8 @@ def _holding(ctx: Context, activity: str, dry_run: bool) -> AbstractContextManag
 
 def _commits(tx: Transaction, revs: Sequence[int], apply_id: int | None) -> list[Commit]:
     if apply_id is None:
-        return tx.log.get_many(revs)
-    commits = tx.log.of_apply(apply_id)
+        return tx.log.get_many([check_number("revision", rev) for rev in revs])
+    commits = tx.log.of_apply(check_number("apply", apply_id))
     if not commits:
         raise StateError(f"apply {apply_id} wrote no commits: there is nothing to revert")
     return commits

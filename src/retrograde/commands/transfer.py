@@ -20,8 +20,9 @@ from typing import BinaryIO
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
-from retrograde.errors import NotFoundError, StateError
+from retrograde.errors import FileAccessError, NotFoundError, StateError
 from retrograde.model.history import TransferReport
+from retrograde.model.numbers import check_number
 from retrograde.storage import export_file
 from retrograde.storage.sql.export import export_log
 from retrograde.storage.sql.importing import import_log
@@ -42,17 +43,22 @@ def export(
 
     With ``append``, ``path`` (created if missing) gets only the commits it
     does not have; ``since`` is then read from the file and may not be given.
+    A file that cannot be written (a missing directory, no permission) is a
+    :class:`FileAccessError` naming it; the store is only read.
     """
+    if since is not None:
+        check_number("revision", since, minimum=0)
     if path is None:
         if stream is None or append:
             raise StateError("export needs a file to append to" if append else "nowhere to export")
         return _write_segment(ctx, stream.write, since or 0)
     target = ctx.cwd / path
-    if append:
-        if since is not None:
-            raise StateError("export --append takes its starting revision from the file")
-        return _append(ctx, target)
-    return _export_new(ctx, target, since or 0)
+    if append and since is not None:
+        raise StateError("export --append takes its starting revision from the file")
+    try:
+        return _append(ctx, target) if append else _export_new(ctx, target, since or 0)
+    except OSError as error:
+        raise FileAccessError("export file", str(path), error.strerror or str(error)) from error
 
 
 def import_(ctx: Context, path: Path) -> TransferReport:

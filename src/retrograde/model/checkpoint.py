@@ -1,4 +1,4 @@
-"""Checkpoints: named, immutable tags on revisions (seed 004's "tag a revision")."""
+"""Checkpoints: named, immutable tags on revisions (docs/design.md, "Checkpoints and rollback")."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ Two users:
   version changed in the stack file get their inputs migrated along a path,
   as ``migrate`` changes with a forward diff (hence a reverse). Without a path
   the resource is simply updated, as before migrations existed.
-- :func:`reconcile` (resuming against a stack file, seed 003): the stored
+- :func:`reconcile` (resuming against a stack file, docs/durability.md): the stored
   tasks of an interrupted apply are compared with the stack's changes and each
   inconsistency is resolved in a fixed order: removed tasks, then added ones,
   then changed versions, for which a migration path is required.

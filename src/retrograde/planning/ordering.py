@@ -1,6 +1,6 @@
 """Ordering: the plan for a staged log, one action per changed resource.
 
-Rules (DESIGN §3): ``run``/``update`` of B waits for the actions of every
+Rules (docs/design.md, "Planning"): ``run``/``update`` of B waits for the actions of every
 resource B is connected from in the new graph; ``remove`` of A waits for the
 actions of every resource that was connected from A in the old graph, so
 consumers stop using A before A goes. Moving keystone from node1 to node2 is

@@ -1,5 +1,7 @@
 """Resumption migrations: reconcile an interrupted apply with a stack file. Pure.
 
+See docs/design.md, "Resumption and migrations", and docs/durability.md.
+
 Every stored task carries ``(resource, action, type, type version)``. When an
 interrupted apply is resumed against a stack file, the unfinished tasks are
 compared with the changes the stack file stages, and each inconsistency is

@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
-from retrograde.errors import ConflictError, NotFoundError, UnknownReferenceError
+from retrograde.errors import ConflictError, UnknownReferenceError
 from retrograde.model.change import ActionName, Change, same_value
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON, canonical
@@ -313,27 +313,6 @@ def rollback_state(
                 desired.pop(name, None)
     check_connected(desired, {})
     return propagated(desired)
-
-
-def select_resources(
-    current: State, past: State, names: Collection[str], tags: Mapping[str, str]
-) -> set[str]:
-    """The resources named, plus those whose tags (now or then) include every ``tags`` pair.
-
-    A named resource must exist now or then (:class:`NotFoundError`).
-    """
-    for name in names:
-        if name not in current and name not in past:
-            raise NotFoundError("resource", name)
-    selected = set(names)
-    if tags:
-        for state in (current, past):
-            selected.update(name for name, rs in state.items() if _tagged(rs, tags))
-    return selected
-
-
-def _tagged(state: ResourceState, tags: Mapping[str, str]) -> bool:
-    return all(state.tags.get(key) == value for key, value in tags.items())
 
 
 def _conflict(commit: Commit, problem: str, *, exists: bool) -> ConflictError:

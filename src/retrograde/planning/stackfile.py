@@ -1,4 +1,4 @@
-"""Read a stack file (DESIGN.md §4a) into checked values: its types and its resources.
+"""Read a stack file (docs/stack-file.md) into checked values: its types and its resources.
 
 A stack file can hold 100,000 resources, so checking it is split into a fast
 path and a slow path:

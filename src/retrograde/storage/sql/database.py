@@ -2,7 +2,7 @@
 
 SQLite connections get, on every connect: a busy timeout (waiting beats failing
 when two processes write), WAL journaling (readers never block the writer),
-``synchronous=FULL`` (a commit survives power loss, DESIGN §3) and enforced
+``synchronous=FULL`` (a commit survives power loss: docs/design.md, "Applying") and enforced
 foreign keys. Python's sqlite3 module is told to leave transaction control to
 us (the SQLAlchemy recipe), so that a write transaction starts with
 ``BEGIN IMMEDIATE``: it takes the write lock up front instead of upgrading a

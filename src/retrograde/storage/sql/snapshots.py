@@ -1,7 +1,7 @@
 """Snapshots of committed state, and state at any revision from the nearest one.
 
-"State at revision R" must never replay the whole log. So every commit
-transaction asks :meth:`SqlSnapshots.take_if_due`, and every
+"State at revision R" must never replay the whole log (docs/design.md, "Scale").
+So every commit transaction asks :meth:`SqlSnapshots.take_if_due`, and every
 :data:`SNAPSHOT_EVERY` revisions it stores the whole committed state as
 zstd-compressed JSON (about 10 bytes per resource), unless the newest snapshot
 is younger, in revisions, than a quarter of its resource count: so writing
