@@ -3,8 +3,11 @@
 The target is rendered with the action's context (``inputs``, ``previous``,
 ``resource``, ``action``, ``type``, ``diff``, ``apply_id``) under
 ``StrictUndefined``, so a misspelt input is a failure rather than an empty
-string in a command. The command gets the context as one JSON document on stdin
-and ``RETROGRADE_ACTION``/``RESOURCE``/``APPLY_ID`` in its environment.
+string in a command. Every ``{{ … }}`` is shell-quoted for where it stands
+(see :mod:`retrograde.handlers.shell_quoting`) unless it ends in ``| raw``, so
+no input value can change the command's syntax. The command gets the context
+as one JSON document on stdin and ``RETROGRADE_ACTION``/``RESOURCE``/``APPLY_ID``
+in its environment.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Callable, Mapping
 import jinja2
 
 from retrograde.handlers.process import action_environment, failure, run_command
+from retrograde.handlers.shell_quoting import QUOTE_FILTER, RAW_FILTER, escape, quote_values
 from retrograde.model.apply import ActionRequest, ActionResult
 
 TEMPLATE_VARIABLES = ("inputs", "previous", "resource", "action", "type", "diff", "apply_id")
@@ -31,20 +35,18 @@ TEMPLATE_CACHE_SIZE = 1024
 class ShellHandler:
     """Runs command templates; one instance is shared by every worker thread.
 
-    The Jinja2 environment is created once and compiled templates are cached by
-    their source text (``functools.lru_cache`` is thread safe), so rendering
-    costs no compilation after the first action of a type.
+    The Jinja2 environment is created once and compiled (quoting) templates are
+    cached by their source text (``functools.lru_cache`` is thread safe), so
+    rendering costs no parsing or compilation after the first action of a type.
     """
 
     kind: str = "shell"
 
     def __init__(self) -> None:
-        self._environment = jinja2.Environment(
-            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-        )
+        self._environment = template_environment()
         self._compile: Callable[[str], jinja2.Template] = functools.lru_cache(
             maxsize=TEMPLATE_CACHE_SIZE
-        )(self._environment.from_string)
+        )(self._quoting_template)
 
     def run(self, request: ActionRequest) -> ActionResult:
         """Render the command, run it in ``cwd``; any failure comes back as a value."""
@@ -72,6 +74,25 @@ class ShellHandler:
         """The command text; raises ``jinja2.TemplateError`` for a bad or undefined reference."""
         variables = {name: context.get(name) for name in TEMPLATE_VARIABLES}
         return self._compile(template).render(variables)
+
+    def _quoting_template(self, source: str) -> jinja2.Template:
+        """``source`` compiled with each value wrapped in the quoting of its place."""
+        return self._environment.from_string(quote_values(self._environment.parse(source)))
+
+
+def template_environment() -> jinja2.Environment:
+    """The Jinja2 environment of command templates: strict, unescaped, with ``raw`` and quoting."""
+    environment = jinja2.Environment(
+        undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
+    )
+    environment.filters[RAW_FILTER] = _raw
+    environment.filters[QUOTE_FILTER] = escape
+    return environment
+
+
+def _raw(value: object) -> object:
+    """``| raw``: the value as Jinja2 renders it, pasted into the command unquoted."""
+    return value
 
 
 def template_problem(resource: str, exc: jinja2.TemplateError) -> str:
