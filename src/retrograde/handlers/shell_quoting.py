@@ -30,6 +30,7 @@ import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypeGuard
 
 import jinja2
 from jinja2 import nodes
@@ -316,16 +317,18 @@ def raw_values(template: nodes.Template) -> list[str]:
 
 
 def _references(node: nodes.Node) -> Iterator[str]:
-    item = isinstance(node, nodes.Getattr | nodes.Getitem) and isinstance(node.node, nodes.Name)
-    if item and node.node.name in VALUE_ROOTS:
+    if isinstance(node, nodes.Getattr | nodes.Getitem) and _is_value_root(node.node):
         key = node.attr if isinstance(node, nodes.Getattr) else _const(node.arg)
         yield f"{node.node.name}.{key}"
-        return
-    if isinstance(node, nodes.Name) and node.name in VALUE_ROOTS:
+    elif _is_value_root(node):
         yield node.name
-        return
-    for child in node.iter_child_nodes():
-        yield from _references(child)
+    else:
+        for child in node.iter_child_nodes():
+            yield from _references(child)
+
+
+def _is_value_root(node: nodes.Node) -> TypeGuard[nodes.Name]:
+    return isinstance(node, nodes.Name) and node.name in VALUE_ROOTS
 
 
 def _const(node: nodes.Expr) -> str:
