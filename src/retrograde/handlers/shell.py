@@ -11,13 +11,15 @@ as JSON on stdin, ``RETROGRADE_*`` in its environment.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 import jinja2
 
 from retrograde.handlers.shell_quoting import quote_values, raw_values
 from retrograde.handlers.templating import ContextTemplates, run_templated
 from retrograde.model.apply import ActionRequest, ActionResult
+from retrograde.model.types import ResourceType
 
 SHELL = "/bin/sh"
 
@@ -38,6 +40,32 @@ class ShellHandler:
     def render(self, template: str, context: Mapping[str, object]) -> str:
         """The command text; raises ``jinja2.TemplateError`` for a bad or undefined reference."""
         return self._templates.render(template, context)
+
+
+@dataclass(frozen=True, slots=True)
+class UnquotedValue:
+    """A shell action pastes an input value into its command unquoted (``| raw``)."""
+
+    type: str
+    action: str
+    input: str
+    """The reference as the template has it: ``inputs.ip``, ``previous.ip``, or ``inputs``."""
+
+    @property
+    def message(self) -> str:
+        return (
+            f"type {self.type!r}, action {self.action!r}: {self.input} is pasted into the "
+            "shell command unquoted (| raw); a value holding shell syntax will run"
+        )
+
+
+def unquoted_input_values(types: Iterable[ResourceType]) -> Iterator[UnquotedValue]:
+    """Every input value a shell action of ``types`` pastes with ``| raw``, in stack order."""
+    for rtype in types:
+        for action, spec in rtype.actions.items():
+            if spec.handler == ShellHandler.kind:
+                for reference in unquoted_values(spec.target):
+                    yield UnquotedValue(rtype.name, action, reference)
 
 
 def unquoted_values(template: str) -> list[str]:
