@@ -14,8 +14,7 @@ from retrograde.handlers.registry import run_action
 from retrograde.model.types import ActionSpec, ResourceType, encode_argv
 from retrograde.planning.stackfile import parse_stack
 
-from .conftest import RequestFactory
-from .test_shell_quoting import ATTACKS
+from .conftest import ATTACKS, RequestFactory
 
 ECHO_ARGV = "import json, sys; json.dump(sys.argv[1:], open('argv.json', 'w'))"
 """A program that writes the arguments it received to argv.json."""

@@ -9,19 +9,7 @@ import pytest
 
 from retrograde.handlers.shell import ShellHandler
 
-from .conftest import RequestFactory
-
-ATTACKS = (
-    "x; touch PWNED",
-    "$(touch PWNED)",
-    "`touch PWNED`",
-    "x'; touch PWNED; echo '",
-    'x"; touch PWNED; echo "',
-    "x\\",
-    "a b\n\tc * ?  ~ #",
-    "",
-)
-"""Input values that would run ``touch PWNED`` (or change the words) if pasted into a command."""
+from .conftest import ATTACKS, RequestFactory
 
 POSITIONS = {
     "unquoted": "printf '%s' {{ inputs.value }} > out",
