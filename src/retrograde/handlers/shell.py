@@ -61,19 +61,20 @@ class UnquotedValue:
 
 def unquoted_input_values(types: Iterable[ResourceType]) -> Iterator[UnquotedValue]:
     """Every input value a shell action of ``types`` pastes with ``| raw``, in stack order."""
+    templates = ContextTemplates()
     for rtype in types:
         for action, spec in rtype.actions.items():
             if spec.handler == ShellHandler.kind:
-                for reference in unquoted_values(spec.target):
+                for reference in unquoted_values(spec.target, templates):
                     yield UnquotedValue(rtype.name, action, reference)
 
 
-def unquoted_values(template: str) -> list[str]:
+def unquoted_values(template: str, templates: ContextTemplates) -> list[str]:
     """The input references a shell template pastes unquoted with ``| raw`` (``inputs.ip``).
 
     A template that does not parse has none (running it fails the action).
     """
     try:
-        return raw_values(ContextTemplates().parse(template))
+        return raw_values(templates.parse(template))
     except jinja2.TemplateSyntaxError:
         return []
