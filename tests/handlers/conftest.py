@@ -12,6 +12,18 @@ from retrograde.model.apply import ActionRequest
 
 RequestFactory = Callable[..., ActionRequest]
 
+ATTACKS = (
+    "x; touch PWNED",
+    "$(touch PWNED)",
+    "`touch PWNED`",
+    "x'; touch PWNED; echo '",
+    'x"; touch PWNED; echo "',
+    "x\\",
+    "a b\n\tc * ?  ~ #",
+    "",
+)
+"""Input values that would run ``touch PWNED`` (or change the words) if pasted into a command."""
+
 
 def build_request(
     handler: str,

@@ -11,7 +11,7 @@ import pytest
 
 from retrograde.handlers.ansible import AnsibleHandler
 
-from .conftest import RequestFactory
+from .conftest import ATTACKS, RequestFactory
 
 FAKE_PLAYBOOK = """#!/bin/sh
 # Records how it was called, as the real ansible-playbook would be.
@@ -113,3 +113,19 @@ def test_missing_ansible_playbook_is_a_failure(
     result = ansible.run(make_request("ansible", "site.yml", inputs={}))
     assert not result["ok"]
     assert result["error"] == "ansible-playbook not found on PATH"
+
+
+@pytest.mark.parametrize("value", ATTACKS)
+def test_an_injection_string_arrives_as_an_extra_var(
+    ansible: AnsibleHandler,
+    fake_ansible: Path,
+    make_request: RequestFactory,
+    tmp_path: Path,
+    value: str,
+) -> None:
+    """A value that would be shell syntax is one extra var, unchanged, and runs nothing."""
+    result = ansible.run(make_request("ansible", "site.yml", inputs={"ip": value}))
+    assert result["ok"], result
+    assert json.loads((tmp_path / "vars.json").read_text())["ip"] == value
+    assert (tmp_path / "args.txt").read_text().splitlines()[:2] == ["site.yml", "--extra-vars"]
+    assert not (tmp_path / "PWNED").exists()

@@ -9,6 +9,7 @@ import pytest
 
 from retrograde.errors import HandlerError
 from retrograde.handlers.ansible import AnsibleHandler
+from retrograde.handlers.command import CommandHandler
 from retrograde.handlers.python import PythonHandler
 from retrograde.handlers.registry import HANDLERS, NOOP, handler_for, run_action
 from retrograde.handlers.shell import ShellHandler
@@ -19,7 +20,12 @@ from .conftest import RequestFactory
 
 @pytest.mark.parametrize(
     ("kind", "cls"),
-    [("shell", ShellHandler), ("python", PythonHandler), ("ansible", AnsibleHandler)],
+    [
+        ("shell", ShellHandler),
+        ("command", CommandHandler),
+        ("python", PythonHandler),
+        ("ansible", AnsibleHandler),
+    ],
 )
 def test_handler_for_known_kinds(kind: str, cls: type[object]) -> None:
     """Each stack-file handler kind maps to its handler class, one shared instance per kind."""
@@ -31,7 +37,7 @@ def test_handler_for_known_kinds(kind: str, cls: type[object]) -> None:
 
 def test_every_registered_kind_matches_its_name() -> None:
     """The registry is keyed by each handler's own kind."""
-    assert sorted(HANDLERS) == ["ansible", "none", "python", "shell"]
+    assert sorted(HANDLERS) == ["ansible", "command", "none", "python", "shell"]
     assert all(handler_for(kind).kind == kind for kind in HANDLERS)
 
 

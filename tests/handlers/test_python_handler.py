@@ -11,7 +11,7 @@ import pytest
 
 from retrograde.handlers.python import PythonHandler
 
-from .conftest import RequestFactory
+from .conftest import ATTACKS, RequestFactory
 
 _module_numbers = itertools.count()
 
@@ -152,3 +152,19 @@ def test_target_that_failed_to_load_is_retried(
     (tmp_path / "pylib" / f"{name}.py").write_text(textwrap.dedent(ACTIONS_SOURCE))
     importlib.invalidate_caches()
     assert python.run(request)["ok"]
+
+
+@pytest.mark.parametrize("value", ATTACKS)
+def test_an_injection_string_arrives_as_data(
+    python: PythonHandler,
+    make_request: RequestFactory,
+    actions_module: str,
+    tmp_path: Path,
+    value: str,
+) -> None:
+    """A value that would be shell syntax reaches the function unchanged and runs nothing."""
+    request = make_request("python", f"{actions_module}:record", inputs={"ip": value})
+    assert python.run(request)["ok"]
+    (received,) = importlib.import_module(actions_module).received
+    assert received["inputs"] == {"ip": value}
+    assert not (tmp_path / "PWNED").exists()

@@ -495,7 +495,7 @@ def test_yaml_syntax_error_has_line_and_column() -> None:
         (
             "types:\n  t:\n    version: 1\n    actions:\n      run: {timeout: 3}\n",
             "5:7",
-            "action 'run' of type 't' has no handler; give one of: ansible, python, shell",
+            "action 'run' of type 't' has no handler; give one of: ansible, command, python, shell",
         ),
         (
             "types:\n  t:\n    version: 1\n    actions:\n      run: {shell: a, python: 'm:f'}\n",

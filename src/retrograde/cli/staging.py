@@ -28,6 +28,8 @@ def stage(session: Session, file: Path, as_json: bool) -> None:
     commits (no handler runs; they can be reverted like any commit).
     """
     staged = staging.stage_file(session.context, file)
+    for warning in staged.warnings:
+        session.err.print(f"warning: {warning.message}", markup=False)
     secrets = session.secrets()
     view = views.changes_json(staged.changes, secrets)
     view["migrations"] = [views.commit_json(c, secrets) for c in staged.migrations]

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.engine.committing import commit_changes
+from retrograde.handlers.shell import UnquotedValue
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit
 from retrograde.planning.migration_registry import StepRegistry
@@ -35,6 +36,8 @@ class Staged:
 
     changes: dict[str, Change]
     migrations: tuple[Commit, ...] = ()
+    warnings: tuple[UnquotedValue, ...] = ()
+    """Input values the stack's shell templates paste unquoted (``| raw``)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from retrograde.commands.locking import exclusive, interrupted_applies
 from retrograde.commands.migrating import Staged, stage_stack
 from retrograde.commands.stackfiles import read_stack
 from retrograde.errors import NotFoundError
+from retrograde.handlers.shell import unquoted_input_values
 from retrograde.memory import gc_paused
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import Change
@@ -33,12 +35,15 @@ def stage_file(ctx: Context, path: Path) -> Staged:
     When the stack raises a type's version, the committed inputs of its
     resources are migrated along the type's ``migrations`` and committed (no
     handler runs) before the staging diff is taken; see
-    :mod:`retrograde.commands.migrating`.
+    :mod:`retrograde.commands.migrating`. Its ``warnings`` name each input
+    value a shell template pastes unquoted with ``| raw``.
     """
     with gc_paused():
         stack = read_stack(ctx.cwd / path, source=str(path))
         with exclusive(ctx, "stage"):
-            return stage_stack(ctx, stack)
+            staged = stage_stack(ctx, stack)
+    warnings = tuple(unquoted_input_values(stack.types.values()))
+    return dataclasses.replace(staged, warnings=warnings)
 
 
 def diff(ctx: Context) -> dict[str, Change]:

@@ -1,7 +1,7 @@
 """Running one external command for an action and reporting it as an ActionResult.
 
-Shared by the ``shell`` and ``ansible`` handlers so that both have the same
-timeout, environment and error-tail semantics. The command starts in a new
+Shared by the ``shell``, ``command`` and ``ansible`` handlers so that all have
+the same timeout, environment and error-tail semantics. The command starts in a new
 session (its own process group) so that a timeout kills everything it spawned,
 not only the direct child: ``subprocess.run`` would kill ``/bin/sh`` and then
 wait forever on a grandchild that still holds the output pipes.
@@ -10,13 +10,14 @@ wait forever on a grandchild that still holds the output pipes.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
-from retrograde.model.apply import ActionResult
+from retrograde.model.apply import ActionRequest, ActionResult
 
 ERROR_TAIL_CHARS = 2000
 """How much of a failed command's output is kept: the end, where the error is."""
@@ -56,6 +57,23 @@ def error_tail(stderr: bytes, stdout: bytes) -> str:
     if not text.strip():
         text = stdout.decode("utf-8", errors="replace")
     return text[-ERROR_TAIL_CHARS:]
+
+
+def run_for_action(argv: Sequence[str], request: ActionRequest) -> ActionResult:
+    """Run ``argv`` for ``request``: in its ``cwd``, under its timeout, with the context.
+
+    The command reads the context as one JSON document on stdin and finds
+    ``RETROGRADE_ACTION``/``RESOURCE``/``APPLY_ID`` in its environment.
+    """
+    context = request["context"]
+    return run_command(
+        argv,
+        resource=str(context.get("resource") or ""),
+        cwd=request["cwd"],
+        env=action_environment(context),
+        stdin=json.dumps(context).encode("utf-8"),
+        timeout=request["timeout"],
+    )
 
 
 def run_command(

@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from retrograde.errors import HandlerError
 from retrograde.handlers.ansible import AnsibleHandler
 from retrograde.handlers.base import Handler
+from retrograde.handlers.command import CommandHandler
 from retrograde.handlers.noop import NoopHandler
 from retrograde.handlers.process import failure
 from retrograde.handlers.python import PythonHandler
@@ -24,7 +25,8 @@ NOOP = NoopHandler.kind
 """The handler name the engine uses for an action a resource type does not define."""
 
 HANDLERS: Mapping[str, Callable[[], Handler]] = {
-    cls.kind: cls for cls in (ShellHandler, PythonHandler, AnsibleHandler, NoopHandler)
+    cls.kind: cls
+    for cls in (ShellHandler, CommandHandler, PythonHandler, AnsibleHandler, NoopHandler)
 }
 """Every handler kind retrograde knows, by the name used in a stack file."""
 

@@ -1,80 +1,80 @@
 """The ``shell`` handler: a Jinja2 command template run by ``/bin/sh``.
 
 The target is rendered with the action's context (``inputs``, ``previous``,
-``resource``, ``action``, ``type``, ``diff``, ``apply_id``) under
-``StrictUndefined``, so a misspelt input is a failure rather than an empty
-string in a command. The command gets the context as one JSON document on stdin
-and ``RETROGRADE_ACTION``/``RESOURCE``/``APPLY_ID`` in its environment.
+``resource``, ``action``, ``type``, ``diff``, ``apply_id``; see
+:mod:`retrograde.handlers.templating`). Every ``{{ … }}`` is shell-quoted for
+where it stands (see :mod:`retrograde.handlers.shell_quoting`) unless it ends
+in ``| raw``, so no input value can change the command's syntax. The command
+runs as :func:`~retrograde.handlers.process.run_for_action` runs it: context
+as JSON on stdin, ``RETROGRADE_*`` in its environment.
 """
 
 from __future__ import annotations
 
-import functools
-import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 import jinja2
 
-from retrograde.handlers.process import action_environment, failure, run_command
+from retrograde.handlers.shell_quoting import quote_values, raw_values
+from retrograde.handlers.templating import ContextTemplates, run_templated
 from retrograde.model.apply import ActionRequest, ActionResult
-
-TEMPLATE_VARIABLES = ("inputs", "previous", "resource", "action", "type", "diff", "apply_id")
-"""The context keys a command template may use."""
+from retrograde.model.types import ResourceType
 
 SHELL = "/bin/sh"
 
-TEMPLATE_CACHE_SIZE = 1024
-"""Distinct command templates kept compiled; a stack has a few per resource type."""
-
 
 class ShellHandler:
-    """Runs command templates; one instance is shared by every worker thread.
-
-    The Jinja2 environment is created once and compiled templates are cached by
-    their source text (``functools.lru_cache`` is thread safe), so rendering
-    costs no compilation after the first action of a type.
-    """
+    """Runs command templates; one instance is shared by every worker thread."""
 
     kind: str = "shell"
 
     def __init__(self) -> None:
-        self._environment = jinja2.Environment(
-            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=True
-        )
-        self._compile: Callable[[str], jinja2.Template] = functools.lru_cache(
-            maxsize=TEMPLATE_CACHE_SIZE
-        )(self._environment.from_string)
+        self._templates = ContextTemplates(quote_values)
 
     def run(self, request: ActionRequest) -> ActionResult:
         """Render the command, run it in ``cwd``; any failure comes back as a value."""
-        context = request["context"]
-        resource = str(context.get("resource") or "")
-        started = time.perf_counter()
-        try:
-            command = self.render(request["target"], context)
-        except jinja2.TemplateError as exc:
-            return failure(
-                resource,
-                template_problem(resource, exc),
-                duration=time.perf_counter() - started,
-            )
-        return run_command(
-            [SHELL, "-c", command],
-            resource=resource,
-            cwd=request["cwd"],
-            env=action_environment(context),
-            stdin=json.dumps(context).encode("utf-8"),
-            timeout=request["timeout"],
-        )
+        target = request["target"]
+        return run_templated(request, lambda context: [SHELL, "-c", self.render(target, context)])
 
     def render(self, template: str, context: Mapping[str, object]) -> str:
         """The command text; raises ``jinja2.TemplateError`` for a bad or undefined reference."""
-        variables = {name: context.get(name) for name in TEMPLATE_VARIABLES}
-        return self._compile(template).render(variables)
+        return self._templates.render(template, context)
 
 
-def template_problem(resource: str, exc: jinja2.TemplateError) -> str:
-    """One line naming the resource and what is wrong with its command template."""
-    where = f" (line {exc.lineno})" if isinstance(exc, jinja2.TemplateSyntaxError) else ""
-    return f"resource {resource!r}: command template error{where}: {exc.message or exc}"
+@dataclass(frozen=True, slots=True)
+class UnquotedValue:
+    """A shell action pastes an input value into its command unquoted (``| raw``)."""
+
+    type: str
+    action: str
+    input: str
+    """The reference as the template has it: ``inputs.ip``, ``previous.ip``, or ``inputs``."""
+
+    @property
+    def message(self) -> str:
+        return (
+            f"type {self.type!r}, action {self.action!r}: {self.input} is pasted into the "
+            "shell command unquoted (| raw); a value holding shell syntax will run"
+        )
+
+
+def unquoted_input_values(types: Iterable[ResourceType]) -> Iterator[UnquotedValue]:
+    """Every input value a shell action of ``types`` pastes with ``| raw``, in stack order."""
+    templates = ContextTemplates()
+    for rtype in types:
+        for action, spec in rtype.actions.items():
+            if spec.handler == ShellHandler.kind:
+                for reference in unquoted_values(spec.target, templates):
+                    yield UnquotedValue(rtype.name, action, reference)
+
+
+def unquoted_values(template: str, templates: ContextTemplates) -> list[str]:
+    """The input references a shell template pastes unquoted with ``| raw`` (``inputs.ip``).
+
+    A template that does not parse has none (running it fails the action).
+    """
+    try:
+        return raw_values(templates.parse(template))
+    except jinja2.TemplateSyntaxError:
+        return []

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -72,13 +73,33 @@ class InputSpec:
         )
 
 
+COMMAND = "command"
+"""The handler kind whose target is an argv list run without a shell."""
+
+
+def encode_argv(argv: Sequence[str]) -> str:
+    """A ``command`` target: the argv list as a compact JSON array."""
+    return json.dumps(list(argv), ensure_ascii=False, separators=(",", ":"))
+
+
+def decode_argv(target: str) -> list[str]:
+    """The argv list of a ``command`` target written by :func:`encode_argv`."""
+    argv = json.loads(target)
+    if not isinstance(argv, list) or not all(isinstance(arg, str) for arg in argv):
+        raise ValueError(f"a command target must be a JSON array of strings, got {target!r}")
+    return argv
+
+
 @dataclass(frozen=True, slots=True)
 class ActionSpec:
     """How one action of a type is performed.
 
-    ``handler`` names the handler kind (``shell``, ``python``, ``ansible``);
-    ``target`` is what that kind runs (a command template, ``module:function``,
-    a playbook path).
+    ``handler`` names the handler kind (``shell``, ``command``, ``python``,
+    ``ansible``); ``target`` is what that kind runs (a command template, an
+    argv list, ``module:function``, a playbook path). A ``command`` target is
+    its argv encoded as a JSON array (see :func:`encode_argv`), so that every
+    target travels as one string in action requests; ``to_json`` gives the
+    list, as the stack file has it.
     """
 
     handler: str
@@ -88,7 +109,8 @@ class ActionSpec:
     retry_delay: float = 0.0
 
     def to_json(self) -> dict[str, JSON]:
-        out: dict[str, JSON] = {self.handler: self.target}
+        target: JSON = decode_argv(self.target) if self.handler == COMMAND else self.target
+        out: dict[str, JSON] = {self.handler: target}
         if self.timeout is not None:
             out["timeout"] = self.timeout
         if self.retries:
@@ -102,9 +124,10 @@ class ActionSpec:
         options = {"timeout", "retries", "retry_delay"}
         (handler,) = [k for k in data if k not in options]
         timeout = data.get("timeout")
+        target = data[handler]
         return cls(
             handler=handler,
-            target=str(data[handler]),
+            target=encode_argv(target) if handler == COMMAND else str(target),
             timeout=float(timeout) if timeout is not None else None,
             retries=int(data.get("retries", 0)),
             retry_delay=float(data.get("retry_delay", 0.0)),

@@ -9,7 +9,14 @@ from typing import Any
 
 from retrograde.errors import InputTypeError, StackSyntaxError
 from retrograde.model.jsonvalue import JSON
-from retrograde.model.types import ActionSpec, InputKind, InputSpec, ResourceType
+from retrograde.model.types import (
+    COMMAND,
+    ActionSpec,
+    InputKind,
+    InputSpec,
+    ResourceType,
+    encode_argv,
+)
 from retrograde.planning.stackfile_values import (
     INPUT_NAME,
     check_keys,
@@ -21,7 +28,7 @@ from retrograde.planning.stackfile_values import (
 )
 from retrograde.planning.stackfile_yaml import Document, Path
 
-HANDLER_KINDS = ("ansible", "python", "shell")
+HANDLER_KINDS = ("ansible", COMMAND, "python", "shell")
 ACTION_NAMES = frozenset({"run", "update", "remove"})
 INPUT_KEYS = frozenset({"type", "default", "secret"})
 _PYTHON_TARGET = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
@@ -155,6 +162,8 @@ def _action(doc: Document, path: Path, raw: Any, what: str, defaults: dict[str, 
 
 
 def _target(doc: Document, path: Path, handler: str, target: Any, what: str) -> str:
+    if handler == COMMAND:
+        return encode_argv(_argv(doc, path, target, what))
     if target.__class__ is not str or not target.strip():
         raise StackSyntaxError(
             f"{handler} handler of {what} must be a non-empty string, got {target!r}",
@@ -166,6 +175,29 @@ def _target(doc: Document, path: Path, handler: str, target: Any, what: str) -> 
             location=doc.at(path),
         )
     return target
+
+
+def _argv(doc: Document, path: Path, argv: Any, what: str) -> list[str]:
+    """A ``command`` handler's argv: a non-empty list of strings, the first not blank."""
+    if argv.__class__ is not list or not argv:
+        raise StackSyntaxError(
+            f"command handler of {what} must be a non-empty list of strings (the argv), "
+            f"got {kind_of(argv)} {argv!r}",
+            location=doc.at(path),
+        )
+    for index, arg in enumerate(argv):
+        if arg.__class__ is not str:
+            raise StackSyntaxError(
+                f"argument {index + 1} of the command handler of {what} must be a string, "
+                f"got {kind_of(arg)} {arg!r} (quote it in YAML)",
+                location=doc.at((*path, index)),
+            )
+    if not argv[0].strip():
+        raise StackSyntaxError(
+            f"command handler of {what} must start with a program, got {argv[0]!r}",
+            location=doc.at((*path, 0)),
+        )
+    return list(argv)
 
 
 def _options(doc: Document, path: Path, spec: dict[str, Any], what: str) -> dict[str, Any]:
