@@ -158,7 +158,7 @@ def render_apply(console: Console, report: Mapping[str, Any]) -> None:
 def add_failures(lines: Lines, failures: Mapping[str, Mapping[str, Any]]) -> None:
     """One entry per distinct (exit code, error text): the resources that had it, then the text."""
     groups: dict[tuple[Any, str], list[str]] = {}
-    for name, failure in failures.items():
+    for name, failure in sorted(failures.items()):
         key = (failure["exit_code"], str(failure["error"]).rstrip())
         groups.setdefault(key, []).append(name)
     for index, ((code, error), names) in enumerate(groups.items()):
@@ -253,8 +253,8 @@ def render_state(
 
 
 def add_resource(lines: Lines, name: str, rs: Mapping[str, Any], width: int | None) -> None:
-    tags = " ".join(f"{k}={v}" for k, v in rs["tags"].items())
-    lines.add((name, "bold"), f"  {rs['type']} v{rs['version']}  ", tags)
+    tags = "".join(f"  {k}={v}" for k, v in rs["tags"].items())
+    lines.add((name, "bold"), f"  {rs['type']} v{rs['version']}", tags)
     connections = rs["connections"]
     lines.table(
         (

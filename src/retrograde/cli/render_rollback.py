@@ -22,10 +22,10 @@ def target_text(target: Mapping[str, Any]) -> str:
 
 
 def reverted_text(revs: Sequence[int]) -> str:
-    """``rev 5, 6, 7`` for a few revisions; ``20,001 revisions: 12-20,012`` for many."""
+    """``rev 5, 6, 7`` for a few revisions; ``revisions 12-20,012`` for many."""
     if len(revs) <= LISTED_REVISIONS:
         return f"rev {', '.join(map(str, revs))}"
-    return f"{count(len(revs))} revisions: {revision_ranges(revs)}"
+    return f"revisions {revision_ranges(revs)}"
 
 
 def render_preview(console: Console, view: Mapping[str, Any], verb: str) -> None:

@@ -160,14 +160,22 @@ class Lines:
 
     def print(self, console: Console) -> None:
         """Write every line to ``console``'s file, with ANSI styles only if it has colour."""
-        system = console.color_system
-        colour = ColorSystem[system.upper()] if system and not console.no_color else None
+        colour = None if console.no_color else _SYSTEMS.get(console.color_system or "")
         out = []
         for line in self._lines:
             out.append("".join(_styled(text, style, colour) for text, style in line))
         if out:
             console.file.write("\n".join(out) + "\n")
             console.file.flush()
+
+
+_SYSTEMS = {
+    "standard": ColorSystem.STANDARD,
+    "256": ColorSystem.EIGHT_BIT,
+    "truecolor": ColorSystem.TRUECOLOR,
+    "windows": ColorSystem.STANDARD,
+}
+"""rich's names of a console's colour system (``Console.color_system``)."""
 
 
 def _trimmed(row: list[tuple[str, str]]) -> list[tuple[str, str]]:
