@@ -207,14 +207,19 @@ def assert_literal(output: str) -> None:
 
 def test_hostile_values_messages_and_names_print_literally(invoke: Invoke, tmp_path: Path) -> None:
     """Control characters and markup in values, messages, principals and names are shown as data."""
-    stack = boxes({"a": HOSTILE})
+    tag = json.dumps(HOSTILE)
+    stack = boxes({"a": HOSTILE}).replace("{type: box,", f"{{type: box, tags: {{n: {tag}}},", 1)
     outputs = [stage_file(invoke, tmp_path, stack), invoke("diff").output]
     applied = invoke("apply", "--yes", "-m", HOSTILE, "--principal", HOSTILE)
     assert applied.exit_code == 0
-    invoke("checkpoint", "ok", "-m", HOSTILE)
+    refused = invoke("checkpoint", HOSTILE)  # not a valid name: the error line shows it escaped
+    assert refused.exit_code == 1 and refused.output.startswith("error:")
+    outputs.append(refused.output)
+    assert invoke("checkpoint", "ok", "-m", HOSTILE).exit_code == 0
     for args in (["state"], ["state", "a"], ["show", "1"], ["log"], ["applies"], ["blame", "a"]):
         outputs.append(invoke(*args).output)
-    outputs.append(invoke("checkpoints").output)
+    outputs += [invoke("checkpoints").output, invoke("state", "--at", "ok").output]
+    assert f"n={SHOWN}" in outputs[3]  # the tag, in state
     for output in outputs:
         assert_literal(output)
     assert (
