@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
+from retrograde.cli.caps import PREVIEW
 from retrograde.cli.progress import ApplyProgress
-from retrograde.cli.render import render_apply, render_plan
+from retrograde.cli.render import plan_line, render_apply, render_plan
 from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
 from retrograde.commands import applying, locking, planning, staging
 from retrograde.engine.runner import ApplyReport
@@ -57,8 +58,10 @@ def apply(
 def _confirm(session: Session, plan_view: dict[str, object]) -> None:
     if not sys.stdin.isatty():
         raise click.UsageError("refusing to apply without confirmation; pass --yes")
-    render_plan(session.err, plan_view)
-    click.confirm("Apply these actions?", abort=True, err=True)
+    render_plan(
+        session.err, plan_view, PREVIEW, "`retrograde plan --all` lists every one", summary=False
+    )
+    click.confirm(f"{plan_line(plan_view)} Apply these actions?", abort=True, err=True)
 
 
 def _run(session: Session, jobs: int, message: str, as_json: bool) -> ApplyReport:

@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from retrograde.cli import applying, audit, history, resume, rollback, staging, state, transfer
 from retrograde.cli.session import Session
+from retrograde.cli.text import escape as escape_controls
 from retrograde.errors import RetrogradeError
 
 
@@ -22,7 +23,7 @@ class RetrogradeGroup(click.Group):
             return super().invoke(ctx)
         except RetrogradeError as exc:
             Console(stderr=True, highlight=False, soft_wrap=True).print(
-                f"[red]error:[/red] {escape(str(exc))}"
+                f"[red]error:[/red] {escape(escape_controls(str(exc)))}"
             )
             sys.exit(exc.exit_code)
 

@@ -1,4 +1,4 @@
-"""Rich renderings of the history views: log pages, show, applies, blame, verify, transfers."""
+"""Text renderings of the history views: log pages, show, applies, blame, verify, transfers."""
 
 from __future__ import annotations
 
@@ -6,77 +6,84 @@ from collections.abc import Mapping
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from retrograde.cli.render import action_text, render_commit, render_log, value_text
+from retrograde.cli.render import action_piece, add_commit, add_log, value_text
+from retrograde.cli.text import Lines
 
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "running": "yellow", "interrupted": "red"}
 
 
 def render_log_page(console: Console, view: Mapping[str, Any]) -> None:
-    """The log table, then how to ask for the next page when there is one."""
-    render_log(console, view["commits"])
-    if view["next"] is not None:
-        console.print(Text(f"more: add --before {view['next']} for the next page", style="dim"))
+    """The log listing, then how to ask for the next page when there is one."""
+    lines = Lines()
+    add_log(lines, view["commits"])
+    _next_page(lines, view)
+    lines.print(console)
 
 
 def render_show(console: Console, view: Mapping[str, Any]) -> None:
     """One commit with its diff, and its connections and tags where they changed."""
-    render_commit(console, view)
+    lines = Lines()
+    add_commit(lines, view)
     for label in ("connections", "tags"):
         sides = view[label]
         before, after = sides.get("before"), sides.get("after")
         if before != after:
-            console.print(f"{label:>10}  {value_text(before)} → {value_text(after)}")
+            lines.add(f"{label:>10}  {value_text(before)} → {value_text(after)}")
+    lines.print(console)
 
 
 def render_applies(console: Console, view: Mapping[str, Any]) -> None:
     applies = view["applies"]
+    lines = Lines()
     if not applies:
-        console.print("No applies.")
+        lines.add("No applies.")
+        lines.print(console)
         return
-    table = Table()
-    for column in ("apply", "started", "ended", "principal", "status", "ok", "failed", "skipped"):
-        table.add_column(
-            column, justify="right" if column in ("ok", "failed", "skipped") else "left"
-        )
-    table.add_column("message")
-    for a in applies:
-        table.add_row(
-            str(a["id"]),
-            _time(a["started_at"]),
-            _time(a["ended_at"]),
-            a["principal"],
-            Text(a["status"], style=STATUS_STYLE.get(a["status"], "")),
-            str(a["succeeded"]),
-            str(a["failed"]),
-            str(a["skipped"]),
-            a["message"],
-        )
-    console.print(table)
-    if view["next"] is not None:
-        console.print(Text(f"more: add --before {view['next']} for the next page", style="dim"))
+    header = ("apply", "started", "ended", "principal", "status", "ok", "failed", "skipped")
+    lines.table(
+        (
+            (
+                str(a["id"]),
+                _time(a["started_at"]),
+                _time(a["ended_at"]),
+                a["principal"],
+                (a["status"], STATUS_STYLE.get(a["status"], "")),
+                str(a["succeeded"]),
+                str(a["failed"]),
+                str(a["skipped"]),
+                a["message"],
+            )
+            for a in applies
+        ),
+        header=(*header, "message"),
+        right=frozenset({0, 5, 6, 7}),
+    )
+    _next_page(lines, view)
+    lines.print(console)
 
 
 def render_blame(console: Console, view: Mapping[str, Any]) -> None:
-    console.print(Text.assemble((view["resource"], "bold"), f"  {view['type']}"))
-    table = Table()
-    for column in ("input", "value", "rev", "action", "time", "principal", "apply", "message"):
-        table.add_column(column)
+    lines = Lines()
+    lines.add((view["resource"], "bold"), f"  {view['type']}")
+    rows = []
     for name, entry in view["inputs"].items():
         known = entry["rev"] is not None
-        table.add_row(
-            Text(name, style="bold"),
-            value_text(entry["value"]),
-            str(entry["rev"]) if known else "—",
-            action_text(entry["action"]) if known else "—",
-            _time(entry["timestamp"]),
-            entry["principal"] or "—",
-            str(entry["apply_id"] or "—"),
-            entry["message"] or "",
+        rows.append(
+            (
+                (name, "bold"),
+                value_text(entry["value"]),
+                str(entry["rev"]) if known else "—",
+                action_piece(entry["action"]) if known else "—",
+                _time(entry["timestamp"]),
+                entry["principal"] or "—",
+                str(entry["apply_id"] or "—"),
+                entry["message"] or "",
+            )
         )
-    console.print(table)
+    header = ("input", "value", "rev", "action", "time", "principal", "apply", "message")
+    lines.table(rows, header=header)
+    lines.print(console)
 
 
 def render_verify(console: Console, view: Mapping[str, Any]) -> None:
@@ -84,23 +91,32 @@ def render_verify(console: Console, view: Mapping[str, Any]) -> None:
     checked = (
         f"{view['commits']} commit(s) up to rev {head['rev']}, {view['resources']} resource(s)"
     )
+    lines = Lines()
     if view["ok"]:
-        console.print(Text.assemble(("verified", "bold green"), f": {checked}"))
-        console.print(Text(f"head hash {head['hash']}", style="dim"))
-        return
-    console.print(Text.assemble(("verification failed", "bold red"), f": {checked}"))
-    for problem in view["problems"]:
-        console.print(Text(f"✗ {_where(problem)}: {problem['detail']}", style="red"))
+        lines.add(("verified", "bold green"), f": {checked}")
+        lines.add((f"head hash {head['hash']}", "dim"))
+    else:
+        lines.add(("verification failed", "bold red"), f": {checked}")
+        for problem in view["problems"]:
+            lines.add((f"✗ {_where(problem)}: {problem['detail']}", "red"))
+    lines.print(console)
 
 
 def render_transfer(console: Console, verb: str, view: Mapping[str, Any], where: str) -> None:
+    lines = Lines()
     if view["first_rev"] is None:
-        console.print(f"{verb}: no new commits ({where} is up to date)")
-        return
-    console.print(
-        f"{verb} {view['commits']} commit(s), rev {view['first_rev']}..{view['last_rev']}, "
-        f"{view['applies']} apply record(s), {view['types']} type(s): {where}"
-    )
+        lines.add(f"{verb}: no new commits ({where} is up to date)")
+    else:
+        lines.add(
+            f"{verb} {view['commits']} commit(s), rev {view['first_rev']}..{view['last_rev']}, "
+            f"{view['applies']} apply record(s), {view['types']} type(s): {where}"
+        )
+    lines.print(console)
+
+
+def _next_page(lines: Lines, view: Mapping[str, Any]) -> None:
+    if view["next"] is not None:
+        lines.add((f"more: add --before {view['next']} for the next page", "dim"))
 
 
 def _where(problem: Mapping[str, Any]) -> str:

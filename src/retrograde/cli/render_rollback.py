@@ -1,15 +1,18 @@
-"""Rich renderings for revert, rollback, checkpoints and revision diffs."""
+"""Text renderings for revert, rollback, checkpoints and revision diffs."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from retrograde.cli.render import action_text, diff_table, render_plan
+from retrograde.cli.caps import LISTING, PREVIEW, more
+from retrograde.cli.render import action_counts, add_changes, add_plan, plan_line
+from retrograde.cli.text import Lines, count, revision_ranges
+
+LISTED_REVISIONS = 8
+"""Reverted revisions named one by one; more are written as ranges (``revisions 12-20,011``)."""
 
 
 def target_text(target: Mapping[str, Any]) -> str:
@@ -18,58 +21,93 @@ def target_text(target: Mapping[str, Any]) -> str:
     return f"rev {target['rev']}{named}"
 
 
-def render_change_list(console: Console, changes: Mapping[str, Any]) -> None:
-    for name, change in changes.items():
-        console.print(Text.assemble(action_text(change["action"]), " ", (name, "bold")))
-        if change["diff"]:
-            console.print(diff_table(change["diff"]))
+def reverted_text(revs: Sequence[int]) -> str:
+    """``rev 5, 6, 7`` for a few revisions; ``revisions 12-20,012`` for many."""
+    if len(revs) <= LISTED_REVISIONS:
+        return f"rev {', '.join(map(str, revs))}"
+    return f"revisions {revision_ranges(revs)}"
 
 
 def render_preview(console: Console, view: Mapping[str, Any], verb: str) -> None:
-    """The changes a revert or rollback staged, the plan, and what to do next."""
+    """What a revert or rollback staged (the first changes), the plan (capped), what next."""
     if view["reverts"]:
-        what = f"{verb} rev {', '.join(map(str, view['reverts']))}"
+        what = f"{verb} {reverted_text(view['reverts'])}"
     else:
         what = f"{verb} to {target_text(view['target'])}"
-    if not view["changes"]:
-        console.print(f"{what}: nothing to change, committed state already matches.")
+    lines = Lines()
+    changes = view["changes"]
+    if not changes:
+        lines.add(f"{what}: nothing to change, committed state already matches.")
+        lines.print(console)
         return
-    console.print(Text(f"{what}:", style="bold"))
-    render_change_list(console, view["changes"])
-    console.print()
-    render_plan(console, view["plan"])
-    if view["staged"]:
-        count = len(view["changes"])
-        console.print(f"Staged {count} change(s); run `retrograde apply` to carry them out.")
+    staged = view["staged"]
+    lines.add((f"{what}:", "bold"), f" {count(len(changes))} change(s)")
+    shown = add_changes(lines, changes, PREVIEW)
+    more(lines, shown, len(changes), "change", _how(staged, "diff", "changes"))
+    lines.blank()
+    add_plan(lines, view["plan"], PREVIEW, _how(staged, "plan", "plan"))
+    lines.add((plan_line(view["plan"]), "bold"))
+    if staged:
+        lines.add(
+            f"Staged {count(len(changes))} change(s); run `retrograde apply` to carry them out."
+        )
     else:
-        console.print("Dry run: nothing was staged.")
+        lines.add("Dry run: nothing was staged.")
+    lines.print(console)
+
+
+def _how(staged: bool, verb: str, field: str) -> str:
+    if staged:
+        return f"`retrograde {verb} --all` lists every one"
+    return f"`--json` has every one, under {field!r}"
 
 
 def render_checkpoints(console: Console, view: Mapping[str, Any]) -> None:
     checkpoints = view["checkpoints"]
+    lines = Lines()
     if not checkpoints:
-        console.print("No checkpoints.")
-        return
-    table = Table()
-    for column in ("name", "rev", "time", "principal", "description"):
-        table.add_column(column)
-    for c in checkpoints:
-        time = c["timestamp"][:19].replace("T", " ")
-        table.add_row(
-            Text(c["name"], style="bold"), str(c["rev"]), time, c["principal"], c["description"]
+        lines.add("No checkpoints.")
+    else:
+        lines.table(
+            (
+                (
+                    (c["name"], "bold"),
+                    str(c["rev"]),
+                    c["timestamp"][:19].replace("T", " "),
+                    c["principal"],
+                    c["description"],
+                )
+                for c in checkpoints
+            ),
+            header=("name", "rev", "time", "principal", "description"),
         )
-    console.print(table)
+    lines.print(console)
 
 
 def render_checkpoint(console: Console, view: Mapping[str, Any]) -> None:
-    console.print(f"Checkpoint {view['name']!r} names rev {view['rev']}.")
+    lines = Lines()
+    lines.add(f"Checkpoint {view['name']!r} names rev {view['rev']}.")
+    lines.print(console)
 
 
-def render_revision_diff(console: Console, view: Mapping[str, Any]) -> None:
+def render_revision_diff(
+    console: Console,
+    view: Mapping[str, Any],
+    limit: int | None = LISTING,
+    how: str = "`--all` shows every one, `--limit N` the first N",
+) -> None:
+    """What differs between two revisions: the counts, then the first ``limit`` resources."""
     span = f"from {target_text(view['from'])} to {target_text(view['to'])}"
-    if not view["changes"]:
-        console.print(f"No changes {span}.")
-        return
-    console.print(Text(f"Changes {span}:", style="bold"))
-    render_change_list(console, view["changes"])
-    console.print(f"\n{len(view['changes'])} resource(s) differ.")
+    changes = view["changes"]
+    lines = Lines()
+    if not changes:
+        lines.add(f"No changes {span}.")
+    else:
+        actions = action_counts(c["action"] for c in changes.values())
+        lines.add(
+            (f"Changes {span}:", "bold"),
+            f" {count(len(changes))} resource(s) differ ({actions}).",
+        )
+        shown = add_changes(lines, changes, limit)
+        more(lines, shown, len(changes), "resource", how)
+    lines.print(console)

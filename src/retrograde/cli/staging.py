@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from retrograde.cli.caps import PREVIEW, cap, cap_options
 from retrograde.cli.render import render_changes, render_plan
 from retrograde.cli.render_rollback import render_revision_diff
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.text import Lines, count
 from retrograde.commands import planning, staging, timetravel, views
 from retrograde.commands.rollback_views import revision_diff_json
 
@@ -36,10 +38,21 @@ def stage(session: Session, file: Path, as_json: bool) -> None:
     if as_json:
         emit_json(view)
         return
-    for commit in view["migrations"]:
+    render_migrations(session, view["migrations"])
+    render_changes(session.out, view, PREVIEW, "`retrograde diff --all` shows every one")
+
+
+def render_migrations(session: Session, commits: list[dict[str, object]]) -> None:
+    """The first migrate commits one per line, then how many more."""
+    lines = Lines()
+    for commit in commits[:PREVIEW]:
         where = f"{commit['type']} v{commit['version']} (r{commit['rev']})"
-        session.out.print(f"migrated {commit['resource']} to {where}")
-    render_changes(session.out, view)
+        lines.add(f"migrated {commit['resource']} to {where}")
+    if len(commits) > PREVIEW:
+        rest = commits[PREVIEW:]
+        span = f"r{rest[0]['rev']}..r{rest[-1]['rev']}"
+        lines.add(f"… and {count(len(rest))} more migrated ({span}; `retrograde log` lists them)")
+    lines.print(session.out)
 
 
 @click.command()
@@ -55,22 +68,34 @@ def stage(session: Session, file: Path, as_json: bool) -> None:
     metavar="REV|CHECKPOINT",
     help="Compare revisions instead: to this one (default: the newest).",
 )
+@cap_options("change")
 @json_option
 @pass_session
-def diff(session: Session, old: str | None, new: str | None, as_json: bool) -> None:
+def diff(
+    session: Session,
+    old: str | None,
+    new: str | None,
+    limit: int | None,
+    show_all: bool,
+    as_json: bool,
+) -> None:
     """Show the staged changes: per resource, its action and each input's from/to.
 
     With --from and/or --to, show instead what differs between two revisions
     or checkpoints (each defaults to the newest revision): `diff --from 5` is
     what changed since rev 5, `diff --to 5` what rolling back to rev 5 would do.
+
+    Text output starts with the counts and lists the first 200 resources
+    (--limit N, --all); --json always has every one.
     """
+    shown = cap(limit, show_all)
     if old is not None or new is not None:
         between = timetravel.diff_revisions(session.context, old, new)
         view = revision_diff_json(between, session.secrets())
-        emit_json(view) if as_json else render_revision_diff(session.out, view)
+        emit_json(view) if as_json else render_revision_diff(session.out, view, shown)
         return
     view = views.changes_json(staging.diff(session.context), session.secrets())
-    emit_json(view) if as_json else render_changes(session.out, view)
+    emit_json(view) if as_json else render_changes(session.out, view, shown)
 
 
 @click.command()
@@ -87,12 +112,17 @@ def discard(session: Session, resources: tuple[str, ...], as_json: bool) -> None
 
 
 @click.command()
+@cap_options("action")
 @json_option
 @pass_session
-def plan(session: Session, as_json: bool) -> None:
-    """Show the ordered actions that apply would run for the staged log."""
+def plan(session: Session, limit: int | None, show_all: bool, as_json: bool) -> None:
+    """Show the ordered actions that apply would run for the staged log.
+
+    Text output lists the first 200 actions in order (--limit N, --all) and
+    ends with one line: `Plan: N to run, M to update, K to remove.`
+    """
     view = planning.plan(session.context).to_json()
-    emit_json(view) if as_json else render_plan(session.out, view)
+    emit_json(view) if as_json else render_plan(session.out, view, cap(limit, show_all))
 
 
 @click.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from retrograde.cli.caps import cap, cap_options
 from retrograde.cli.render import render_state
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
 from retrograde.commands import reading, timetravel, views
@@ -23,16 +24,24 @@ from retrograde.commands import reading, timetravel, views
     is_flag=True,
     help="Print the state as a stack file (types, resources, ${…} connections).",
 )
+@cap_options("resource")
 @json_option
 @pass_session
 def state(
-    session: Session, resource: str | None, at: str | None, as_stack: bool, as_json: bool
+    session: Session,
+    resource: str | None,
+    at: str | None,
+    as_stack: bool,
+    limit: int | None,
+    show_all: bool,
+    as_json: bool,
 ) -> None:
     """Show committed state: resolved inputs, their connections, and tags.
 
     With --at, the state as it was at a past revision or checkpoint. With
     --stack, the state written as a stack file, e.g. for your source to follow
     after a revert or rollback (secrets are not printed: see the file's header).
+    Text output lists the first 200 resources (--limit N, --all).
     """
     if as_stack and as_json:
         raise click.UsageError("--stack and --json are two different outputs; choose one")
@@ -45,4 +54,4 @@ def state(
         click.echo(timetravel.stack(ctx, snapshot), nl=False)
         return
     view = views.state_json(snapshot.rev, snapshot.resources, session.secrets())
-    emit_json(view) if as_json else render_state(session.out, view)
+    emit_json(view) if as_json else render_state(session.out, view, cap(limit, show_all))
