@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import click
 
 from retrograde.cli.caps import PREVIEW
+from retrograde.cli.interrupts import cancelled_by_signals
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import plan_line, render_apply, render_plan
 from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
-from retrograde.commands import applying, locking, planning, staging
+from retrograde.commands import applying
+from retrograde.engine.cancel import CancelToken
 from retrograde.engine.runner import ApplyReport
+from retrograde.model.apply import ApplyStatus
+from retrograde.model.change import Change
+from retrograde.model.plan import Plan
 
 
 @click.command()
@@ -40,33 +47,47 @@ def apply(
     """
     if principal:
         session.principal = principal
-    ctx = session.context
-    if file is not None:
-        staging.stage(ctx, file)
-    else:
-        locking.ensure_available(ctx)  # refuse before showing a plan that cannot run
-    if not yes:  # with --yes the plan is made once, by the apply itself
-        plan = planning.plan(ctx)
-        if len(plan):
-            _confirm(session, plan.to_json())
-    report = _run(session, jobs, message, as_json)
+    if not yes and not sys.stdin.isatty():  # before anything is staged or locked
+        raise click.UsageError("refusing to apply without confirmation; pass --yes")
+    confirm = None if yes else partial(_confirm, session)
+    report = _run(session, file, jobs, message, as_json, confirm)
+    if report.apply_id is None and report.status is ApplyStatus.INTERRUPTED:
+        raise click.Abort  # the plan was declined: nothing ran
     emit_json(report.to_json()) if as_json else render_apply(session.out, report.to_json())
-    if report.failed:
+    if report.status is not ApplyStatus.SUCCEEDED:
         sys.exit(1)
 
 
-def _confirm(session: Session, plan_view: dict[str, object]) -> None:
-    if not sys.stdin.isatty():
-        raise click.UsageError("refusing to apply without confirmation; pass --yes")
+def _confirm(session: Session, plan: Plan, _changes: Mapping[str, Change]) -> bool:
+    """Show the plan (under the store lock) and ask; what is confirmed is what runs."""
+    plan_view = plan.to_json()
     render_plan(
         session.err, plan_view, PREVIEW, "`retrograde plan --all` lists every one", summary=False
     )
-    click.confirm(f"{plan_line(plan_view)} Apply these actions?", abort=True, err=True)
+    return click.confirm(f"{plan_line(plan_view)} Apply these actions?", err=True)
 
 
-def _run(session: Session, jobs: int, message: str, as_json: bool) -> ApplyReport:
+def _run(
+    session: Session,
+    file: Path | None,
+    jobs: int,
+    message: str,
+    as_json: bool,
+    confirm: applying.Confirm | None,
+) -> ApplyReport:
     ctx = session.context
-    if as_json or not session.err.is_terminal:
-        return applying.apply(ctx, jobs=jobs, message=message)
-    with ApplyProgress(session.err) as progress:
-        return applying.apply(ctx, jobs=jobs, message=message, progress=progress)
+    with cancelled_by_signals(CancelToken()) as cancel:
+        if as_json or not session.err.is_terminal:
+            return applying.apply(
+                ctx, file, jobs=jobs, message=message, confirm=confirm, cancel=cancel
+            )
+        with ApplyProgress(session.err) as progress:
+            return applying.apply(
+                ctx,
+                file,
+                jobs=jobs,
+                message=message,
+                progress=progress,
+                confirm=confirm,
+                cancel=cancel,
+            )

@@ -25,7 +25,6 @@ class ApplyProgress:
         self._failed = 0
 
     def __enter__(self) -> ApplyProgress:
-        self._bar.start()
         return self
 
     def __exit__(
@@ -37,6 +36,8 @@ class ApplyProgress:
         self._bar.stop()
 
     def begin(self, total: int) -> None:
+        """Show the bar (only now: a confirmation prompt may come before the run)."""
+        self._bar.start()
         self._bar.update(self._task, total=total)
 
     def action_done(self, resource: str, action: str, ok: bool) -> None:

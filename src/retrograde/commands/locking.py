@@ -81,12 +81,6 @@ def refuse_interrupted(records: list[ApplyRecord]) -> None:
         )
 
 
-def ensure_available(ctx: Context) -> None:
-    """Refuse now what :func:`exclusive` would refuse later (takes and frees the lock)."""
-    with exclusive(ctx, "apply"):
-        pass
-
-
 def unlock(ctx: Context, *, force: bool = False) -> LockHolder | None:
     """Free the store lock; returns the holder it had (None when it was free).
 

@@ -176,6 +176,7 @@ class _Runner:
         self.retries: list[tuple[float, str]] = []
         self.feeder = _Feeder(options, self.results)
         self.in_flight = 0
+        self.unstarted: list[str] = []
         self.apply_id = job.apply_id or 0
         self.commits: list[int] = []
         self.failures: dict[str, JSONObject] = {}
@@ -259,7 +260,9 @@ class _Runner:
         self.in_flight += len(names)
         self.feeder.add([(name, self.requests[name]) for name in names])
         if self._stopping:
-            self.in_flight -= len(self.feeder.stop())
+            dropped = self.feeder.stop()
+            self.in_flight -= len(dropped)
+            self.unstarted.extend(dropped)
 
     def _wait(self) -> list[Result]:
         """The results that arrived together; empty when a retry or a lease refresh is due."""
@@ -384,7 +387,7 @@ class _Runner:
 
         Actions journaled ``started`` whose handler never began go back to ``pending``.
         """
-        unstarted = self.feeder.stop()
+        unstarted = [*self.unstarted, *self.feeder.stop()]
         if self.apply_id:
             with contextlib.suppress(Exception), self.store.write() as tx:
                 tx.applies.mark(self.apply_id, unstarted, TaskStatus.PENDING)

@@ -1,0 +1,61 @@
+"""Ctrl-C during an apply: nothing more starts, what runs finishes and is committed, resume
+does the rest, and no handler runs twice."""
+
+from __future__ import annotations
+
+import json
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from retrograde.model.apply import ApplyStatus
+from retrograde.storage.connect import open_store
+from tests import store_calls
+from tests.durability.processes import run, spawn
+
+ACTIONS = 40
+
+STACK = """
+types:
+  slow:
+    version: 1
+    inputs:
+      n: {type: integer}
+    actions:
+      run: {shell: "echo {{ resource }} >> runs.log && sleep 0.3"}
+resources:
+""" + "".join(f"  r{i}: {{type: slow, inputs: {{n: {i}}}}}\n" for i in range(ACTIONS))
+
+
+def _runs(directory: Path) -> list[str]:
+    log = directory / "runs.log"
+    return log.read_text().split() if log.exists() else []
+
+
+@pytest.mark.slow
+def test_sigint_stops_dispatch_and_resume_repeats_nothing(store_url: str, tmp_path: Path) -> None:
+    """After SIGINT at most --jobs handlers were running; each that ran has its commit."""
+    (tmp_path / "stack.yaml").write_text(STACK, encoding="utf-8")
+    process = spawn(store_url, tmp_path, "apply", "stack.yaml", "--yes", "--jobs", "4", "--json")
+    deadline = time.monotonic() + 60
+    while len(_runs(tmp_path)) < 6 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=60)
+    assert process.returncode == 1, err
+    report = json.loads(out)
+    assert report["status"] == "interrupted"
+    ran = _runs(tmp_path)
+    assert len(ran) < ACTIONS
+    assert len(ran) == len(report["commits"]) == len(set(ran))
+    with open_store(store_url) as store:
+        assert store_calls.get_apply(store, 1).status is ApplyStatus.INTERRUPTED
+    resumed = run(store_url, tmp_path, "resume", "--json")
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads(resumed.stdout)["rerun"] == []
+    ran = _runs(tmp_path)
+    assert sorted(ran) == sorted(f"r{i}" for i in range(ACTIONS))
+    with open_store(store_url) as store:
+        assert store_calls.head(store)[0] == ACTIONS
