@@ -320,7 +320,7 @@ def _convert(constructor: SafeConstructor, tag: str, text: str) -> Any:
     """
     try:
         value = _scalar(constructor, tag, text)
-    except (ValueError, KeyError, TypeError, ArithmeticError, yaml.YAMLError):
+    except (ValueError, LookupError, TypeError, ArithmeticError, yaml.YAMLError):
         too_long = tag == _INT and _DECIMAL.fullmatch(text) is not None
         return _Unreadable(tag, text, out_of_range=too_long)
     if value.__class__ is int and not INT64_MIN <= value <= INT64_MAX:
