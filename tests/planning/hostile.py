@@ -79,6 +79,16 @@ def include_directory(root: Path) -> tuple[Path, str]:
     return path, "not a regular file"
 
 
+def include_nul_byte(root: Path) -> tuple[Path, str]:
+    return _stack(root, 'include: ["types\\0.yaml"]\n'), "not a usable file name"
+
+
+def include_symlink_loop(root: Path) -> tuple[Path, str]:
+    path = _stack(root, "include: [loop.yaml]\n")
+    (path.parent / "loop.yaml").symlink_to(path.parent / "loop.yaml")
+    return path, "symbolic links"
+
+
 def alias_bomb(root: Path) -> tuple[Path, str]:
     """The billion laughs: 9 levels of 10 aliases each, 10^9 nodes once expanded."""
     lines = ['        a0: &a0 ["lol"]']
@@ -136,6 +146,8 @@ HOSTILE: dict[str, Hostile] = {
         include_nested_escape,
         include_fifo,
         include_directory,
+        include_nul_byte,
+        include_symlink_loop,
         alias_bomb,
         big_integer,
         big_default,

@@ -43,7 +43,7 @@ TOKENS = [
     *("${w.port}", "$${", "${", "1", "-1", "0x1f", "0b_", "0o7", "1_0", "1:30", "._"),
     *(".inf", ".nan", "1e999", "9" * 25, "9" * 4400, "true", "null", "~", "2024-01-01"),
     *("integer", "string", "list", "object", "any", "number", "boolean"),
-    *("../x.yaml", "/dev/zero", "t.yaml", "sub/t.yaml", "sub"),
+    *("../x.yaml", "/dev/zero", "t.yaml", "sub/t.yaml", "sub", '"t\\0.yaml"', '"\\x85"'),
 ]
 
 NAMES = st.sampled_from(["w", "db", "db.primary", "x-1", "", "9", "a b", "w\n", "web"])
@@ -65,7 +65,9 @@ VALUES = st.recursive(
     max_leaves=8,
 )
 INCLUDES = st.lists(
-    st.sampled_from(["t.yaml", "sub/t.yaml", "../out.yaml", "/dev/zero", "sub", "missing.yaml"]),
+    st.sampled_from(
+        ["t.yaml", "sub/t.yaml", "../out.yaml", "/dev/zero", "sub", "missing.yaml", "t\0.yaml"]
+    ),
     max_size=3,
 )
 

@@ -43,8 +43,8 @@ def read_stack(
     name = source if source is not None else str(path)
     limit = max_bytes if max_bytes is not None else config.max_stack_bytes()
     text = _read_stack_text(path, name, limit)
-    base_dir = path.resolve().parent
-    roots = (base_dir, *(d.resolve() for d in config.allowed_include_dirs(allow_include)))
+    base_dir = _real(path).parent
+    roots = (base_dir, *(_real(d) for d in config.allowed_include_dirs(allow_include)))
     return parse_stack(
         text,
         source=name,
@@ -69,6 +69,12 @@ def _read_stack_text(path: Path, name: str, limit: int) -> str:
         raise StackError("stack file is not UTF-8 text", location=name) from exc
 
 
+def _real(path: Path) -> Path:
+    """``path`` with every symlink and ``..`` resolved (a symlink loop is left as it is, and
+    fails when opened)."""
+    return Path(os.path.realpath(path))
+
+
 def _too_large(limit: int) -> str:
     return f"larger than the limit of {limit} bytes (set RETROGRADE_MAX_STACK_BYTES to change it)"
 
@@ -85,7 +91,9 @@ class _IncludeReader:
         self._limit = limit
 
     def read(self, target: str) -> str:
-        real = Path(os.path.realpath(target))
+        if "\0" in target:
+            raise IncludeError(target, "it is not a usable file name (it holds a NUL character)")
+        real = _real(Path(target))
         if not any(real.is_relative_to(root) for root in self._roots):
             raise IncludeError(
                 target,
