@@ -1,9 +1,11 @@
-"""Where the store lives and who is acting: read once from flags and environment."""
+"""Where the store lives, who is acting, and the limits on what is read: from flags and
+environment."""
 
 from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 DB_ENV = "RETROGRADE_DB"
@@ -60,3 +62,31 @@ def lock_lease_seconds() -> float:
     except ValueError:
         return DEFAULT_LEASE_SECONDS
     return lease if lease > 0 else DEFAULT_LEASE_SECONDS
+
+
+MAX_STACK_BYTES_ENV = "RETROGRADE_MAX_STACK_BYTES"
+ALLOW_INCLUDE_ENV = "RETROGRADE_ALLOW_INCLUDE"
+DEFAULT_MAX_STACK_BYTES = 64 * 1024 * 1024
+
+
+def max_stack_bytes() -> int:
+    """The largest stack or included file read: ``RETROGRADE_MAX_STACK_BYTES``, else 64 MiB.
+
+    An unusable value (not a positive integer) falls back to the default, so a
+    typo never lifts the limit.
+    """
+    try:
+        limit = int(os.environ.get(MAX_STACK_BYTES_ENV, DEFAULT_MAX_STACK_BYTES))
+    except ValueError:
+        return DEFAULT_MAX_STACK_BYTES
+    return limit if limit > 0 else DEFAULT_MAX_STACK_BYTES
+
+
+def allowed_include_dirs(explicit: Iterable[Path] = ()) -> tuple[Path, ...]:
+    """Directories stack files may include from besides their own tree.
+
+    ``explicit`` (``--allow-include DIR``) first, then the ``os.pathsep``
+    separated list in ``RETROGRADE_ALLOW_INCLUDE``; empty entries are ignored.
+    """
+    from_env = os.environ.get(ALLOW_INCLUDE_ENV, "").split(os.pathsep)
+    return (*explicit, *(Path(entry) for entry in from_env if entry))

@@ -15,6 +15,10 @@ with ``raise ... from``.
     │   ├── InputTypeError          a value is not of its input's declared type
     │   ├── MissingInputError       a required input has no value
     │   ├── CycleError              connections form a cycle (names every resource on it)
+    │   ├── IncludeError            an include is refused (outside the allowed directories,
+    │   │                           not a regular file, too large, not UTF-8)
+    │   ├── StackLimitError         a file is too large, nests too deep or expands too far
+    │   ├── IntegerRangeError       an integer is outside the signed 64-bit range
     │   └── MigrationStepError      a type's migration step is malformed or failed
     ├── StoreError              the store cannot be opened, read or written
     │   └── CorruptLogError         a stored commit or state fails verification
@@ -50,13 +54,31 @@ class RetrogradeError(Exception):
         return self.message
 
 
+_LINE_BREAKS = {
+    code: f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    for code in (*range(0x20), 0x7F, 0x85, 0x2028, 0x2029)
+    if chr(code) != "\t"
+}
+"""Characters that would break a message into lines or drive a terminal, as escapes."""
+
+
+def one_line(text: str) -> str:
+    """``text`` with line breaks and control characters escaped (``\\x0a``), so it stays one
+    line whatever names a hostile file holds."""
+    return text.translate(_LINE_BREAKS)
+
+
 class StackError(RetrogradeError):
-    """The stack file cannot be used; ``location`` says where (``file:line:col``)."""
+    """The stack file cannot be used; ``location`` says where (``file:line:col``).
+
+    The message is always one line: names and values taken from the file are
+    escaped where they would break it.
+    """
 
     def __init__(self, problem: str, *, location: str | None = None) -> None:
         self.problem = problem
         self.location = location
-        super().__init__(f"{location}: {problem}" if location else problem)
+        super().__init__(one_line(f"{location}: {problem}" if location else problem))
 
 
 class StackSyntaxError(StackError):
@@ -130,6 +152,46 @@ class CycleError(StackError):
         self.cycle = tuple(cycle)
         path = " -> ".join([*self.cycle, self.cycle[0]]) if self.cycle else ""
         super().__init__(f"dependency cycle: {path}", location=location)
+
+
+class IncludeError(StackError):
+    """An include is refused: ``include`` as written, ``reason`` why (never the file's content)."""
+
+    def __init__(self, include: str, reason: str, *, location: str | None = None) -> None:
+        self.include = include
+        self.reason = reason
+        super().__init__(f"cannot include {include!r}: {reason}", location=location)
+
+
+class StackLimitError(StackError):
+    """A stack file is larger, nests deeper or expands (through aliases) further than allowed."""
+
+
+class IntegerRangeError(StackError):
+    """An integer in a stack file is outside the signed 64-bit range.
+
+    ``resource`` and ``input`` are set when the integer sits in a resource's
+    input; ``path`` is where it sits in the file (``types.web.inputs.port.default``).
+    ``digits`` is the integer as written, shortened.
+    """
+
+    def __init__(
+        self,
+        digits: str,
+        *,
+        path: str,
+        resource: str | None = None,
+        input: str | None = None,
+        location: str | None = None,
+    ) -> None:
+        self.digits = digits
+        self.path = path
+        self.resource = resource
+        self.input = input
+        where = f"input {resource}.{input}" if resource is not None else path
+        super().__init__(
+            f"{where}: integer {digits} is outside the signed 64-bit range", location=location
+        )
 
 
 class StoreError(RetrogradeError):

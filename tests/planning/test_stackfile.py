@@ -326,7 +326,7 @@ TEXT = st.text(st.characters(exclude_categories=("Cc", "Cs", "Zl", "Zp")))
 JSON_VALUES = st.recursive(
     st.none()
     | st.booleans()
-    | st.integers()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)  # wider ones are refused
     | st.floats(allow_nan=False, allow_infinity=False)
     | TEXT,
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(TEXT, inner, max_size=4),

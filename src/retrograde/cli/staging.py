@@ -14,12 +14,23 @@ from retrograde.cli.text import Lines, count
 from retrograde.commands import planning, staging, timetravel, views
 from retrograde.commands.rollback_views import revision_diff_json
 
+allow_include_option = click.option(
+    "--allow-include",
+    "allow_include",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also allow includes from DIR (repeatable; RETROGRADE_ALLOW_INCLUDE adds more). "
+    "By default includes must lie inside the stack file's directory.",
+)
+
 
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@allow_include_option
 @json_option
 @pass_session
-def stage(session: Session, file: Path, as_json: bool) -> None:
+def stage(session: Session, file: Path, allow_include: tuple[Path, ...], as_json: bool) -> None:
     """Stage FILE: the staged log becomes the difference between committed state and FILE.
 
     Values flow through connections, so changing an input stages every
@@ -29,7 +40,7 @@ def stage(session: Session, file: Path, as_json: bool) -> None:
     are first migrated along the type's migrations and recorded as migrate
     commits (no handler runs; they can be reverted like any commit).
     """
-    staged = staging.stage_file(session.context, file)
+    staged = staging.stage_file(session.context, file, allow_include=allow_include)
     for warning in staged.warnings:
         session.err.print(f"warning: {warning.message}", markup=False)
     secrets = session.secrets()

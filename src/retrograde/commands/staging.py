@@ -18,7 +18,7 @@ from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import Change
 
 
-def stage(ctx: Context, path: Path) -> dict[str, Change]:
+def stage(ctx: Context, path: Path, *, allow_include: Sequence[Path] = ()) -> dict[str, Change]:
     """Make the staged log the difference between committed state and the stack file.
 
     Values flow through connections first, so a changed producer stages every
@@ -26,20 +26,23 @@ def stage(ctx: Context, path: Path) -> dict[str, Change]:
     while another process holds the store or an interrupted apply waits.
     A raised type version first migrates committed inputs (see :func:`stage_file`).
     """
-    return stage_file(ctx, path).changes
+    return stage_file(ctx, path, allow_include=allow_include).changes
 
 
-def stage_file(ctx: Context, path: Path) -> Staged:
+def stage_file(ctx: Context, path: Path, *, allow_include: Sequence[Path] = ()) -> Staged:
     """Like :func:`stage`, also returning the ``migrate`` commits written first.
 
     When the stack raises a type's version, the committed inputs of its
     resources are migrated along the type's ``migrations`` and committed (no
     handler runs) before the staging diff is taken; see
     :mod:`retrograde.commands.migrating`. Its ``warnings`` name each input
-    value a shell template pastes unquoted with ``| raw``.
+    value a shell template pastes unquoted with ``| raw``. ``allow_include``
+    names directories (relative to ``ctx.cwd``) the stack may include from
+    besides its own tree.
     """
+    allowed = [ctx.cwd / directory for directory in allow_include]
     with gc_paused():
-        stack = read_stack(ctx.cwd / path, source=str(path))
+        stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
         with exclusive(ctx, "stage"):
             staged = stage_stack(ctx, stack)
     warnings = tuple(unquoted_input_values(stack.types.values()))

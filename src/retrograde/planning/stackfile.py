@@ -18,7 +18,9 @@ path and a slow path:
 The checks live by subject: values and shapes in ``stackfile_values``, types
 in ``stackfile_types``, resources and connections in ``stackfile_resources``;
 this module handles the top level and includes. Nothing here touches the
-filesystem: included files are read through the ``read_file`` callable.
+filesystem: included files are read through the ``read_file`` callable, which
+decides what may be included (it raises :class:`~retrograde.errors.IncludeError`
+to refuse a file; the refusal is then located at the include entry).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import Any
 
-from retrograde.errors import StackError, StackSyntaxError
+from retrograde.errors import IncludeError, StackError, StackSyntaxError
 from retrograde.memory import gc_paused
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
@@ -65,7 +67,8 @@ def parse_stack(
 
     ``base_dir`` is the stack file's directory: shell commands of every type
     run there, and includes are relative to it. ``read_file(path)`` returns an
-    included file's text; without it, a file that includes others is an error.
+    included file's text or raises :class:`IncludeError` to refuse it; without
+    it, a file that includes others is an error.
     """
     with gc_paused():
         doc = load_document(text, source)
@@ -98,29 +101,34 @@ class _Types:
     ) -> None:
         """Add the types ``doc`` includes, then its own. ``chain``: the files including it."""
         for index, entry in enumerate(_include_entries(doc, data.get("include"))):
-            self._include(doc, ("include", index), posixpath.join(directory, entry), chain)
+            self._include(doc, ("include", index), entry, directory, chain)
         for name, raw in mapping(doc, ("types",), data.get("types"), "types").items():
             self._define(doc, name, raw)
 
-    def _include(self, doc: Document, path: Path, target: str, chain: tuple[str, ...]) -> None:
-        target = posixpath.normpath(target)
+    def _include(
+        self, doc: Document, path: Path, entry: str, directory: str, chain: tuple[str, ...]
+    ) -> None:
+        target = posixpath.normpath(posixpath.join(directory, entry))
         if target in chain:
             cycle = " -> ".join([*chain[chain.index(target) :], target])
             raise StackError(f"include cycle: {cycle}", location=doc.at(path))
         if target in self._loaded:
             return  # included twice along different paths: its types count once
         self._loaded.add(target)
-        included = load_document(self._read(doc, path, target), target)
+        included = load_document(self._read(doc, path, entry, target), target)
         data = _top_level(included, INCLUDED_KEYS, "an included file")
         self.add(included, data, posixpath.dirname(target), (*chain, target))
 
-    def _read(self, doc: Document, path: Path, target: str) -> str:
+    def _read(self, doc: Document, path: Path, entry: str, target: str) -> str:
+        """The text of an included file; a refusal from the reader is located at the entry."""
         if self._read_file is None:
             raise StackError(
                 f"cannot include {target!r}: no file reader was given", location=doc.at(path)
             )
         try:
             return self._read_file(target)
+        except IncludeError as exc:
+            raise IncludeError(entry, exc.reason, location=doc.at(path)) from None
         except (OSError, UnicodeError) as exc:
             reason = (exc.strerror if isinstance(exc, OSError) else None) or str(exc)
             raise StackError(

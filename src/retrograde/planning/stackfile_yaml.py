@@ -8,6 +8,15 @@ stack file needs. Plain scalars are resolved as in YAML 1.1 except that dates
 stay strings (a stack file holds JSON values). Anchors, aliases and merge keys
 (``<<``) work; duplicate keys, unknown tags and a second document are errors.
 
+The text may be hostile, so the loader bounds what it builds: values nest at
+most :data:`MAX_DEPTH` levels (recursive checks and JSON encoders downstream
+stay far from Python's recursion limit), aliases may not expand the document
+past :func:`expansion_limit` nodes (an alias shares its anchor's value, but
+every later walk visits it once per alias: a "billion laughs" file is refused
+at the alias that crosses the limit), and integers stay within the signed
+64-bit range (also beyond Python's 4,300-digit conversion limit, without
+converting them).
+
 The data carries no positions. :meth:`Document.at` finds the line and column
 of a path (``("resources", "web", "inputs", "port")``) by composing the text
 again, which only happens when an error is about to be raised.
@@ -15,6 +24,7 @@ again, which only happens when an error is about to be raised.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -32,7 +42,7 @@ from yaml.events import (
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
-from retrograde.errors import StackSyntaxError
+from retrograde.errors import IntegerRangeError, StackLimitError, StackSyntaxError
 
 Path = tuple[Any, ...]
 """Keys and list indexes from the document root to one value."""
@@ -47,7 +57,21 @@ _SCALAR_TAGS = frozenset(
 _NO_KEY: Any = object()
 _MERGE_KEY: Any = object()
 
+_INT = "tag:yaml.org,2002:int"
 _PlainResolvers = dict[str, list[tuple[str, Any]]]
+
+MAX_DEPTH = 128
+"""How deeply collections may nest in one file (the top-level mapping is level 1)."""
+EXPANSION_FLOOR = 1_000_000
+EXPANSION_RATIO = 10
+INT64_MIN = -(2**63)
+INT64_MAX = 2**63 - 1
+
+
+def expansion_limit(written: int) -> int:
+    """How many nodes a document of ``written`` nodes may hold once its aliases are expanded:
+    ten times as many, and at least a million (plenty for sharing defaults among resources)."""
+    return max(EXPANSION_FLOOR, EXPANSION_RATIO * written)
 
 
 def _plain_resolvers() -> _PlainResolvers:
@@ -173,7 +197,8 @@ def _build(loader: Any, source: str) -> Any:
     This loop runs once per event (millions for a big stack), so the common
     cases are inline and rare ones call out. Each container is attached to its
     parent when it starts, so an anchor on it names the very object aliases
-    will share.
+    will share. ``nodes`` counts the values written; ``extra`` what aliases
+    add to them once expanded.
     """
     get_event = loader.get_event
     constructor = SafeConstructor()
@@ -181,11 +206,13 @@ def _build(loader: Any, source: str) -> Any:
     plain: dict[str, Any] = {}  # plain scalar text -> its value, resolved once
     anchors: dict[str, Any] = {}
     merges: dict[int, list[tuple[Any, Any]]] = {}
+    measured: dict[int, tuple[int, int]] = {}  # id of an aliased container -> nodes, height
     stack: list[tuple[Any, Any]] = []
     root: Any = None
     top: Any = None  # the open container; for a mapping, ``key`` waits for its value
     key: Any = _NO_KEY
     documents = 0
+    nodes = extra = 0
     while True:
         event = get_event()
         kind = event.__class__
@@ -196,11 +223,14 @@ def _build(loader: Any, source: str) -> Any:
                 if value in plain:
                     value = plain[value]
                 elif value[:1] in resolvers:
-                    value = plain[value] = _plain(constructor, resolvers[value[:1]], value)
+                    value = _plain(constructor, resolvers[value[:1]], value)
+                    if value.__class__ is _Unreadable:
+                        raise value.error(source, event, _here(stack, top, key))
+                    plain[event.value] = value
                 if value is _MERGE_KEY and (key is not _NO_KEY or top.__class__ is not dict):
                     value = "<<"  # ``<<`` merges only as a mapping key; elsewhere it is text
             elif tag is not None and tag != "!" and tag != _STR:
-                value = _tagged(constructor, source, event)
+                value = _tagged(constructor, source, event, stack, top, key)
         elif kind is MappingStartEvent or kind is SequenceStartEvent:
             _check_collection_tag(source, event, _MAP if kind is MappingStartEvent else _SEQ)
             value = {} if kind is MappingStartEvent else []
@@ -212,6 +242,10 @@ def _build(loader: Any, source: str) -> Any:
             continue
         elif kind is AliasEvent:
             value = _alias(source, anchors, stack, top, event)
+            if value.__class__ is dict or value.__class__ is list:
+                grown, height = _measure(value, measured)
+                extra += grown - 1
+                _check_alias(source, event, nodes, extra, len(stack) + height)
         elif kind is DocumentStartEvent:
             documents += 1
             _check_single(source, documents, event)
@@ -220,6 +254,7 @@ def _build(loader: Any, source: str) -> Any:
             return root
         else:
             continue
+        nodes += 1
         if kind is not AliasEvent and event.anchor is not None:
             anchors[event.anchor] = value
         if top is None:
@@ -240,14 +275,147 @@ def _build(loader: Any, source: str) -> Any:
             key = _NO_KEY
         if kind is MappingStartEvent or kind is SequenceStartEvent:
             stack.append((top, key))
+            if len(stack) > MAX_DEPTH:
+                raise _too_deep(source, event)
             top = value
             key = _NO_KEY
+
+
+class _Unreadable:
+    """A scalar its tag cannot turn into a value (or an integer beyond 64 bits), as a value
+    the hot loop can test for; it becomes an error where the loop knows the location."""
+
+    __slots__ = ("out_of_range", "tag", "text")
+
+    def __init__(self, tag: str, text: str, *, out_of_range: bool) -> None:
+        self.tag = tag
+        self.text = text
+        self.out_of_range = out_of_range
+
+    def error(self, source: str, event: Any, path: Path) -> StackSyntaxError | IntegerRangeError:
+        where = location(source, event.start_mark)
+        if not self.out_of_range:
+            tag = self.tag.replace("tag:yaml.org,2002:", "!!")
+            return StackSyntaxError(f"cannot read {_shorten(self.text)!r} as {tag}", location=where)
+        resource = input_name = None
+        if len(path) >= 4 and path[0] == "resources" and path[2] == "inputs":
+            resource, input_name = str(path[1]), str(path[3])
+        return IntegerRangeError(
+            _shorten(self.text),
+            path=_path_text(path),
+            resource=resource,
+            input=input_name,
+            location=where,
+        )
+
+
+_DECIMAL = re.compile(r"[-+]?[1-9][0-9_]*")
+
+
+def _convert(constructor: SafeConstructor, tag: str, text: str) -> Any:
+    """The value of scalar ``text`` under ``tag``, or :class:`_Unreadable`.
+
+    A decimal integer too long for Python's int-string conversion limit is out
+    of range by its length alone (it has thousands of digits).
+    """
+    try:
+        value = _scalar(constructor, tag, text)
+    except (ValueError, LookupError, TypeError, ArithmeticError, yaml.YAMLError):
+        too_long = tag == _INT and _DECIMAL.fullmatch(text) is not None
+        return _Unreadable(tag, text, out_of_range=too_long)
+    if value.__class__ is int and not INT64_MIN <= value <= INT64_MAX:
+        return _Unreadable(tag, text, out_of_range=True)
+    return value
+
+
+def _shorten(text: str) -> str:
+    """Long scalar text cut to its start, with its length: an error line stays short."""
+    if len(text) <= 40:
+        return text
+    return f"{text[:20]}... ({len(text)} characters)"
+
+
+def _here(stack: list[tuple[Any, Any]], top: Any, key: Any) -> Path:
+    """The path of the value the loop is reading (for an error): each open container's
+    newest entry, then the pending key (or list position) in the innermost one."""
+    chain = [container for container, _ in stack[1:]]
+    if top is None:
+        return ()
+    chain.append(top)
+    path: list[Any] = []
+    for parent in chain[:-1]:
+        if parent.__class__ is list:
+            path.append(len(parent) - 1)
+        elif parent:
+            path.append(next(reversed(parent)))
+    if top.__class__ is list:
+        path.append(len(top))
+    elif key is not _NO_KEY and key is not _MERGE_KEY:
+        path.append(key)
+    return tuple(path)
+
+
+def _path_text(path: Path) -> str:
+    """``resources.web.inputs.data[1].k``; the empty path is the document itself."""
+    text = "".join(f"[{step}]" if step.__class__ is int else f".{step}" for step in path)
+    return text.lstrip(".") or "the document"
+
+
+def _measure(value: Any, measured: dict[int, tuple[int, int]]) -> tuple[int, int]:
+    """Nodes and height of a closed container once its aliases are expanded.
+
+    Iterative, and each shared container is measured once, so measuring costs
+    one visit per distinct container however often aliases repeat it.
+    """
+    todo: list[tuple[Any, bool]] = [(value, False)]
+    while todo:
+        node, children_done = todo.pop()
+        if id(node) in measured:
+            continue
+        children = node.values() if node.__class__ is dict else node
+        if not children_done:
+            todo.append((node, True))
+            todo.extend((child, False) for child in children if _is_container(child))
+            continue
+        size, height = 1, 1
+        for child in children:
+            if _is_container(child):
+                child_size, child_height = measured[id(child)]
+                size += child_size
+                height = max(height, child_height + 1)
+            else:
+                size += 1
+        measured[id(node)] = (size, height)
+    return measured[id(value)]
+
+
+def _is_container(value: Any) -> bool:
+    return value.__class__ is dict or value.__class__ is list
+
+
+def _check_alias(source: str, event: Any, written: int, extra: int, depth: int) -> None:
+    """Refuse an alias that expands the document too far or nests it too deep."""
+    limit = expansion_limit(written)
+    if written + extra > limit:
+        raise StackLimitError(
+            f"alias {event.anchor!r} expands the document past {limit:,} values"
+            f" ({EXPANSION_RATIO} times the values written, at least {EXPANSION_FLOOR:,})",
+            location=location(source, event.start_mark),
+        )
+    if depth > MAX_DEPTH:
+        raise _too_deep(source, event)
+
+
+def _too_deep(source: str, event: Any) -> StackLimitError:
+    return StackLimitError(
+        f"values nest deeper than {MAX_DEPTH} levels", location=location(source, event.start_mark)
+    )
 
 
 def _plain(constructor: SafeConstructor, candidates: list[tuple[str, Any]], value: str) -> Any:
     for tag, regexp in candidates:
         if regexp.match(value):
-            return _MERGE_KEY if tag == _MERGE else _scalar(constructor, tag, value)
+            return _MERGE_KEY if tag == _MERGE else _convert(constructor, tag, value)
     return value
 
 
@@ -266,10 +434,20 @@ def _unsupported(source: str, event: Any) -> StackSyntaxError:
     )
 
 
-def _tagged(constructor: SafeConstructor, source: str, event: Any) -> Any:
+def _tagged(
+    constructor: SafeConstructor,
+    source: str,
+    event: Any,
+    stack: list[tuple[Any, Any]],
+    top: Any,
+    key: Any,
+) -> Any:
     if event.tag not in _SCALAR_TAGS:
         raise _unsupported(source, event)
-    return _scalar(constructor, event.tag, event.value)
+    value = _convert(constructor, event.tag, event.value)
+    if value.__class__ is _Unreadable:
+        raise value.error(source, event, _here(stack, top, key))
+    return value
 
 
 def _check_collection_tag(source: str, event: Any, plain_tag: str) -> None:
