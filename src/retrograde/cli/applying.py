@@ -14,6 +14,7 @@ from retrograde.cli.interrupts import cancelled_by_signals
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import plan_line, render_apply, render_plan
 from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
+from retrograde.cli.staging import allow_include_option
 from retrograde.commands import applying
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.runner import ApplyReport
@@ -26,6 +27,7 @@ from retrograde.model.plan import Plan
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @jobs_option
+@allow_include_option
 @click.option("--message", "-m", default="", help="Why: recorded on the apply and every commit.")
 @click.option("--principal", help="Who applies (default: RETROGRADE_PRINCIPAL, else the OS user).")
 @json_option
@@ -35,6 +37,7 @@ def apply(
     file: Path | None,
     yes: bool,
     jobs: int,
+    allow_include: tuple[Path, ...],
     message: str,
     principal: str | None,
     as_json: bool,
@@ -50,7 +53,7 @@ def apply(
     if not yes and not sys.stdin.isatty():  # before anything is staged or locked
         raise click.UsageError("refusing to apply without confirmation; pass --yes")
     confirm = None if yes else partial(_confirm, session)
-    report = _run(session, file, jobs, message, as_json, confirm)
+    report = _run(session, file, jobs, message, as_json, confirm, allow_include)
     if report.apply_id is None and report.status is ApplyStatus.INTERRUPTED:
         raise click.Abort  # the plan was declined: nothing ran
     emit_json(report.to_json()) if as_json else render_apply(session.out, report.to_json())
@@ -74,12 +77,19 @@ def _run(
     message: str,
     as_json: bool,
     confirm: applying.Confirm | None,
+    allow_include: tuple[Path, ...],
 ) -> ApplyReport:
     ctx = session.context
     with cancelled_by_signals(CancelToken()) as cancel:
         if as_json or not session.err.is_terminal:
             return applying.apply(
-                ctx, file, jobs=jobs, message=message, confirm=confirm, cancel=cancel
+                ctx,
+                file,
+                jobs=jobs,
+                message=message,
+                confirm=confirm,
+                cancel=cancel,
+                allow_include=allow_include,
             )
         with ApplyProgress(session.err) as progress:
             return applying.apply(
@@ -90,4 +100,5 @@ def _run(
                 progress=progress,
                 confirm=confirm,
                 cancel=cancel,
+                allow_include=allow_include,
             )

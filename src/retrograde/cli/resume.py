@@ -14,6 +14,7 @@ from rich.text import Text
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import render_apply
 from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
+from retrograde.cli.staging import allow_include_option
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
 from retrograde.commands.views import commit_json
@@ -24,11 +25,17 @@ KIND_STYLE = {"removed": "red", "added": "green", "changed": "magenta", "staged"
 @click.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @jobs_option
+@allow_include_option
 @click.option("--principal", help="Who resumes (default: RETROGRADE_PRINCIPAL, else the OS user).")
 @json_option
 @pass_session
 def resume(
-    session: Session, file: Path | None, jobs: int, principal: str | None, as_json: bool
+    session: Session,
+    file: Path | None,
+    jobs: int,
+    allow_include: tuple[Path, ...],
+    principal: str | None,
+    as_json: bool,
 ) -> None:
     """Continue the interrupted apply, under the same apply id.
 
@@ -47,10 +54,12 @@ def resume(
     if principal:
         session.principal = principal
     if as_json or not session.err.is_terminal:
-        result = resuming.resume(session.context, file, jobs=jobs)
+        result = resuming.resume(session.context, file, jobs=jobs, allow_include=allow_include)
     else:
         with ApplyProgress(session.err) as progress:
-            result = resuming.resume(session.context, file, jobs=jobs, progress=progress)
+            result = resuming.resume(
+                session.context, file, jobs=jobs, progress=progress, allow_include=allow_include
+            )
     view = result.to_json()
     if as_json:
         view["migrations"] = [commit_json(c, session.secrets()) for c in result.migrations]

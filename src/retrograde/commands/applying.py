@@ -9,7 +9,7 @@ lock), and a mismatch refuses before anything runs.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from retrograde.commands.context import Context
@@ -42,6 +42,7 @@ def apply(
     progress: Progress | None = None,
     confirm: Confirm | None = None,
     cancel: CancelToken | None = None,
+    allow_include: Sequence[Path] = (),
 ) -> ApplyReport:
     """Apply the staged log (after staging ``path`` when given).
 
@@ -53,7 +54,10 @@ def apply(
     :class:`PlanChangedError` when the staged log moved after confirmation.
     ``cancel`` stops dispatching (see :mod:`retrograde.engine.runner`).
     """
-    stack = read_stack(ctx.cwd / path, source=str(path)) if path is not None else None
+    allowed = [ctx.cwd / directory for directory in allow_include]
+    stack = None
+    if path is not None:
+        stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
     with exclusive(ctx, "apply") as grant:
         with gc_paused():
             if stack is not None:

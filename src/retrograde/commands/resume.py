@@ -74,6 +74,7 @@ def resume(
     progress: Progress | None = None,
     registry: StepRegistry | None = None,
     cancel: CancelToken | None = None,
+    allow_include: Sequence[Path] = (),
 ) -> ResumeReport:
     """Continue the interrupted apply (against the stack file ``path`` when given).
 
@@ -82,7 +83,10 @@ def resume(
     :class:`MigrationPathError` (before anything is written) when a task's type
     version changed and the type declares no migration between the versions.
     """
-    stack = read_stack(ctx.cwd / path, source=str(path)) if path is not None else None
+    allowed = [ctx.cwd / directory for directory in allow_include]
+    stack = None
+    if path is not None:
+        stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
     with exclusive(ctx, "resume", allow_interrupted=True) as grant:
         record = _interrupted(ctx)
         steps: tuple[ResumptionStep, ...] = ()
