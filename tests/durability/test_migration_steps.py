@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from retrograde.commands.migration_steps import StepRegistry
 from retrograde.errors import MigrationStepError
 from retrograde.model.change import ActionName
 from retrograde.model.state import ResourceState
 from retrograde.model.types import InputSpec, ResourceType
-from retrograde.planning.migration_registry import StepRegistry
 from retrograde.planning.migrations import (
     MigrationPlanner,
     compile_migrations,

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 import retrograde
+from retrograde.commands.migration_steps import StepRegistry
 from retrograde.errors import MigrationPathError, StateError
 from retrograde.model.apply import ApplyStatus
-from retrograde.planning.migration_registry import StepRegistry
 from tests import store_calls
 
 from .consistency import all_commits, check_consistent, statuses

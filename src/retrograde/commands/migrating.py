@@ -17,11 +17,11 @@ from dataclasses import dataclass
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
+from retrograde.commands.migration_steps import StepRegistry
 from retrograde.engine.committing import commit_changes
 from retrograde.handlers.shell import UnquotedValue
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit
-from retrograde.planning.migration_registry import StepRegistry
 from retrograde.planning.migrations import MigrationPlanner, migrated, version_migrations
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack

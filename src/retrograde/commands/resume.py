@@ -26,6 +26,7 @@ from typing import Any
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
 from retrograde.commands.migrating import stack_changes, write_staging
+from retrograde.commands.migration_steps import StepRegistry
 from retrograde.commands.planning import plan_for
 from retrograde.commands.stackfiles import read_stack
 from retrograde.engine.cancel import CancelToken
@@ -37,7 +38,6 @@ from retrograde.model.apply import ApplyRecord
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit
 from retrograde.model.journal import OPEN_TASKS, JournalTask, LockGrant, TaskStatus
-from retrograde.planning.migration_registry import StepRegistry
 from retrograde.planning.resumption import ResumptionStep, reconcile
 from retrograde.planning.stackfile import Stack
 

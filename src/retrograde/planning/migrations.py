@@ -34,14 +34,35 @@ import json
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from retrograde.errors import MigrationStepError
 from retrograde.model.change import ActionName, Change, input_diff
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.state import ConnectionSlot, ResourceState, State
 from retrograde.model.types import ResourceType
-from retrograde.planning.migration_registry import StepFunction, StepRegistry, UnknownStepError
+
+StepFunction = Callable[[dict[str, Any], dict[str, Any]], Mapping[str, Any]]
+"""``function(inputs, context) -> new inputs``. ``inputs`` is a copy the function may
+change; ``context`` holds ``resource``, ``type``, ``from``, ``to`` and the step's ``args``."""
+
+
+class UnknownStepError(LookupError):
+    """A step name or target that cannot be resolved; the message says why."""
+
+
+class StepResolver(Protocol):
+    """Where code steps come from; given to planning by the caller, which does the loading
+    (:class:`retrograde.commands.migration_steps.StepResolver`), so planning imports nothing."""
+
+    def python(self, target: str) -> StepFunction:
+        """The function ``module:function`` names; :class:`UnknownStepError` if it cannot load."""
+        ...
+
+    def named(self, name: str) -> StepFunction:
+        """The step registered as ``name``; :class:`UnknownStepError` if none is."""
+        ...
+
 
 STEP_KINDS = ("rename", "default", "drop", "python", "step")
 """What one migration step may do; a step without one only moves the version."""
@@ -169,7 +190,7 @@ def migration_path(migrations: Sequence[Migration], start: int, end: int) -> lis
 
 
 def migrate_state(
-    resource: str, state: ResourceState, path: Sequence[Migration], registry: StepRegistry
+    resource: str, state: ResourceState, path: Sequence[Migration], registry: StepResolver
 ) -> ResourceState:
     """``state`` with its inputs (and their connections) taken along ``path``."""
     inputs: dict[str, JSON] = dict(state.inputs)
@@ -188,7 +209,7 @@ def _run_step(
     step: Step,
     inputs: dict[str, JSON],
     connections: dict[str, ConnectionSlot],
-    registry: StepRegistry,
+    registry: StepResolver,
 ) -> dict[str, JSON]:
     """Apply one step; renames and drops edit ``connections`` in place."""
     value = step.value
@@ -214,7 +235,7 @@ def _move(values: dict[str, Any], old: str, new: str) -> None:
 
 
 def _call(
-    resource: str, hop: Migration, step: Step, inputs: dict[str, JSON], registry: StepRegistry
+    resource: str, hop: Migration, step: Step, inputs: dict[str, JSON], registry: StepResolver
 ) -> dict[str, JSON]:
     """Run a code step; anything wrong becomes a :class:`MigrationStepError` naming it."""
 
@@ -245,7 +266,7 @@ def _call(
     return dict(result)
 
 
-def _resolve(step: Step, registry: StepRegistry) -> StepFunction:
+def _resolve(step: Step, registry: StepResolver) -> StepFunction:
     name = str(step.value)
     return registry.python(name) if step.kind == "python" else registry.named(name)
 
@@ -253,7 +274,7 @@ def _resolve(step: Step, registry: StepRegistry) -> StepFunction:
 class MigrationPlanner:
     """Compiles each type's migrations once and finds paths between its versions."""
 
-    def __init__(self, types: Mapping[str, ResourceType], registry: StepRegistry) -> None:
+    def __init__(self, types: Mapping[str, ResourceType], registry: StepResolver) -> None:
         self.types = types
         self.registry = registry
         self._compiled: dict[str, list[Migration]] = {}

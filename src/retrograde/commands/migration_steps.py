@@ -1,6 +1,6 @@
 """Where migration steps written as code come from: ``python: module:function`` and named steps.
 
-A type's migrations may call code in two ways (see :mod:`.migrations`):
+A type's migrations may call code in two ways (see :mod:`retrograde.planning.migrations`):
 
 - ``python: "package.module:function"`` names the function directly;
 - ``step: NAME`` names a step registered by an installed package under the
@@ -10,28 +10,22 @@ A type's migrations may call code in two ways (see :mod:`.migrations`):
       split-endpoint = "mypackage.upgrades:split_endpoint"
 
 Both are called as ``function(inputs, context)`` and return the new inputs
-(see :data:`StepFunction`). The registry is an explicit value handed to the
+(see :data:`~retrograde.planning.migrations.StepFunction`). Loading code is
+I/O, so it lives here and not in planning: the registry is the
+:class:`~retrograde.planning.migrations.StepResolver` handed to the pure
 migration functions (tests build one from a dict); entry points are listed
 once and each is loaded only when a migration uses it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
-from typing import Any
 
+from retrograde.planning.migrations import StepFunction, UnknownStepError
 from retrograde.targets import TargetError, TargetProblem, load_callable
 
 ENTRY_POINT_GROUP = "retrograde.migrations"
-
-StepFunction = Callable[[dict[str, Any], dict[str, Any]], Mapping[str, Any]]
-"""``function(inputs, context) -> new inputs``. ``inputs`` is a copy the function may
-change; ``context`` holds ``resource``, ``type``, ``from``, ``to`` and the step's ``args``."""
-
-
-class UnknownStepError(LookupError):
-    """A step name or target that cannot be resolved; the message says why."""
 
 
 class StepRegistry:
