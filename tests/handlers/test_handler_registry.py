@@ -10,8 +10,9 @@ import pytest
 from retrograde.errors import HandlerError
 from retrograde.handlers.ansible import AnsibleHandler
 from retrograde.handlers.command import CommandHandler
+from retrograde.handlers.noop import NoopHandler
 from retrograde.handlers.python import PythonHandler
-from retrograde.handlers.registry import HANDLERS, NOOP, handler_for, run_action
+from retrograde.handlers.registry import HANDLERS, handler_for, run_action
 from retrograde.handlers.shell import ShellHandler
 from retrograde.model.apply import ActionRequest
 
@@ -56,7 +57,7 @@ def test_run_action_dispatches_to_the_handler(make_request: RequestFactory, tmp_
 
 def test_noop_request_succeeds_at_once(make_request: RequestFactory, tmp_path: Path) -> None:
     """The ``none`` handler succeeds without running its target."""
-    result = run_action(make_request(NOOP, "touch should-not-exist", resource="db1"))
+    result = run_action(make_request(NoopHandler.kind, "touch should-not-exist", resource="db1"))
     assert result == {
         "resource": "db1",
         "ok": True,

@@ -21,9 +21,6 @@ from retrograde.handlers.python import PythonHandler
 from retrograde.handlers.shell import ShellHandler
 from retrograde.model.apply import ActionRequest, ActionResult
 
-NOOP = NoopHandler.kind
-"""The handler name the engine uses for an action a resource type does not define."""
-
 HANDLERS: Mapping[str, Callable[[], Handler]] = {
     cls.kind: cls
     for cls in (ShellHandler, CommandHandler, PythonHandler, AnsibleHandler, NoopHandler)

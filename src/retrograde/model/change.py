@@ -100,12 +100,6 @@ class Change:
     reverts: tuple[int, ...] = ()
     consumers: Consumers = field(default_factory=dict)
 
-    def reverse(self) -> Change:
-        """The change that takes the resource from ``after`` back to ``before``."""
-        made = make_change(self.resource, self.after, self.before)
-        assert made is not None, "a change always differs from its reverse"
-        return made
-
     @property
     def type_state(self) -> ResourceState:
         """The side that names the type: ``after``, or ``before`` for a removal."""
