@@ -99,11 +99,11 @@ def test_commits_carry_every_field_and_chain_by_hash(
     assert removal.action is retrograde.ActionName.REMOVE
     assert removal.message == "move"
     assert removal.apply_id == report.apply_id
-    assert removal.connections == {
+    assert removal.connections_json() == {
         "before": {"ip": "node1.ip"},
         "after": None,
         "consumers": {"haproxy": {"backends": ["keystone1.ip"]}},
     }
-    assert removal.tags == {"before": {"node": "node1"}, "after": None}
+    assert removal.tags.to_json() == {"before": {"node": "node1"}, "after": None}
     assert removal.reverse["ip"] == {"from": None, "to": "10.20.0.2"}
     assert (removal.type, removal.version) == ("service", 1)

@@ -73,7 +73,10 @@ def test_staging_a_new_version_writes_a_migrate_commit_and_runs_no_handler(
         "weight": {"from": None, "to": 1, "absent": "from"},
     }
     assert commit.reverse["ip"] == {"from": None, "to": "10.0.0.1", "absent": "from"}
-    assert commit.connections == {"before": {"ip": "node1.ip"}, "after": {"address": "node1.ip"}}
+    assert commit.connections_json() == {
+        "before": {"ip": "node1.ip"},
+        "after": {"address": "node1.ip"},
+    }
     assert staged.changes == {}  # the migrated state is what v2 wants
     state = retrograde.state(ctx, "keystone1").resources["keystone1"]
     assert (state.version, dict(state.inputs)) == (2, {"address": "10.0.0.1", "weight": 1})

@@ -28,7 +28,11 @@ def _old_rows(built: list[Commit]) -> list[dict[str, object]]:
         row = rows.commit_row(commit)
         row["hash"] = commit.hash
         row["payload"] = json.dumps(
-            {"diff": commit.diff, "connections": commit.connections, "tags": commit.tags}
+            {
+                "diff": commit.diff,
+                "connections": commit.connections_json(),
+                "tags": commit.tags.to_json(),
+            }
         )
         found.append(row)
     return found

@@ -90,9 +90,7 @@ def test_reverting_one_removal_restores_both_directions_of_its_connections(
     removal = next(
         c for c in retrograde.log(ctx) if c.apply_id == drop.apply_id and c.action.value == "remove"
     )
-    assert removal.connections["consumers"] == {
-        "haproxy": {"backends": ["keystone1.ip", "keystone2.ip"]}
-    }
+    assert removal.consumers == {"haproxy": {"backends": ["keystone1.ip", "keystone2.ip"]}}
     preview = rollback.revert(ctx, [removal.rev])
     assert {n: (c.action.value, c.reverts) for n, c in preview.changes.items()} == {
         "keystone2": ("run", (removal.rev,)),

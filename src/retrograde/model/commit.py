@@ -5,23 +5,54 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from retrograde.model.change import ActionName, Diff
-from retrograde.model.jsonvalue import JSON, canonical
+from retrograde.model.change import ActionName, Consumers, Diff
+from retrograde.model.jsonvalue import canonical
+from retrograde.model.state import Connections, Tags
+
+T = TypeVar("T", Connections, Tags)
 
 GENESIS_HASH = "0" * 64
 """The "previous hash" of revision 1."""
 
 
 @dataclass(frozen=True, slots=True)
+class Sides(Generic[T]):
+    """A resource's connections (or tags) before and after a commit; None where it did not exist.
+
+    In JSON (and so in the hash) it is ``{"before": ..., "after": ...}``.
+    """
+
+    before: T | None = None
+    after: T | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "before": dict(self.before) if self.before is not None else None,
+            "after": dict(self.after) if self.after is not None else None,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Sides[T]:
+        data = data or {}
+        return cls(data.get("before"), data.get("after"))
+
+    def changed(self) -> list[str]:
+        """The keys whose value differs between the two sides, sorted."""
+        before, after = self.before or {}, self.after or {}
+        return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+@dataclass(frozen=True, slots=True)
 class Commit:
     """One finished action. ``rev`` is gapless and global; ``hash`` chains to the previous commit.
 
-    ``connections`` and ``tags`` hold ``{"before": ..., "after": ...}`` of the
-    resource so that any commit, a removal included, can be reverted exactly; a
-    removal's ``connections`` also hold ``"consumers"``, the connections other
-    resources took from it (``{consumer: {input: slot}}``).
+    ``connections`` and ``tags`` are the resource's before and after, so that
+    any commit, a removal included, can be reverted exactly; a removal also
+    records ``consumers``, the connections other resources took from it
+    (``{consumer: {input: slot}}``). In JSON, ``consumers`` sits inside
+    ``connections``: ``{"before", "after", "consumers"}``.
     """
 
     rev: int
@@ -30,14 +61,15 @@ class Commit:
     action: ActionName
     diff: Diff
     reverse: Diff
-    connections: Mapping[str, JSON]
+    connections: Sides[Connections]
     type: str
     version: int
     principal: str
     timestamp: str
     message: str
     reverts: tuple[int, ...] = ()
-    tags: Mapping[str, JSON] = field(default_factory=dict)
+    tags: Sides[Tags] = field(default_factory=Sides)
+    consumers: Consumers = field(default_factory=dict)
     hash: str = ""
 
     def body(self) -> dict[str, Any]:
@@ -49,8 +81,8 @@ class Commit:
             "action": self.action.value,
             "diff": self.diff,
             "reverse": self.reverse,
-            "connections": self.connections,
-            "tags": self.tags,
+            "connections": self.connections_json(),
+            "tags": self.tags.to_json(),
             "type": self.type,
             "version": self.version,
             "principal": self.principal,
@@ -58,6 +90,13 @@ class Commit:
             "message": self.message,
             "reverts": list(self.reverts),
         }
+
+    def connections_json(self) -> dict[str, Any]:
+        """``connections`` as stored and hashed: before, after and (a removal's) consumers."""
+        out = self.connections.to_json()
+        if self.consumers:
+            out["consumers"] = {name: dict(slots) for name, slots in self.consumers.items()}
+        return out
 
     def to_json(self) -> dict[str, Any]:
         return {**self.body(), "hash": self.hash}
@@ -71,14 +110,15 @@ class Commit:
             action=ActionName(data["action"]),
             diff=data["diff"],
             reverse=data["reverse"],
-            connections=data.get("connections", {}),
+            connections=Sides.from_json(data.get("connections")),
             type=data["type"],
             version=int(data["version"]),
             principal=data["principal"],
             timestamp=data["timestamp"],
             message=data.get("message", ""),
             reverts=tuple(data.get("reverts", ())),
-            tags=data.get("tags", {}),
+            tags=Sides.from_json(data.get("tags")),
+            consumers=(data.get("connections") or {}).get("consumers") or {},
             hash=data.get("hash", ""),
         )
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 import dataclasses
 
 from retrograde.model.change import Change, reverse_diff
-from retrograde.model.commit import Commit, commit_hash
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.commit import Commit, Sides, commit_hash
 
 
 def build_commit(
@@ -31,11 +30,15 @@ def build_commit(
         action=change.action,
         diff=change.diff,
         reverse=reverse_diff(change.diff),
-        connections=_connections(change),
-        tags={
-            "before": dict(change.before.tags) if change.before else None,
-            "after": dict(change.after.tags) if change.after else None,
-        },
+        connections=Sides(
+            dict(change.before.connections) if change.before else None,
+            dict(change.after.connections) if change.after else None,
+        ),
+        tags=Sides(
+            dict(change.before.tags) if change.before else None,
+            dict(change.after.tags) if change.after else None,
+        ),
+        consumers={k: dict(v) for k, v in change.consumers.items()},
         type=side.type,
         version=side.version,
         principal=principal,
@@ -44,18 +47,3 @@ def build_commit(
         reverts=change.reverts,
     )
     return dataclasses.replace(unsigned, hash=commit_hash(unsigned.body(), previous_hash))
-
-
-def _connections(change: Change) -> dict[str, JSON]:
-    """The resource's connections before and after; for a removal also ``consumers``.
-
-    ``consumers`` (``{consumer: {input: slot}}``) is what other resources took
-    from the removed resource, so that reverting the removal restores them.
-    """
-    connections: dict[str, JSON] = {
-        "before": dict(change.before.connections) if change.before else None,
-        "after": dict(change.after.connections) if change.after else None,
-    }
-    if change.consumers:
-        connections["consumers"] = {k: dict(v) for k, v in change.consumers.items()}
-    return connections

@@ -19,6 +19,9 @@ list with one entry per element (``None`` for a literal element)."""
 
 Connections = Mapping[str, ConnectionSlot]
 
+Tags = Mapping[str, str]
+"""A resource's tags, e.g. ``{"node": "node1"}``."""
+
 
 def parse_ref(ref: str) -> tuple[str, str]:
     """``"keystone1.ip"`` -> ``("keystone1", "ip")``; resource names may contain dots."""

@@ -53,8 +53,8 @@ def replay_commit(state: MutableMapping[str, ResourceState], commit: Commit) -> 
         type=commit.type,
         version=commit.version,
         inputs=apply_diff(current.inputs if current else {}, commit.diff),
-        connections=commit.connections.get("after") or {},
-        tags=commit.tags.get("after") or {},
+        connections=commit.connections.after or {},
+        tags=commit.tags.after or {},
     )
 
 

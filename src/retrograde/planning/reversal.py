@@ -15,7 +15,7 @@ resource to still be as the commit left it; when it is not, that is a
 raised before anything is staged (``force`` undoes anyway where the result is
 still well defined). Undoing a removal re-creates the resource with its
 inputs, tags and the connections it received, then gives back the connections
-other resources took from it (``connections["consumers"]`` of the commit) to
+other resources took from it (the commit's ``consumers``) to
 those that still exist, a list element back at its position.
 """
 
@@ -23,13 +23,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from retrograde.errors import ConflictError, UnknownReferenceError
 from retrograde.model.change import ActionName, Change, same_value
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, Sides
 from retrograde.model.jsonvalue import JSON, canonical
 from retrograde.model.secrets import MASK
 from retrograde.model.state import Connections, ResourceState, State, iter_refs, parse_ref
+from retrograde.model.types import TypeKey
 from retrograde.planning.propagation import propagate
 from retrograde.planning.replay import apply_diff
 from retrograde.planning.staging import stage_changes
@@ -37,8 +39,7 @@ from retrograde.planning.staging import stage_changes
 ABSENT = "absent"
 """How a message shows an input a resource does not have."""
 
-TypeKey = tuple[str, int]
-"""A resource type and version."""
+V = TypeVar("V")
 
 SecretInputs = Callable[[str], Collection[str]]
 """Type name -> its secret input names; conflict messages mask their values."""
@@ -152,10 +153,9 @@ def check_matches(
     for name, entry in commit.diff.items():
         if not _holds(current.inputs, name, entry):
             raise _value_conflict(commit, name, current, name in hidden)
-    before = commit.connections.get("before") or {}
-    after = commit.connections.get("after") or {}
-    for name in sorted(before.keys() | after.keys()):
-        if before.get(name) != after.get(name) and current.connections.get(name) != after.get(name):
+    after = commit.connections.after or {}
+    for name in commit.connections.changed():
+        if current.connections.get(name) != after.get(name):
             raise _connection_conflict(commit, name, after.get(name), current.connections.get(name))
 
 
@@ -172,8 +172,8 @@ def recreated(commit: Commit) -> ResourceState:
         type=commit.type,
         version=commit.version,
         inputs=apply_diff({}, commit.reverse),
-        connections=dict(commit.connections.get("before") or {}),
-        tags=dict(commit.tags.get("before") or {}),
+        connections=dict(commit.connections.before or {}),
+        tags=dict(commit.tags.before or {}),
     )
 
 
@@ -197,23 +197,21 @@ def rewound(current: ResourceState, commit: Commit, kind: TypeKey | None = None)
     )
 
 
-def _set_back(current: Mapping[str, JSON], sides: Mapping[str, JSON]) -> dict[str, JSON]:
+def _set_back(current: Mapping[str, V], sides: Sides[Any]) -> dict[str, V]:
     """``current`` with every key whose ``before`` and ``after`` differ set to ``before``."""
-    before = sides.get("before") or {}
-    after = sides.get("after") or {}
+    before: Mapping[str, V] = sides.before or {}
     result = dict(current)
-    for key in before.keys() | after.keys():
-        if before.get(key) != after.get(key):
-            if key in before:
-                result[key] = before[key]
-            else:
-                result.pop(key, None)
+    for key in sides.changed():
+        if key in before:
+            result[key] = before[key]
+        else:
+            result.pop(key, None)
     return result
 
 
 def restore_consumers(work: dict[str, ResourceState], commit: Commit) -> None:
     """Give back the connections a removal took away, to consumers that still exist."""
-    taken: Mapping[str, Connections] = commit.connections.get("consumers") or {}
+    taken: Mapping[str, Connections] = commit.consumers
     for consumer, slots in sorted(taken.items()):
         state = work.get(consumer)
         if state is not None:

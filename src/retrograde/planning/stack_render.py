@@ -25,9 +25,7 @@ from retrograde.model.change import same_value
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.secrets import MASK
 from retrograde.model.state import ResourceState, State
-from retrograde.model.types import InputSpec, ResourceType
-
-TypeKey = tuple[str, int]
+from retrograde.model.types import InputSpec, ResourceType, TypeKey
 
 LINE_WIDTH = 1_000_000
 """Long enough that YAML never folds a command template over two lines."""

@@ -16,7 +16,7 @@ from sqlalchemy import RowMapping
 
 from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.change import ActionName, Change, reverse_diff
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, Sides
 from retrograde.model.journal import JournalTask, TaskStatus
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.state import ResourceState
@@ -111,7 +111,7 @@ def commit_row(commit: Commit) -> Row:
     Diff, connections and tags share one packed JSON column (see
     :mod:`retrograde.storage.sql.commit_payload`); the hash is kept as its 32 bytes.
     """
-    payload = commit_payload.pack(commit.diff, commit.connections, commit.tags)
+    payload = commit_payload.pack(commit.diff, commit.connections_json(), commit.tags.to_json())
     return {
         "rev": commit.rev,
         "apply_id": commit.apply_id,
@@ -143,14 +143,15 @@ def commit_from_row(row: RowMapping) -> Commit:
         action=ActionName(row["action"]),
         diff=diff,
         reverse=reverse_diff(diff),
-        connections=connections,
+        connections=Sides.from_json(connections),
         type=row["type"],
         version=int(row["version"]),
         principal=row["principal"],
         timestamp=row["timestamp"],
         message=row["message"],
         reverts=tuple(load(reverts)) if reverts is not None else (),
-        tags=tags,
+        tags=Sides.from_json(tags),
+        consumers=connections.get("consumers") or {},
         hash=hash_text(row["hash"]),
     )
 
