@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import click
@@ -44,8 +45,10 @@ def stage(session: Session, file: Path, allow_include: tuple[Path, ...], as_json
     for warning in staged.warnings:
         session.err.print(f"warning: {warning.message}", markup=False)
     secrets = session.secrets()
-    view = views.changes_json(staged.changes, secrets)
-    view["migrations"] = [views.commit_json(c, secrets) for c in staged.migrations]
+    view: views.StageView = {
+        **views.changes_json(staged.changes, secrets),
+        "migrations": [views.commit_json(c, secrets) for c in staged.migrations],
+    }
     if as_json:
         emit_json(view)
         return
@@ -53,7 +56,7 @@ def stage(session: Session, file: Path, allow_include: tuple[Path, ...], as_json
     render_changes(session.out, view, PREVIEW, "`retrograde diff --all` shows every one")
 
 
-def render_migrations(session: Session, commits: list[dict[str, object]]) -> None:
+def render_migrations(session: Session, commits: Sequence[Mapping[str, object]]) -> None:
     """The first migrate commits one per line, then how many more."""
     lines = Lines()
     for commit in commits[:PREVIEW]:
@@ -105,8 +108,8 @@ def diff(
         view = revision_diff_json(between, session.secrets())
         emit_json(view) if as_json else render_revision_diff(session.out, view, shown)
         return
-    view = views.changes_json(staging.diff(session.context), session.secrets())
-    emit_json(view) if as_json else render_changes(session.out, view, shown)
+    staged = views.changes_json(staging.diff(session.context), session.secrets())
+    emit_json(staged) if as_json else render_changes(session.out, staged, shown)
 
 
 @click.command()

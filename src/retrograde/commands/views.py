@@ -8,11 +8,13 @@ as ``***``.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TypedDict
 
 from retrograde.model.change import Change
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, CommitJSON
+from retrograde.model.jsonvalue import JSON
 from retrograde.model.secrets import mask_diff, mask_inputs
+from retrograde.model.state import ResourceState, ResourceStateJSON
 from retrograde.model.types import ResourceType, TypeKey
 
 
@@ -28,19 +30,45 @@ class Secrets:
         return self._by_type.get(type_name, frozenset())
 
 
-def change_json(change: Change, secrets: Secrets) -> dict[str, Any]:
+class ChangeView(TypedDict):
+    """One resource of ``diff --json``."""
+
+    action: str
+    diff: dict[str, dict[str, JSON]]
+
+
+class ChangesView(TypedDict):
+    """``diff --json``."""
+
+    changes: dict[str, ChangeView]
+
+
+class StageView(ChangesView):
+    """``stage --json``: the staged changes and the ``migrate`` commits written first."""
+
+    migrations: list[CommitJSON]
+
+
+class StateView(TypedDict):
+    """``state --json``."""
+
+    rev: int
+    resources: dict[str, ResourceStateJSON]
+
+
+def change_json(change: Change, secrets: Secrets) -> ChangeView:
     return {
         "action": change.action.value,
         "diff": mask_diff(change.diff, secrets.of(change.type_state.type)),
     }
 
 
-def changes_json(changes: Mapping[str, Change], secrets: Secrets) -> dict[str, Any]:
+def changes_json(changes: Mapping[str, Change], secrets: Secrets) -> ChangesView:
     """``diff --json``."""
     return {"changes": {name: change_json(c, secrets) for name, c in sorted(changes.items())}}
 
 
-def commit_json(commit: Commit, secrets: Secrets) -> dict[str, Any]:
+def commit_json(commit: Commit, secrets: Secrets) -> CommitJSON:
     """One COMMIT of ``log --json`` / ``show --json``."""
     hidden = secrets.of(commit.type)
     return {
@@ -50,7 +78,7 @@ def commit_json(commit: Commit, secrets: Secrets) -> dict[str, Any]:
     }
 
 
-def state_json(rev: int, resources: Mapping[str, Any], secrets: Secrets) -> dict[str, Any]:
+def state_json(rev: int, resources: Mapping[str, ResourceState], secrets: Secrets) -> StateView:
     """``state --json``."""
     return {
         "rev": rev,

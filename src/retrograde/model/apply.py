@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import TypedDict
 
 from retrograde.model.jsonvalue import JSON
 
@@ -54,6 +54,21 @@ class ActionResult(TypedDict):
     duration: float
 
 
+class ApplyRecordJSON(TypedDict):
+    """One apply in ``applies --json``."""
+
+    id: int
+    principal: str
+    message: str
+    status: str
+    started_at: str
+    ended_at: str | None
+    succeeded: int
+    failed: int
+    skipped: int
+    failures: dict[str, JSON]
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyRecord:
     """The stored record of an apply."""
@@ -69,7 +84,7 @@ class ApplyRecord:
     skipped: int = 0
     failures: Mapping[str, JSON] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ApplyRecordJSON:
         return {
             "id": self.id,
             "principal": self.principal,

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import NotRequired, TypedDict
 
-from retrograde.model.jsonvalue import JSON, canonical
-from retrograde.model.state import Connections, ResourceState
+from retrograde.model.jsonvalue import JSON, Raw, canonical
+from retrograde.model.state import Connections, ConnectionSlot, ResourceState, ResourceStateJSON
 
 Diff = Mapping[str, Mapping[str, JSON]]
 """Per-input diff ``{input: {"from": X, "to": Y}}``; a missing side is ``None``."""
@@ -81,6 +81,18 @@ def infer_action(before: ResourceState | None, after: ResourceState | None) -> A
     return ActionName.UPDATE
 
 
+class ChangeJSON(TypedDict):
+    """A staged change as stored: the resource before and after, its diff, what it reverts."""
+
+    resource: str
+    action: str
+    before: ResourceStateJSON | None
+    after: ResourceStateJSON | None
+    diff: dict[str, dict[str, JSON]]
+    reverts: list[int]
+    consumers: NotRequired[dict[str, dict[str, ConnectionSlot]]]
+
+
 @dataclass(frozen=True, slots=True)
 class Change:
     """One resource's staged edit: where it is (``before``) and where it goes (``after``).
@@ -107,8 +119,8 @@ class Change:
         assert side is not None
         return side
 
-    def to_json(self) -> dict[str, Any]:
-        out = {
+    def to_json(self) -> ChangeJSON:
+        out: ChangeJSON = {
             "resource": self.resource,
             "action": self.action.value,
             "before": self.before.to_json() if self.before else None,
@@ -121,7 +133,7 @@ class Change:
         return out
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Change:
+    def from_json(cls, data: Mapping[str, Raw]) -> Change:
         before, after = data.get("before"), data.get("after")
         return cls(
             resource=data["resource"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from retrograde.errors import InvalidNameError
 
@@ -13,6 +13,16 @@ NAME_RULE = (
     " at most 200 characters, not only digits (those name revisions)"
 )
 _NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.:@+-]{0,199}")
+
+
+class CheckpointJSON(TypedDict):
+    """One checkpoint in ``checkpoints --json``."""
+
+    name: str
+    rev: int
+    description: str
+    principal: str
+    timestamp: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +35,7 @@ class Checkpoint:
     principal: str
     timestamp: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> CheckpointJSON:
         return {
             "name": self.name,
             "rev": self.rev,

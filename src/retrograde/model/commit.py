@@ -5,36 +5,78 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Generic, NotRequired, TypedDict, TypeVar
 
 from retrograde.model.change import ActionName, Consumers, Diff
-from retrograde.model.jsonvalue import canonical
-from retrograde.model.state import Connections, Tags
+from retrograde.model.jsonvalue import Raw, canonical
+from retrograde.model.state import ConnectionSlot
 
-T = TypeVar("T", Connections, Tags)
+V = TypeVar("V")
+
+
+class SidesJSON(TypedDict, Generic[V]):
+    """:class:`Sides` in JSON."""
+
+    before: dict[str, V] | None
+    after: dict[str, V] | None
+
+
+class ConnectionsJSON(TypedDict):
+    """A commit's ``connections`` in JSON: its resource's before and after, a removal's
+    ``consumers``."""
+
+    before: dict[str, ConnectionSlot] | None
+    after: dict[str, ConnectionSlot] | None
+    consumers: NotRequired[dict[str, dict[str, ConnectionSlot]]]
+
+
+class CommitBody(TypedDict):
+    """Every field of a commit but its hash: what the hash covers."""
+
+    rev: int
+    apply_id: int | None
+    resource: str
+    action: str
+    diff: Diff
+    reverse: Diff
+    connections: ConnectionsJSON
+    tags: SidesJSON[str]
+    type: str
+    version: int
+    principal: str
+    timestamp: str
+    message: str
+    reverts: list[int]
+
+
+class CommitJSON(CommitBody):
+    """One COMMIT of ``log --json`` and ``show --json`` (secrets masked by the views)."""
+
+    hash: str
+
 
 GENESIS_HASH = "0" * 64
 """The "previous hash" of revision 1."""
 
 
 @dataclass(frozen=True, slots=True)
-class Sides(Generic[T]):
+class Sides(Generic[V]):
     """A resource's connections (or tags) before and after a commit; None where it did not exist.
 
     In JSON (and so in the hash) it is ``{"before": ..., "after": ...}``.
     """
 
-    before: T | None = None
-    after: T | None = None
+    before: Mapping[str, V] | None = None
+    after: Mapping[str, V] | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> SidesJSON[V]:
         return {
             "before": dict(self.before) if self.before is not None else None,
             "after": dict(self.after) if self.after is not None else None,
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any] | None) -> Sides[T]:
+    def from_json(cls, data: Mapping[str, Raw] | None) -> Sides[V]:
         data = data or {}
         return cls(data.get("before"), data.get("after"))
 
@@ -61,18 +103,18 @@ class Commit:
     action: ActionName
     diff: Diff
     reverse: Diff
-    connections: Sides[Connections]
+    connections: Sides[ConnectionSlot]
     type: str
     version: int
     principal: str
     timestamp: str
     message: str
     reverts: tuple[int, ...] = ()
-    tags: Sides[Tags] = field(default_factory=Sides)
+    tags: Sides[str] = field(default_factory=Sides)
     consumers: Consumers = field(default_factory=dict)
     hash: str = ""
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> CommitBody:
         """Every field but ``hash``: what the hash covers."""
         return {
             "rev": self.rev,
@@ -91,18 +133,22 @@ class Commit:
             "reverts": list(self.reverts),
         }
 
-    def connections_json(self) -> dict[str, Any]:
+    def connections_json(self) -> ConnectionsJSON:
         """``connections`` as stored and hashed: before, after and (a removal's) consumers."""
-        out = self.connections.to_json()
+        sides = self.connections
+        out: ConnectionsJSON = {
+            "before": dict(sides.before) if sides.before is not None else None,
+            "after": dict(sides.after) if sides.after is not None else None,
+        }
         if self.consumers:
             out["consumers"] = {name: dict(slots) for name, slots in self.consumers.items()}
         return out
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> CommitJSON:
         return {**self.body(), "hash": self.hash}
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Commit:
+    def from_json(cls, data: Mapping[str, Raw]) -> Commit:
         return cls(
             rev=int(data["rev"]),
             apply_id=data.get("apply_id"),
@@ -123,7 +169,7 @@ class Commit:
         )
 
 
-def commit_hash(body: Mapping[str, Any], previous_hash: str) -> str:
+def commit_hash(body: CommitBody | Mapping[str, Raw], previous_hash: str) -> str:
     """SHA-256 over the previous hash and the canonical JSON of the commit body."""
     digest = hashlib.sha256(previous_hash.encode("ascii"))
     digest.update(canonical(body).encode("utf-8"))

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.commit import Commit
+from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.state import ResourceState
 
 
@@ -77,7 +77,7 @@ class Problem:
             where.append(f"resource {self.resource!r}")
         return f"{', '.join(where) or 'store'}: {self.detail}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Raw]:
         return {
             "kind": self.kind.value,
             "rev": self.rev,
@@ -100,7 +100,7 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Raw]:
         return {
             "ok": self.ok,
             "commits": self.commits,
@@ -125,9 +125,9 @@ class TransferReport:
     types: int = 0
     checkpoints: int = 0
     resources: int = 0
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, JSON] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Raw]:
         return {
             "commits": self.commits,
             "first_rev": self.first_rev,

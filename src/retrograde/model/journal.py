@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypedDict
 
 from retrograde.model.change import ActionName
-from retrograde.model.jsonvalue import JSON, JSONObject
+from retrograde.model.jsonvalue import JSONObject
 
 
 class TaskStatus(StrEnum):
@@ -76,6 +77,17 @@ class JournalTask:
     """For a failed task: ``{"exit_code", "error"}`` of its last attempt."""
 
 
+class LockHolderJSON(TypedDict):
+    """A lock holder in ``unlock --json`` and in lock refusals."""
+
+    activity: str
+    principal: str
+    host: str
+    pid: int
+    since: str
+    apply_id: int | None
+
+
 @dataclass(frozen=True, slots=True)
 class LockHolder:
     """Who holds the store lock (or asks for it), as shown in a refusal.
@@ -91,7 +103,7 @@ class LockHolder:
     since: str
     apply_id: int | None = None
 
-    def to_json(self) -> dict[str, JSON]:
+    def to_json(self) -> LockHolderJSON:
         return {
             "activity": self.activity,
             "principal": self.principal,

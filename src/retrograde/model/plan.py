@@ -3,9 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from retrograde.model.change import ActionName
+
+
+class PlannedActionJSON(TypedDict):
+    """One action of ``plan --json``."""
+
+    resource: str
+    action: str
+    after: list[str]
+
+
+class PlanJSON(TypedDict):
+    """``plan --json``: the actions in a valid execution order."""
+
+    actions: list[PlannedActionJSON]
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +30,7 @@ class PlannedAction:
     action: ActionName
     after: tuple[str, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PlannedActionJSON:
         return {"resource": self.resource, "action": self.action.value, "after": list(self.after)}
 
 
@@ -26,7 +40,7 @@ class Plan:
 
     actions: tuple[PlannedAction, ...]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> PlanJSON:
         return {"actions": [a.to_json() for a in self.actions]}
 
     def __len__(self) -> int:

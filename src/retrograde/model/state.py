@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict
 
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.types import TypeKey
 
 ConnectionSlot = str | list[str | None]
@@ -45,6 +45,16 @@ def producers(connections: Connections) -> set[str]:
     return {producer for _, _, producer, _ in iter_refs(connections)}
 
 
+class ResourceStateJSON(TypedDict):
+    """One resource in ``state --json`` (inputs resolved; secrets masked by the views)."""
+
+    type: str
+    version: int
+    inputs: dict[str, JSON]
+    connections: dict[str, ConnectionSlot]
+    tags: dict[str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class ResourceState:
     """One resource as committed, desired, or as it was at some revision."""
@@ -60,7 +70,7 @@ class ResourceState:
         """The ``(type, version)`` whose definition describes this resource."""
         return (self.type, self.version)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ResourceStateJSON:
         return {
             "type": self.type,
             "version": self.version,
@@ -70,7 +80,7 @@ class ResourceState:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ResourceState:
+    def from_json(cls, data: Mapping[str, Raw]) -> ResourceState:
         return cls(
             type=data["type"],
             version=int(data["version"]),

@@ -6,9 +6,8 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, Raw
 
 TypeKey = tuple[str, int]
 """A resource type is identified by ``(name, version)``."""
@@ -63,7 +62,7 @@ class InputSpec:
         return out
 
     @classmethod
-    def from_json(cls, name: str, data: Mapping[str, Any]) -> InputSpec:
+    def from_json(cls, name: str, data: Mapping[str, Raw]) -> InputSpec:
         return cls(
             name=name,
             kind=InputKind(data.get("type", "any")),
@@ -109,7 +108,7 @@ class ActionSpec:
     retry_delay: float = 0.0
 
     def to_json(self) -> dict[str, JSON]:
-        target: JSON = decode_argv(self.target) if self.handler == COMMAND else self.target
+        target: JSON = list(decode_argv(self.target)) if self.handler == COMMAND else self.target
         out: dict[str, JSON] = {self.handler: target}
         if self.timeout is not None:
             out["timeout"] = self.timeout
@@ -120,7 +119,7 @@ class ActionSpec:
         return out
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ActionSpec:
+    def from_json(cls, data: Mapping[str, Raw]) -> ActionSpec:
         options = {"timeout", "retries", "retry_delay"}
         (handler,) = [k for k in data if k not in options]
         timeout = data.get("timeout")
@@ -164,7 +163,7 @@ class ResourceType:
         }
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ResourceType:
+    def from_json(cls, data: Mapping[str, Raw]) -> ResourceType:
         return cls(
             name=data["name"],
             version=int(data["version"]),

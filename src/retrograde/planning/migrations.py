@@ -34,17 +34,18 @@ import json
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 from retrograde.errors import MigrationStepError
 from retrograde.model.change import ActionName, Change, input_diff
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.state import ConnectionSlot, ResourceState, State
 from retrograde.model.types import ResourceType
 
-StepFunction = Callable[[dict[str, Any], dict[str, Any]], Mapping[str, Any]]
-"""``function(inputs, context) -> new inputs``. ``inputs`` is a copy the function may
-change; ``context`` holds ``resource``, ``type``, ``from``, ``to`` and the step's ``args``."""
+StepFunction = Callable[[dict[str, Raw], dict[str, Raw]], Mapping[str, Raw]]
+"""``function(inputs, context) -> new inputs`` (user code: what it returns is checked).
+``inputs`` is a copy the function may change; ``context`` holds ``resource``, ``type``,
+``from``, ``to`` and the step's ``args``."""
 
 
 class UnknownStepError(LookupError):
@@ -229,7 +230,7 @@ def _run_step(
     return inputs
 
 
-def _move(values: dict[str, Any], old: str, new: str) -> None:
+def _move(values: dict[str, Raw], old: str, new: str) -> None:
     if old in values:
         values[new] = values.pop(old)
 

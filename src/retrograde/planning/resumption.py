@@ -26,11 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from retrograde.errors import MigrationPathError
 from retrograde.model.change import Change
 from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus
+from retrograde.model.jsonvalue import Raw
 from retrograde.planning.migrations import MigrationPlanner
 
 
@@ -44,7 +44,7 @@ class ResumptionStep:
     type: str
     detail: str
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Raw]:
         return {
             "kind": self.kind,
             "resource": self.resource,

@@ -23,14 +23,21 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from retrograde.errors import ConflictError, UnknownReferenceError
 from retrograde.model.change import ActionName, Change, same_value
 from retrograde.model.commit import Commit, Sides
-from retrograde.model.jsonvalue import JSON, canonical
+from retrograde.model.jsonvalue import JSON, Raw, canonical
 from retrograde.model.secrets import MASK
-from retrograde.model.state import Connections, ResourceState, State, iter_refs, parse_ref
+from retrograde.model.state import (
+    Connections,
+    ConnectionSlot,
+    ResourceState,
+    State,
+    iter_refs,
+    parse_ref,
+)
 from retrograde.model.types import TypeKey
 from retrograde.planning.propagation import propagate
 from retrograde.planning.replay import apply_diff
@@ -197,7 +204,7 @@ def rewound(current: ResourceState, commit: Commit, kind: TypeKey | None = None)
     )
 
 
-def _set_back(current: Mapping[str, V], sides: Sides[Any]) -> dict[str, V]:
+def _set_back(current: Mapping[str, V], sides: Sides[Raw]) -> dict[str, V]:
     """``current`` with every key whose ``before`` and ``after`` differ set to ``before``."""
     before: Mapping[str, V] = sides.before or {}
     result = dict(current)
@@ -338,7 +345,9 @@ def _value_conflict(
     )
 
 
-def _connection_conflict(commit: Commit, name: str, expected: JSON, current: JSON) -> ConflictError:
+def _connection_conflict(
+    commit: Commit, name: str, expected: ConnectionSlot | None, current: ConnectionSlot | None
+) -> ConflictError:
     return ConflictError(
         f"cannot revert rev {commit.rev} ({commit.action.value} of {commit.resource!r}):"
         f" {commit.resource}.{name} is connected from {_ref(current)} now,"
@@ -355,7 +364,7 @@ def _shown(value: JSON, secret: bool) -> str:
     return MASK if secret else canonical(value)
 
 
-def _ref(slot: JSON) -> str:
+def _ref(slot: ConnectionSlot | None) -> str:
     """A connection slot for a message: ``${a.b}``, a list of them, or ``no connection``."""
     if slot is None:
         return "no connection"

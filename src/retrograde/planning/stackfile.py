@@ -29,10 +29,10 @@ import posixpath
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
-from typing import Any
 
 from retrograde.errors import IncludeError, StackError, StackSyntaxError
 from retrograde.memory import gc_paused
+from retrograde.model.jsonvalue import Raw
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
 from retrograde.planning.stackfile_resources import parse_resources
@@ -80,7 +80,7 @@ def parse_stack(
     return Stack(source=source, types=types.types, resources=resources)
 
 
-def _top_level(doc: Document, allowed: AbstractSet[str], what: str) -> dict[str, Any]:
+def _top_level(doc: Document, allowed: AbstractSet[str], what: str) -> dict[str, Raw]:
     data = mapping(doc, (), doc.data, f"the top level of {what}")
     check_keys(doc, (), data, allowed, what)
     return data
@@ -97,7 +97,7 @@ class _Types:
         self._loaded: set[str] = set()
 
     def add(
-        self, doc: Document, data: dict[str, Any], directory: str, chain: tuple[str, ...]
+        self, doc: Document, data: dict[str, Raw], directory: str, chain: tuple[str, ...]
     ) -> None:
         """Add the types ``doc`` includes, then its own. ``chain``: the files including it."""
         for index, entry in enumerate(_include_entries(doc, data.get("include"))):
@@ -135,7 +135,7 @@ class _Types:
                 f"cannot read included file {target!r}: {reason}", location=doc.at(path)
             ) from exc
 
-    def _define(self, doc: Document, name: Any, raw: Any) -> None:
+    def _define(self, doc: Document, name: Raw, raw: Raw) -> None:
         path = ("types", name)
         first = self._defined_in.get(name)
         if first is not None:
@@ -147,7 +147,7 @@ class _Types:
         self._defined_in[name] = doc
 
 
-def _include_entries(doc: Document, raw: Any) -> list[str]:
+def _include_entries(doc: Document, raw: Raw) -> list[str]:
     if raw is None:
         return []
     if raw.__class__ is not list:

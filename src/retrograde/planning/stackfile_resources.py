@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
 
 from retrograde.errors import (
     CycleError,
@@ -20,7 +19,7 @@ from retrograde.errors import (
     UnknownReferenceError,
     UnknownTypeError,
 )
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.state import ConnectionSlot, ResourceState, iter_refs
 from retrograde.model.types import InputKind, InputSpec, ResourceType
 from retrograde.planning.graph import topological_order
@@ -39,7 +38,7 @@ RESOURCE_KEYS = frozenset({"type", "tags", "inputs"})
 
 
 def parse_resources(
-    doc: Document, raw: Any, types: Mapping[str, ResourceType]
+    doc: Document, raw: Raw, types: Mapping[str, ResourceType]
 ) -> dict[str, ResourceState]:
     """Every resource under ``resources:``, in file order, checked against ``types``."""
     resources = mapping(doc, ("resources",), raw, "resources")
@@ -49,7 +48,7 @@ def parse_resources(
 
 
 def _resource(
-    doc: Document, name: Any, raw: Any, types: Mapping[str, ResourceType]
+    doc: Document, name: Raw, raw: Raw, types: Mapping[str, ResourceType]
 ) -> ResourceState:
     path = ("resources", name)
     check_name(doc, path, name, RESOURCE_NAME, "resource")
@@ -63,7 +62,7 @@ def _resource(
 
 
 def _type_of(
-    doc: Document, path: Path, spec: dict[str, Any], name: str, types: Mapping[str, ResourceType]
+    doc: Document, path: Path, spec: dict[str, Raw], name: str, types: Mapping[str, ResourceType]
 ) -> ResourceType:
     if "type" not in spec:
         raise StackSyntaxError(f"resource {name!r} has no type", location=doc.at(path, key=True))
@@ -79,7 +78,7 @@ def _type_of(
     return rtype
 
 
-def _tags(doc: Document, path: Path, raw: Any, what: str) -> dict[str, str]:
+def _tags(doc: Document, path: Path, raw: Raw, what: str) -> dict[str, str]:
     """Tags as text: scalars are written the way YAML reads them (``true``, ``3``)."""
     tags = mapping(doc, path, raw, f"tags of {what}")
     out = {}
@@ -100,7 +99,7 @@ def _tags(doc: Document, path: Path, raw: Any, what: str) -> dict[str, str]:
 
 
 def _inputs(
-    doc: Document, path: Path, name: str, raw: Any, rtype: ResourceType
+    doc: Document, path: Path, name: str, raw: Raw, rtype: ResourceType
 ) -> tuple[dict[str, JSON], dict[str, ConnectionSlot]]:
     """Every declared input (given, else default) and the connections among them."""
     input_path = (*path, "inputs")
@@ -124,7 +123,7 @@ def _inputs(
 
 
 def _reject_undeclared(
-    doc: Document, path: Path, name: str, given: dict[str, Any], rtype: ResourceType
+    doc: Document, path: Path, name: str, given: dict[str, Raw], rtype: ResourceType
 ) -> None:
     unknown = next(key for key in given if key not in rtype.inputs)
     declares = ", ".join(rtype.inputs) or "no inputs"
@@ -137,7 +136,7 @@ def _reject_undeclared(
 
 
 def _given(
-    doc: Document, path: Path, name: str, spec: InputSpec, raw: Any
+    doc: Document, path: Path, name: str, spec: InputSpec, raw: Raw
 ) -> tuple[JSON, ConnectionSlot | None]:
     """A given input as (value, slot); a whole-value connection is checked in a later pass."""
     value, slot = input_value(doc, path, raw, secret=spec.secret)

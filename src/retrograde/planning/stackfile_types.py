@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from retrograde.errors import InputTypeError, StackSyntaxError
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.types import (
     COMMAND,
     ActionSpec,
@@ -36,7 +36,7 @@ _KIND_NAMES = frozenset(kind.value for kind in InputKind)
 _KINDS = ", ".join(kind.value for kind in InputKind)
 
 
-def _number(value: Any) -> bool:
+def _number(value: Raw) -> bool:
     return value.__class__ in (int, float) and math.isfinite(value)
 
 
@@ -50,7 +50,7 @@ _OPTIONS: dict[str, tuple[Callable[[Any], bool], str, Callable[[Any], Any]]] = {
 TYPE_KEYS = frozenset({"version", "inputs", "actions", "migrations", *_OPTIONS})
 
 
-def parse_type(doc: Document, name: Any, raw: Any, base_dir: str) -> ResourceType:
+def parse_type(doc: Document, name: Raw, raw: Raw, base_dir: str) -> ResourceType:
     """The resource type ``name`` defined at ``types.<name>`` in ``doc``."""
     path = ("types", name)
     if name.__class__ is not str or not name:
@@ -71,7 +71,7 @@ def parse_type(doc: Document, name: Any, raw: Any, base_dir: str) -> ResourceTyp
     )
 
 
-def _version(doc: Document, path: Path, spec: dict[str, Any], what: str) -> int:
+def _version(doc: Document, path: Path, spec: dict[str, Raw], what: str) -> int:
     if "version" not in spec:
         raise StackSyntaxError(f"{what} has no version", location=doc.at(path, key=True))
     version = spec["version"]
@@ -83,7 +83,7 @@ def _version(doc: Document, path: Path, spec: dict[str, Any], what: str) -> int:
     return version
 
 
-def _inputs(doc: Document, path: Path, raw: Any, type_name: str) -> dict[str, InputSpec]:
+def _inputs(doc: Document, path: Path, raw: Raw, type_name: str) -> dict[str, InputSpec]:
     specs = mapping(doc, path, raw, f"inputs of type {type_name!r}")
     return {
         check_name(doc, (*path, name), name, INPUT_NAME, "input"): _input(
@@ -93,7 +93,7 @@ def _inputs(doc: Document, path: Path, raw: Any, type_name: str) -> dict[str, In
     }
 
 
-def _input(doc: Document, path: Path, name: str, raw: Any, type_name: str) -> InputSpec:
+def _input(doc: Document, path: Path, name: str, raw: Raw, type_name: str) -> InputSpec:
     what = f"input {name!r} of type {type_name!r}"
     spec = mapping(doc, path, raw, what)
     check_keys(doc, path, spec, INPUT_KEYS, what)
@@ -114,7 +114,7 @@ def _input(doc: Document, path: Path, name: str, raw: Any, type_name: str) -> In
     return InputSpec(name, kind, default, has_default=True, secret=secret)
 
 
-def _kind(doc: Document, path: Path, value: Any, what: str) -> InputKind:
+def _kind(doc: Document, path: Path, value: Raw, what: str) -> InputKind:
     if value.__class__ is not str or value not in _KIND_NAMES:
         raise StackSyntaxError(
             f"unknown type {value!r} for {what}; expected one of: {_KINDS}",
@@ -124,7 +124,7 @@ def _kind(doc: Document, path: Path, value: Any, what: str) -> InputKind:
 
 
 def _actions(
-    doc: Document, type_path: Path, spec: dict[str, Any], type_name: str
+    doc: Document, type_path: Path, spec: dict[str, Raw], type_name: str
 ) -> dict[str, ActionSpec]:
     """Each action given, with the type's options as defaults for its own."""
     defaults = _options(doc, type_path, spec, f"type {type_name!r}")
@@ -137,7 +137,7 @@ def _actions(
     }
 
 
-def _action(doc: Document, path: Path, raw: Any, what: str, defaults: dict[str, Any]) -> ActionSpec:
+def _action(doc: Document, path: Path, raw: Raw, what: str, defaults: dict[str, Raw]) -> ActionSpec:
     spec = mapping(doc, path, raw, what)
     kinds = ", ".join(HANDLER_KINDS)
     for key in spec:
@@ -161,7 +161,7 @@ def _action(doc: Document, path: Path, raw: Any, what: str, defaults: dict[str, 
     return ActionSpec(handler, target, **{**defaults, **_options(doc, path, spec, what)})
 
 
-def _target(doc: Document, path: Path, handler: str, target: Any, what: str) -> str:
+def _target(doc: Document, path: Path, handler: str, target: Raw, what: str) -> str:
     if handler == COMMAND:
         return encode_argv(_argv(doc, path, target, what))
     if target.__class__ is not str or not target.strip():
@@ -177,7 +177,7 @@ def _target(doc: Document, path: Path, handler: str, target: Any, what: str) -> 
     return target
 
 
-def _argv(doc: Document, path: Path, argv: Any, what: str) -> list[str]:
+def _argv(doc: Document, path: Path, argv: Raw, what: str) -> list[str]:
     """A ``command`` handler's argv: a non-empty list of strings, the first not blank."""
     if argv.__class__ is not list or not argv:
         raise StackSyntaxError(
@@ -200,7 +200,7 @@ def _argv(doc: Document, path: Path, argv: Any, what: str) -> list[str]:
     return list(argv)
 
 
-def _options(doc: Document, path: Path, spec: dict[str, Any], what: str) -> dict[str, Any]:
+def _options(doc: Document, path: Path, spec: dict[str, Raw], what: str) -> dict[str, Raw]:
     """The action options (timeout, retries, retry_delay) given in ``spec``, checked."""
     options = {}
     for key in _OPTIONS:
@@ -217,7 +217,7 @@ def _options(doc: Document, path: Path, spec: dict[str, Any], what: str) -> dict
     return options
 
 
-def _migrations(doc: Document, path: Path, raw: Any, what: str) -> tuple[dict[str, JSON], ...]:
+def _migrations(doc: Document, path: Path, raw: Raw, what: str) -> tuple[dict[str, JSON], ...]:
     """Migration steps kept as data; only their ``from`` and ``to`` versions are checked."""
     if raw is None:
         return ()
@@ -228,7 +228,7 @@ def _migrations(doc: Document, path: Path, raw: Any, what: str) -> tuple[dict[st
     return tuple(_migration(doc, (*path, i), step, what) for i, step in enumerate(raw))
 
 
-def _migration(doc: Document, path: Path, raw: Any, type_what: str) -> dict[str, JSON]:
+def _migration(doc: Document, path: Path, raw: Raw, type_what: str) -> dict[str, JSON]:
     what = f"migration step {path[-1] + 1} of {type_what}"
     step = mapping(doc, path, raw, what)
     for end in ("from", "to"):
@@ -239,5 +239,6 @@ def _migration(doc: Document, path: Path, raw: Any, type_what: str) -> dict[str,
                 f"{end!r} of {what} must be an integer, got {kind_of(step[end])} {step[end]!r}",
                 location=doc.at((*path, end)),
             )
-    data: dict[str, JSON] = plain_json(doc, path, step)
+    data = plain_json(doc, path, step)
+    assert isinstance(data, dict)  # step was checked to be a mapping above
     return data

@@ -11,10 +11,9 @@ import math
 import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from typing import Any
 
 from retrograde.errors import StackSyntaxError
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.secrets import MASK
 from retrograde.model.state import ConnectionSlot
 from retrograde.planning.stackfile_yaml import Document, Path
@@ -39,12 +38,12 @@ _KIND_WORDS = {
 }
 
 
-def kind_of(value: Any) -> str:
+def kind_of(value: Raw) -> str:
     """The stack-file word for a plain value's type (for messages)."""
     return _KIND_WORDS.get(type(value), type(value).__name__)
 
 
-def mapping(doc: Document, path: Path, value: Any, what: str) -> dict[Any, Any]:
+def mapping(doc: Document, path: Path, value: Raw, what: str) -> dict[Raw, Raw]:
     """``value`` as a mapping; an empty YAML value (null) is an empty mapping."""
     if value is None:
         return {}
@@ -56,7 +55,7 @@ def mapping(doc: Document, path: Path, value: Any, what: str) -> dict[Any, Any]:
 
 
 def check_keys(
-    doc: Document, path: Path, value: dict[Any, Any], allowed: AbstractSet[str], what: str
+    doc: Document, path: Path, value: dict[Raw, Raw], allowed: AbstractSet[str], what: str
 ) -> None:
     """Reject the first key of ``value`` that is not in ``allowed``."""
     if value.keys() <= allowed:
@@ -68,7 +67,7 @@ def check_keys(
     )
 
 
-def check_name(doc: Document, path: Path, name: Any, pattern: re.Pattern[str], what: str) -> str:
+def check_name(doc: Document, path: Path, name: Raw, pattern: re.Pattern[str], what: str) -> str:
     """``name`` (the last key of ``path``) if it is a string matching ``pattern``."""
     if name.__class__ is not str or not pattern.fullmatch(name):
         raise StackSyntaxError(
@@ -82,12 +81,12 @@ def _show(text: str, secret: bool) -> str:
     return MASK if secret else repr(text)
 
 
-def plain_json(doc: Document, path: Path, value: Any) -> JSON:
+def plain_json(doc: Document, path: Path, value: Raw) -> JSON:
     """A copy of ``value`` that is certainly JSON (string keys, finite numbers)."""
     return _copy(doc, path, value, _keep_string, False)
 
 
-def literal(doc: Document, path: Path, value: Any, *, secret: bool = False) -> JSON:
+def literal(doc: Document, path: Path, value: Raw, *, secret: bool = False) -> JSON:
     """A copy of an input value or default: ``$${`` unescaped, any other ``${`` rejected."""
     return _copy(doc, path, value, _unescape, secret)
 
@@ -117,14 +116,13 @@ def _unescape(doc: Document, path: Path, text: str, secret: bool) -> str:
     raise StackSyntaxError(problem, location=doc.at(path))
 
 
-def _copy(doc: Document, path: Path, value: Any, on_string: _OnString, secret: bool) -> JSON:
+def _copy(doc: Document, path: Path, value: Raw, on_string: _OnString, secret: bool) -> JSON:
     cls = value.__class__
     if cls is str:
         return on_string(doc, path, value, secret)
-    if cls is int or cls is bool or value is None:
-        return value
-    if cls is float and math.isfinite(value):
-        return value
+    if cls is int or cls is bool or value is None or (cls is float and math.isfinite(value)):
+        scalar: JSON = value  # a checked scalar
+        return scalar
     if cls is list:
         return [_copy(doc, (*path, i), item, on_string, secret) for i, item in enumerate(value)]
     if cls is dict:
@@ -142,7 +140,7 @@ def _copy(doc: Document, path: Path, value: Any, on_string: _OnString, secret: b
 
 
 def input_value(
-    doc: Document, path: Path, value: Any, *, secret: bool
+    doc: Document, path: Path, value: Raw, *, secret: bool
 ) -> tuple[JSON, ConnectionSlot | None]:
     """A resource's input as ``(value, connection slot)``.
 
@@ -166,7 +164,7 @@ def input_value(
     return literal(doc, path, value, secret=secret), None
 
 
-def _element_ref(item: Any) -> str | None:
+def _element_ref(item: Raw) -> str | None:
     if item.__class__ is str and item.startswith("${"):
         match = _CONNECTION.fullmatch(item)
         if match:
@@ -174,7 +172,7 @@ def _element_ref(item: Any) -> str | None:
     return None
 
 
-def scalar_text(value: Any) -> str | None:
+def scalar_text(value: Raw) -> str | None:
     """A tag value as text (``true``, ``3``, ``""`` for null), or None if not a scalar."""
     if value.__class__ is str:
         return value

@@ -43,6 +43,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from yaml.resolver import Resolver
 
 from retrograde.errors import IntegerRangeError, StackLimitError, StackSyntaxError
+from retrograde.model.jsonvalue import Raw
 
 Path = tuple[Any, ...]
 """Keys and list indexes from the document root to one value."""
@@ -93,7 +94,7 @@ class _ComposeLoader(_EventLoader):  # type: ignore[misc]
     yaml_implicit_resolvers = _RESOLVERS
 
 
-def location(source: str, mark: Any) -> str:
+def location(source: str, mark: Raw) -> str:
     """``source:line:col`` (1-based) of a PyYAML mark."""
     return f"{source}:{mark.line + 1}:{mark.column + 1}"
 
@@ -103,7 +104,7 @@ class Document:
 
     __slots__ = ("_root", "data", "source", "text")
 
-    def __init__(self, source: str, text: str, data: Any) -> None:
+    def __init__(self, source: str, text: str, data: Raw) -> None:
         self.source = source
         self.text = text
         self.data = data
@@ -140,13 +141,13 @@ def _node_at(node: Node, path: Path, key: bool) -> Node:
     return node
 
 
-def _key_of(constructor: SafeConstructor, node: Node) -> Any:
+def _key_of(constructor: SafeConstructor, node: Node) -> Raw:
     if isinstance(node, ScalarNode) and node.tag in _SCALAR_TAGS:
         return _scalar(constructor, node.tag, node.value)
     return _NO_KEY
 
 
-def _scalar(constructor: SafeConstructor, tag: str, value: str) -> Any:
+def _scalar(constructor: SafeConstructor, tag: str, value: str) -> Raw:
     if tag == _STR:
         return value
     return constructor.yaml_constructors[tag](constructor, ScalarNode(tag, value))
@@ -191,7 +192,7 @@ def _position(source: str, text: str, exc: yaml.YAMLError) -> str:
     return f"{source}:{line}:{column}"
 
 
-def _build(loader: Any, source: str) -> Any:
+def _build(loader: Raw, source: str) -> Raw:
     """The one document's data, built from parse events with an explicit stack.
 
     This loop runs once per event (millions for a big stack), so the common
@@ -292,7 +293,7 @@ class _Unreadable:
         self.text = text
         self.out_of_range = out_of_range
 
-    def error(self, source: str, event: Any, path: Path) -> StackSyntaxError | IntegerRangeError:
+    def error(self, source: str, event: Raw, path: Path) -> StackSyntaxError | IntegerRangeError:
         where = location(source, event.start_mark)
         if not self.out_of_range:
             tag = self.tag.replace("tag:yaml.org,2002:", "!!")
@@ -312,7 +313,7 @@ class _Unreadable:
 _DECIMAL = re.compile(r"[-+]?[1-9][0-9_]*")
 
 
-def _convert(constructor: SafeConstructor, tag: str, text: str) -> Any:
+def _convert(constructor: SafeConstructor, tag: str, text: str) -> Raw:
     """The value of scalar ``text`` under ``tag``, or :class:`_Unreadable`.
 
     A decimal integer too long for Python's int-string conversion limit is out
@@ -335,7 +336,7 @@ def _shorten(text: str) -> str:
     return f"{text[:20]}... ({len(text)} characters)"
 
 
-def _here(stack: list[tuple[Any, Any]], top: Any, key: Any) -> Path:
+def _here(stack: list[tuple[Raw, Raw]], top: Raw, key: Raw) -> Path:
     """The path of the value the loop is reading (for an error): each open container's
     newest entry, then the pending key (or list position) in the innermost one."""
     chain = [container for container, _ in stack[1:]]
@@ -361,7 +362,7 @@ def _path_text(path: Path) -> str:
     return text.lstrip(".") or "the document"
 
 
-def _measure(value: Any, measured: dict[int, tuple[int, int]]) -> tuple[int, int]:
+def _measure(value: Raw, measured: dict[int, tuple[int, int]]) -> tuple[int, int]:
     """Nodes and height of a closed container once its aliases are expanded.
 
     Iterative, and each shared container is measured once, so measuring costs
@@ -389,11 +390,11 @@ def _measure(value: Any, measured: dict[int, tuple[int, int]]) -> tuple[int, int
     return measured[id(value)]
 
 
-def _is_container(value: Any) -> bool:
+def _is_container(value: Raw) -> bool:
     return value.__class__ is dict or value.__class__ is list
 
 
-def _check_alias(source: str, event: Any, written: int, extra: int, depth: int) -> None:
+def _check_alias(source: str, event: Raw, written: int, extra: int, depth: int) -> None:
     """Refuse an alias that expands the document too far or nests it too deep."""
     limit = expansion_limit(written)
     if written + extra > limit:
@@ -406,20 +407,20 @@ def _check_alias(source: str, event: Any, written: int, extra: int, depth: int) 
         raise _too_deep(source, event)
 
 
-def _too_deep(source: str, event: Any) -> StackLimitError:
+def _too_deep(source: str, event: Raw) -> StackLimitError:
     return StackLimitError(
         f"values nest deeper than {MAX_DEPTH} levels", location=location(source, event.start_mark)
     )
 
 
-def _plain(constructor: SafeConstructor, candidates: list[tuple[str, Any]], value: str) -> Any:
+def _plain(constructor: SafeConstructor, candidates: list[tuple[str, Raw]], value: str) -> Raw:
     for tag, regexp in candidates:
         if regexp.match(value):
             return _MERGE_KEY if tag == _MERGE else _convert(constructor, tag, value)
     return value
 
 
-def _check_single(source: str, documents: int, event: Any) -> None:
+def _check_single(source: str, documents: int, event: Raw) -> None:
     if documents > 1:
         raise StackSyntaxError(
             "a stack file holds one YAML document; found a second one",
@@ -427,7 +428,7 @@ def _check_single(source: str, documents: int, event: Any) -> None:
         )
 
 
-def _unsupported(source: str, event: Any) -> StackSyntaxError:
+def _unsupported(source: str, event: Raw) -> StackSyntaxError:
     tag = str(event.tag).replace("tag:yaml.org,2002:", "!!")
     return StackSyntaxError(
         f"unsupported YAML tag {tag!r}", location=location(source, event.start_mark)
@@ -437,11 +438,11 @@ def _unsupported(source: str, event: Any) -> StackSyntaxError:
 def _tagged(
     constructor: SafeConstructor,
     source: str,
-    event: Any,
-    stack: list[tuple[Any, Any]],
-    top: Any,
-    key: Any,
-) -> Any:
+    event: Raw,
+    stack: list[tuple[Raw, Raw]],
+    top: Raw,
+    key: Raw,
+) -> Raw:
     if event.tag not in _SCALAR_TAGS:
         raise _unsupported(source, event)
     value = _convert(constructor, event.tag, event.value)
@@ -450,14 +451,14 @@ def _tagged(
     return value
 
 
-def _check_collection_tag(source: str, event: Any, plain_tag: str) -> None:
+def _check_collection_tag(source: str, event: Raw, plain_tag: str) -> None:
     if event.tag not in (None, "!", plain_tag):
         raise _unsupported(source, event)
 
 
 def _alias(
-    source: str, anchors: dict[str, Any], stack: list[tuple[Any, Any]], top: Any, event: Any
-) -> Any:
+    source: str, anchors: dict[str, Raw], stack: list[tuple[Raw, Raw]], top: Raw, event: Raw
+) -> Raw:
     if event.anchor not in anchors:
         raise StackSyntaxError(
             f"undefined alias {event.anchor!r}", location=location(source, event.start_mark)
@@ -472,7 +473,7 @@ def _alias(
     return value
 
 
-def _odd_key(source: str, mapping: dict[Any, Any], value: Any, event: Any) -> Any:
+def _odd_key(source: str, mapping: dict[Raw, Raw], value: Raw, event: Raw) -> Raw:
     """A mapping key that is not a new scalar: a merge, a duplicate or a collection."""
     if value is _MERGE_KEY:
         return value
@@ -487,7 +488,7 @@ def _odd_key(source: str, mapping: dict[Any, Any], value: Any, event: Any) -> An
     return value
 
 
-def _merge(source: str, mapping: dict[Any, Any], merged: list[tuple[Any, Any]]) -> None:
+def _merge(source: str, mapping: dict[Raw, Raw], merged: list[tuple[Raw, Raw]]) -> None:
     """Apply ``<<`` merges: keys written in the mapping win, then earlier merged mappings."""
     for value, mark in merged:
         sources = value if value.__class__ is list else [value]

@@ -28,7 +28,6 @@ from typing import Any
 
 from retrograde.errors import CorruptLogError
 from retrograde.model.commit import Commit
-from retrograde.model.jsonvalue import JSON
 from retrograde.storage.sql.rows import dump, load_exact
 
 FORMAT = "retrograde-export"
@@ -54,7 +53,7 @@ _COMMIT_ORDER = (
 )
 
 
-def line(kind: str, fields: Mapping[str, JSON]) -> bytes:
+def line(kind: str, fields: Mapping[str, object]) -> bytes:
     """One line (newline included) of the given ``kind``."""
     return (dump({"kind": kind, **fields}) + "\n").encode("utf-8")
 
@@ -80,7 +79,7 @@ def segment_line(after: tuple[int, str], last: tuple[int, str], exported_at: str
 
 
 def commit_line(commit: Commit) -> bytes:
-    data = commit.to_json()
+    data: Mapping[str, object] = commit.to_json()
     return line("commit", {key: data[key] for key in _COMMIT_ORDER})
 
 

@@ -24,12 +24,14 @@ from typing import Any
 import orjson
 
 from retrograde.model.change import Diff
-from retrograde.model.jsonvalue import JSON, canonical
+from retrograde.model.jsonvalue import JSON, Raw, canonical
 
 _SORTED = orjson.OPT_SORT_KEYS
 
 
-def pack(diff: Diff, connections: Mapping[str, JSON], tags: Mapping[str, JSON]) -> dict[str, Any]:
+def pack(
+    diff: Diff, connections: Mapping[str, object], tags: Mapping[str, object]
+) -> dict[str, Any]:
     """The packed payload of a commit (see the module docstring)."""
     return {
         "d": {name: _pack_entry(entry) for name, entry in diff.items()},
@@ -38,7 +40,7 @@ def pack(diff: Diff, connections: Mapping[str, JSON], tags: Mapping[str, JSON]) 
     }
 
 
-def unpack(payload: Mapping[str, Any]) -> tuple[Diff, Mapping[str, JSON], Mapping[str, JSON]]:
+def unpack(payload: Mapping[str, Raw]) -> tuple[Diff, Mapping[str, Raw], Mapping[str, Raw]]:
     """``(diff, connections, tags)`` from a packed (or revision 0001) payload."""
     if "d" not in payload:
         return payload["diff"], payload["connections"], payload["tags"]
@@ -60,7 +62,7 @@ def _pack_entry(entry: Mapping[str, JSON]) -> JSON:
     return dict(entry)
 
 
-def _unpack_entry(packed: JSON) -> dict[str, JSON]:
+def _unpack_entry(packed: Raw) -> dict[str, JSON]:
     if not isinstance(packed, list):
         return dict(packed)
     entry: dict[str, JSON] = {"from": packed[0], "to": packed[1]}
@@ -69,13 +71,13 @@ def _unpack_entry(packed: JSON) -> dict[str, JSON]:
     return entry
 
 
-def _pack_sides(sides: Mapping[str, JSON]) -> JSON:
+def _pack_sides(sides: Mapping[str, object]) -> object:
     if list(sides) == ["before", "after"] and same_json(sides["before"], sides["after"]):
         return [sides["before"]]
     return dict(sides)
 
 
-def same_json(a: JSON, b: JSON) -> bool:
+def same_json(a: object, b: object) -> bool:
     """JSON equality (``1``, ``1.0`` and ``true`` differ), by sorted-key encodings.
 
     orjson is used for speed (it encodes every JSON value exactly; NaN, which
@@ -88,7 +90,7 @@ def same_json(a: JSON, b: JSON) -> bool:
         return canonical(a) == canonical(b)
 
 
-def _unpack_sides(packed: JSON) -> dict[str, JSON]:
+def _unpack_sides(packed: Raw) -> dict[str, JSON]:
     if isinstance(packed, list):
         return {"before": packed[0], "after": packed[0]}
     return dict(packed)

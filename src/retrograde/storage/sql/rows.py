@@ -18,7 +18,7 @@ from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.change import ActionName, Change, reverse_diff
 from retrograde.model.commit import Commit, Sides
 from retrograde.model.journal import JournalTask, TaskStatus
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import Raw
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
 from retrograde.storage.sql import commit_payload
@@ -31,7 +31,7 @@ BIG_INTEGER_MARK = " "
 """Leads stored JSON that holds integers beyond 64 bits (still valid JSON: leading space)."""
 
 
-def dump(value: JSON) -> str:
+def dump(value: object) -> str:
     """Compact JSON text of ``value``: orjson for speed, the standard encoder for huge ints.
 
     orjson cannot write integers beyond 64 bits and would read them back as
@@ -44,14 +44,14 @@ def dump(value: JSON) -> str:
         return BIG_INTEGER_MARK + json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def load(text: str) -> JSON:
-    """Parse JSON written by :func:`dump`, exactly."""
+def load(text: str) -> Raw:
+    """Parse JSON written by :func:`dump`, exactly (its shape is the caller's to trust)."""
     if text.startswith(BIG_INTEGER_MARK):
         return json.loads(text)
     return orjson.loads(text)
 
 
-def load_exact(text: str) -> JSON:
+def load_exact(text: str) -> Raw:
     """Parse JSON from elsewhere (an export file), exactly whatever its numbers."""
     return json.loads(text)
 
