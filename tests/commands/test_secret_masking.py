@@ -15,6 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
+from retrograde.engine.requests import action_request
+from retrograde.model.change import make_change
+from retrograde.model.state import ResourceState
+from retrograde.model.types import ActionSpec, InputSpec, ResourceType
 from retrograde.storage.sql.database import normalise_url
 from tests.commands.stacks import write
 from tests.conftest import Invoke
@@ -106,6 +110,25 @@ def test_a_python_exception_message_leaks_no_secret(
     outputs = failing_outputs(invoke, write(tmp_path, "stack.yaml", text_))
     assert "bad password ***" in outputs[1] or "'password': '***'" in outputs[1], outputs[1]
     assert_masked(outputs, store_url, [NASTY])
+
+
+def vault_type(version: int, secret: str) -> ResourceType:
+    """Version ``version`` of a type whose input ``secret`` is the secret one."""
+    inputs = {name: InputSpec(name, secret=name == secret) for name in ("key", "token")}
+    actions = {name: ActionSpec("shell", "true") for name in ("run", "update", "remove")}
+    return ResourceType("vault", version, inputs, actions)
+
+
+def test_a_removal_and_a_migration_carry_their_secret_values() -> None:
+    """A removal's previous secret, and an input secret in either version's type, are masked."""
+    types = {(t.name, t.version): t for t in (vault_type(1, "key"), vault_type(2, "token"))}
+    v1 = ResourceState("vault", 1, {"key": "k-old", "token": "t-old"})
+    v2 = ResourceState("vault", 2, {"key": "k-new", "token": "t-new"})
+    removal = make_change("vault", v1, None)
+    migration = make_change("vault", v1, v2)
+    assert removal is not None and migration is not None
+    assert action_request(removal, types, 1)["secrets"] == ["k-old"]
+    assert action_request(migration, types, 1)["secrets"] == ["k-new", "k-old", "t-new", "t-old"]
 
 
 def failing_outputs(invoke: Invoke, stack_file: Path) -> list[str]:

@@ -181,3 +181,21 @@ def test_the_registry_masks_a_handler_bug(make_request: RequestFactory) -> None:
     result = run_action(request)
     assert result["ok"] is False
     assert "hunter2" not in result["error"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ABCDEFGHIJ" * 1000 + "xyz",
+        "xyz" + "ABCDEFGHIJ" * 1000,
+        "x" * 9000 + "ABCDEFGHIJ" + "y" * 1995,
+        "ABCDEFGHIJ" + "y" * 100,
+        "ab" * 10_000,
+    ],
+)
+def test_a_long_texts_tail_and_head_are_as_if_masked_whole(text: str) -> None:
+    """Only the end (or start) of a long text is masked, with the same result as all of it."""
+    mask = SecretMask(["ABCDEFGHIJ", "b"])
+    assert mask.tail(text, 2000) == mask(text)[-2000:]
+    assert mask.head(text, 1000) == mask(text)[:1000]
+    assert "DEFGHIJ" not in mask.tail(text, 2000) and "ABCDEFG" not in mask.head(text, 1000)

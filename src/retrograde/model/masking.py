@@ -104,24 +104,44 @@ class SecretMask:
     executor boundary.
     """
 
-    __slots__ = ("_pattern",)
+    __slots__ = ("_longest", "_pattern")
 
     def __init__(self, values: Iterable[str]) -> None:
         forms = {form for value in values if value for form in written_forms(value)}
         ordered = sorted(forms, key=lambda form: (-len(form), form))
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._longest = len(ordered[0]) if ordered else 0
 
     def __call__(self, text: str) -> str:
         """``text`` with every occurrence of a secret form replaced by ``***``."""
         return self._pattern.sub(MASK, text) if self._pattern else text
 
     def tail(self, text: str, limit: int) -> str:
-        """The last ``limit`` characters of ``text`` once masked (masked first, then cut)."""
-        return self(text)[-limit:] if limit > 0 else ""
+        """The last ``limit`` characters of ``text`` masked: as if masked whole, then cut.
+
+        Only the end of a long text is masked (see :meth:`_window`), so a
+        handler that wrote gigabytes costs no more than one that wrote a page.
+        """
+        if limit <= 0:
+            return ""
+        return self(text[-self._window(limit) :])[-limit:]
 
     def head(self, text: str, limit: int) -> str:
-        """The first ``limit`` characters of ``text`` once masked (masked first, then cut)."""
-        return self(text)[:limit]
+        """The first ``limit`` characters of ``text`` masked: as if masked whole, then cut."""
+        if limit <= 0:
+            return ""
+        return self(text[: self._window(limit)])[:limit]
+
+    def _window(self, limit: int) -> int:
+        """How much of a text's end (or start) to mask for ``limit`` characters of it.
+
+        A form cut where the window starts reaches at most ``longest - 1``
+        characters into it, and the masked window must still have ``limit``
+        characters after those, although every masked form of ``longest``
+        characters shrinks to three.
+        """
+        longest = self._longest
+        return (limit + 2 * longest) * max(1, -(-longest // len(MASK)))
 
 
 NO_SECRETS = SecretMask(())
