@@ -11,7 +11,7 @@ before any text is capped, so a value cut in two by the cap cannot leave its
 first part behind.
 
 Values are matched as text, longest form first: a secret of fewer than
-:data:`SHORT_SECRET` characters is masked too, and so is every occurrence of
+three characters is masked too, and so is every occurrence of
 it in unrelated text (a secret ``42`` masks ``4200``'s first two digits).
 Output that transforms a value (base64, splitting, another encoding) is not
 recognised.
@@ -28,9 +28,6 @@ from retrograde.model.change import Diff
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.secrets import MASK
 
-SHORT_SECRET = 3
-"""Secrets shorter than this are still masked, wherever their characters occur."""
-
 _DOUBLE_QUOTED = re.compile(r'([\\"$`])')
 _HEREDOC = re.compile(r"([\\$`])")
 
@@ -45,7 +42,7 @@ def secret_values(
 
     Taken from its inputs, its previous inputs and both sides of its diff. A
     string is its own text; any other value is its JSON text, and the strings
-    inside a list or object count too. ``null`` and empty strings hold nothing.
+    and numbers inside a list or object count too. ``null`` and empty strings hold nothing.
     """
     found: set[str] = set()
     for values in (inputs or {}, previous or {}):
