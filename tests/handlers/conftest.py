@@ -35,6 +35,7 @@ def build_request(
     inputs: dict[str, Any] | None = None,
     previous: dict[str, Any] | None = None,
     timeout: float | None = 20.0,
+    secrets: list[str] | None = None,
 ) -> ActionRequest:
     """A request shaped as the engine builds it (the handler protocol of docs/design.md §5)."""
     diff = {
@@ -55,6 +56,7 @@ def build_request(
             "diff": diff,
             "apply_id": 7,
         },
+        "secrets": secrets or [],
     }
 
 

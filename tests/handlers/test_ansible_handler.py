@@ -23,6 +23,10 @@ if [ "$1" = fail.yml ]; then
     echo "fatal: [localhost]: FAILED! unreachable" >&2
     exit 2
 fi
+if [ "$1" = leak.yml ]; then
+    cat "$vars_file" >&2
+    exit 2
+fi
 if [ "$1" = slow.yml ]; then
     sleep 30
 fi
@@ -129,3 +133,15 @@ def test_an_injection_string_arrives_as_an_extra_var(
     assert json.loads((tmp_path / "vars.json").read_text())["ip"] == value
     assert (tmp_path / "args.txt").read_text().splitlines()[:2] == ["site.yml", "--extra-vars"]
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_a_playbook_printing_its_vars_shows_secrets_masked(
+    ansible: AnsibleHandler, fake_ansible: Path, make_request: RequestFactory
+) -> None:
+    """A failing playbook that prints its extra vars shows the secret as ``***``."""
+    secret = 'pa"ss\\word'
+    request = make_request("ansible", "leak.yml", inputs={"password": secret}, secrets=[secret])
+    result = ansible.run(request)
+    assert result["exit_code"] == 2
+    assert '"password": "***"' in result["error"]
+    assert "pa" not in result["error"].replace('"password"', "")

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from retrograde.errors import NotFoundError
 from retrograde.model.apply import ActionRequest
 from retrograde.model.change import Change
+from retrograde.model.masking import secret_values
 from retrograde.model.types import ResourceType, TypeKey
 
 NO_HANDLER = "none"
@@ -16,12 +17,15 @@ NO_HANDLER = "none"
 def action_request(
     change: Change, types: Mapping[TypeKey, ResourceType], apply_id: int
 ) -> ActionRequest:
-    """The request for ``change``: handler, target, working directory, timeout and stdin context.
+    """The request for ``change``: handler, target, working directory, timeout, stdin context
+    and the secret values the handler side masks in what it reports.
 
     A removal runs the handler of the type the resource had (``before``).
     """
     rtype = _type_of(change, types)
     spec = rtype.actions.get(change.action.value)
+    after = change.after.inputs if change.after else None
+    before = change.before.inputs if change.before else None
     return {
         "handler": spec.handler if spec else NO_HANDLER,
         "target": spec.target if spec else "",
@@ -31,12 +35,23 @@ def action_request(
             "action": change.action.value,
             "resource": change.resource,
             "type": rtype.name,
-            "inputs": dict(change.after.inputs) if change.after else None,
-            "previous": dict(change.before.inputs) if change.before else None,
+            "inputs": dict(after) if after is not None else None,
+            "previous": dict(before) if before is not None else None,
             "diff": {k: dict(v) for k, v in change.diff.items()},
             "apply_id": apply_id,
         },
+        "secrets": secret_values(_secret_names(change, types), after, before, change.diff),
     }
+
+
+def _secret_names(change: Change, types: Mapping[TypeKey, ResourceType]) -> frozenset[str]:
+    """The inputs secret in either side's type: a migration may change which inputs are secret,
+    and an input secret on one side must not show on the other."""
+    names: frozenset[str] = frozenset()
+    for side in (change.before, change.after):
+        rtype = types.get((side.type, side.version)) if side is not None else None
+        names |= rtype.secrets if rtype is not None else frozenset()
+    return names
 
 
 def check_types(changes: Iterable[Change], types: Mapping[TypeKey, ResourceType]) -> None:

@@ -17,14 +17,14 @@ import tempfile
 from collections.abc import Mapping
 from typing import Any
 
-from retrograde.handlers.process import action_environment, failure, run_command
+from retrograde.handlers.process import action_environment, failure, request_mask, run_command
 from retrograde.model.apply import ActionRequest, ActionResult
 
 PLAYBOOK_COMMAND = "ansible-playbook"
 
 
 class AnsibleHandler:
-    """Runs playbooks with the shell handler's timeout and error-tail semantics."""
+    """Runs playbooks with the shell handler's timeout, error-tail and masking semantics."""
 
     kind: str = "ansible"
 
@@ -44,6 +44,7 @@ class AnsibleHandler:
                 cwd=request["cwd"],
                 env=env,
                 timeout=request["timeout"],
+                mask=request_mask(request),
             )
         finally:
             os.unlink(vars_path)

@@ -1,7 +1,8 @@
 """Running one external command for an action and reporting it as an ActionResult.
 
 Shared by the ``shell``, ``command`` and ``ansible`` handlers so that all have
-the same timeout, environment and error-tail semantics. The command starts in a new
+the same timeout, environment and error-tail semantics: the action's secret
+values are masked in the whole output before its tail is cut. The command starts in a new
 session (its own process group) so that a timeout kills everything it spawned,
 not only the direct child: ``subprocess.run`` would kill ``/bin/sh`` and then
 wait forever on a grandchild that still holds the output pipes.
@@ -18,6 +19,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 from retrograde.model.apply import ActionRequest, ActionResult
+from retrograde.model.masking import NO_SECRETS, SecretMask
 
 ERROR_TAIL_CHARS = 2000
 """How much of a failed command's output is kept: the end, where the error is."""
@@ -51,19 +53,33 @@ def action_environment(context: Mapping[str, object]) -> dict[str, str]:
     return env
 
 
-def error_tail(stderr: bytes, stdout: bytes) -> str:
-    """The last ``ERROR_TAIL_CHARS`` characters of stderr, or of stdout when stderr is empty."""
+def request_mask(request: ActionRequest) -> SecretMask:
+    """The compiled mask of the secret values ``request`` carries (none for a request without)."""
+    values = request.get("secrets") if isinstance(request, Mapping) else None
+    if not isinstance(values, list):
+        return NO_SECRETS
+    return SecretMask(value for value in values if isinstance(value, str))
+
+
+def error_tail(stderr: bytes, stdout: bytes, mask: SecretMask = NO_SECRETS) -> str:
+    """The last ``ERROR_TAIL_CHARS`` characters of stderr, or of stdout when stderr is empty.
+
+    Secrets are masked in the whole text before it is cut.
+    """
     text = stderr.decode("utf-8", errors="replace")
     if not text.strip():
         text = stdout.decode("utf-8", errors="replace")
-    return text[-ERROR_TAIL_CHARS:]
+    return mask.tail(text, ERROR_TAIL_CHARS)
 
 
-def run_for_action(argv: Sequence[str], request: ActionRequest) -> ActionResult:
+def run_for_action(
+    argv: Sequence[str], request: ActionRequest, mask: SecretMask | None = None
+) -> ActionResult:
     """Run ``argv`` for ``request``: in its ``cwd``, under its timeout, with the context.
 
     The command reads the context as one JSON document on stdin and finds
-    ``RETROGRADE_ACTION``/``RESOURCE``/``APPLY_ID`` in its environment.
+    ``RETROGRADE_ACTION``/``RESOURCE``/``APPLY_ID`` in its environment. Its
+    failure text is masked with ``mask`` (compiled from the request if not given).
     """
     context = request["context"]
     return run_command(
@@ -73,6 +89,7 @@ def run_for_action(argv: Sequence[str], request: ActionRequest) -> ActionResult:
         env=action_environment(context),
         stdin=json.dumps(context).encode("utf-8"),
         timeout=request["timeout"],
+        mask=request_mask(request) if mask is None else mask,
     )
 
 
@@ -84,29 +101,46 @@ def run_command(
     env: Mapping[str, str],
     stdin: bytes | None = None,
     timeout: float | None = None,
+    mask: SecretMask = NO_SECRETS,
 ) -> ActionResult:
     """Run ``argv`` in ``cwd`` and report its outcome; never raises for a failing command.
 
     A non-zero exit is a failure carrying the exit code and the output tail; a
     timeout kills the whole process group and is a failure saying so; a command
     that cannot be started (missing ``cwd``, unexecutable file) is a failure too.
+    Every failure text has ``mask`` applied before it is cut.
     """
     started = time.perf_counter()
     try:
         process = _spawn(argv, cwd=cwd, env=env, stdin=stdin)
     except OSError as exc:
-        return failure(resource, f"cannot start {argv[0]!r} in {cwd!r}: {exc}")
+        return failure(resource, mask(f"cannot start {argv[0]!r} in {cwd!r}: {exc}"))
     try:
         stdout, stderr = process.communicate(stdin, timeout=timeout)
     except subprocess.TimeoutExpired:
-        stdout, stderr = _kill_group(process)
-        tail = error_tail(stderr, stdout)
-        return failure(
-            resource,
-            f"timed out after {timeout:g} s" + (f"\n{tail}" if tail else ""),
-            duration=time.perf_counter() - started,
-        )
-    return _outcome(resource, process.returncode, stdout, stderr, time.perf_counter() - started)
+        return _timed_out(process, resource, timeout, mask, started)
+    duration = time.perf_counter() - started
+    if process.returncode == 0:
+        return success(resource, duration)
+    tail = error_tail(stderr, stdout, mask)
+    return failure(resource, tail, exit_code=process.returncode, duration=duration)
+
+
+def _timed_out(
+    process: subprocess.Popen[bytes],
+    resource: str,
+    timeout: float | None,
+    mask: SecretMask,
+    started: float,
+) -> ActionResult:
+    """Kill the timed-out command's group; the failure says so, with what it wrote."""
+    stdout, stderr = _kill_group(process)
+    tail = error_tail(stderr, stdout, mask)
+    return failure(
+        resource,
+        f"timed out after {timeout:g} s" + (f"\n{tail}" if tail else ""),
+        duration=time.perf_counter() - started,
+    )
 
 
 def _spawn(
@@ -139,11 +173,3 @@ def _kill_group(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
                 pipe.close()
         process.wait()
         return b"", b""
-
-
-def _outcome(
-    resource: str, returncode: int, stdout: bytes, stderr: bytes, duration: float
-) -> ActionResult:
-    if returncode == 0:
-        return success(resource, duration)
-    return failure(resource, error_tail(stderr, stdout), exit_code=returncode, duration=duration)

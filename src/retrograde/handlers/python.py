@@ -3,7 +3,8 @@
 The function receives the same dict a shell command reads on stdin. Returning
 normally is success; returning ``{"ok": False, "error": ...}`` is a failure
 reported without an exception; raising is a failure whose error names the
-exception type, its message and the last frames of the traceback.
+exception type, its message and the last frames of the traceback. The action's
+secret values are masked in all of it before anything is cut.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable
 from typing import Any
 
 from retrograde.errors import HandlerError
-from retrograde.handlers.process import ERROR_TAIL_CHARS, failure, success
+from retrograde.handlers.process import ERROR_TAIL_CHARS, failure, request_mask, success
 from retrograde.model.apply import ActionRequest, ActionResult
+from retrograde.model.masking import NO_SECRETS, SecretMask
 from retrograde.targets import TargetError, TargetProblem, load_callable
 
 ActionFunction = Callable[[dict[str, Any]], object]
@@ -51,9 +53,11 @@ class PythonHandler:
         try:
             returned = function(context)
         except (Exception, SystemExit) as exc:
-            return failure(resource, describe_exception(exc), duration=_since(started))
+            error = describe_exception(exc, request_mask(request))
+            return failure(resource, error, duration=_since(started))
         if isinstance(returned, dict) and returned.get("ok") is False:
-            return failure(resource, str(returned.get("error", "")), duration=_since(started))
+            error = request_mask(request)(str(returned.get("error", "")))
+            return failure(resource, error, duration=_since(started))
         return success(resource, _since(started))
 
     def resolve(self, target: str) -> ActionFunction:
@@ -84,12 +88,16 @@ def _problem(error: TargetError) -> str:
             return "is not callable"
 
 
-def describe_exception(exc: BaseException) -> str:
-    """``Type: message`` first, then the innermost traceback frames, within the error tail."""
-    headline = f"{type(exc).__name__}: {exc}"[: ERROR_TAIL_CHARS // 2]
+def describe_exception(exc: BaseException, mask: SecretMask = NO_SECRETS) -> str:
+    """``Type: message`` first, then the innermost traceback frames, within the error tail.
+
+    Both are masked whole before they are cut (frames show source lines and
+    may show values).
+    """
+    headline = mask.head(f"{type(exc).__name__}: {exc}", ERROR_TAIL_CHARS // 2)
     frames = "".join(traceback.format_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]).rstrip()
     budget = ERROR_TAIL_CHARS - len(headline) - 1
-    return f"{headline}\n{frames[-budget:]}" if frames else headline
+    return f"{headline}\n{mask.tail(frames, budget)}" if frames else headline
 
 
 def _since(started: float) -> float:

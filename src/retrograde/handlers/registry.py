@@ -16,7 +16,7 @@ from retrograde.handlers.ansible import AnsibleHandler
 from retrograde.handlers.base import Handler
 from retrograde.handlers.command import CommandHandler
 from retrograde.handlers.noop import NoopHandler
-from retrograde.handlers.process import failure
+from retrograde.handlers.process import failure, request_mask
 from retrograde.handlers.python import PythonHandler
 from retrograde.handlers.shell import ShellHandler
 from retrograde.model.apply import ActionRequest, ActionResult
@@ -43,12 +43,13 @@ def run_action(request: ActionRequest) -> ActionResult:
 
     Misconfiguration (unknown kind) and bugs in a handler alike come back as a
     failure value, because an exception crossing a worker thread or process
-    boundary would lose the resource it belongs to.
+    boundary would lose the resource it belongs to. Handlers mask the
+    request's secrets in what they report; so is the text of such a bug.
     """
     try:
         return handler_for(request["handler"]).run(request)
     except Exception as exc:
-        return failure(_resource_of(request), _describe(request, exc))
+        return failure(_resource_of(request), request_mask(request)(_describe(request, exc)))
 
 
 def _describe(request: ActionRequest, exc: Exception) -> str:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 import jinja2
 from jinja2 import nodes
 
-from retrograde.handlers.process import failure, run_for_action
+from retrograde.handlers.process import failure, request_mask, run_for_action
 from retrograde.handlers.shell_quoting import QUOTE_FILTER, RAW_FILTER, escape
 from retrograde.model.apply import ActionRequest, ActionResult
 
@@ -71,15 +71,19 @@ def _raw(value: object) -> object:
 
 
 def run_templated(request: ActionRequest, build_argv: ArgvBuilder) -> ActionResult:
-    """Run the argv ``build_argv`` renders; a template error is a failure that runs nothing."""
+    """Run the argv ``build_argv`` renders; a template error is a failure that runs nothing.
+
+    The action's secrets are masked in either failure (a template error can quote a value).
+    """
     started = time.perf_counter()
+    mask = request_mask(request)
     try:
         argv = build_argv(request["context"])
     except jinja2.TemplateError as exc:
         resource = str(request["context"].get("resource") or "")
-        problem = template_problem(resource, exc)
+        problem = mask(template_problem(resource, exc))
         return failure(resource, problem, duration=time.perf_counter() - started)
-    return run_for_action(argv, request)
+    return run_for_action(argv, request, mask)
 
 
 def template_problem(resource: str, exc: jinja2.TemplateError) -> str:

@@ -41,6 +41,9 @@ class ActionRequest(TypedDict):
     timeout: float | None
     context: dict[str, JSON]
     """The handler's stdin document: action, resource, type, inputs, previous, diff, apply_id."""
+    secrets: list[str]
+    """The texts of the action's secret values, masked in whatever the handler reports
+    (see :mod:`retrograde.model.masking`); empty when it has none."""
 
 
 class ActionResult(TypedDict):
@@ -50,7 +53,7 @@ class ActionResult(TypedDict):
     ok: bool
     exit_code: int | None
     error: str
-    """For a failure: the stderr tail or the exception text; empty on success."""
+    """For a failure: the stderr tail or the exception text, secrets masked; empty on success."""
     duration: float
 
 
