@@ -49,10 +49,12 @@ from retrograde.engine.requests import action_request, check_types, retry_policy
 from retrograde.engine.schedule import Schedule
 from retrograde.errors import LockLostError, StoreError
 from retrograde.executors.base import Executor
+from retrograde.handlers.process import ERROR_TAIL_CHARS
 from retrograde.model.apply import ActionRequest, ActionResult, ApplyStatus
 from retrograde.model.change import Change
 from retrograde.model.journal import LockGrant, TaskStatus
 from retrograde.model.jsonvalue import JSONObject
+from retrograde.model.masking import SecretMask
 from retrograde.model.plan import Plan
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Store
@@ -456,11 +458,11 @@ class _Feeder:
             if self._faults:
                 self._faults.reached("after-start", name)
             future = self._executor.submit(request)
-            future.add_done_callback(partial(self._done, name))
+            future.add_done_callback(partial(self._done, name, request))
 
-    def _done(self, name: str, future: Future[ActionResult]) -> None:
+    def _done(self, name: str, request: ActionRequest, future: Future[ActionResult]) -> None:
         """Done-callback (on a worker thread): hand the result over, start the next action."""
-        self._results.put((name, _result_of(name, future)))
+        self._results.put((name, _result_of(name, request, future)))
         with self._lock:
             self._running -= 1
         self._fill()
@@ -470,13 +472,15 @@ def _failure(result: ActionResult) -> JSONObject:
     return {"exit_code": result["exit_code"], "error": result["error"]}
 
 
-def _result_of(name: str, future: Future[ActionResult]) -> ActionResult:
+def _result_of(name: str, request: ActionRequest, future: Future[ActionResult]) -> ActionResult:
     """The executor contract says futures never raise; if one does, it is a failed action.
 
     Even a ``BaseException`` (a handler raising KeyboardInterrupt in its
     thread): if no result were delivered, the loop would wait for it forever.
+    Its text is masked like any handler's (it may quote the request).
     """
     try:
         return future.result()
     except BaseException as exc:  # a failure value, on purpose
-        return {"resource": name, "ok": False, "exit_code": None, "error": repr(exc), "duration": 0}
+        error = SecretMask(request["secrets"]).head(repr(exc), ERROR_TAIL_CHARS)
+        return {"resource": name, "ok": False, "exit_code": None, "error": error, "duration": 0}
