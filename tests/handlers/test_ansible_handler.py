@@ -24,7 +24,7 @@ if [ "$1" = fail.yml ]; then
     exit 2
 fi
 if [ "$1" = leak.yml ]; then
-    cat "$vars_file" >&2
+    cat vars.json >&2
     exit 2
 fi
 if [ "$1" = slow.yml ]; then

@@ -1,20 +1,24 @@
 """The ``ansible`` handler: run a playbook with the action's inputs as extra vars.
 
-The target is the playbook path (relative to ``cwd``). Extra vars travel in a
-temporary JSON file (``--extra-vars @FILE``) rather than on the command line,
-so values keep their JSON types and secrets do not show in ``ps``. The vars are
-the inputs plus ``resource``, ``action`` and ``apply_id``; for a ``remove``,
-whose inputs are null, the inputs the resource had (``previous``) are passed so
-the playbook can tear down what it set up.
+The target is the playbook path (relative to ``cwd``). Extra vars travel as
+JSON through a named pipe (``--extra-vars @FIFO``) in a private temporary
+directory, rather than on the command line or in a file: values keep their
+JSON types, secrets do not show in ``ps`` and are never written to disk. The
+vars are the inputs plus ``resource``, ``action`` and ``apply_id``; for a
+``remove``, whose inputs are null, the inputs the resource had (``previous``)
+are passed so the playbook can tear down what it set up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from retrograde.handlers.process import action_environment, failure, request_mask, run_command
@@ -33,11 +37,11 @@ class AnsibleHandler:
         context = request["context"]
         resource = str(context.get("resource") or "")
         env = action_environment(context)
+        env.setdefault("ANSIBLE_DISPLAY_FAILED_STDERR", "true")  # failures in the error tail
         executable = shutil.which(PLAYBOOK_COMMAND, path=env.get("PATH"))
         if executable is None:
             return failure(resource, f"{PLAYBOOK_COMMAND} not found on PATH")
-        vars_path = _write_extra_vars(extra_vars(context))
-        try:
+        with _vars_pipe(extra_vars(context)) as vars_path:
             return run_command(
                 [executable, request["target"], "--extra-vars", f"@{vars_path}"],
                 resource=resource,
@@ -46,8 +50,6 @@ class AnsibleHandler:
                 timeout=request["timeout"],
                 mask=request_mask(request),
             )
-        finally:
-            os.unlink(vars_path)
 
 
 def extra_vars(context: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,10 +65,32 @@ def extra_vars(context: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _write_extra_vars(variables: Mapping[str, Any]) -> str:
-    """Write the vars to a private temporary file and return its path; the caller removes it."""
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", suffix=".json", prefix="retrograde-vars-", delete=False
-    ) as file:
-        json.dump(variables, file)
-    return file.name
+@contextlib.contextmanager
+def _vars_pipe(variables: Mapping[str, Any]) -> Iterator[Path]:
+    """A named pipe that hands ``variables`` as JSON to its reader while the block runs.
+
+    The pipe lives in a directory only this user can enter and holds no data
+    on disk. A writer thread waits for the playbook to open it; when the block
+    ends (the playbook finished, or never read it) the writer is released and
+    the directory removed.
+    """
+    data = json.dumps(variables).encode("utf-8")
+    directory = Path(tempfile.mkdtemp(prefix="retrograde-vars-"))
+    path = directory / "vars.json"
+    os.mkfifo(path, 0o600)
+    writer = threading.Thread(target=_serve, args=(path, data), daemon=True)
+    writer.start()
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(OSError):  # wake a writer still waiting for its reader
+            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(timeout=5)
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _serve(path: Path, data: bytes) -> None:
+    """Write ``data`` to the first reader of the pipe at ``path``."""
+    # open() blocks until a reader opens the pipe; a reader gone early is a broken pipe
+    with contextlib.suppress(OSError), open(path, "wb") as pipe:
+        pipe.write(data)
