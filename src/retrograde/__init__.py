@@ -8,40 +8,104 @@ The same verbs as the command line, as functions taking a :class:`Context`::
         retrograde.stage(ctx, Path("stack.yaml"))
         print(retrograde.plan(ctx).to_json())
         report = retrograde.apply(ctx, message="first deployment")
+
+Names are imported on first use (``retrograde.stage`` loads the staging verb
+and what it needs), so importing the package, or running ``retrograde
+--version``, costs no store or template library.
 """
 
-from retrograde.commands.applying import apply
-from retrograde.commands.context import Context, open_context
-from retrograde.commands.history import applies, blame, log_page, verify
-from retrograde.commands.locking import unlock
-from retrograde.commands.planning import graph, plan
-from retrograde.commands.reading import StateSnapshot, log, show, state
-from retrograde.commands.resume import ResumeReport, resume
-from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
-from retrograde.commands.staging import diff, discard, stage
-from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
-from retrograde.commands.transfer import export, import_
-from retrograde.engine.runner import ApplyReport
-from retrograde.errors import RetrogradeError
-from retrograde.model import (
-    ActionName,
-    ApplyStatus,
-    Change,
-    Commit,
-    Plan,
-    PlannedAction,
-    ResourceState,
-)
-from retrograde.model.checkpoint import Checkpoint
-from retrograde.model.history import (
-    AppliesPage,
-    Blame,
-    LogPage,
-    Problem,
-    TransferReport,
-    VerifyReport,
-)
-from retrograde.model.query import LogQuery
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from retrograde.commands.applying import apply
+    from retrograde.commands.context import Context, open_context
+    from retrograde.commands.history import applies, blame, log_page, verify
+    from retrograde.commands.locking import unlock
+    from retrograde.commands.planning import graph, plan
+    from retrograde.commands.reading import StateSnapshot, log, show, state
+    from retrograde.commands.resume import ResumeReport, resume
+    from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
+    from retrograde.commands.staging import diff, discard, stage
+    from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
+    from retrograde.commands.transfer import export, import_
+    from retrograde.commands.validating import StackProblem, Validation, validate
+    from retrograde.engine.runner import ApplyReport
+    from retrograde.errors import RetrogradeError
+    from retrograde.model import (
+        ActionName,
+        ApplyStatus,
+        Change,
+        Commit,
+        Plan,
+        PlannedAction,
+        ResourceState,
+    )
+    from retrograde.model.checkpoint import Checkpoint
+    from retrograde.model.history import (
+        AppliesPage,
+        Blame,
+        LogPage,
+        Problem,
+        TransferReport,
+        VerifyReport,
+    )
+    from retrograde.model.query import LogQuery
+
+_EXPORTS = {
+    "ActionName": "retrograde.model",
+    "AppliesPage": "retrograde.model.history",
+    "ApplyReport": "retrograde.engine.runner",
+    "ApplyStatus": "retrograde.model",
+    "Blame": "retrograde.model.history",
+    "Change": "retrograde.model",
+    "Checkpoint": "retrograde.model.checkpoint",
+    "Commit": "retrograde.model",
+    "Context": "retrograde.commands.context",
+    "LogPage": "retrograde.model.history",
+    "LogQuery": "retrograde.model.query",
+    "Plan": "retrograde.model",
+    "PlannedAction": "retrograde.model",
+    "Preview": "retrograde.commands.rollback",
+    "Problem": "retrograde.model.history",
+    "ResourceState": "retrograde.model",
+    "ResumeReport": "retrograde.commands.resume",
+    "RetrogradeError": "retrograde.errors",
+    "RevisionDiff": "retrograde.commands.timetravel",
+    "StackProblem": "retrograde.commands.validating",
+    "StateSnapshot": "retrograde.commands.reading",
+    "TransferReport": "retrograde.model.history",
+    "Validation": "retrograde.commands.validating",
+    "VerifyReport": "retrograde.model.history",
+    "applies": "retrograde.commands.history",
+    "apply": "retrograde.commands.applying",
+    "blame": "retrograde.commands.history",
+    "checkpoint": "retrograde.commands.rollback",
+    "checkpoints": "retrograde.commands.rollback",
+    "diff": "retrograde.commands.staging",
+    "diff_revisions": "retrograde.commands.timetravel",
+    "discard": "retrograde.commands.staging",
+    "export": "retrograde.commands.transfer",
+    "graph": "retrograde.commands.planning",
+    "import_": "retrograde.commands.transfer",
+    "log": "retrograde.commands.reading",
+    "log_page": "retrograde.commands.history",
+    "open_context": "retrograde.commands.context",
+    "plan": "retrograde.commands.planning",
+    "resume": "retrograde.commands.resume",
+    "revert": "retrograde.commands.rollback",
+    "rollback": "retrograde.commands.rollback",
+    "show": "retrograde.commands.reading",
+    "stage": "retrograde.commands.staging",
+    "state": "retrograde.commands.reading",
+    "state_at": "retrograde.commands.timetravel",
+    "unlock": "retrograde.commands.locking",
+    "validate": "retrograde.commands.validating",
+    "verify": "retrograde.commands.history",
+}
+"""Each public name and the module it comes from."""
 
 __all__ = [
     "ActionName",
@@ -63,8 +127,10 @@ __all__ = [
     "ResumeReport",
     "RetrogradeError",
     "RevisionDiff",
+    "StackProblem",
     "StateSnapshot",
     "TransferReport",
+    "Validation",
     "VerifyReport",
     "applies",
     "apply",
@@ -89,5 +155,20 @@ __all__ = [
     "state",
     "state_at",
     "unlock",
+    "validate",
     "verify",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (PEP 562)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'retrograde' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

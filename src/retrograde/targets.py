@@ -8,9 +8,14 @@ was for.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
+
+_PATH_LOCK = threading.RLock()
 
 
 class TargetProblem(StrEnum):
@@ -29,13 +34,32 @@ class TargetError(Exception):
         self.detail = detail
 
 
-def load_callable(target: str) -> Callable[..., Any]:
-    """Import ``module:attr.path`` and return the callable it names."""
+@contextmanager
+def importable_from(directory: str | None, *, write_bytecode: bool = True) -> Iterator[None]:
+    """``directory`` (a stack's directory, where its modules live) first on ``sys.path``
+    for the duration, one import at a time; nothing changes when it is None."""
+    with _PATH_LOCK:
+        if directory is None:
+            yield
+            return
+        writes = sys.dont_write_bytecode
+        sys.path.insert(0, directory)
+        sys.dont_write_bytecode = writes or not write_bytecode
+        try:
+            yield
+        finally:
+            sys.dont_write_bytecode = writes
+            sys.path.remove(directory)
+
+
+def load_callable(target: str, *, search: str | None = None) -> Callable[..., Any]:
+    """Import ``module:attr.path`` (looking in ``search`` first) and return what it names."""
     module_name, sep, attribute_path = target.partition(":")
     if not sep or not module_name or not attribute_path:
         raise TargetError(target, TargetProblem.MALFORMED)
     try:
-        found: object = importlib.import_module(module_name)
+        with importable_from(search):
+            found: object = importlib.import_module(module_name)
         for attribute in attribute_path.split("."):
             found = getattr(found, attribute)
     except Exception as exc:

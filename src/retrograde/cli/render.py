@@ -10,12 +10,13 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from retrograde.cli.caps import LISTING, more
 from retrograde.cli.text import NAMES_WIDTH, VALUE_WIDTH, Lines, Piece, clip, count, name_list
+
+if TYPE_CHECKING:
+    from rich.console import Console  # the type only: rich.console is slow to import
 
 ACTION_STYLE = {"run": "green", "update": "yellow", "remove": "red", "migrate": "magenta"}
 ACTION_SIGN = {"run": "+", "update": "~", "remove": "-", "migrate": ">"}

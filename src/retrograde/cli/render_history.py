@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from retrograde.cli.render import action_piece, add_commit, add_log, value_text
 from retrograde.cli.text import Lines
+
+if TYPE_CHECKING:
+    from rich.console import Console  # the type only: rich.console is slow to import
 
 STATUS_STYLE = {"succeeded": "green", "failed": "red", "running": "yellow", "interrupted": "red"}
 

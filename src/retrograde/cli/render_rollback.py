@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from retrograde.cli.caps import LISTING, PREVIEW, more
 from retrograde.cli.render import action_counts, add_changes, add_plan, plan_line
 from retrograde.cli.text import Lines, count, revision_ranges
+
+if TYPE_CHECKING:
+    from rich.console import Console  # the type only: rich.console is slow to import
 
 LISTED_REVISIONS = 8
 """Reverted revisions named one by one; more are written as ranges (``revisions 12-20,011``)."""

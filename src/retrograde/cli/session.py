@@ -1,19 +1,28 @@
-"""What every command shares: the store options, the consoles, JSON output."""
+"""What every command shares: the store options, the consoles, JSON output.
+
+Nothing slow is imported here: the store (SQLAlchemy) when a verb first uses
+``session.context``, rich's console when it first prints text, so a verb that
+only prints JSON, or reads no store, never loads them.
+"""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 import orjson
-from rich.console import Console
 
-from retrograde.commands.context import Context, open_context
-from retrograde.commands.views import Secrets
 from retrograde.model.numbers import MAX_NUMBER
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from retrograde.commands.context import Context
+    from retrograde.commands.views import Secrets
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,19 +36,37 @@ class Session:
     def __init__(self, db: str | None, principal: str | None) -> None:
         self.db = db
         self.principal = principal
-        self.out = Console(highlight=False, soft_wrap=True)
-        if not self.out.is_terminal and "COLUMNS" not in os.environ:
-            self.out.width = PIPE_WIDTH  # tables piped to files or pagers stay readable
-        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self._context: Context | None = None
+
+    @functools.cached_property
+    def out(self) -> Console:
+        """Standard output, for text."""
+        from rich.console import Console
+
+        out = Console(highlight=False, soft_wrap=True)
+        if not out.is_terminal and "COLUMNS" not in os.environ:
+            out.width = PIPE_WIDTH  # tables piped to files or pagers stay readable
+        return out
+
+    @functools.cached_property
+    def err(self) -> Console:
+        """Standard error, for warnings and progress."""
+        from rich.console import Console
+
+        return Console(stderr=True, highlight=False, soft_wrap=True)
 
     @property
     def context(self) -> Context:
+        """The store context, opened (the store created or upgraded) on first use."""
         if self._context is None:
+            from retrograde.commands.context import open_context
+
             self._context = open_context(self.db, principal=self.principal)
         return self._context
 
     def secrets(self) -> Secrets:
+        from retrograde.commands.views import Secrets
+
         with self.context.store.read() as tx:
             return Secrets(tx.state.types())
 

@@ -17,11 +17,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len
 from rich.color import ColorSystem
-from rich.console import Console
 from rich.style import Style
+
+if TYPE_CHECKING:
+    from rich.console import Console  # the type only: rich.console is slow to import
 
 Piece = str | tuple[str, str]
 """Some text, or ``(text, style)`` with a rich style name such as ``"bold red"``."""

@@ -11,6 +11,7 @@ from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
 from retrograde.commands.migrating import Staged, stage_stack
 from retrograde.commands.stackfiles import read_stack
+from retrograde.commands.validating import check_stack, raise_problems
 from retrograde.errors import NotFoundError
 from retrograde.handlers.shell import unquoted_input_values
 from retrograde.memory import gc_paused
@@ -43,6 +44,7 @@ def stage_file(ctx: Context, path: Path, *, allow_include: Sequence[Path] = ()) 
     allowed = [ctx.cwd / directory for directory in allow_include]
     with gc_paused():
         stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
+        raise_problems(check_stack(stack))  # what validate checks, before the lock
         with exclusive(ctx, "stage"):
             staged = stage_stack(ctx, stack)
     warnings = tuple(unquoted_input_values(stack.types.values()))

@@ -13,7 +13,6 @@ from retrograde.commands.reading import StateSnapshot
 from retrograde.errors import NotFoundError
 from retrograde.model.change import Change
 from retrograde.model.state import ResourceState
-from retrograde.planning.stack_render import stack_text
 from retrograde.planning.staging import stage_changes
 from retrograde.storage.base import Transaction
 
@@ -85,6 +84,8 @@ def diff_revisions(ctx: Context, old: Target | None, new: Target | None) -> Revi
 
 def stack(ctx: Context, snapshot: StateSnapshot) -> str:
     """``snapshot`` as a stack file (``state --stack``): types, resources, ``${…}`` connections."""
+    from retrograde.planning.stack_render import stack_text  # YAML, loaded for --stack only
+
     keys = {(rs.type, rs.version) for rs in snapshot.resources.values()}
     with ctx.store.read() as tx:
         types = tx.state.types(keys) if keys else {}

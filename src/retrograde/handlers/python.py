@@ -47,7 +47,7 @@ class PythonHandler:
         resource = str(context.get("resource") or "")
         started = time.perf_counter()
         try:
-            function = self.resolve(request["target"])
+            function = self.resolve(request["target"], request["cwd"])
         except HandlerError as exc:
             return failure(resource, exc.message)
         try:
@@ -60,20 +60,22 @@ class PythonHandler:
             return failure(resource, error, duration=_since(started))
         return success(resource, _since(started))
 
-    def resolve(self, target: str) -> ActionFunction:
-        """The callable named by ``module:function``; raises HandlerError naming the target."""
-        function = self._functions.get(target)
+    def resolve(self, target: str, directory: str | None = None) -> ActionFunction:
+        """The callable named by ``module:function``, importable from ``directory`` (the
+        stack's); raises HandlerError naming the target."""
+        key = f"{directory}\0{target}"
+        function = self._functions.get(key)
         if function is None:
             with self._lock:
-                function = self._functions.get(target) or import_target(target)
-                self._functions[target] = function
+                function = self._functions.get(key) or import_target(target, directory)
+                self._functions[key] = function
         return function
 
 
-def import_target(target: str) -> ActionFunction:
+def import_target(target: str, directory: str | None = None) -> ActionFunction:
     """Import ``module:attr.path`` and return the callable it names (HandlerError if not)."""
     try:
-        return load_callable(target)
+        return load_callable(target, search=directory)
     except TargetError as error:
         raise HandlerError(f"python handler target {target!r} {_problem(error)}") from error
 

@@ -317,17 +317,18 @@ def raw_values(template: nodes.Template) -> list[str]:
 
 
 def _references(node: nodes.Node) -> Iterator[str]:
-    if isinstance(node, nodes.Getattr | nodes.Getitem) and _is_value_root(node.node):
+    if isinstance(node, nodes.Getattr | nodes.Getitem) and is_value_root(node.node):
         key = node.attr if isinstance(node, nodes.Getattr) else _const(node.arg)
         yield f"{node.node.name}.{key}"
-    elif _is_value_root(node):
+    elif is_value_root(node):
         yield node.name
     else:
         for child in node.iter_child_nodes():
             yield from _references(child)
 
 
-def _is_value_root(node: nodes.Node) -> TypeGuard[nodes.Name]:
+def is_value_root(node: nodes.Node) -> TypeGuard[nodes.Name]:
+    """Whether ``node`` is the name ``inputs`` or ``previous`` (holding input values)."""
     return isinstance(node, nodes.Name) and node.name in VALUE_ROOTS
 
 

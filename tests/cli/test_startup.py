@@ -1,0 +1,65 @@
+"""Starting fast: ``--version`` and ``--help`` load no verb, and the verb list stays true."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+
+from retrograde.cli.main import VERBS, cli
+
+SLOW = ("sqlalchemy", "rich.console", "jinja2", "yaml", "retrograde.commands")
+"""Modules the command line must not import before a verb needs them."""
+
+
+def imported_modules(tmp_path: Path, *args: str) -> tuple[set[str], str]:
+    """The modules ``python -X importtime -m retrograde.cli.main ARGS`` imports, and its stdout."""
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "retrograde.cli.main", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    modules = {
+        line.rsplit("|", 1)[1].strip()
+        for line in result.stderr.splitlines()
+        if line.startswith("import time:") and line.count("|") == 2
+    }
+    return modules, result.stdout
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_version_and_help_import_no_store_console_or_templates(tmp_path: Path, flag: str) -> None:
+    """``retrograde --version``/``--help`` import neither SQLAlchemy, rich's console, Jinja2,
+    YAML nor any verb, and create no store."""
+    modules, output = imported_modules(tmp_path, flag)
+    assert "click" in modules  # the importtime report was read
+    assert [m for m in modules if m.split(".")[0] in SLOW or m.startswith(SLOW)] == []
+    assert output.startswith("retrograde, version" if flag == "--version" else "Usage:")
+    assert not (tmp_path / ".retrograde").exists()
+
+
+def test_help_lists_every_verb_with_its_own_summary() -> None:
+    """The summaries ``--help`` shows without importing verbs are the verbs' own, at any width."""
+    context = click.Context(cli)
+    for name, verb in VERBS.items():
+        command = cli.get_command(context, name)
+        assert command is not None and command.name == name, verb.target
+        listed = click.Command(name, help=verb.summary)
+        for limit in (30, 60, 200):
+            assert listed.get_short_help_str(limit) == command.get_short_help_str(limit), name
+
+
+def test_json_read_verb_does_not_load_the_console(tmp_path: Path) -> None:
+    """``log --json`` prints JSON without importing rich's console."""
+    modules, output = imported_modules(
+        tmp_path, "--db", f"sqlite:///{tmp_path}/s.db", "log", "--json"
+    )
+    assert '"commits": []' in output
+    assert "sqlalchemy" in modules
+    assert "rich.console" not in modules
+    assert "jinja2" not in modules
