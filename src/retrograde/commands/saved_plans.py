@@ -228,5 +228,6 @@ def saved_work(
     digests = change_digests(changes)
     same_work = digest_of(plan.to_json()["actions"], digests) == saved.digest
     if not same_work or head != saved.head:
-        raise StalePlanError(shown, differing(saved.changes, digests), head=saved.head, head_now=head)
+        gone = differing(saved.changes, digests)
+        raise StalePlanError(shown, gone, head=saved.head, head_now=head)
     return plan, changes
