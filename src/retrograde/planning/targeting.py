@@ -81,7 +81,12 @@ def roots(
     for name in sorted(targeting.targets | targeting.exclude):
         if not any(name in state for state in states):
             raise NotFoundError(kind, name)
-    chosen = targeting.selection.pick(*states)
+    if targeting.tags:
+        chosen = targeting.selection.pick(*states)
+    elif targeting.targets:
+        chosen = set(targeting.targets)  # no tag to match: no need to look at every resource
+    else:
+        chosen = set().union(*states)
     return chosen - targeting.exclude
 
 
