@@ -18,6 +18,7 @@ from retrograde.commands.planning import graph, plan
 from retrograde.commands.reading import StateSnapshot, log, show, state
 from retrograde.commands.resume import ResumeReport, resume
 from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
+from retrograde.commands.saved_plans import SavedPlan, save_plan
 from retrograde.commands.staging import diff, discard, stage
 from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
 from retrograde.commands.transfer import export, import_
@@ -63,6 +64,7 @@ __all__ = [
     "ResumeReport",
     "RetrogradeError",
     "RevisionDiff",
+    "SavedPlan",
     "StateSnapshot",
     "TransferReport",
     "VerifyReport",
@@ -84,6 +86,7 @@ __all__ = [
     "resume",
     "revert",
     "rollback",
+    "save_plan",
     "show",
     "stage",
     "state",
