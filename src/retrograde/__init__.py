@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from retrograde.commands.reading import StateSnapshot, log, show, state
     from retrograde.commands.resume import ResumeReport, resume
     from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
+    from retrograde.commands.saved_plans import SavedPlan, save_plan
     from retrograde.commands.staging import diff, discard, stage
     from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
     from retrograde.commands.transfer import export, import_
@@ -74,6 +75,7 @@ _EXPORTS = {
     "ResumeReport": "retrograde.commands.resume",
     "RetrogradeError": "retrograde.errors",
     "RevisionDiff": "retrograde.commands.timetravel",
+    "SavedPlan": "retrograde.commands.saved_plans",
     "StackProblem": "retrograde.commands.validating",
     "StateSnapshot": "retrograde.commands.reading",
     "TransferReport": "retrograde.model.history",
@@ -97,6 +99,7 @@ _EXPORTS = {
     "resume": "retrograde.commands.resume",
     "revert": "retrograde.commands.rollback",
     "rollback": "retrograde.commands.rollback",
+    "save_plan": "retrograde.commands.saved_plans",
     "show": "retrograde.commands.reading",
     "stage": "retrograde.commands.staging",
     "state": "retrograde.commands.reading",
@@ -127,6 +130,7 @@ __all__ = [
     "ResumeReport",
     "RetrogradeError",
     "RevisionDiff",
+    "SavedPlan",
     "StackProblem",
     "StateSnapshot",
     "TransferReport",
@@ -150,6 +154,7 @@ __all__ = [
     "resume",
     "revert",
     "rollback",
+    "save_plan",
     "show",
     "stage",
     "state",

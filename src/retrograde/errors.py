@@ -26,13 +26,16 @@ with ``raise ... from``.
     ├── AlreadyExistsError      a name that must be unique is taken (e.g. a checkpoint)
     ├── InvalidNameError        a name the user chose is not allowed (e.g. a checkpoint)
     ├── FileAccessError         a file named on the command line cannot be written or read
+    ├── PlanFileError           a saved plan file is unreadable, of an unknown version, or edited
+    ├── ExcludedNeededError     an excluded resource is needed by a selected one (names both)
     ├── ConflictError           a revert or rollback no longer matches current state
     ├── StateError              the operation is not allowed now (e.g. nothing staged)
     │   ├── StoreLockedError        another process holds the store lock (names the holder)
     │   ├── InterruptedApplyError   an interrupted apply must be resumed or discarded first
     │   ├── LockLostError           a running apply no longer holds the store lock
     │   ├── MigrationPathError      no migration between the two versions of a type
-    │   └── PlanChangedError        the staged work differs from the plan that was confirmed
+    │   ├── PlanChangedError        the staged work differs from the plan that was confirmed
+    │   └── StalePlanError          the staged log or committed head moved since a plan was saved
     └── HandlerError            a handler is misconfigured (unknown kind, bad target)
 """
 
@@ -372,4 +375,67 @@ class PlanChangedError(StateError):
         super().__init__(
             f"refusing to apply: the staged log is no longer the confirmed plan{what}; "
             "nothing was run (review the plan again)"
+        )
+
+
+def _names(resources: Sequence[str], limit: int = 10) -> str:
+    """The first ``limit`` names, then how many more."""
+    shown = ", ".join(resources[:limit])
+    return shown + (f" and {len(resources) - limit} more" if len(resources) > limit else "")
+
+
+class StalePlanError(StateError):
+    """A saved plan no longer matches the store: nothing ran.
+
+    ``resources`` are those whose staged changes differ from the ones the plan
+    was made from (staged, changed or gone since); ``head`` and ``head_now``
+    are the committed heads, ``(revision, hash)``, then and now.
+    """
+
+    def __init__(
+        self,
+        path: str,
+        resources: Sequence[str],
+        *,
+        head: tuple[int, str],
+        head_now: tuple[int, str],
+    ) -> None:
+        self.path = path
+        self.resources = tuple(resources)
+        self.head = head
+        self.head_now = head_now
+        what = []
+        if head[0] != head_now[0]:
+            what.append(f"the committed head moved from revision {head[0]} to {head_now[0]}")
+        elif head != head_now:
+            what.append(f"revision {head[0]} is not the commit the plan was made from")
+        if self.resources:
+            what.append(f"the staged changes of {_names(self.resources)} differ")
+        if not what:
+            what.append("the order of actions differs")
+        super().__init__(
+            f"refusing to apply plan file {one_line(repr(path))}: the staged log or committed "
+            f"head changed since it was made ({'; '.join(what)}); nothing was run "
+            "(make a new plan)"
+        )
+
+
+class PlanFileError(RetrogradeError):
+    """A file given as a saved plan cannot be used: ``problem`` says why; nothing ran."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"plan file {one_line(repr(path))}: {problem}")
+
+
+class ExcludedNeededError(RetrogradeError):
+    """``--exclude`` names a resource that a selected one needs; never re-added in silence."""
+
+    def __init__(self, excluded: str, *, needed_by: str) -> None:
+        self.excluded = excluded
+        self.needed_by = needed_by
+        super().__init__(
+            f"cannot exclude {one_line(repr(excluded))}: the selected "
+            f"{one_line(repr(needed_by))} needs its action first"
         )

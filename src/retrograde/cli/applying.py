@@ -6,6 +6,7 @@ import sys
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
@@ -13,9 +14,10 @@ from retrograde.cli.caps import PREVIEW
 from retrograde.cli.interrupts import cancelled_by_signals
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import plan_line, render_apply, render_plan
+from retrograde.cli.selecting import targeting_options
 from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
 from retrograde.cli.staging import allow_include_option
-from retrograde.commands import applying
+from retrograde.commands import applying, saved_plans
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.runner import ApplyReport
 from retrograde.model.apply import ApplyStatus
@@ -28,6 +30,7 @@ from retrograde.model.plan import Plan
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @jobs_option
 @allow_include_option
+@targeting_options
 @click.option("--message", "-m", default="", help="Why: recorded on the apply and every commit.")
 @click.option("--principal", help="Who applies (default: RETROGRADE_PRINCIPAL, else the OS user).")
 @json_option
@@ -38,27 +41,47 @@ def apply(
     yes: bool,
     jobs: int,
     allow_include: tuple[Path, ...],
+    targets: tuple[str, ...],
+    tags: list[tuple[str, str]],
+    exclude: tuple[str, ...],
     message: str,
     principal: str | None,
     as_json: bool,
 ) -> None:
-    """Apply the staged log (staging FILE first, if given).
+    """Apply the staged log (staging FILE first, if given), or the selected part of it.
 
     Actions run in dependency order, independent ones in parallel. Each action
     that succeeds writes one commit; a failed action writes none, its dependents
     are skipped, and both stay staged. Exits 1 if any action failed.
+
+    With --target, --tag or --exclude only the selected actions run, with the
+    ones they need; the rest stays staged. A FILE written by `plan -o` is a
+    saved plan: exactly that plan runs without asking again, or nothing runs
+    if the staged log or the committed head changed since.
     """
     if principal:
         session.principal = principal
-    if not yes and not sys.stdin.isatty():  # before anything is staged or locked
+    saved = file is not None and saved_plans.is_plan_file(file)
+    if saved and (targets or tags or exclude):
+        raise click.UsageError("a saved plan carries its selection: no --target, --tag, --exclude")
+    if not yes and not saved and not sys.stdin.isatty():  # before anything is staged or locked
         raise click.UsageError("refusing to apply without confirmation; pass --yes")
-    confirm = None if yes else partial(_confirm, session)
-    report = _run(session, file, jobs, message, as_json, confirm, allow_include)
+    confirm = None if yes or saved else partial(_confirm, session)
+    selection = Selected(targets, tags, exclude)
+    report = _run(session, file, jobs, message, as_json, confirm, allow_include, selection)
     if report.apply_id is None and report.status is ApplyStatus.INTERRUPTED:
         raise click.Abort  # the plan was declined: nothing ran
     emit_json(report.to_json()) if as_json else render_apply(session.out, report.to_json())
     if report.status is not ApplyStatus.SUCCEEDED:
         sys.exit(1)
+
+
+class Selected(NamedTuple):
+    """The --target, --tag and --exclude options as given."""
+
+    targets: tuple[str, ...]
+    tags: list[tuple[str, str]]
+    exclude: tuple[str, ...]
 
 
 def _confirm(session: Session, plan: Plan, _changes: Mapping[str, Change]) -> bool:
@@ -78,27 +101,23 @@ def _run(
     as_json: bool,
     confirm: applying.Confirm | None,
     allow_include: tuple[Path, ...],
+    selection: Selected,
 ) -> ApplyReport:
     ctx = session.context
+    run = partial(
+        applying.apply,
+        ctx,
+        file,
+        jobs=jobs,
+        message=message,
+        confirm=confirm,
+        allow_include=allow_include,
+        targets=selection.targets,
+        tags=selection.tags,
+        exclude=selection.exclude,
+    )
     with cancelled_by_signals(CancelToken()) as cancel:
         if as_json or not session.err.is_terminal:
-            return applying.apply(
-                ctx,
-                file,
-                jobs=jobs,
-                message=message,
-                confirm=confirm,
-                cancel=cancel,
-                allow_include=allow_include,
-            )
+            return run(cancel=cancel)
         with ApplyProgress(session.err) as progress:
-            return applying.apply(
-                ctx,
-                file,
-                jobs=jobs,
-                message=message,
-                progress=progress,
-                confirm=confirm,
-                cancel=cancel,
-                allow_include=allow_include,
-            )
+            return run(cancel=cancel, progress=progress)

@@ -49,7 +49,7 @@ VERBS: Mapping[str, Verb] = {
     ),
     "graph": Verb(
         "retrograde.cli.staging:graph",
-        "Print the plan as a Graphviz DOT graph (pipe it to `dot -Tsvg`).",
+        "Print the plan (or its selected part) as a Graphviz DOT graph (pipe it to `dot -Tsvg`).",
     ),
     "apply": Verb(
         "retrograde.cli.applying:apply", "Apply the staged log (staging FILE first, if given)."

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 
 from retrograde.cli.caps import PREVIEW, cap, cap_options
 from retrograde.cli.render import render_changes, render_plan
 from retrograde.cli.render_rollback import render_revision_diff
+from retrograde.cli.selecting import targeting_options
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
-from retrograde.cli.text import Lines, count
-from retrograde.commands import planning, staging, timetravel, views
+from retrograde.cli.text import Lines, count, escape
+from retrograde.commands import planning, saved_plans, staging, timetravel, views
 from retrograde.commands.rollback_views import revision_diff_json
 
 allow_include_option = click.option(
@@ -29,19 +32,39 @@ allow_include_option = click.option(
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @allow_include_option
+@targeting_options
 @json_option
 @pass_session
-def stage(session: Session, file: Path, allow_include: tuple[Path, ...], as_json: bool) -> None:
+def stage(
+    session: Session,
+    file: Path,
+    allow_include: tuple[Path, ...],
+    targets: tuple[str, ...],
+    tags: list[tuple[str, str]],
+    exclude: tuple[str, ...],
+    as_json: bool,
+) -> None:
     """Stage FILE: the staged log becomes the difference between committed state and FILE.
 
     Values flow through connections, so changing an input stages every
     resource connected to it, transitively. Nothing is stored if FILE is invalid.
 
+    With --target, --tag or --exclude, only the selected resources' staged
+    changes are replaced (with the actions they need: their producers', and
+    for a removal its former consumers'); every other staged change stays.
+
     When FILE raises a type's version, the committed inputs of its resources
     are first migrated along the type's migrations and recorded as migrate
     commits (no handler runs; they can be reverted like any commit).
     """
-    staged = staging.stage_file(session.context, file, allow_include=allow_include)
+    staged = staging.stage_file(
+        session.context,
+        file,
+        allow_include=allow_include,
+        targets=targets,
+        tags=tags,
+        exclude=exclude,
+    )
     for warning in staged.warnings:
         session.err.print(f"warning: {warning.message}", markup=False)
     secrets = session.secrets()
@@ -125,22 +148,102 @@ def discard(session: Session, resources: tuple[str, ...], as_json: bool) -> None
         session.out.print(f"Discarded {len(dropped)} staged change(s).")
 
 
-@click.command()
+class DetailedUsageError(click.UsageError):
+    """A usage error of ``plan --detailed-exitcode``: exit 1, since 2 means "changes"."""
+
+    exit_code = 1
+
+
+class PlanCommand(click.Command):
+    """``plan``: under --detailed-exitcode every error exits 1, usage errors too (2: changes)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        detailed = DETAILED in args  # before parsing, which consumes ``args``
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as error:
+            if detailed:
+                raise DetailedUsageError(error.format_message(), error.ctx) from error
+            raise
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as error:
+            if ctx.params.get("detailed"):
+                raise DetailedUsageError(error.format_message(), error.ctx) from error
+            raise
+
+
+DETAILED = "--detailed-exitcode"
+
+
+@click.command(cls=PlanCommand)
 @cap_options("action")
+@targeting_options
+@click.option(
+    "--out",
+    "-o",
+    "out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also save the plan to FILE (mode 0600, no input values) for `apply FILE`.",
+)
+@click.option(
+    DETAILED, "detailed", is_flag=True, help="Exit 0 if nothing to do, 2 if changes, 1 on error."
+)
 @json_option
 @pass_session
-def plan(session: Session, limit: int | None, show_all: bool, as_json: bool) -> None:
+def plan(
+    session: Session,
+    limit: int | None,
+    show_all: bool,
+    targets: tuple[str, ...],
+    tags: list[tuple[str, str]],
+    exclude: tuple[str, ...],
+    out: Path | None,
+    detailed: bool,
+    as_json: bool,
+) -> None:
     """Show the ordered actions that apply would run for the staged log.
 
     Text output lists the first 200 actions in order (--limit N, --all) and
     ends with one line: `Plan: N to run, M to update, K to remove.`
+
+    --target, --tag and --exclude show only the selected actions and those
+    they need, in the order of the whole plan. -o FILE saves the plan:
+    `apply FILE` runs exactly it, or refuses if the staged log or the
+    committed head changed since.
     """
-    view = planning.plan(session.context).to_json()
+    ctx = session.context
+    if out is None:
+        view = planning.plan(ctx, targets=targets, tags=tags, exclude=exclude).to_json()
+    else:
+        saved = saved_plans.save_plan(ctx, out, targets=targets, tags=tags, exclude=exclude)
+        view = saved.plan.to_json()
+        view["plan_file"] = {
+            "path": str(out),
+            "digest": saved.digest,
+            "head": {"rev": saved.head[0], "hash": saved.head[1]},
+        }
     emit_json(view) if as_json else render_plan(session.out, view, cap(limit, show_all))
+    if out is not None and not as_json:
+        shown = escape(str(out))
+        saved_line = f"Plan saved to {shown}; `retrograde apply {shown}` runs it."
+        session.err.print(saved_line, markup=False)
+    if detailed and view["actions"]:
+        sys.exit(2)
 
 
 @click.command()
+@targeting_options
 @pass_session
-def graph(session: Session) -> None:
-    """Print the plan as a Graphviz DOT graph (pipe it to `dot -Tsvg`)."""
-    click.echo(planning.graph(session.context), nl=False)
+def graph(
+    session: Session,
+    targets: tuple[str, ...],
+    tags: list[tuple[str, str]],
+    exclude: tuple[str, ...],
+) -> None:
+    """Print the plan (or its selected part) as a Graphviz DOT graph (pipe it to `dot -Tsvg`)."""
+    dot = planning.graph(session.context, targets=targets, tags=tags, exclude=exclude)
+    click.echo(dot, nl=False)

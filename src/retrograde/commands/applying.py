@@ -5,28 +5,38 @@ stage, discard or apply in between: the plan a person confirmed is the plan
 that runs. The digest of the confirmed plan is checked once more right before
 the run (a lock taken away with ``unlock --force`` is the one way around the
 lock), and a mismatch refuses before anything runs.
+
+``apply FILE`` takes FILE as a saved plan when its header says so
+(:mod:`retrograde.commands.saved_plans`): nothing is staged, and the plan made
+from the store under the lock must be the saved one, else nothing runs.
+Targets, tags and exclusions narrow the work to the selected resources and
+what they need (:mod:`retrograde.planning.targeting`); the rest stays staged.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
-from retrograde.commands.migrating import stage_stack
-from retrograde.commands.planning import plan_for
+from retrograde.commands.planning import selected
+from retrograde.commands.saved_plans import SavedPlan, is_plan_file, read_plan_file, saved_work
 from retrograde.commands.stackfiles import read_stack
+from retrograde.commands.staging import stage_selected
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
 from retrograde.engine.runner import ApplyReport, Job, Progress, RunOptions, run
-from retrograde.errors import PlanChangedError
+from retrograde.errors import PlanChangedError, StateError
 from retrograde.executors.registry import DEFAULT_EXECUTOR, executor_for
 from retrograde.memory import gc_paused
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import Change
 from retrograde.model.plan import Plan
 from retrograde.planning.digest import change_digests, differing, plan_digest
+from retrograde.planning.selection import TagPairs
+from retrograde.planning.stackfile import Stack
+from retrograde.planning.targeting import Targeting
 
 Confirm = Callable[[Plan, Mapping[str, Change]], bool]
 """Shown the plan and the changes it acts on; True to run it."""
@@ -43,34 +53,48 @@ def apply(
     confirm: Confirm | None = None,
     cancel: CancelToken | None = None,
     allow_include: Sequence[Path] = (),
+    targets: Iterable[str] = (),
+    tags: TagPairs = (),
+    exclude: Iterable[str] = (),
 ) -> ApplyReport:
-    """Apply the staged log (after staging ``path`` when given).
+    """Apply the staged log (after staging ``path`` when given), or its selected part.
+
+    ``path`` is a saved plan file (``plan -o``) when its header says so: then
+    exactly that plan runs, or :class:`StalePlanError` refuses before anything
+    runs, naming what changed since (a saved plan carries its own selection,
+    so ``targets``, ``tags`` and ``exclude`` must be empty). Otherwise ``path``
+    is a stack file, staged first as :func:`retrograde.stage` would (for the
+    selected resources only, when some are selected).
 
     With ``confirm``, the plan is shown to it first and runs only if it says
     yes (else the report has ``apply_id=None`` and status ``interrupted``, and
     nothing ran). Returns a report with ``apply_id=None`` when nothing is
-    staged. Refused while another process holds the store (the error names the
+    selected. Refused while another process holds the store (the error names the
     holder) or while an interrupted apply waits for ``resume`` or ``discard``;
     :class:`PlanChangedError` when the staged log moved after confirmation.
     ``cancel`` stops dispatching (see :mod:`retrograde.engine.runner`).
     """
-    allowed = [ctx.cwd / directory for directory in allow_include]
-    stack = None
-    if path is not None:
-        stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
+    targeting = Targeting.of(targets, tags, exclude)
+    stack, saved = _read_input(ctx, path, allow_include, targeting)
+    if saved is not None:
+        targeting = saved.targeting  # for the check after confirmation
     with exclusive(ctx, "apply") as grant:
         with gc_paused():
             if stack is not None:
-                stage_stack(ctx, stack)
+                stage_selected(ctx, stack, targeting)
             with ctx.store.read() as tx:
-                changes = tx.staged.load()
-            plan = plan_for(changes)
+                staged = tx.staged.load()
+                head = tx.log.head()
+            if saved is None:
+                plan, changes = selected(staged, targeting)
+            else:
+                plan, changes = saved_work(saved, str(path), staged, head)
         if not changes:
             return ApplyReport(apply_id=None, status=ApplyStatus.SUCCEEDED)
         if confirm is not None:
             if not confirm(plan, changes):
                 return ApplyReport(apply_id=None, status=ApplyStatus.INTERRUPTED)
-            _check_unchanged(ctx, plan, changes)
+            _check_unchanged(ctx, plan, changes, targeting)
         with ctx.store.read() as tx:
             types = tx.state.types()
         runner = executor_for(executor, jobs)
@@ -89,9 +113,30 @@ def apply(
             runner.shutdown()
 
 
-def _check_unchanged(ctx: Context, plan: Plan, changes: Mapping[str, Change]) -> None:
-    """Refuse when what is staged now is not what was confirmed."""
-    with gc_paused(), ctx.store.read() as tx:
-        now = tx.staged.load()
-    if plan_digest(plan_for(now), now) != plan_digest(plan, changes):
+def _read_input(
+    ctx: Context, path: Path | None, allow_include: Sequence[Path], targeting: Targeting
+) -> tuple[Stack | None, SavedPlan | None]:
+    """FILE as a stack or as a saved plan (read before the lock is taken), or neither."""
+    if path is None:
+        return None, None
+    if is_plan_file(ctx.cwd / path):
+        if not targeting.everything:
+            raise StateError(
+                f"{path} is a saved plan: it carries its own selection "
+                "(no --target, --tag or --exclude with it)"
+            )
+        return None, read_plan_file(ctx.cwd / path, str(path))
+    allowed = [ctx.cwd / directory for directory in allow_include]
+    return read_stack(ctx.cwd / path, source=str(path), allow_include=allowed), None
+
+
+def _check_unchanged(
+    ctx: Context, plan: Plan, changes: Mapping[str, Change], targeting: Targeting
+) -> None:
+    """Refuse when what is selected from the staged log now is not what was confirmed."""
+    with gc_paused():
+        with ctx.store.read() as tx:
+            staged = tx.staged.load()
+        now_plan, now = selected(staged, targeting)
+    if plan_digest(now_plan, now) != plan_digest(plan, changes):
         raise PlanChangedError(differing(change_digests(changes), change_digests(now)))

@@ -1,8 +1,8 @@
-"""Verbs that show what an apply would do: plan and graph."""
+"""Verbs that show what an apply would do: plan and graph, for all or part of the staged log."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from retrograde.commands.context import Context
 from retrograde.memory import gc_paused
@@ -10,6 +10,8 @@ from retrograde.model.change import Change
 from retrograde.model.plan import Plan
 from retrograde.planning.dot import plan_to_dot
 from retrograde.planning.ordering import plan_actions
+from retrograde.planning.selection import TagPairs
+from retrograde.planning.targeting import Targeting, narrowed, select
 
 
 def plan_for(changes: Mapping[str, Change]) -> Plan:
@@ -22,12 +24,45 @@ def plan_for(changes: Mapping[str, Change]) -> Plan:
     return plan_actions(changes, committed)
 
 
-def plan(ctx: Context) -> Plan:
-    """The plan for the staged log."""
-    with gc_paused(), ctx.store.read() as tx:
-        return plan_for(tx.staged.load())
+def selected(changes: Mapping[str, Change], targeting: Targeting) -> tuple[Plan, dict[str, Change]]:
+    """The part of the plan for ``changes`` that ``targeting`` picks, and its changes.
+
+    The whole plan is made first and then narrowed, so the selected actions
+    keep the order the whole plan gives them (see :mod:`retrograde.planning.targeting`).
+    """
+    whole = plan_for(changes)
+    if targeting.everything:
+        return whole, dict(changes)
+    names = select(whole, changes, targeting)
+    return narrowed(whole, names), {name: changes[name] for name in names}
 
 
-def graph(ctx: Context) -> str:
-    """The plan for the staged log as a Graphviz DOT document."""
-    return plan_to_dot(plan(ctx))
+def plan(
+    ctx: Context,
+    *,
+    targets: Iterable[str] = (),
+    tags: TagPairs = (),
+    exclude: Iterable[str] = (),
+) -> Plan:
+    """The plan for the staged log, or for the part that ``targets``/``tags``/``exclude`` pick.
+
+    A target brings the actions it needs along (its producers', and for a
+    removal its former consumers'); an excluded resource that a selected one
+    needs is an :class:`ExcludedNeededError`. Unknown names are a
+    :class:`NotFoundError`.
+    """
+    with gc_paused():
+        with ctx.store.read() as tx:
+            changes = tx.staged.load()
+        return selected(changes, Targeting.of(targets, tags, exclude))[0]
+
+
+def graph(
+    ctx: Context,
+    *,
+    targets: Iterable[str] = (),
+    tags: TagPairs = (),
+    exclude: Iterable[str] = (),
+) -> str:
+    """The plan (or its selected part, as for :func:`plan`) as a Graphviz DOT document."""
+    return plan_to_dot(plan(ctx, targets=targets, tags=tags, exclude=exclude))

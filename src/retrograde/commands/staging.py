@@ -1,36 +1,62 @@
-"""Verbs on the staged log: stage, diff, discard."""
+"""Verbs on the staged log: stage (all of a stack file, or part of it), diff, discard."""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
-from retrograde.commands.migrating import Staged, stage_stack
+from retrograde.commands.migrating import Staged, stack_changes, stage_stack, write_staging
+from retrograde.commands.planning import plan_for
 from retrograde.commands.stackfiles import read_stack
 from retrograde.commands.validating import check_stack, raise_problems
-from retrograde.errors import NotFoundError
+from retrograde.errors import NotFoundError, StateError
 from retrograde.handlers.shell import unquoted_input_values
 from retrograde.memory import gc_paused
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import Change
+from retrograde.planning.selection import TagPairs
+from retrograde.planning.stackfile import Stack
+from retrograde.planning.targeting import Targeting, merged, restaged
 
 
-def stage(ctx: Context, path: Path, *, allow_include: Sequence[Path] = ()) -> dict[str, Change]:
+def stage(
+    ctx: Context,
+    path: Path,
+    *,
+    allow_include: Sequence[Path] = (),
+    targets: Iterable[str] = (),
+    tags: TagPairs = (),
+    exclude: Iterable[str] = (),
+) -> dict[str, Change]:
     """Make the staged log the difference between committed state and the stack file.
 
     Values flow through connections first, so a changed producer stages every
     consumer it reaches. Nothing is stored when the file is invalid. Refused
     while another process holds the store or an interrupted apply waits.
     A raised type version first migrates committed inputs (see :func:`stage_file`).
+
+    With ``targets``, ``tags`` or ``exclude``, only the selected resources'
+    staged changes are replaced, with what they need (see
+    :func:`stage_selected`); every other staged change stays as it was.
     """
-    return stage_file(ctx, path, allow_include=allow_include).changes
+    return stage_file(
+        ctx, path, allow_include=allow_include, targets=targets, tags=tags, exclude=exclude
+    ).changes
 
 
-def stage_file(ctx: Context, path: Path, *, allow_include: Sequence[Path] = ()) -> Staged:
+def stage_file(
+    ctx: Context,
+    path: Path,
+    *,
+    allow_include: Sequence[Path] = (),
+    targets: Iterable[str] = (),
+    tags: TagPairs = (),
+    exclude: Iterable[str] = (),
+) -> Staged:
     """Like :func:`stage`, also returning the ``migrate`` commits written first.
 
     When the stack raises a type's version, the committed inputs of its
@@ -46,9 +72,39 @@ def stage_file(ctx: Context, path: Path, *, allow_include: Sequence[Path] = ()) 
         stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
         raise_problems(check_stack(stack))  # what validate checks, before the lock
         with exclusive(ctx, "stage"):
-            staged = stage_stack(ctx, stack)
+            staged = stage_selected(ctx, stack, Targeting.of(targets, tags, exclude))
     warnings = tuple(unquoted_input_values(stack.types.values()))
     return dataclasses.replace(staged, warnings=warnings)
+
+
+def stage_selected(ctx: Context, stack: Stack, targeting: Targeting) -> Staged:
+    """Stage ``stack`` for the resources ``targeting`` picks (the caller holds the store lock).
+
+    The file's changes are planned as a whole; the selected resources and the
+    closure of their actions in that plan get their new staged changes (or
+    lose their staged one, where the file brings them back to committed
+    state); every other staged change stays as it was. The result's
+    ``changes`` are the selected ones. A stack that raises a type version is
+    staged whole or not at all (its migrate commits move every resource of
+    the type), so targeting one is a :class:`StateError`.
+    """
+    if targeting.everything:
+        return stage_stack(ctx, stack)
+    found = stack_changes(ctx, stack)
+    if found.migrations:
+        kinds = sorted({f"{c.type_state.type} v{c.type_state.version}" for c in found.migrations})
+        raise StateError(
+            f"{stack.source} raises the version of {', '.join(kinds)}; "
+            "stage it without --target, --tag or --exclude"
+        )
+    with ctx.store.read() as tx:
+        staged = tx.staged.load()
+    names = restaged(plan_for(found.changes), found.changes, staged, stack.resources, targeting)
+    chosen = {name: found.changes[name] for name in sorted(names) if name in found.changes}
+    log = dataclasses.replace(found, changes=merged(staged, found.changes, names))
+    with ctx.store.write() as tx:
+        write_staging(tx, stack, log, ctx.principal)
+    return Staged(chosen)
 
 
 def diff(ctx: Context) -> dict[str, Change]:

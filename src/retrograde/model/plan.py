@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from retrograde.model.change import ActionName
 
@@ -16,10 +16,24 @@ class PlannedActionJSON(TypedDict):
     after: list[str]
 
 
+class HeadJSON(TypedDict):
+    rev: int
+    hash: str
+
+
+class PlanFileJSON(TypedDict):
+    """Where ``plan -o FILE`` saved the plan, and what it was made from."""
+
+    path: str
+    digest: str
+    head: HeadJSON
+
+
 class PlanJSON(TypedDict):
-    """``plan --json``: the actions in a valid execution order."""
+    """``plan --json``: the actions in a valid execution order (and the saved file, if any)."""
 
     actions: list[PlannedActionJSON]
+    plan_file: NotRequired[PlanFileJSON]
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from typing import Any
 
 from retrograde.model.change import Change
 from retrograde.model.jsonvalue import canonical
@@ -26,8 +27,17 @@ def change_digests(changes: Mapping[str, Change]) -> dict[str, str]:
 
 def plan_digest(plan: Plan, changes: Mapping[str, Change]) -> str:
     """SHA-256 over the plan's actions and the digest of every change it acts on."""
-    digest = hashlib.sha256(canonical(plan.to_json()).encode("utf-8"))
-    for name, value in sorted(change_digests(changes).items()):
+    return digest_of(plan.to_json()["actions"], change_digests(changes))
+
+
+def digest_of(actions: list[Any], digests: Mapping[str, str]) -> str:
+    """:func:`plan_digest` from the actions' JSON and the change digests alone.
+
+    A saved plan file holds exactly these (never a value), so its digest can
+    be checked from the file itself.
+    """
+    digest = hashlib.sha256(canonical({"actions": actions}).encode("utf-8"))
+    for name, value in sorted(digests.items()):
         digest.update(f"\n{name}\t{value}".encode())
     return digest.hexdigest()
 
