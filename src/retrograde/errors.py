@@ -19,6 +19,7 @@ with ``raise ... from``.
     │   │                           not a regular file, too large, not UTF-8)
     │   ├── StackLimitError         a file is too large, nests too deep or expands too far
     │   ├── IntegerRangeError       an integer is outside the signed 64-bit range
+    │   ├── MaskedSecretError       a secret input is given as *** or state --stack's placeholder
     │   └── MigrationStepError      a type's migration step is malformed or failed
     ├── StoreError              the store cannot be opened, read or written
     │   └── CorruptLogError         a stored commit or state fails verification
@@ -161,6 +162,21 @@ class IncludeError(StackError):
         self.include = include
         self.reason = reason
         super().__init__(f"cannot include {include!r}: {reason}", location=location)
+
+
+class MaskedSecretError(StackError):
+    """A secret input (or a secret default) is ``***`` or the placeholder ``state --stack``
+    writes: staging it would overwrite the real secret with a mask."""
+
+    def __init__(self, input: str, *, default: bool = False, location: str | None = None) -> None:
+        self.input = input
+        self.default = default
+        what = f"the default of secret input {input}" if default else f"secret input {input}"
+        super().__init__(
+            f"{what} holds a masked value (*** or the placeholder state --stack writes), "
+            "not a secret: put the real value in before staging",
+            location=location,
+        )
 
 
 class StackLimitError(StackError):
