@@ -64,6 +64,26 @@ def lock_lease_seconds() -> float:
     return lease if lease > 0 else DEFAULT_LEASE_SECONDS
 
 
+BUSY_TIMEOUT_ENV = "RETROGRADE_BUSY_TIMEOUT"
+DEFAULT_BUSY_TIMEOUT_SECONDS = 30.0
+READ_BUSY_TIMEOUT_SECONDS = 5.0
+
+
+def busy_timeout_seconds() -> float:
+    """How long a write waits for a database another process's transaction holds:
+    ``RETROGRADE_BUSY_TIMEOUT``, else 30 (an unusable value falls back to the default).
+
+    Reads never need the write lock; they wait at most
+    :data:`READ_BUSY_TIMEOUT_SECONDS` (or this, when shorter) for the rare moment a
+    reader must (SQLite recovering a WAL).
+    """
+    try:
+        timeout = float(os.environ.get(BUSY_TIMEOUT_ENV, DEFAULT_BUSY_TIMEOUT_SECONDS))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT_SECONDS
+    return timeout if timeout >= 0 and timeout < 1e9 else DEFAULT_BUSY_TIMEOUT_SECONDS
+
+
 MAX_STACK_BYTES_ENV = "RETROGRADE_MAX_STACK_BYTES"
 ALLOW_INCLUDE_ENV = "RETROGRADE_ALLOW_INCLUDE"
 DEFAULT_MAX_STACK_BYTES = 64 * 1024 * 1024

@@ -19,9 +19,13 @@ with ``raise ... from``.
     │   │                           not a regular file, too large, not UTF-8)
     │   ├── StackLimitError         a file is too large, nests too deep or expands too far
     │   ├── IntegerRangeError       an integer is outside the signed 64-bit range
+    │   ├── MaskedSecretError       a secret input is given as *** or state --stack's placeholder
     │   └── MigrationStepError      a type's migration step is malformed or failed
     ├── StoreError              the store cannot be opened, read or written
-    │   └── CorruptLogError         a stored commit or state fails verification
+    │   ├── CorruptLogError         a stored commit or state fails verification
+    │   ├── ReadOnlyStoreError      a verb that writes, on a store this process can only read
+    │   ├── StoreOutdatedError      a read-only store's schema is older than this retrograde's
+    │   └── StoreBusyError          another process's open transaction held the database too long
     ├── NotFoundError           an unknown resource, revision, apply or checkpoint
     ├── AlreadyExistsError      a name that must be unique is taken (e.g. a checkpoint)
     ├── InvalidNameError        a name the user chose is not allowed (e.g. a checkpoint)
@@ -166,6 +170,21 @@ class IncludeError(StackError):
         super().__init__(f"cannot include {include!r}: {reason}", location=location)
 
 
+class MaskedSecretError(StackError):
+    """A secret input (or a secret default) is ``***`` or the placeholder ``state --stack``
+    writes: staging it would overwrite the real secret with a mask."""
+
+    def __init__(self, input: str, *, default: bool = False, location: str | None = None) -> None:
+        self.input = input
+        self.default = default
+        what = f"the default of secret input {input}" if default else f"secret input {input}"
+        super().__init__(
+            f"{what} holds a masked value (*** or the placeholder state --stack writes), "
+            "not a secret: put the real value in before staging",
+            location=location,
+        )
+
+
 class StackLimitError(StackError):
     """A stack file is larger, nests deeper or expands (through aliases) further than allowed."""
 
@@ -210,6 +229,65 @@ class CorruptLogError(StoreError):
         self.rev = rev
         self.resource = resource
         super().__init__(problem)
+
+
+class ReadOnlyStoreError(StoreError):
+    """The store can only be read here (file, directory or database read-only) and a verb
+    needs to write it; verbs that only read still work."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        super().__init__(
+            f"cannot write to store {url}: it is read-only here; verbs that only read it "
+            "(log, state, verify ...) work, changing it needs write access"
+        )
+
+
+class StoreOutdatedError(StoreError):
+    """A store that can only be read has an older schema than this retrograde needs: it must
+    be upgraded (any command does it) by someone who can write it."""
+
+    def __init__(self, url: str, *, revision: str | None, needed: str) -> None:
+        self.url = url
+        self.revision = revision
+        self.needed = needed
+        super().__init__(
+            f"cannot open store {url}: its schema is at revision {revision or 'none'} and this "
+            f"retrograde needs {needed}; the store is read-only here, so it needs upgrading "
+            "by someone who can write it (any retrograde command they run upgrades it)"
+        )
+
+
+class StoreBusyError(StoreError):
+    """A write waited ``waited`` seconds for the database, held by another process's open
+    transaction; names the store lock's recorded holder when there is one."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        waited: float,
+        holder: str | None = None,
+        principal: str | None = None,
+        host: str | None = None,
+        pid: int | None = None,
+        since: str | None = None,
+    ) -> None:
+        self.url = url
+        self.waited = waited
+        self.principal = principal
+        self.host = host
+        self.pid = pid
+        self.since = since
+        who = (
+            f"the store lock is held by {holder} of {principal} on {host} (pid {pid}) since {since}"
+            if holder is not None
+            else "the store lock names no holder"
+        )
+        super().__init__(
+            f"cannot write to store {url}: its database is held by another process's open "
+            f"transaction ({who}); gave up after {waited:g} s (RETROGRADE_BUSY_TIMEOUT)"
+        )
 
 
 class NotFoundError(RetrogradeError):

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 import retrograde
 from retrograde.commands import rollback, timetravel
 from retrograde.errors import NotFoundError
+from retrograde.model.secrets import SECRET_PLACEHOLDER
 from retrograde.planning.replay import replay
 from retrograde.storage.sql import snapshots
 from retrograde.storage.sql.schema import snapshots as snapshots_table
@@ -28,6 +29,9 @@ from tests.rollback.stacks import (
     stack,
     write,
 )
+
+HIDDEN = f"'{SECRET_PLACEHOLDER}'"
+"""How a stack file prints a hidden secret (quoted YAML)."""
 
 
 def snapshot_count(ctx: retrograde.Context) -> int:
@@ -133,22 +137,23 @@ def test_state_as_a_stack_file_stages_nothing_over_the_same_state(
     apply_staged(ctx)
     text = timetravel.stack(ctx, retrograde.state(ctx))
     assert "${keystone1.ip}" in text and "s3cret" not in text
-    assert text.count("default: '***'") == 1  # the service type's password
-    filled = text.replace("'***'", "s3cret")
+    assert text.count(f"default: {HIDDEN}") == 1  # the service type's password
+    filled = text.replace(HIDDEN, "s3cret")
     assert retrograde.stage(ctx, write(tmp_path, "back.yaml", filled)) == {}
 
 
 def test_stack_file_escapes_literals_and_masks_secrets(
     ctx: retrograde.Context, tmp_path: Path
 ) -> None:
-    """Literal ${ is written $${, list elements keep their places, a set secret prints ***."""
+    """Literal ${ is written $${, list elements keep their places, a set secret prints the
+    placeholder."""
     apply_text(ctx, tmp_path, SPECIAL)
     text = timetravel.stack(ctx, retrograde.state(ctx))
     assert "hunter2" not in text and "s3cret" not in text
     assert "# Secret values" in text
-    assert "password: '***'" in text and "default: '***'" in text
-    filled = text.replace("password: '***'", "password: hunter2")
-    written = write(tmp_path, "back.yaml", filled.replace("'***'", "s3cret"))
+    assert f"password: {HIDDEN}" in text and f"default: {HIDDEN}" in text
+    filled = text.replace(f"password: {HIDDEN}", "password: hunter2")
+    written = write(tmp_path, "back.yaml", filled.replace(HIDDEN, "s3cret"))
     assert retrograde.stage(ctx, written) == {}
     memo = retrograde.state(ctx).resources["memo"]
     assert memo.inputs == {

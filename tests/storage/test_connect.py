@@ -8,11 +8,12 @@ import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import IntegrityError
 
+from retrograde.config import READ_BUSY_TIMEOUT_SECONDS
 from retrograde.errors import StoreError
 from retrograde.model.query import LogQuery
 from retrograde.storage.connect import open_store
 from retrograde.storage.repositories import CommitEntry
-from retrograde.storage.sql.database import BUSY_TIMEOUT_MS, normalise_url
+from retrograde.storage.sql.database import normalise_url
 from tests import store_calls
 
 from .samples import NODE, begin, change, commit_all, node, stamp
@@ -83,7 +84,7 @@ def test_sqlite_connections_are_wal_and_power_safe(tmp_path: Path) -> None:
         "journal_mode": "wal",
         "synchronous": 2,
         "foreign_keys": 1,
-        "busy_timeout": BUSY_TIMEOUT_MS,
+        "busy_timeout": round(READ_BUSY_TIMEOUT_SECONDS * 1000),  # a plain connection reads
     }
 
 

@@ -52,7 +52,8 @@ VERBS: Mapping[str, Verb] = {
         "Print the plan (or its selected part) as a Graphviz DOT graph (pipe it to `dot -Tsvg`).",
     ),
     "apply": Verb(
-        "retrograde.cli.applying:apply", "Apply the staged log (staging FILE first, if given)."
+        "retrograde.cli.applying:apply",
+        "Apply the staged log (staging FILE first, if given), or the selected part of it.",
     ),
     "log": Verb(
         "retrograde.cli.history:log", "Search the commit log, newest first, a page at a time."

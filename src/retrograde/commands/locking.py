@@ -20,10 +20,17 @@ from collections.abc import Iterator
 from retrograde import config
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
-from retrograde.errors import InterruptedApplyError, StoreError, StoreLockedError
+from retrograde.errors import (
+    InterruptedApplyError,
+    ReadOnlyStoreError,
+    StoreBusyError,
+    StoreError,
+    StoreLockedError,
+)
 from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.journal import LockGrant, LockHolder
 from retrograde.storage.base import Transaction
+from retrograde.storage.sql.locks import pid_alive
 
 
 @contextlib.contextmanager
@@ -67,10 +74,25 @@ def settle_interrupted(ctx: Context) -> None:
     """Mark applies whose process died ``interrupted``, unless a live process holds the store.
 
     Read verbs call this so that they never show a dead apply as ``running``:
-    if the lock can be had, no apply is running. A live holder is left alone.
+    if the lock can be had, no apply is running. It looks first, in a read
+    transaction (which never waits), and takes the lock only when an apply
+    is marked ``running`` and the lock's holder is not a live process on this
+    host, so a reader does not queue behind a writer's open transaction.
+    A live holder, a read-only store and a busy database are left alone: the
+    apply is then shown as last recorded.
     """
-    with contextlib.suppress(StoreLockedError), exclusive(ctx, "inspect", allow_interrupted=True):
+    with ctx.store.read() as tx:
+        running = any(r.status is ApplyStatus.RUNNING for r in tx.applies.unfinished())
+        current = tx.lock.holder() if running else None
+    if not running or (current is not None and _alive_here(current)):
+        return
+    left_alone = (StoreLockedError, ReadOnlyStoreError, StoreBusyError)
+    with contextlib.suppress(*left_alone), exclusive(ctx, "inspect", allow_interrupted=True):
         pass
+
+
+def _alive_here(current: LockHolder) -> bool:
+    return current.host == socket.gethostname() and pid_alive(current.pid)
 
 
 def refuse_interrupted(records: list[ApplyRecord]) -> None:

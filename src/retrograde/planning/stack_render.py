@@ -8,9 +8,13 @@ inside lists), literal strings with ``${`` escaped as ``$${``. Staging the
 result over the same committed state stages nothing.
 
 Secret values are never printed: a secret input's default in its type and a
-resource's secret value are written as ``***`` (a value equal to the default
-is left out, so the default fills it in again), and the file says so at the
-top: those are to be filled in before staging.
+resource's secret value are written as :data:`SECRET_PLACEHOLDER` (a value
+equal to the default is left out, so the default fills it in again), and the
+file says so at the top: those are to be filled in before staging, and
+``stage`` refuses the placeholder (and ``***``) for a secret input, so a
+printed stack staged as is can never overwrite a secret. A connection is not
+a value: a secret input connected to a producer is written ``${producer.input}``
+like any other (list elements too; only its literal elements are hidden).
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import yaml
 from retrograde.errors import NotFoundError
 from retrograde.model.change import same_value
 from retrograde.model.jsonvalue import JSON
-from retrograde.model.secrets import MASK
+from retrograde.model.secrets import SECRET_PLACEHOLDER
 from retrograde.model.state import ResourceState, State
 from retrograde.model.types import InputSpec, ResourceType, TypeKey
 
@@ -31,8 +35,8 @@ LINE_WIDTH = 1_000_000
 """Long enough that YAML never folds a command template over two lines."""
 
 SECRET_NOTE = (
-    "# Secret values (defaults and inputs) are written as ***:\n"
-    "# put the real values in before staging this file.\n"
+    f"# Secret values (defaults and inputs) are written as {SECRET_PLACEHOLDER!r}:\n"
+    "# put the real values in before staging this file (stage refuses it).\n"
 )
 
 
@@ -70,12 +74,12 @@ def used_types(resources: State, types: Mapping[TypeKey, ResourceType]) -> dict[
 def type_document(rtype: ResourceType, masked: list[str]) -> dict[str, Any]:
     """A type as the stack file writes it (its name is the key, its directory the file's).
 
-    A secret input's default is written ``***``; appends to ``masked`` what it hid.
+    A secret input's default is the placeholder; appends to ``masked`` what it hid.
     """
     inputs = {name: spec.to_json() for name, spec in rtype.inputs.items()}
     for name, spec in rtype.inputs.items():
         if spec.secret and spec.has_default and spec.default is not None:
-            inputs[name]["default"] = MASK
+            inputs[name]["default"] = SECRET_PLACEHOLDER
             masked.append(f"types.{rtype.name}.{name}")
     document: dict[str, Any] = {
         "version": rtype.version,
@@ -94,13 +98,15 @@ def resource_document(
     inputs: dict[str, JSON] = {}
     for input_name, value in rs.inputs.items():
         spec = rtype.inputs.get(input_name)
+        slot = rs.connections.get(input_name)
         if spec is not None and spec.secret:
-            if _is_default(spec, value):
+            if slot is None and _is_default(spec, value):
                 continue
-            masked.append(f"{name}.{input_name}")
-            inputs[input_name] = MASK
+            if not isinstance(slot, str):
+                masked.append(f"{name}.{input_name}")
+            inputs[input_name] = secret_text(value, slot)
             continue
-        inputs[input_name] = input_text(value, rs.connections.get(input_name))
+        inputs[input_name] = input_text(value, slot)
     document: dict[str, Any] = {"type": rs.type}
     if rs.tags:
         document["tags"] = dict(rs.tags)
@@ -118,6 +124,15 @@ def input_text(value: JSON, slot: str | list[str | None] | None) -> JSON:
             for item, ref in zip(value, slot, strict=False)
         ]
     return escaped(value)
+
+
+def secret_text(value: JSON, slot: str | list[str | None] | None) -> JSON:
+    """A secret input: its connections as written, every literal part as the placeholder."""
+    if isinstance(slot, str):
+        return f"${{{slot}}}"
+    if slot is not None and isinstance(value, list):
+        return [f"${{{ref}}}" if ref is not None else SECRET_PLACEHOLDER for ref in slot]
+    return SECRET_PLACEHOLDER
 
 
 def escaped(value: JSON) -> JSON:

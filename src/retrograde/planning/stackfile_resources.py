@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from retrograde.errors import (
     CycleError,
     InputTypeError,
+    MaskedSecretError,
     MissingInputError,
     StackError,
     StackSyntaxError,
@@ -20,6 +21,7 @@ from retrograde.errors import (
     UnknownTypeError,
 )
 from retrograde.model.jsonvalue import JSON, Raw
+from retrograde.model.secrets import is_masked
 from retrograde.model.state import ConnectionSlot, ResourceState, iter_refs
 from retrograde.model.types import InputKind, InputSpec, ResourceType
 from retrograde.planning.graph import topological_order
@@ -118,6 +120,9 @@ def _inputs(
             value = _fresh(spec.default)
         else:
             raise MissingInputError(name, input_name, location=doc.at(path, key=True))
+        if spec.secret and is_masked(value):
+            at = (*input_path, input_name) if input_name in given else path
+            raise MaskedSecretError(f"{name}.{input_name}", location=doc.at(at))
         inputs[input_name] = value
     return inputs, connections
 

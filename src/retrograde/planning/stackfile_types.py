@@ -7,8 +7,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from retrograde.errors import InputTypeError, StackSyntaxError
+from retrograde.errors import InputTypeError, MaskedSecretError, StackSyntaxError
 from retrograde.model.jsonvalue import JSON, Raw
+from retrograde.model.secrets import is_masked
 from retrograde.model.types import (
     COMMAND,
     ActionSpec,
@@ -107,6 +108,9 @@ def _input(doc: Document, path: Path, name: str, raw: Raw, type_name: str) -> In
     if "default" not in spec:
         return InputSpec(name, kind, secret=secret)
     default = literal(doc, (*path, "default"), spec["default"], secret=secret)
+    if secret and is_masked(default):
+        where = doc.at((*path, "default"))
+        raise MaskedSecretError(f"{type_name}.{name}", default=True, location=where)
     if not kind.accepts(default):
         raise InputTypeError(
             type_name, name, kind.value, default, location=doc.at((*path, "default")), secret=secret

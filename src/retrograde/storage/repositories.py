@@ -161,11 +161,14 @@ class AppliesRepository(Protocol):
         ...
 
     def get(self, apply_id: int) -> ApplyRecord:
-        """The apply ``apply_id``."""
+        """The apply ``apply_id`` (an unfinished one's counts are its journal's so far)."""
         ...
 
     def page(self, *, before: int | None = None, limit: int = 50) -> list[ApplyRecord]:
-        """Applies newest first, at most ``limit``, only ids below ``before`` when given."""
+        """Applies newest first, at most ``limit``, only ids below ``before`` when given.
+
+        Counts are true at any time: an unfinished apply's come from its journal.
+        """
         ...
 
     def unfinished(self) -> list[ApplyRecord]:

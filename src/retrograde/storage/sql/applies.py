@@ -24,6 +24,7 @@ from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus, source
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.plan import Plan
 from retrograde.storage.sql import rows
+from retrograde.storage.sql.apply_counts import with_journal_counts
 from retrograde.storage.sql.schema import applies, apply_tasks
 from retrograde.storage.sql.staged import SqlStaged
 from retrograde.storage.sql.statements import chunks, keyed_update
@@ -75,13 +76,14 @@ class SqlApplies:
         return self.finish(record.id, ApplyStatus.SUCCEEDED, ended_at=timestamp)
 
     def get(self, apply_id: int) -> ApplyRecord:
-        return _record(self._c.conn, apply_id)
+        return with_journal_counts(self._c.conn, [_record(self._c.conn, apply_id)])[0]
 
     def page(self, *, before: int | None = None, limit: int = 50) -> list[ApplyRecord]:
         query = select(applies).order_by(applies.c.id.desc()).limit(limit)
         if before is not None:
             query = query.where(applies.c.id < before)
-        return [rows.apply_from_row(row) for row in self._c.conn.execute(query).mappings()]
+        found = [rows.apply_from_row(row) for row in self._c.conn.execute(query).mappings()]
+        return with_journal_counts(self._c.conn, found)
 
     def unfinished(self) -> list[ApplyRecord]:
         query = select(applies).where(applies.c.status.in_(UNFINISHED)).order_by(applies.c.id)

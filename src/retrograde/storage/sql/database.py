@@ -7,32 +7,44 @@ foreign keys. Python's sqlite3 module is told to leave transaction control to
 us (the SQLAlchemy recipe), so that a write transaction starts with
 ``BEGIN IMMEDIATE``: it takes the write lock up front instead of upgrading a
 read lock later, which is where two writers would otherwise deadlock.
+
+Busy timeouts: a write transaction waits ``RETROGRADE_BUSY_TIMEOUT`` seconds
+(default 30) for the database (SQLite: the write lock; PostgreSQL: row locks,
+through ``lock_timeout``), a read transaction at most a few seconds (reads in
+WAL mode never wait for a writer). SQLite's timeout is set before each BEGIN.
+
+A SQLite file this process cannot write (the file, or its directory, when the
+``-wal`` and ``-shm`` files cannot be made) is opened read-only (``mode=ro``;
+``immutable=1`` when not even ``-shm`` can be created and there is no ``-wal``,
+so nothing else can be writing it), without the pragmas that write.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
+from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from retrograde import config
 from retrograde.errors import StoreError
 from retrograde.storage.sql.driver_errors import mask_password, translated
 
 WRITE = "retrograde_write"
 """Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
 
-BUSY_TIMEOUT_MS = 30_000
 PG_CONNECT_TIMEOUT_S = 10
 
-SQLITE_PRAGMAS = (
-    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+SQLITE_PRAGMAS: tuple[str, ...] = (
     "PRAGMA journal_mode=WAL",
     "PRAGMA synchronous=FULL",
     "PRAGMA foreign_keys=ON",
 )
+SQLITE_READ_ONLY_PRAGMAS: tuple[str, ...] = ("PRAGMA query_only=ON",)
 
 _PG_DRIVER = "postgresql+psycopg"
 
@@ -48,15 +60,43 @@ def normalise_url(url: str) -> URL:
     return parsed
 
 
-def create_store_engine(url: URL, shown: str) -> Engine:
-    """An engine for ``url`` with the store's connection setup; ``shown`` names it in errors."""
+def create_store_engine(url: URL, shown: str, *, read_only: bool = False) -> Engine:
+    """An engine for ``url`` with the store's connection setup; ``shown`` names it in errors.
+
+    ``read_only`` (SQLite, see :func:`sqlite_read_only`) opens the file read-only.
+    """
     backend = url.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise StoreError(f"cannot open store {shown}: {backend!r} is not sqlite or postgresql")
     with translated(shown, "open"):
         if backend == "sqlite":
-            return _sqlite_engine(url)
+            return _sqlite_engine(url, read_only)
         return _postgresql_engine(url)
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL (None for PostgreSQL, memory and ``file:`` URIs)."""
+    database = url.database or ""
+    if url.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    return None if database.startswith("file:") else Path(database)
+
+
+def sqlite_read_only(url: URL) -> bool:
+    """Whether the store's existing SQLite file cannot be written by this process.
+
+    Writing needs the file and, in WAL mode, its ``-wal`` and ``-shm`` files:
+    writable where they exist, or a writable directory to create them in.
+    """
+    path = sqlite_file(url)
+    if path is None or not path.exists():
+        return False
+    if not os.access(path, os.W_OK):
+        return True
+    if os.access(path.parent, os.W_OK):
+        return False
+    companions = [path.with_name(path.name + suffix) for suffix in ("-wal", "-shm")]
+    return not all(os.access(p, os.W_OK) for p in companions)
 
 
 def writer(engine: Engine) -> Engine:
@@ -64,35 +104,69 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{WRITE: True})
 
 
-def _sqlite_engine(url: URL) -> Engine:
-    database = url.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
-    event.listen(engine, "connect", _on_sqlite_connect)
-    event.listen(engine, "begin", _on_sqlite_begin)
+def busy_timeouts() -> tuple[float, float]:
+    """Seconds a write and a read wait for a busy database (see the module docstring)."""
+    write = config.busy_timeout_seconds()
+    return write, min(write, config.READ_BUSY_TIMEOUT_SECONDS)
+
+
+def _sqlite_engine(url: URL, read_only: bool) -> Engine:
+    path = sqlite_file(url)
+    if read_only and path is not None:
+        engine = create_engine(_read_only_url(url, path))
+        pragmas = SQLITE_READ_ONLY_PRAGMAS
+    else:
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url)
+        pragmas = SQLITE_PRAGMAS
+    write_wait, read_wait = busy_timeouts()
+
+    def on_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        """Set the pragmas and hand transaction control to SQLAlchemy (see module docstring)."""
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA busy_timeout={round(write_wait * 1000)}")
+            for pragma in pragmas:
+                cursor.execute(pragma)
+        finally:
+            cursor.close()
+
+    def on_begin(connection: Connection) -> None:
+        """Emit the BEGIN sqlite3 no longer does: IMMEDIATE for writers, deferred for readers,
+        each after its busy timeout."""
+        immediate = connection.get_execution_options().get(WRITE, False)
+        wait = write_wait if immediate else read_wait
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={round(wait * 1000)}")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    event.listen(engine, "connect", on_connect)
+    event.listen(engine, "begin", on_begin)
     return engine
+
+
+def _read_only_url(url: URL, path: Path) -> URL:
+    """A ``mode=ro`` URI for ``path``; ``immutable=1`` when no WAL exists nor can be made."""
+    query = {"uri": "true", "mode": "ro"}
+    shm, wal = (path.with_name(path.name + suffix) for suffix in ("-shm", "-wal"))
+    if not shm.exists() and not wal.exists() and not os.access(path.parent, os.W_OK):
+        query["immutable"] = "1"
+    return url.set(database=f"file:{quote(str(path.resolve()))}", query=query)
 
 
 def _postgresql_engine(url: URL) -> Engine:
     connect_args: dict[str, object] = {}
     if "connect_timeout" not in url.query:
         connect_args["connect_timeout"] = PG_CONNECT_TIMEOUT_S
-    return create_engine(url, connect_args=connect_args)
+    engine = create_engine(url, connect_args=connect_args)
+    write_wait, _ = busy_timeouts()
 
+    def on_begin(connection: Connection) -> None:
+        """Writers wait at most the busy timeout for a row lock (0 would mean forever)."""
+        if connection.get_execution_options().get(WRITE, False):
+            wait = max(1, round(write_wait * 1000))
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait}")
 
-def _on_sqlite_connect(dbapi_connection: sqlite3.Connection, _record: object) -> None:
-    """Set the pragmas and hand transaction control to SQLAlchemy (see module docstring)."""
-    dbapi_connection.isolation_level = None
-    cursor = dbapi_connection.cursor()
-    try:
-        for pragma in SQLITE_PRAGMAS:
-            cursor.execute(pragma)
-    finally:
-        cursor.close()
-
-
-def _on_sqlite_begin(connection: Connection) -> None:
-    """Emit the BEGIN sqlite3 no longer does: IMMEDIATE for writers, deferred for readers."""
-    immediate = connection.get_execution_options().get(WRITE, False)
-    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    event.listen(engine, "begin", on_begin)
+    return engine

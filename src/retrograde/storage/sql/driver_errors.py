@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 import sqlite3
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from retrograde.errors import StoreError
+from retrograde.errors import ReadOnlyStoreError, StoreError
 
 BASE_DRIVER_ERRORS: tuple[type[Exception], ...] = (SQLAlchemyError, sqlite3.Error, OSError)
 
@@ -45,10 +45,46 @@ def describe(error: BaseException) -> str:
     return lines[0] if lines else type(cause).__name__
 
 
+_SQLITE_BUSY = frozenset({"SQLITE_BUSY", "SQLITE_BUSY_SNAPSHOT", "SQLITE_BUSY_TIMEOUT"})
+_SQLITE_READ_ONLY = frozenset({"SQLITE_READONLY", "SQLITE_READONLY_DIRECTORY"})
+_PG_BUSY = frozenset({"55P03"})  # lock_not_available: lock_timeout ran out
+_PG_READ_ONLY = frozenset({"25006"})  # read_only_sql_transaction
+
+
+def _codes(error: BaseException) -> tuple[str | None, str | None]:
+    """(SQLite error name, PostgreSQL SQLSTATE) of a driver error, where it has them."""
+    cause = error.orig if isinstance(error, DBAPIError) and error.orig is not None else error
+    return getattr(cause, "sqlite_errorname", None), getattr(cause, "sqlstate", None)
+
+
+def is_busy(error: BaseException) -> bool:
+    """Whether the database was held by another transaction past the busy timeout."""
+    sqlite_name, sqlstate = _codes(error)
+    return sqlite_name in _SQLITE_BUSY or sqlstate in _PG_BUSY
+
+
+def is_read_only(error: BaseException) -> bool:
+    """Whether a write was refused because the database can only be read here."""
+    sqlite_name, sqlstate = _codes(error)
+    return sqlite_name in _SQLITE_READ_ONLY or sqlstate in _PG_READ_ONLY
+
+
+BusyError = Callable[[BaseException], StoreError]
+"""Builds the error for a busy database (it may look up who holds the store)."""
+
+
 @contextmanager
-def translated(url: str, doing: str) -> Iterator[None]:
-    """Run a block, re-raising driver errors as ``StoreError`` naming ``doing`` and the URL."""
+def translated(url: str, doing: str, *, busy: BusyError | None = None) -> Iterator[None]:
+    """Run a block, re-raising driver errors as ``StoreError`` naming ``doing`` and the URL.
+
+    A write refused by a read-only database is :class:`ReadOnlyStoreError`; a
+    busy database is what ``busy`` makes of it, when given.
+    """
     try:
         yield
     except driver_errors() as error:
+        if is_read_only(error):
+            raise ReadOnlyStoreError(mask_password(url)) from error
+        if busy is not None and is_busy(error):
+            raise busy(error) from error
         raise StoreError(f"cannot {doing} store {mask_password(url)}: {describe(error)}") from error

@@ -3,7 +3,10 @@
 A write transaction takes SQLite's write lock up front (``BEGIN IMMEDIATE``,
 see :mod:`retrograde.storage.sql.database`); a read transaction is one
 snapshot (SQLite: a deferred transaction on the WAL; PostgreSQL: REPEATABLE
-READ READ ONLY). Driver errors leave as :class:`StoreError`.
+READ READ ONLY). Driver errors leave as :class:`StoreError`: a write on a
+read-only store as :class:`ReadOnlyStoreError` (before anything is tried, when
+the store was opened read-only), one that waited out the busy timeout as
+:class:`StoreBusyError` naming the store lock's holder.
 """
 
 from __future__ import annotations
@@ -14,6 +17,8 @@ from types import TracebackType
 
 from sqlalchemy import Engine
 
+from retrograde.errors import ReadOnlyStoreError, StoreError
+from retrograde.storage.sql.busy import busy_error
 from retrograde.storage.sql.database import writer
 from retrograde.storage.sql.driver_errors import mask_password, translated
 from retrograde.storage.sql.transaction import SqlTransaction
@@ -26,8 +31,9 @@ class SqlStore:
     brings the schema up to date.
     """
 
-    def __init__(self, engine: Engine, *, url: str) -> None:
+    def __init__(self, engine: Engine, *, url: str, read_only: bool = False) -> None:
         self.url = url
+        self.read_only = read_only
         self._engine = engine
         self._writer = writer(engine)
 
@@ -46,8 +52,13 @@ class SqlStore:
 
     @contextmanager
     def write(self) -> Iterator[SqlTransaction]:
-        with translated(self.url, "write to"), self._writer.begin() as conn:
+        if self.read_only:
+            raise ReadOnlyStoreError(mask_password(self.url))
+        with translated(self.url, "write to", busy=self._busy), self._writer.begin() as conn:
             yield SqlTransaction(conn, writable=True)
+
+    def _busy(self, _error: BaseException) -> StoreError:
+        return busy_error(self._engine, self.url)
 
     def close(self) -> None:
         self._engine.dispose()
