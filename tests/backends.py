@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import URL
 from sqlalchemy.exc import SQLAlchemyError
 
 from retrograde.storage.sql.database import normalise_url
@@ -21,7 +22,10 @@ from retrograde.storage.sql.database import normalise_url
 PG_URL_ENV = "RETROGRADE_TEST_PG_URL"
 
 POSTGRESQL = "postgresql"
-"""The ``store_url`` parameter, and the marker, of tests that need the PostgreSQL server."""
+"""The back-end parameter, and the marker, of tests that need the PostgreSQL server."""
+
+BACKEND_FIXTURES = frozenset({"store_url", "known"})
+"""Fixtures parametrized by back end (``sqlite``, ``postgresql``)."""
 
 
 def postgresql_configured() -> bool:
@@ -34,13 +38,14 @@ def sqlite_url(directory: Path) -> str:
     return f"sqlite:///{directory / 'store' / 'state.db'}"
 
 
-def postgresql_schema() -> Iterator[str]:
+def postgresql_schema(base: URL | None = None) -> Iterator[str]:
     """A URL whose search path is a new, empty schema, dropped afterwards.
 
     One schema per test keeps tests independent and lets them run in parallel.
-    Fails the test when the server named by ``RETROGRADE_TEST_PG_URL`` is unusable.
+    ``base`` defaults to ``RETROGRADE_TEST_PG_URL``; a server that is unusable
+    fails the test.
     """
-    base = normalise_url(os.environ[PG_URL_ENV])
+    base = base or normalise_url(os.environ[PG_URL_ENV])
     schema = f"rt_{uuid.uuid4().hex[:16]}"
     admin = create_engine(base)
     try:
@@ -62,6 +67,8 @@ def postgresql_schema() -> Iterator[str]:
 def needs_postgresql(item: pytest.Item) -> bool:
     """Whether ``item`` runs on the PostgreSQL back end (by parameter or by marker)."""
     callspec = getattr(item, "callspec", None)
-    if callspec is not None and callspec.params.get("store_url") == POSTGRESQL:
-        return True
+    if callspec is not None:
+        backends = {callspec.params.get(name) for name in BACKEND_FIXTURES}
+        if POSTGRESQL in backends:
+            return True
     return item.get_closest_marker(POSTGRESQL) is not None

@@ -28,6 +28,9 @@ from tests.backends import (
     sqlite_url,
 )
 
+_postgresql_schema = postgresql_schema
+"""The name the history fixtures import this under."""
+
 
 @pytest.fixture(params=["sqlite", POSTGRESQL])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
