@@ -2,42 +2,43 @@
 
 ``store_url`` runs each test on SQLite (a fresh file) and on PostgreSQL (a
 fresh schema in the database named by ``RETROGRADE_TEST_PG_URL``). Without
-that variable the PostgreSQL runs are skipped and say why; with it, a server
-that cannot be reached fails the test instead of hiding it.
+that variable the PostgreSQL runs are skipped, all under one summary line that
+says how many and why; with it, a server that cannot be reached fails the test
+instead of hiding it (see :mod:`tests.backends`).
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import URL
-from sqlalchemy.exc import SQLAlchemyError
 
 import retrograde
 from retrograde.cli.main import cli
 from retrograde.storage.connect import open_store
-from retrograde.storage.sql.database import normalise_url
 from retrograde.storage.sql.store import SqlStore
+from tests.backends import (
+    PG_URL_ENV,
+    POSTGRESQL,
+    needs_postgresql,
+    postgresql_configured,
+    postgresql_schema,
+    sqlite_url,
+)
 
-PG_URL_ENV = "RETROGRADE_TEST_PG_URL"
+_postgresql_schema = postgresql_schema
+"""The name the history fixtures import this under."""
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", POSTGRESQL])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """The URL of an empty store on each back end."""
     if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'store' / 'state.db'}"
+        yield sqlite_url(tmp_path)
         return
-    base = os.environ.get(PG_URL_ENV)
-    if not base:
-        pytest.skip(f"{PG_URL_ENV} is not set; set it to run the PostgreSQL back end")
-    yield from _postgresql_schema(normalise_url(base))
+    yield from postgresql_schema()
 
 
 @pytest.fixture
@@ -50,27 +51,14 @@ def store(store_url: str) -> Iterator[SqlStore]:
         opened.close()
 
 
-def _postgresql_schema(base: URL) -> Iterator[str]:
-    """A URL whose search path is a new, empty schema, dropped afterwards.
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Without ``RETROGRADE_TEST_PG_URL``, skip the PostgreSQL runs from this one place.
 
-    One schema per test keeps tests independent and lets them run in parallel.
+    Raised here rather than in a fixture, every such skip has this line as its
+    location, so ``-ra`` folds them all into one summary line with their count.
     """
-    schema = f"rt_{uuid.uuid4().hex[:16]}"
-    admin = create_engine(base)
-    try:
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    except SQLAlchemyError as error:
-        admin.dispose()
-        shown = base.render_as_string(hide_password=True)
-        pytest.fail(f"{PG_URL_ENV} is set but PostgreSQL at {shown} is unusable: {error}")
-    try:
-        url = base.update_query_dict({"options": f"-csearch_path={schema}"})
-        yield url.render_as_string(hide_password=False)
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    if not postgresql_configured() and needs_postgresql(item):
+        pytest.skip(f"{PG_URL_ENV} is not set; set it to run the PostgreSQL back end")
 
 
 Invoke = Callable[..., Result]

@@ -124,7 +124,7 @@ def test_failed_apply_exits_one(invoke: Invoke, tmp_path: Path) -> None:
     """An apply with a failing action exits 1 and names the failure."""
     failing = V1.replace("run: {shell:", "run: {shell: 'exit 7', x:", 1)
     failing = V1.replace(
-        "  lb:\n    version: 1\n    inputs:\n      backends: {type: list}\n    actions: *record",
+        "  lb:\n    version: 1\n    inputs:\n      backends: {type: list}\n    actions: *actions",
         "  lb:\n    version: 1\n    inputs:\n      backends: {type: list}\n"
         "    actions:\n      run: {shell: 'echo lb-broke >&2; exit 7'}",
     )

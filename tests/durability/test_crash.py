@@ -17,6 +17,9 @@ from .consistency import all_commits, check_consistent, statuses
 from .processes import kill, kill_group_in, run, run_json, spawn, wait_for
 from .stacks import RESOURCES, actions_run, deployment, write
 
+pytestmark = pytest.mark.slow
+"""Real processes killed with SIGKILL at chosen points: seconds each."""
+
 
 def _resume_and_check(store_url: str, cwd: Path) -> dict[str, object]:
     """Resume, then check the rule again and that every resource has exactly one commit."""

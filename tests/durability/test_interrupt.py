@@ -15,6 +15,8 @@ from retrograde.storage.connect import open_store
 from tests import store_calls
 from tests.durability.processes import run, spawn
 
+pytestmark = pytest.mark.slow
+
 ACTIONS = 40
 
 STACK = """
@@ -34,7 +36,6 @@ def _runs(directory: Path) -> list[str]:
     return log.read_text().split() if log.exists() else []
 
 
-@pytest.mark.slow
 def test_sigint_stops_dispatch_and_resume_repeats_nothing(store_url: str, tmp_path: Path) -> None:
     """After SIGINT at most --jobs handlers were running; each that ran has its commit."""
     (tmp_path / "stack.yaml").write_text(STACK, encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Builders for the action requests the handler tests send."""
+"""Fixtures and hostile values for the handler tests."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from retrograde.model.apply import ActionRequest
+from tests.action_requests import build_request
 
 RequestFactory = Callable[..., ActionRequest]
 
@@ -23,41 +24,6 @@ ATTACKS = (
     "",
 )
 """Input values that would run ``touch PWNED`` (or change the words) if pasted into a command."""
-
-
-def build_request(
-    handler: str,
-    target: str,
-    cwd: Path,
-    *,
-    action: str = "run",
-    resource: str = "web",
-    inputs: dict[str, Any] | None = None,
-    previous: dict[str, Any] | None = None,
-    timeout: float | None = 20.0,
-    secrets: list[str] | None = None,
-) -> ActionRequest:
-    """A request shaped as the engine builds it (the handler protocol of docs/design.md §5)."""
-    diff = {
-        name: {"from": (previous or {}).get(name), "to": value}
-        for name, value in (inputs or {}).items()
-    }
-    return {
-        "handler": handler,
-        "target": target,
-        "cwd": str(cwd),
-        "timeout": timeout,
-        "context": {
-            "action": action,
-            "resource": resource,
-            "type": "service",
-            "inputs": inputs,
-            "previous": previous,
-            "diff": diff,
-            "apply_id": 7,
-        },
-        "secrets": secrets or [],
-    }
 
 
 @pytest.fixture

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
 from retrograde.errors import CycleError
 from retrograde.model.change import ActionName
 from retrograde.model.plan import Plan
-from retrograde.model.state import ConnectionSlot, ResourceState, State
+from retrograde.model.state import ResourceState, State
 from retrograde.planning.ordering import plan_actions
 from retrograde.planning.propagation import propagate
 from retrograde.planning.staging import stage_changes
-
-
-def res(
-    inputs: dict[str, Any] | None = None,
-    connections: dict[str, ConnectionSlot] | None = None,
-    type: str = "service",
-) -> ResourceState:
-    return ResourceState(type=type, version=1, inputs=inputs or {}, connections=connections or {})
+from tests.planning.resources import res
 
 
 def plan(committed: State, desired: State) -> Plan:
@@ -167,6 +159,7 @@ def chain_and_fan_in(size: int) -> dict[str, ResourceState]:
     return state
 
 
+@pytest.mark.slow
 def test_ten_thousand_resources_plan_in_dependency_order() -> None:
     """A 10,000-resource chain and fan-in runs in dependency order, and removes in reverse."""
     state = chain_and_fan_in(10_000)

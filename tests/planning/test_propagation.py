@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from retrograde.errors import CycleError, UnknownReferenceError
-from retrograde.model.state import ConnectionSlot, ResourceState
+from retrograde.model.state import ResourceState
 from retrograde.planning.propagation import propagate
-
-
-def res(
-    inputs: dict[str, Any] | None = None,
-    connections: dict[str, ConnectionSlot] | None = None,
-    type: str = "service",
-) -> ResourceState:
-    return ResourceState(type=type, version=1, inputs=inputs or {}, connections=connections or {})
+from tests.planning.resources import res
 
 
 def keystone_state(ip: str = "10.20.0.2") -> dict[str, ResourceState]:

@@ -334,6 +334,7 @@ JSON_VALUES = st.recursive(
 )
 
 
+@pytest.mark.slow
 @given(data=JSON_VALUES, flow=st.sampled_from([None, True, False]))
 def test_loader_reads_what_pyyaml_reads(data: object, flow: bool | None) -> None:
     """The event loader and PyYAML's own give the same data for any dumped JSON value."""

@@ -25,7 +25,7 @@ from retrograde.commands.stackfiles import read_stack
 from retrograde.errors import StackError
 from retrograde.planning.stackfile import Stack
 
-pytestmark = pytest.mark.fuzz
+pytestmark = [pytest.mark.fuzz, pytest.mark.slow]
 
 FUZZ = settings(
     max_examples=int(os.environ.get("RETROGRADE_FUZZ_EXAMPLES", "150")),

@@ -10,75 +10,49 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.commands.stacks import actions_run, write
+from tests.stacks import (
+    ADMIN_IP,
+    KEYSTONE1,
+    KEYSTONE2,
+    LOG,
+    NODE1,
+    NODES,
+    PASSWORD,
+    PORT,
+    actions_run,
+    haproxy,
+    nodes,
+    resources,
+    types,
+    write,
+)
 
-__all__ = ["actions_run", "conf_files", "stack", "write"]
+__all__ = [
+    "BOTH",
+    "KEYSTONE1",
+    "KEYSTONE2",
+    "NODE1",
+    "NODES",
+    "TYPES",
+    "V1",
+    "V2",
+    "actions_run",
+    "conf_files",
+    "haproxy",
+    "nodes",
+    "stack",
+    "write",
+]
 
-_LOG = 'echo "{{ action }} {{ resource }}" >> actions.log'
-_WRITE = f"{_LOG} && printf \"%s\\n\" '{{{{ inputs | tojson }}}}' > {{{{ resource }}}}.conf"
-_REMOVE = f"{_LOG} && rm {{{{ resource }}}}.conf"
+_WRITE = f"{LOG} && printf \"%s\\n\" '{{{{ inputs | tojson }}}}' > {{{{ resource }}}}.conf"
+_REMOVE = f"{LOG} && rm {{{{ resource }}}}.conf"
 
-
-def _quoted(command: str) -> str:
-    """``command`` as a YAML single-quoted scalar."""
-    return "'" + command.replace("'", "''") + "'"
-
-
-TYPES = f"""
-types:
-  node:
-    version: 1
-    inputs:
-      ip: {{type: string}}
-    actions: &conf
-      run: {{shell: {_quoted(_WRITE)}}}
-      update: {{shell: {_quoted(_WRITE)}}}
-      remove: {{shell: {_quoted(_REMOVE)}}}
-  service:
-    version: 1
-    inputs:
-      ip: {{type: string}}
-      admin_ip: {{type: string, default: ""}}
-      port: {{type: integer, default: 5000}}
-      password: {{type: string, default: s3cret, secret: true}}
-    actions: *conf
-  lb:
-    version: 1
-    inputs:
-      backends: {{type: list}}
-    actions: *conf
-"""
-
-
-def nodes(node1: str = "10.20.0.2", node2: str = "10.20.0.3") -> str:
-    """The two nodes with these addresses."""
-    return (
-        f"\n  node1: {{type: node, tags: {{node: node1}}, inputs: {{ip: {node1}}}}}"
-        f"\n  node2: {{type: node, tags: {{node: node2}}, inputs: {{ip: {node2}}}}}\n"
-    )
+TYPES = types(_WRITE, _WRITE, _REMOVE, service_inputs=(ADMIN_IP, PORT, PASSWORD))
 
 
-NODES = nodes()
-NODE1 = nodes().split("\n  node2")[0] + "\n"
-
-KEYSTONE1 = """
-  keystone1: {type: service, tags: {node: node1}, inputs: {ip: "${node1.ip}"}}
-"""
-
-KEYSTONE2 = """
-  keystone2: {type: service, tags: {node: node2}, inputs: {ip: "${node2.ip}"}}
-"""
-
-
-def haproxy(*backends: str) -> str:
-    """The balancer (on node2) with these backends, e.g. ``"${keystone1.ip}"`` or a literal."""
-    listed = ", ".join(f'"{b}"' for b in backends)
-    return f"\n  haproxy: {{type: lb, tags: {{node: node2}}, inputs: {{backends: [{listed}]}}}}\n"
-
-
-def stack(*resources: str) -> str:
+def stack(*snippets: str) -> str:
     """A stack file text with the shared types and the given resource snippets."""
-    return TYPES + "resources:" + "".join(resources)
+    return TYPES + resources(*snippets)
 
 
 V1 = stack(NODES, KEYSTONE1, haproxy("${keystone1.ip}"))

@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -66,6 +67,7 @@ def _apply(ctx: retrograde.Context, path: Path | None = None) -> retrograde.Appl
     return report
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(versions=st.lists(stack_texts(), min_size=2, max_size=4))
 def test_reverting_the_last_apply_restores_committed_state_exactly(versions: list[str]) -> None:

@@ -11,8 +11,8 @@ from retrograde.model.jsonvalue import JSON
 from retrograde.model.plan import Plan, PlannedAction
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ActionSpec, InputKind, InputSpec, ResourceType
+from retrograde.storage.base import Store
 from retrograde.storage.repositories import CommitEntry
-from retrograde.storage.sql.store import SqlStore
 from tests import store_calls
 
 SERVICE = ResourceType(
@@ -83,14 +83,14 @@ def stamp(second: int) -> str:
     return f"2026-01-01T00:{second // 60:02d}:{second % 60:02d}Z"
 
 
-def begin(store: SqlStore, changes: Sequence[Change], principal: str = "alice") -> ApplyRecord:
+def begin(store: Store, changes: Sequence[Change], principal: str = "alice") -> ApplyRecord:
     """Stage ``changes`` and begin an apply of them."""
     store_calls.replace_staged(store, changes, [SERVICE, NODE])
     return store_calls.begin_apply(store, principal, "deploy", plan_of(changes), stamp(0))
 
 
 def commit_all(
-    store: SqlStore, changes: Sequence[Change], principal: str = "alice", start: int = 1
+    store: Store, changes: Sequence[Change], principal: str = "alice", start: int = 1
 ) -> list[Commit]:
     """Stage, begin and commit ``changes`` in one batch, timestamps from second ``start``."""
     record = begin(store, changes, principal)

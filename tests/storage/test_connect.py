@@ -125,6 +125,7 @@ def test_a_store_from_a_newer_retrograde_is_refused(tmp_path: Path) -> None:
         open_store(url)
 
 
+@pytest.mark.slow
 def test_commit_rows_stay_lean(tmp_path: Path) -> None:
     """A typical commit costs under 500 bytes of SQLite pages, indexes included."""
     count = 2000
