@@ -131,11 +131,6 @@ class ExecutorContract:
         assert (failed["ok"], failed["resource"]) == (False, "x")
         assert failed["error"].startswith(named)
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="run_action and the python handler catch Exception and SystemExit only: any other"
-        " BaseException escapes into the future, which then raises instead of holding a failure",
-    )
     def test_a_handler_raising_base_exception_still_yields_a_failed_result(
         self, executor: MakeExecutor, action_module: ActionModule, tmp_path: Path
     ) -> None:

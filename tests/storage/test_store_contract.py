@@ -26,11 +26,3 @@ class TestPostgresqlStore(StoreContract):
     @pytest.fixture
     def store_url(self) -> Iterator[str]:
         yield from postgresql_schema()
-
-    @pytest.mark.xfail(
-        strict=True,
-        reason="PostgreSQL write transactions are not serialised: only log appends lock a table,"
-        " so a second writer reads the staged log before the first commits (duplicate key)",
-    )
-    def test_writers_are_serialised(self) -> None:
-        super().test_writers_are_serialised()

@@ -48,11 +48,13 @@ def run_action(request: ActionRequest) -> ActionResult:
     """
     try:
         return handler_for(request["handler"]).run(request)
-    except Exception as exc:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # a failure value, whatever the handler raised
         return failure(_resource_of(request), request_mask(request)(_describe(request, exc)))
 
 
-def _describe(request: ActionRequest, exc: Exception) -> str:
+def _describe(request: ActionRequest, exc: BaseException) -> str:
     if isinstance(exc, HandlerError):
         return exc.message
     handler = request.get("handler", "?") if isinstance(request, Mapping) else "?"

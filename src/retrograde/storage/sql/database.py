@@ -48,6 +48,12 @@ SQLITE_READ_ONLY_PRAGMAS: tuple[str, ...] = ("PRAGMA query_only=ON",)
 
 _PG_DRIVER = "postgresql+psycopg"
 
+WRITER_LOCK_KEY = 0x7265_7472_6F77
+"""PostgreSQL advisory lock key every write transaction holds (``retrow`` in hex).
+
+Distinct from the schema upgrade's key, which is held in the same transaction
+while a new store is migrated."""
+
 
 def normalise_url(url: str) -> URL:
     """Parse ``url``; ``postgresql://`` and ``postgres://`` get the psycopg 3 driver."""
@@ -163,10 +169,12 @@ def _postgresql_engine(url: URL) -> Engine:
     write_wait, _ = busy_timeouts()
 
     def on_begin(connection: Connection) -> None:
-        """Writers wait at most the busy timeout for a row lock (0 would mean forever)."""
+        """Writers take one at a time, as SQLite's ``BEGIN IMMEDIATE`` does: a transaction-scoped
+        advisory lock, waited for at most the busy timeout (0 would mean forever)."""
         if connection.get_execution_options().get(WRITE, False):
             wait = max(1, round(write_wait * 1000))
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = {wait}")
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY})")
 
     event.listen(engine, "begin", on_begin)
     return engine

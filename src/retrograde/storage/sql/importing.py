@@ -82,8 +82,6 @@ def import_log(conn: Connection, lines: Iterable[bytes], *, source: str) -> Tran
     """Load export ``lines`` into the store of ``conn``, which must be empty (else
     :class:`StateError`), checking every line and hash (:class:`CorruptLogError` naming
     ``source``, line and rev); all or nothing (the caller's write transaction)."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(text("LOCK TABLE commits IN SHARE ROW EXCLUSIVE MODE"))
     return import_lines(conn, lines, source=source)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, select
 
 from retrograde.errors import NotFoundError
 from retrograde.model.commit import Commit
@@ -51,8 +51,6 @@ class SqlLog:
         if not entries:
             return []
         conn = self._c.writing()
-        if self._c.dialect == "postgresql":  # SQLite: BEGIN IMMEDIATE already serialises
-            conn.execute(text("LOCK TABLE commits IN SHARE ROW EXCLUSIVE MODE"))
         rev, previous_hash = head(conn)
         entries = log_search.in_time_order(conn, rev, entries)
         built = _build_commits(apply_id, principal, message, entries, rev, previous_hash)
