@@ -12,10 +12,10 @@ from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.change import Change
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import Commit
-from retrograde.model.history import VerifyReport
 from retrograde.model.journal import JournalTask, LockGrant, LockHolder, TaskStatus
 from retrograde.model.plan import Plan
 from retrograde.model.query import LogQuery
+from retrograde.model.reports import VerifyReport
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Store

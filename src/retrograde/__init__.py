@@ -45,7 +45,8 @@ if TYPE_CHECKING:
         ResourceState,
     )
     from retrograde.model.checkpoint import Checkpoint
-    from retrograde.model.history import (
+    from retrograde.model.query import LogQuery
+    from retrograde.model.reports import (
         AppliesPage,
         Blame,
         LogPage,
@@ -53,24 +54,23 @@ if TYPE_CHECKING:
         TransferReport,
         VerifyReport,
     )
-    from retrograde.model.query import LogQuery
 
 _EXPORTS = {
     "ActionName": "retrograde.model",
-    "AppliesPage": "retrograde.model.history",
+    "AppliesPage": "retrograde.model.reports",
     "ApplyReport": "retrograde.engine.runner",
     "ApplyStatus": "retrograde.model",
-    "Blame": "retrograde.model.history",
+    "Blame": "retrograde.model.reports",
     "Change": "retrograde.model",
     "Checkpoint": "retrograde.model.checkpoint",
     "Commit": "retrograde.model",
     "Context": "retrograde.commands.context",
-    "LogPage": "retrograde.model.history",
+    "LogPage": "retrograde.model.reports",
     "LogQuery": "retrograde.model.query",
     "Plan": "retrograde.model",
     "PlannedAction": "retrograde.model",
     "Preview": "retrograde.commands.rollback",
-    "Problem": "retrograde.model.history",
+    "Problem": "retrograde.model.reports",
     "ResourceState": "retrograde.model",
     "ResumeReport": "retrograde.commands.resume",
     "RetrogradeError": "retrograde.errors",
@@ -78,9 +78,9 @@ _EXPORTS = {
     "SavedPlan": "retrograde.commands.saved_plans",
     "StackProblem": "retrograde.commands.validating",
     "StateSnapshot": "retrograde.commands.reading",
-    "TransferReport": "retrograde.model.history",
+    "TransferReport": "retrograde.model.reports",
     "Validation": "retrograde.commands.validating",
-    "VerifyReport": "retrograde.model.history",
+    "VerifyReport": "retrograde.model.reports",
     "applies": "retrograde.commands.history",
     "apply": "retrograde.commands.applying",
     "blame": "retrograde.commands.history",

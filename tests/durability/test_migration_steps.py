@@ -13,7 +13,7 @@ from retrograde.errors import MigrationStepError
 from retrograde.model.change import ActionName
 from retrograde.model.state import ResourceState
 from retrograde.model.types import InputSpec, ResourceType
-from retrograde.planning.migrations import (
+from retrograde.planning.type_migrations import (
     MigrationPlanner,
     compile_migrations,
     migrate_state,

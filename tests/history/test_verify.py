@@ -13,7 +13,7 @@ from sqlalchemy import Connection, delete, func, select, update
 import retrograde
 from retrograde.cli.main import cli
 from retrograde.commands import history, transfer
-from retrograde.model.history import ProblemKind
+from retrograde.model.reports import ProblemKind
 from retrograde.storage.sql import snapshots
 from retrograde.storage.sql.schema import commit_inputs, commits, resources
 from retrograde.storage.sql.store import SqlStore

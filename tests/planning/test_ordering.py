@@ -10,9 +10,9 @@ from retrograde.errors import CycleError
 from retrograde.model.change import ActionName
 from retrograde.model.plan import Plan
 from retrograde.model.state import ResourceState, State
+from retrograde.planning.diffing import stage_changes
 from retrograde.planning.ordering import plan_actions
 from retrograde.planning.propagation import propagate
-from retrograde.planning.staging import stage_changes
 from tests.planning.resources import res
 
 

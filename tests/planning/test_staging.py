@@ -6,8 +6,8 @@ from typing import Any
 
 from retrograde.model.change import ActionName
 from retrograde.model.state import ConnectionSlot, ResourceState
+from retrograde.planning.diffing import consumers, stage_changes
 from retrograde.planning.propagation import propagate
-from retrograde.planning.staging import consumers, stage_changes
 
 
 def res(

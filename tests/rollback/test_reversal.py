@@ -8,13 +8,13 @@ from retrograde.errors import ConflictError
 from retrograde.model.commit import GENESIS_HASH, Commit
 from retrograde.model.commit_builder import build_commit
 from retrograde.model.state import ResourceState
+from retrograde.planning.diffing import stage_changes
 from retrograde.planning.reversal import (
     check_matches,
     reconnected,
     revert_changes,
     rollback_state,
 )
-from retrograde.planning.staging import stage_changes
 
 NODE = ResourceState("node", 1, {"ip": "10.0.0.1"}, {}, {"node": "n1"})
 K1 = ResourceState("svc", 1, {"ip": "10.0.0.1"}, {"ip": "node.ip"}, {"node": "n1"})

@@ -16,9 +16,9 @@ from datetime import UTC, datetime, timedelta
 from retrograde.commands.context import Context
 from retrograde.commands.locking import settle_interrupted
 from retrograde.errors import NotFoundError
-from retrograde.model.history import AppliesPage, Blame, LogPage, VerifyReport
 from retrograde.model.numbers import check_number
 from retrograde.model.query import LogQuery
+from retrograde.model.reports import AppliesPage, Blame, LogPage, VerifyReport
 from retrograde.storage.sql.transaction import sql_connection
 from retrograde.storage.sql.verify import verify_store
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from retrograde.commands.views import Secrets, commit_json
-from retrograde.model.history import AppliesPage, Blame, LogPage
+from retrograde.model.reports import AppliesPage, Blame, LogPage
 from retrograde.model.secrets import mask_inputs
 
 

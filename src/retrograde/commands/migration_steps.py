@@ -1,6 +1,6 @@
 """Where migration steps written as code come from: ``python: module:function`` and named steps.
 
-A type's migrations may call code in two ways (see :mod:`retrograde.planning.migrations`):
+A type's migrations may call code in two ways (see :mod:`retrograde.planning.type_migrations`):
 
 - ``python: "package.module:function"`` names the function directly;
 - ``step: NAME`` names a step registered by an installed package under the
@@ -10,9 +10,9 @@ A type's migrations may call code in two ways (see :mod:`retrograde.planning.mig
       split-endpoint = "mypackage.upgrades:split_endpoint"
 
 Both are called as ``function(inputs, context)`` and return the new inputs
-(see :data:`~retrograde.planning.migrations.StepFunction`). Loading code is
+(see :data:`~retrograde.planning.type_migrations.StepFunction`). Loading code is
 I/O, so it lives here and not in planning: the registry is the
-:class:`~retrograde.planning.migrations.StepResolver` handed to the pure
+:class:`~retrograde.planning.type_migrations.StepResolver` handed to the pure
 migration functions (tests build one from a dict); entry points are listed
 once and each is loaded only when a migration uses it.
 """
@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from importlib.metadata import EntryPoint, entry_points
 
-from retrograde.planning.migrations import StepFunction, UnknownStepError
+from retrograde.planning.type_migrations import StepFunction, UnknownStepError
 from retrograde.targets import TargetError, TargetProblem, load_callable
 
 ENTRY_POINT_GROUP = "retrograde.migrations"

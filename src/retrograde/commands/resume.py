@@ -25,9 +25,9 @@ from typing import Any
 
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
-from retrograde.commands.migrating import stack_changes, write_staging
 from retrograde.commands.migration_steps import StepRegistry
 from retrograde.commands.planning import plan_for
+from retrograde.commands.stack_staging import stack_changes, write_staging
 from retrograde.commands.stackfiles import read_stack
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault

@@ -28,9 +28,9 @@ from retrograde.model.checkpoint import Checkpoint, check_checkpoint_name
 from retrograde.model.commit import Commit
 from retrograde.model.numbers import check_number
 from retrograde.model.plan import Plan
+from retrograde.planning.diffing import stage_changes
 from retrograde.planning.reversal import revert_changes, rollback_state
 from retrograde.planning.selection import Selection, TagPairs
-from retrograde.planning.staging import stage_changes
 from retrograde.storage.base import Transaction
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
-from retrograde.commands.migrating import Staged, stack_changes, stage_stack, write_staging
 from retrograde.commands.planning import plan_for
+from retrograde.commands.stack_staging import Staged, stack_changes, stage_stack, write_staging
 from retrograde.commands.stackfiles import read_stack
 from retrograde.commands.validating import check_stack, raise_problems
 from retrograde.errors import NotFoundError, StateError
@@ -62,7 +62,7 @@ def stage_file(
     When the stack raises a type's version, the committed inputs of its
     resources are migrated along the type's ``migrations`` and committed (no
     handler runs) before the staging diff is taken; see
-    :mod:`retrograde.commands.migrating`. Its ``warnings`` name each input
+    :mod:`retrograde.commands.stack_staging`. Its ``warnings`` name each input
     value a shell template pastes unquoted with ``| raw``. ``allow_include``
     names directories (relative to ``ctx.cwd``) the stack may include from
     besides its own tree.

@@ -13,7 +13,7 @@ from retrograde.commands.reading import StateSnapshot
 from retrograde.errors import NotFoundError
 from retrograde.model.change import Change
 from retrograde.model.state import ResourceState
-from retrograde.planning.staging import stage_changes
+from retrograde.planning.diffing import stage_changes
 from retrograde.storage.base import Transaction
 
 Target = str | int

@@ -21,8 +21,8 @@ from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
 from retrograde.errors import FileAccessError, NotFoundError, StateError
-from retrograde.model.history import TransferReport
 from retrograde.model.numbers import check_number
+from retrograde.model.reports import TransferReport
 from retrograde.storage import export_file
 from retrograde.storage.sql.export import export_log
 from retrograde.storage.sql.importing import import_log

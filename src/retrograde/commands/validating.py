@@ -34,9 +34,9 @@ from retrograde.handlers.shell_quoting import quote_values
 from retrograde.handlers.templating import Rewrite, check_template
 from retrograde.memory import gc_paused
 from retrograde.model.types import COMMAND, ActionSpec, ResourceType, decode_argv
-from retrograde.planning.migrations import MigrationPlanner
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack
+from retrograde.planning.type_migrations import MigrationPlanner
 from retrograde.targets import importable_from
 
 IN_PROCESS_EXECUTOR = "threads"

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from retrograde.model.change import ActionName, Change
 from retrograde.model.plan import Plan, PlannedAction
 from retrograde.model.state import State, producers
+from retrograde.planning.diffing import consumers
 from retrograde.planning.graph import topological_order
-from retrograde.planning.staging import consumers
 
 
 def plan_actions(changes: Mapping[str, Change], committed: State) -> Plan:

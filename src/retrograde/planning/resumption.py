@@ -31,7 +31,7 @@ from retrograde.errors import MigrationPathError
 from retrograde.model.change import Change
 from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus
 from retrograde.model.jsonvalue import Raw
-from retrograde.planning.migrations import MigrationPlanner
+from retrograde.planning.type_migrations import MigrationPlanner
 
 
 @dataclass(frozen=True, slots=True)

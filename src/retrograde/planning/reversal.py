@@ -39,9 +39,9 @@ from retrograde.model.state import (
     parse_ref,
 )
 from retrograde.model.types import TypeKey
+from retrograde.planning.diffing import stage_changes
 from retrograde.planning.propagation import propagate
 from retrograde.planning.replay import apply_diff
-from retrograde.planning.staging import stage_changes
 
 ABSENT = "absent"
 """How a message shows an input a resource does not have."""

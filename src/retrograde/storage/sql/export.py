@@ -17,7 +17,7 @@ from sqlalchemy import Connection, RowMapping, func, select, tuple_
 
 from retrograde.errors import NotFoundError
 from retrograde.model.commit import GENESIS_HASH, Commit
-from retrograde.model.history import TransferReport
+from retrograde.model.reports import TransferReport
 from retrograde.storage import export_lines
 from retrograde.storage.sql import rows
 from retrograde.storage.sql.schema import applies, checkpoints, commits, types

@@ -22,7 +22,7 @@ from retrograde.errors import CorruptLogError, StateError
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import reverse_diff
 from retrograde.model.commit import GENESIS_HASH, Commit, commit_hash
-from retrograde.model.history import TransferReport
+from retrograde.model.reports import TransferReport
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
 from retrograde.planning.replay import replay_commit

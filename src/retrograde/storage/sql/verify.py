@@ -27,8 +27,8 @@ from sqlalchemy import Connection, RowMapping, func, select
 
 from retrograde.errors import CorruptLogError
 from retrograde.model.commit import GENESIS_HASH, Commit, commit_hash
-from retrograde.model.history import Problem, ProblemKind, VerifyReport
 from retrograde.model.jsonvalue import canonical
+from retrograde.model.reports import Problem, ProblemKind, VerifyReport
 from retrograde.model.state import ResourceState
 from retrograde.planning.replay import replay_commit
 from retrograde.storage.sql import rows, snapshots

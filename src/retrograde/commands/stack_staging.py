@@ -22,10 +22,10 @@ from retrograde.engine.committing import commit_changes
 from retrograde.handlers.shell import UnquotedValue
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit
-from retrograde.planning.migrations import MigrationPlanner, migrated, version_migrations
+from retrograde.planning.diffing import stage_changes
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack
-from retrograde.planning.staging import stage_changes
+from retrograde.planning.type_migrations import MigrationPlanner, migrated, version_migrations
 from retrograde.storage.base import Transaction
 from retrograde.storage.repositories import CommitEntry
 
