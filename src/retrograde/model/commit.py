@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from retrograde.model.change import ActionName, Diff
-from retrograde.model.jsonvalue import JSON, canonical
+from retrograde.model.jsonvalue import JSON, canonical_bytes
 
 GENESIS_HASH = "0" * 64
 """The "previous hash" of revision 1."""
@@ -86,5 +86,5 @@ class Commit:
 def commit_hash(body: Mapping[str, Any], previous_hash: str) -> str:
     """SHA-256 over the previous hash and the canonical JSON of the commit body."""
     digest = hashlib.sha256(previous_hash.encode("ascii"))
-    digest.update(canonical(body).encode("utf-8"))
+    digest.update(canonical_bytes(body))
     return digest.hexdigest()

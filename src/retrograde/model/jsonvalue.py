@@ -1,9 +1,12 @@
-"""JSON values and their one canonical byte form (used for hashing and storage)."""
+"""JSON values, their one canonical byte form (used for hashing) and JSON equality."""
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+import orjson
 
 JSON = Any
 """A value made of dict, list, str, int, float, bool and None."""
@@ -11,7 +14,60 @@ JSON = Any
 JSONObject = dict[str, JSON]
 """A JSON object."""
 
+_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+"""A JSON string token, escapes included (orjson never writes a raw ``"`` inside one)."""
+
+_FLOAT_SIGNS = re.compile(rb"\.|[eE][-+0-9]")
+"""Outside strings, only a float has a ``.`` or an exponent (``true``/``false`` end in
+``e`` followed by ``,``, ``]``, ``}`` or nothing)."""
+
 
 def canonical(value: JSON) -> str:
     """Sorted keys, no spaces, UTF-8 kept: the same value always gives the same text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def canonical_bytes(value: JSON) -> bytes:
+    """``canonical(value).encode("utf-8")``, byte for byte, several times faster.
+
+    orjson with sorted keys writes exactly the canonical form (same key order:
+    both sort by code point; same string escapes; UTF-8 kept) for every value
+    without floats and integers beyond 64 bits. Floats are the exception (orjson
+    writes ``1e-05`` as ``0.00001`` and NaN as ``null``), so a value whose
+    orjson form shows a float, or holds a ``null`` that might stand for a NaN,
+    or that orjson refuses (huge integers, surrogates, non-string keys), takes
+    the standard encoder. Either way the bytes are those of :func:`canonical`.
+    """
+    try:
+        fast = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return canonical(value).encode("utf-8")
+    if b"." in fast or b"e" in fast or b"E" in fast or b"null" in fast:
+        bare = _STRINGS.sub(b"", fast)
+        if _FLOAT_SIGNS.search(bare) or (b"null" in bare and _has_float(value)):
+            return canonical(value).encode("utf-8")
+    return fast
+
+
+def same_json(a: JSON, b: JSON) -> bool:
+    """JSON equality: unlike ``==``, ``1``, ``1.0`` and ``true`` are three different values.
+
+    Two values are the same when their canonical forms are; the one equality
+    of JSON values everywhere (planning, storage, import, verify).
+    """
+    kind = type(a)
+    if kind is not type(b):
+        return False
+    if kind in (str, int, bool) or a is None:
+        return bool(a == b)
+    return canonical_bytes(a) == canonical_bytes(b)
+
+
+def _has_float(value: JSON) -> bool:
+    if isinstance(value, float):
+        return True
+    if isinstance(value, dict):
+        return any(_has_float(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_has_float(item) for item in value)
+    return False

@@ -25,9 +25,9 @@ import dataclasses
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 
 from retrograde.errors import ConflictError, UnknownReferenceError
-from retrograde.model.change import ActionName, Change, same_value
+from retrograde.model.change import ActionName, Change
 from retrograde.model.commit import Commit
-from retrograde.model.jsonvalue import JSON, canonical
+from retrograde.model.jsonvalue import JSON, canonical, same_json
 from retrograde.model.secrets import MASK
 from retrograde.model.state import Connections, ResourceState, State, iter_refs, parse_ref
 from retrograde.planning.propagation import propagate
@@ -163,7 +163,7 @@ def _holds(inputs: Mapping[str, JSON], name: str, entry: Mapping[str, JSON]) -> 
     """Whether ``inputs`` hold what the diff ``entry`` changed ``name`` to."""
     if entry.get("absent") == "to":
         return name not in inputs
-    return name in inputs and same_value(inputs[name], entry["to"])
+    return name in inputs and same_json(inputs[name], entry["to"])
 
 
 def recreated(commit: Commit) -> ResourceState:

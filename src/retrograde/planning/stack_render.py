@@ -21,8 +21,7 @@ from typing import Any
 import yaml
 
 from retrograde.errors import NotFoundError
-from retrograde.model.change import same_value
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, same_json
 from retrograde.model.secrets import MASK
 from retrograde.model.state import ResourceState, State
 from retrograde.model.types import InputSpec, ResourceType
@@ -134,4 +133,4 @@ def escaped(value: JSON) -> JSON:
 
 
 def _is_default(spec: InputSpec, value: JSON) -> bool:
-    return spec.has_default and same_value(spec.default, value)
+    return spec.has_default and same_json(spec.default, value)

@@ -24,6 +24,8 @@ from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus, source
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.plan import Plan
 from retrograde.storage.sql import rows
+from retrograde.storage.sql.export import apply_records
+from retrograde.storage.sql.importing import load_applies
 from retrograde.storage.sql.schema import applies, apply_tasks
 from retrograde.storage.sql.staged import SqlStaged
 from retrograde.storage.sql.statements import chunks, keyed_update
@@ -82,6 +84,12 @@ class SqlApplies:
         if before is not None:
             query = query.where(applies.c.id < before)
         return [rows.apply_from_row(row) for row in self._c.conn.execute(query).mappings()]
+
+    def exported(self, ids: Collection[int]) -> list[JSONObject]:
+        return apply_records(self._c.conn, ids)
+
+    def load(self, records: Sequence[JSONObject]) -> None:
+        load_applies(self._c.writing(), records)
 
     def unfinished(self) -> list[ApplyRecord]:
         query = select(applies).where(applies.c.status.in_(UNFINISHED)).order_by(applies.c.id)
