@@ -264,17 +264,17 @@ def _check_apply(row: dict[str, Any]) -> None:
 
 def _check_commit(commit: Commit) -> None:
     """The fields of a commit line, of the kinds the store keeps (a hash can be forged)."""
-    for key in ("resource", "type", "principal", "timestamp", "message", "hash"):
-        if not isinstance(getattr(commit, key), str):
-            raise TypeError(f"{key} must be text")
+    texts = (commit.resource, commit.type, commit.principal, commit.timestamp, commit.message)
+    if not all(type(text) is str for text in texts):
+        raise TypeError("resource, type, principal, timestamp and message must be text")
     if not (commit.apply_id is None or type(commit.apply_id) is int):
         raise TypeError("apply_id must be an integer or null")
     if not all(type(rev) is int for rev in commit.reverts):
         raise TypeError("reverts must hold revisions")
-    for key in ("diff", "reverse", "connections", "tags"):
-        if not isinstance(getattr(commit, key), dict):
-            raise TypeError(f"{key} must be an object")
-    if not all(isinstance(entry, dict) for entry in commit.diff.values()):
+    objects = (commit.diff, commit.reverse, commit.connections, commit.tags)
+    if not all(type(value) is dict for value in objects):
+        raise TypeError("diff, reverse, connections and tags must be objects")
+    if not all(type(entry) is dict for entry in commit.diff.values()):
         raise TypeError("each diff entry must be an object")
 
 

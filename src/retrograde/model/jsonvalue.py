@@ -14,12 +14,8 @@ JSON = Any
 JSONObject = dict[str, JSON]
 """A JSON object."""
 
-_STRINGS = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
 """A JSON string token, escapes included (orjson never writes a raw ``"`` inside one)."""
-
-_FLOAT_SIGNS = re.compile(rb"\.|[eE][-+0-9]")
-"""Outside strings, only a float has a ``.`` or an exponent (``true``/``false`` end in
-``e`` followed by ``,``, ``]``, ``}`` or nothing)."""
 
 
 def canonical(value: JSON) -> str:
@@ -42,10 +38,10 @@ def canonical_bytes(value: JSON) -> bytes:
         fast = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError):
         return canonical(value).encode("utf-8")
-    if b"." in fast or b"e" in fast or b"E" in fast or b"null" in fast:
-        bare = _STRINGS.sub(b"", fast)
-        if _FLOAT_SIGNS.search(bare) or (b"null" in bare and _has_float(value)):
-            return canonical(value).encode("utf-8")
+    bare = _outside_strings(fast)
+    words = bare.replace(b"true", b"").replace(b"false", b"")
+    if b"." in words or b"e" in words or b"E" in words or (b"null" in words and _has_float(value)):
+        return canonical(value).encode("utf-8")
     return fast
 
 
@@ -60,7 +56,27 @@ def same_json(a: JSON, b: JSON) -> bool:
         return False
     if kind in (str, int, bool) or a is None:
         return bool(a == b)
-    return canonical_bytes(a) == canonical_bytes(b)
+    try:
+        left = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+        right = orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
+    except (TypeError, orjson.JSONEncodeError):
+        return canonical(a) == canonical(b)
+    if left != right:
+        return False  # orjson's sorted form is exact but for NaN and infinities (null)
+    return (
+        b"null" not in left or not (_has_float(a) or _has_float(b)) or canonical(a) == canonical(b)
+    )
+
+
+def _outside_strings(encoded: bytes) -> bytes:
+    """``encoded`` (orjson's output) without its string tokens.
+
+    Without a backslash no string holds a ``"``, so the quotes split the text
+    into what lies outside strings (even pieces) and inside (odd pieces).
+    """
+    if b"\\" in encoded:
+        return _STRINGS.sub(b"", encoded)
+    return b"".join(encoded.split(b'"')[::2])
 
 
 def _has_float(value: JSON) -> bool:
