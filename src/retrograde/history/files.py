@@ -224,9 +224,10 @@ def _plain_tail(raw: IO[bytes], path: Path, size: int) -> Tail:
     found_any = False
     for start in _segment_starts(raw, size):
         found_any = True
-        promised = _complete(raw, start, end, path)
+        whole = _whole_lines_end(raw, start, end)
+        promised = _complete(raw, start, whole, path)
         if promised is not None:
-            return Tail(promised[0], promised[1], end, size)
+            return Tail(promised[0], promised[1], whole, size)
         end = start
     if not found_any:
         raise CorruptLogError(f"{path}: not a retrograde export (no segment line)")
@@ -262,7 +263,8 @@ def _complete(raw: IO[bytes], start: int, end: int, path: Path) -> tuple[int, st
     """``(last_rev, last_hash)`` when the segment in ``start..end`` is whole, else None.
 
     Whole: it ends with a newline, and its last line is the commit its
-    segment line promised last (or it promised none).
+    segment line promised last (or it promised none). Bytes after the last
+    newline are the start of a line that was never finished.
     """
     raw.seek(start)
     first = raw.readline(end - start)
@@ -280,6 +282,19 @@ def _complete(raw: IO[bytes], start: int, end: int, path: Path) -> tuple[int, st
     if kind == "commit" and (fields.get("rev"), fields.get("hash")) == promised:
         return promised
     return None
+
+
+def _whole_lines_end(raw: IO[bytes], start: int, end: int) -> int:
+    """The offset just past the last newline in ``start..end`` (``start`` when none)."""
+    stop = end
+    while stop > start:
+        begin = max(start, stop - _LOOKBACK)
+        raw.seek(begin)
+        cut = raw.read(stop - begin).rfind(b"\n")
+        if cut != -1:
+            return begin + cut + 1
+        stop = begin
+    return start
 
 
 def _last_line(raw: IO[bytes], start: int, end: int) -> bytes | None:
