@@ -152,7 +152,18 @@ def _zstd_tail(raw: IO[bytes], path: Path, size: int) -> Tail:
     kind, fields = lines.parse(first, 0, f"{path} (last frame)")
     if kind != "segment":
         raise CorruptLogError(f"{path}: the last frame does not start with a segment line")
-    return Tail(int(fields["last_rev"]), str(fields["last_hash"]), end, size)
+    promised = _promise(fields)
+    if promised is None:
+        raise CorruptLogError(f"{path}: the last frame's segment line is malformed")
+    return Tail(promised[0], promised[1], end, size)
+
+
+def _promise(fields: dict[str, Any]) -> tuple[int, str] | None:
+    """``(last_rev, last_hash)`` a segment line promises, None when it is malformed."""
+    rev, hash_, after = fields.get("last_rev"), fields.get("last_hash"), fields.get("after_rev")
+    if type(rev) is not int or type(after) is not int or not isinstance(hash_, str):
+        return None
+    return rev, hash_
 
 
 def _last_frame(raw: IO[bytes], path: Path, size: int) -> tuple[int | None, int]:
@@ -273,11 +284,11 @@ def _complete(raw: IO[bytes], start: int, end: int, path: Path) -> tuple[int, st
         return None
     try:
         kind, fields = lines.parse(first, 0, f"{path} (segment)")
-        promised = (int(fields["last_rev"]), str(fields["last_hash"]))
-        if promised[0] == int(fields["after_rev"]):
+        promised = _promise(fields) if kind == "segment" else None
+        if promised is None or promised[0] == fields["after_rev"]:
             return promised
         kind, fields = lines.parse(last, 0, f"{path} (end)")
-    except (CorruptLogError, KeyError, TypeError, ValueError):
+    except CorruptLogError:
         return None
     if kind == "commit" and (fields.get("rev"), fields.get("hash")) == promised:
         return promised

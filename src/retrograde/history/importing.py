@@ -163,14 +163,16 @@ class _Loader:
         row["timestamp"] = fields["timestamp"]
         if not all(isinstance(row[key], str) for key in ("name", "description", "principal")):
             raise TypeError("checkpoint fields must be text")
-        if type(row["rev"]) is not int or not isinstance(row["timestamp"], str):
-            raise TypeError("a checkpoint's rev must be an integer and its timestamp text")
+        _integer(row["rev"], "rev")
+        if not isinstance(row["timestamp"], str):
+            raise TypeError("a checkpoint's timestamp must be text")
         known = self.checkpoints.setdefault(row["name"], row)
         if known != row:
             raise self._corrupt(f"checkpoint {row['name']!r} differs from an earlier segment")
 
     def _type(self, fields: dict[str, Any]) -> None:
         parsed = ResourceType.from_json(fields["definition"])
+        parsed.to_json()  # a definition the store could not write back is malformed too
         self.types[(parsed.name, parsed.version)] = parsed
 
     def _apply(self, fields: dict[str, Any]) -> None:
@@ -251,8 +253,7 @@ class _Loader:
 def _check_apply(row: dict[str, Any]) -> None:
     """The fields an apply record must have, of the kinds the store keeps."""
     for key in ("id", "succeeded", "failed", "skipped", "pid"):
-        if type(row[key]) is not int:
-            raise TypeError(f"{key} must be an integer")
+        _integer(row[key], key)
     for key in ("principal", "message", "started_at", "host"):
         if not isinstance(row[key], str):
             raise TypeError(f"{key} must be text")
@@ -267,15 +268,23 @@ def _check_commit(commit: Commit) -> None:
     texts = (commit.resource, commit.type, commit.principal, commit.timestamp, commit.message)
     if not all(type(text) is str for text in texts):
         raise TypeError("resource, type, principal, timestamp and message must be text")
-    if not (commit.apply_id is None or type(commit.apply_id) is int):
-        raise TypeError("apply_id must be an integer or null")
-    if not all(type(rev) is int for rev in commit.reverts):
-        raise TypeError("reverts must hold revisions")
+    for number in (commit.rev, commit.version, *commit.reverts):
+        _integer(number, "rev, version and reverts")
+    if commit.apply_id is not None:
+        _integer(commit.apply_id, "apply_id")
     objects = (commit.diff, commit.reverse, commit.connections, commit.tags)
     if not all(type(value) is dict for value in objects):
         raise TypeError("diff, reverse, connections and tags must be objects")
     if not all(type(entry) is dict for entry in commit.diff.values()):
         raise TypeError("each diff entry must be an object")
+
+
+def _integer(value: object, what: str) -> None:
+    """``value`` must be an integer a store column holds (64 bits, signed)."""
+    if type(value) is not int:
+        raise TypeError(f"{what} must be an integer")
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"{what} is beyond 64 bits")
 
 
 def _import_detail(detail: str) -> str:
