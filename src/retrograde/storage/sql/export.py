@@ -35,11 +35,11 @@ class SqlStoredCommit:
 
     @property
     def rev(self) -> int:
-        return int(self._row._mapping["rev"])
+        return int(self._row.rev)
 
     @property
     def hash(self) -> str:
-        return rows.hash_text(self._row._mapping["hash"])
+        return rows.hash_text(self._row.hash)
 
     def decode(self) -> Commit:
         try:
