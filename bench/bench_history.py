@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import sqlite3
 import statistics
 import sys
@@ -140,7 +141,11 @@ def build(directory: Path, commits: int, url: str) -> dict[str, float]:
     with retrograde.open_context(url, cwd=directory, principal="bench") as ctx:
         retrograde.import_(ctx, export)
     imported = time.perf_counter()
-    print(f"imported in {imported - generated:.0f} s", file=sys.stderr)
+    print(
+        f"import: {commits:,} commits in {imported - generated:.1f} s "
+        f"({commits / (imported - generated):,.0f} commits/s), peak RSS {peak_rss_mb():.0f} MB",
+        file=sys.stderr,
+    )
     export.unlink()
     return {"generate_s": generated - start, "import_s": imported - generated}
 
@@ -213,14 +218,24 @@ def run(directory: Path, commits: int, repeat: int, *, reuse: bool) -> None:
         start = time.perf_counter()
         verified = retrograde.verify(ctx)
         verify_s = time.perf_counter() - start
+        rss = peak_rss_mb()
     report.append(
-        f"export: {exported.commits:,} commits to .zst in {export_s:.0f} s, "
+        f"export: {exported.commits:,} commits to .zst in {export_s:.1f} s "
+        f"({exported.commits / export_s:,.0f} commits/s), "
         f"{size / exported.commits:.1f} bytes/commit ({size / 1e6:.0f} MB)"
     )
-    report.append(f"verify: {'ok' if verified.ok else verified.problems[0]} in {verify_s:.0f} s")
+    report.append(
+        f"verify: {'ok' if verified.ok else verified.problems[0]} in {verify_s:.1f} s "
+        f"({verified.commits / verify_s:,.0f} commits/s); peak RSS of the process {rss:.0f} MB"
+    )
     report += ["", *size_figures(db, commits)]
     report.append("\n" + machine_line(directory))
     print("\n".join(report))
+
+
+def peak_rss_mb() -> float:
+    """The process's peak resident set so far, in MB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def machine_line(directory: Path) -> str:

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from retrograde.history import lines as export_lines
 from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.change import Change, make_change
 from retrograde.model.commit import GENESIS_HASH, Commit
 from retrograde.model.commit_builder import build_commit
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ActionSpec, InputKind, InputSpec, ResourceType
-from retrograde.storage import export_lines
 
 NODES = 200
 SERVICES_PER_NODE = 9

@@ -8,6 +8,7 @@ from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
 from retrograde.engine.committing import commit_changes
+from retrograde.history.verify import verify_log
 from retrograde.model.apply import ApplyRecord, ApplyStatus
 from retrograde.model.change import Change
 from retrograde.model.checkpoint import Checkpoint
@@ -22,7 +23,6 @@ from retrograde.storage.base import Store
 from retrograde.storage.repositories import CommitEntry
 from retrograde.storage.sql import locks
 from retrograde.storage.sql.transaction import sql_connection
-from retrograde.storage.sql.verify import verify_store
 
 
 def head(store: Store) -> tuple[int, str]:
@@ -217,4 +217,4 @@ def lock_is_stale(store: Store) -> bool:
 
 def verify(store: Store) -> VerifyReport:
     with store.read() as tx:
-        return verify_store(sql_connection(tx))
+        return verify_log(tx)

@@ -14,8 +14,8 @@ import retrograde
 from retrograde.cli.main import cli
 from retrograde.commands import history, transfer
 from retrograde.errors import CorruptLogError, NotFoundError, StateError
+from retrograde.history.files import read_lines
 from retrograde.model.query import LogQuery
-from retrograde.storage.export_file import read_lines
 from tests import store_calls
 from tests.commands.stacks import V1, V2, write
 from tests.history.bulk import bulk_history

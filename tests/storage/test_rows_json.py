@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrograde.model.change import same_value
+from retrograde.model.jsonvalue import same_json as same_value
 from retrograde.storage.sql.rows import dump, load
 
 VALUES = [

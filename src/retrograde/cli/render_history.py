@@ -112,6 +112,8 @@ def render_transfer(console: Console, verb: str, view: Mapping[str, Any], where:
             f"{verb} {view['commits']} commit(s), rev {view['first_rev']}..{view['last_rev']}, "
             f"{view['applies']} apply record(s), {view['types']} type(s): {where}"
         )
+    if view.get("warning"):
+        lines.add((f"warning: {view['warning']}", "yellow"))
     lines.print(console)
 
 

@@ -16,11 +16,10 @@ from datetime import UTC, datetime, timedelta
 from retrograde.commands.context import Context
 from retrograde.commands.locking import settle_interrupted
 from retrograde.errors import NotFoundError
+from retrograde.history.verify import verify_log
 from retrograde.model.numbers import check_number
 from retrograde.model.query import LogQuery
 from retrograde.model.reports import AppliesPage, Blame, LogPage, VerifyReport
-from retrograde.storage.sql.transaction import sql_connection
-from retrograde.storage.sql.verify import verify_store
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 """How the log stores timestamps (:func:`retrograde.clock.utc_now`)."""
@@ -75,7 +74,7 @@ def blame(ctx: Context, resource: str) -> Blame:
 def verify(ctx: Context) -> VerifyReport:
     """Recompute the hash chain, replay the log, and compare it with committed state."""
     with ctx.store.read() as tx:
-        return verify_store(sql_connection(tx))
+        return verify_log(tx)
 
 
 def parse_moment(text: str, now: datetime, *, end: bool = False) -> str:

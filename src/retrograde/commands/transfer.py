@@ -8,10 +8,16 @@ only the commits the file does not have yet, as a new zstd frame for ``.zst``
 last commit must have the same hash in this store, so a file only ever grows
 with its own history. ``import`` loads a whole export into an empty store,
 under the store lock. Exports keep secret inputs in clear: they are sensitive.
+
+A file whose last segment is torn (an export killed while it wrote) keeps
+its complete segments: ``append`` cuts the torn part off and writes from the
+end of the last complete one, ``import`` loads the complete ones; both say so
+in :attr:`TransferReport.extra` (``torn_bytes`` and a one-line ``warning``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -20,13 +26,12 @@ from typing import BinaryIO
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
-from retrograde.errors import FileAccessError, NotFoundError, StateError
+from retrograde.errors import CorruptLogError, FileAccessError, NotFoundError, StateError
+from retrograde.history import files
+from retrograde.history.export import export_log
+from retrograde.history.importing import import_log
 from retrograde.model.numbers import check_number
 from retrograde.model.reports import TransferReport
-from retrograde.storage import export_file
-from retrograde.storage.sql.export import export_log
-from retrograde.storage.sql.importing import import_log
-from retrograde.storage.sql.transaction import sql_connection
 
 Write = Callable[[bytes], object]
 
@@ -62,19 +67,28 @@ def export(
 
 
 def import_(ctx: Context, path: Path) -> TransferReport:
-    """Build this (empty) store from the export at ``path``; every hash is checked."""
+    """Build this (empty) store from the export at ``path``; every hash is checked.
+
+    A torn last segment is left out (and reported); a file with no complete
+    segment is :class:`CorruptLogError`.
+    """
     source = ctx.cwd / path
     if not source.is_file():
         raise NotFoundError("export file", str(path))
+    tail = _tail_or_none(source)
+    if tail is not None and tail.torn and tail.end == 0:
+        raise CorruptLogError(f"{path}: {_no_complete_segment(tail)}")
+    end = tail.end if tail is not None and tail.torn else None
     with exclusive(ctx, "import"), ctx.store.write() as tx:
-        return import_log(sql_connection(tx), export_file.read_lines(source), source=str(path))
+        report = import_log(tx, files.read_lines(source, end), source=str(path))
+    return _with_torn(report, tail, f"{path.name}: left out", "not imported")
 
 
 def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:
     partial = target.with_name(target.name + ".partial")
     partial.unlink(missing_ok=True)
     try:
-        with export_file.segment_writer(partial, compressed=_compressed(target)) as write:
+        with files.segment_writer(partial, compressed=_compressed(target)) as write:
             report = _write_segment(ctx, write, since)
         os.replace(partial, target)
     finally:
@@ -85,7 +99,10 @@ def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:
 def _append(ctx: Context, target: Path) -> TransferReport:
     if not target.exists() or target.stat().st_size == 0:
         return _export_new(ctx, target, 0)
-    rev, file_hash = export_file.last_exported(target, compressed=_compressed(target))
+    tail = files.read_tail(target, compressed=_compressed(target))
+    if tail.torn and tail.end == 0:
+        raise CorruptLogError(f"{target.name}: {_no_complete_segment(tail)}; export it anew")
+    rev, file_hash = tail.rev, tail.hash
     with ctx.store.read() as tx:
         head, _ = tx.log.head()
         if rev > head:
@@ -96,18 +113,55 @@ def _append(ctx: Context, target: Path) -> TransferReport:
             f"{target.name} does not continue this store's history: its rev {rev} has hash "
             f"{file_hash[:12]}…, this store's {ours[:12]}…"
         )
-    if rev == head:
+    if rev == head and not tail.torn:
         return TransferReport(commits=0, first_rev=None, last_rev=None, last_hash=file_hash)
-    with export_file.segment_writer(target, compressed=_compressed(target)) as write:
-        return _write_segment(ctx, write, rev)
+    start = tail.end if tail.torn else None
+    if rev == head:
+        with open(target, "r+b") as raw:
+            raw.truncate(tail.end)
+        report = TransferReport(commits=0, first_rev=None, last_rev=None, last_hash=file_hash)
+    else:
+        compressed = _compressed(target)
+        with files.segment_writer(target, compressed=compressed, start=start) as write:
+            report = _write_segment(ctx, write, rev)
+    return _with_torn(report, tail, f"{target.name}: cut off", "appending after")
 
 
 def _write_segment(ctx: Context, write: Write, after_rev: int) -> TransferReport:
     """One export segment of the commits after ``after_rev``, read in one consistent moment."""
     with ctx.store.read() as tx:
-        return export_log(sql_connection(tx), write, after_rev=after_rev, exported_at=utc_now())
+        return export_log(tx, write, after_rev=after_rev, exported_at=utc_now())
+
+
+def _tail_or_none(source: Path) -> files.Tail | None:
+    """The tail of ``source``, or None when it is not an export (the import says why)."""
+    try:
+        return files.read_tail(source, compressed=files.is_zstd(source))
+    except CorruptLogError:
+        return None
+
+
+def _no_complete_segment(tail: files.Tail) -> str:
+    return (
+        f"no complete segment: all {tail.size} bytes are an export that was interrupted "
+        "while it wrote"
+    )
+
+
+def _with_torn(
+    report: TransferReport, tail: files.Tail | None, said: str, then: str
+) -> TransferReport:
+    """``report`` with the torn tail, if any, named in its extra fields."""
+    if tail is None or not tail.torn:
+        return report
+    warning = (
+        f"{said} an incomplete last segment of {tail.torn} bytes (an interrupted export), "
+        f"{then} the last complete one at rev {tail.rev}"
+    )
+    extra = {**report.extra, "torn_bytes": tail.torn, "warning": warning}
+    return dataclasses.replace(report, extra=extra)
 
 
 def _compressed(path: Path) -> bool:
     """Whether an export to ``path`` is zstd-compressed: its name ends in ``.zst``."""
-    return path.suffix == export_file.ZSTD_SUFFIX
+    return path.suffix == files.ZSTD_SUFFIX

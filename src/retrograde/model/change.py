@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 
-from retrograde.model.jsonvalue import JSON, Raw, canonical
+from retrograde.model.jsonvalue import JSON, Raw, same_json
 from retrograde.model.state import Connections, ConnectionSlot, ResourceState, ResourceStateJSON
 
 Diff = Mapping[str, Mapping[str, JSON]]
@@ -27,15 +27,6 @@ class ActionName(StrEnum):
     MIGRATE = "migrate"
 
 
-def same_value(a: JSON, b: JSON) -> bool:
-    """JSON equality: unlike ``==``, ``1``, ``1.0`` and ``true`` are three different values."""
-    if type(a) is not type(b):
-        return False
-    if isinstance(a, list | dict):
-        return bool(canonical(a) == canonical(b))
-    return bool(a == b)
-
-
 def input_diff(before: Mapping[str, JSON] | None, after: Mapping[str, JSON] | None) -> Diff:
     """The inputs whose values differ, in sorted order, as ``{input: {from, to}}``.
 
@@ -50,7 +41,7 @@ def input_diff(before: Mapping[str, JSON] | None, after: Mapping[str, JSON] | No
     diff: dict[str, dict[str, JSON]] = {}
     for name in sorted(old.keys() | new.keys()):
         if name in old and name in new:
-            if not same_value(old[name], new[name]):
+            if not same_json(old[name], new[name]):
                 diff[name] = {"from": old[name], "to": new[name]}
             continue
         entry = {"from": old.get(name), "to": new.get(name)}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Generic, NotRequired, TypedDict, TypeVar
 
 from retrograde.model.change import ActionName, Consumers, Diff
-from retrograde.model.jsonvalue import Raw, canonical
+from retrograde.model.jsonvalue import Raw, canonical_bytes
 from retrograde.model.state import ConnectionSlot
 
 V = TypeVar("V")
@@ -172,5 +172,5 @@ class Commit:
 def commit_hash(body: CommitBody | Mapping[str, Raw], previous_hash: str) -> str:
     """SHA-256 over the previous hash and the canonical JSON of the commit body."""
     digest = hashlib.sha256(previous_hash.encode("ascii"))
-    digest.update(canonical(body).encode("utf-8"))
+    digest.update(canonical_bytes(body))
     return digest.hexdigest()

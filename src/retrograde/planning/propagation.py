@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from retrograde.errors import UnknownReferenceError
-from retrograde.model.change import same_value
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, same_json
 from retrograde.model.state import ConnectionSlot, ResourceState, parse_ref, producers
 from retrograde.planning.graph import topological_order
 
@@ -46,7 +45,7 @@ def _resolve(
     changed = False
     for input_name, slot in resource.connections.items():
         value = _slot_value(name, input_name, slot, inputs.get(input_name), resolved)
-        if input_name not in inputs or not same_value(inputs[input_name], value):
+        if input_name not in inputs or not same_json(inputs[input_name], value):
             inputs[input_name] = value
             changed = True
     if not changed:

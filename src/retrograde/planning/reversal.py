@@ -26,9 +26,9 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from retrograde.errors import ConflictError, UnknownReferenceError
-from retrograde.model.change import ActionName, Change, same_value
+from retrograde.model.change import ActionName, Change
 from retrograde.model.commit import Commit, Sides
-from retrograde.model.jsonvalue import JSON, Raw, canonical
+from retrograde.model.jsonvalue import JSON, Raw, canonical, same_json
 from retrograde.model.secrets import MASK
 from retrograde.model.state import (
     Connections,
@@ -170,7 +170,7 @@ def _holds(inputs: Mapping[str, JSON], name: str, entry: Mapping[str, JSON]) -> 
     """Whether ``inputs`` hold what the diff ``entry`` changed ``name`` to."""
     if entry.get("absent") == "to":
         return name not in inputs
-    return name in inputs and same_value(inputs[name], entry["to"])
+    return name in inputs and same_json(inputs[name], entry["to"])
 
 
 def recreated(commit: Commit) -> ResourceState:

@@ -25,8 +25,7 @@ from typing import Any
 import yaml
 
 from retrograde.errors import NotFoundError
-from retrograde.model.change import same_value
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, same_json
 from retrograde.model.secrets import SECRET_PLACEHOLDER
 from retrograde.model.state import ResourceState, State
 from retrograde.model.types import InputSpec, ResourceType, TypeKey
@@ -147,4 +146,4 @@ def escaped(value: JSON) -> JSON:
 
 
 def _is_default(spec: InputSpec, value: JSON) -> bool:
-    return spec.has_default and same_value(spec.default, value)
+    return spec.has_default and same_json(spec.default, value)

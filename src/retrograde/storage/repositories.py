@@ -35,6 +35,21 @@ class CommitEntry:
     timestamp: str
 
 
+class StoredCommit(Protocol):
+    """A commit as the log keeps it, decoded only when asked (a damaged row stays readable
+    as far as its revision and hash)."""
+
+    @property
+    def rev(self) -> int: ...
+
+    @property
+    def hash(self) -> str: ...
+
+    def decode(self) -> Commit:
+        """The commit; :class:`~retrograde.errors.CorruptLogError` when the row cannot be read."""
+        ...
+
+
 class StateRepository(Protocol):
     """Committed state (one row per resource) and the stored type definitions."""
 
@@ -52,6 +67,10 @@ class StateRepository(Protocol):
 
     def save_types(self, types: Collection[ResourceType]) -> None:
         """Insert or replace the definitions of ``types`` (by name and version)."""
+        ...
+
+    def put(self, states: Mapping[str, ResourceState | None]) -> None:
+        """Make committed state of each named resource the given one (None: no resource)."""
         ...
 
 
@@ -117,6 +136,22 @@ class LogRepository(Protocol):
         """The same commits as :meth:`between`, a bounded batch at a time (bounded memory)."""
         ...
 
+    def stored(self, after_rev: int, upto_rev: int) -> Iterator[Sequence[StoredCommit]]:
+        """The rows of :meth:`batches`, undecoded: the log as it is, for export and verify."""
+        ...
+
+    def load(self, commits: Sequence[Commit]) -> None:
+        """Insert ``commits`` as they are, with their index (import into an empty log).
+
+        The caller has checked the chain: revisions follow the head, hashes are
+        theirs. Serialises with appenders like :meth:`append`; ``()`` only locks.
+        """
+        ...
+
+    def indexed_inputs(self) -> int:
+        """How many ``(input, rev)`` entries the input index holds."""
+        ...
+
     def search(self, query: LogQuery) -> list[Commit]:
         """Commits matching ``query``, newest first, at most ``query.limit``, from indexes."""
         ...
@@ -169,6 +204,15 @@ class AppliesRepository(Protocol):
 
         Counts are true at any time: an unfinished apply's come from its journal.
         """
+        ...
+
+    def exported(self, ids: Collection[int]) -> list[JSONObject]:
+        """The records of applies ``ids`` by id: ``to_json()`` fields plus ``host`` and ``pid``."""
+        ...
+
+    def load(self, records: Sequence[JSONObject]) -> None:
+        """Insert records of :meth:`exported`'s shape with their ids (import); later
+        applies take ids after them."""
         ...
 
     def unfinished(self) -> list[ApplyRecord]:

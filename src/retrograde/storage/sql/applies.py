@@ -25,6 +25,8 @@ from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.plan import Plan
 from retrograde.storage.sql import rows
 from retrograde.storage.sql.apply_counts import with_journal_counts
+from retrograde.storage.sql.export import apply_records
+from retrograde.storage.sql.importing import load_applies
 from retrograde.storage.sql.schema import applies, apply_tasks
 from retrograde.storage.sql.staged import SqlStaged
 from retrograde.storage.sql.statements import chunks, keyed_update
@@ -84,6 +86,12 @@ class SqlApplies:
             query = query.where(applies.c.id < before)
         found = [rows.apply_from_row(row) for row in self._c.conn.execute(query).mappings()]
         return with_journal_counts(self._c.conn, found)
+
+    def exported(self, ids: Collection[int]) -> list[JSONObject]:
+        return apply_records(self._c.conn, ids)
+
+    def load(self, records: Sequence[JSONObject]) -> None:
+        load_applies(self._c.writing(), records)
 
     def unfinished(self) -> list[ApplyRecord]:
         query = select(applies).where(applies.c.status.in_(UNFINISHED)).order_by(applies.c.id)

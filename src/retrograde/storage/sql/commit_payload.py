@@ -21,12 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
-
 from retrograde.model.change import Diff
-from retrograde.model.jsonvalue import JSON, Raw, canonical
-
-_SORTED = orjson.OPT_SORT_KEYS
+from retrograde.model.jsonvalue import JSON, Raw, same_json
 
 
 def pack(
@@ -75,19 +71,6 @@ def _pack_sides(sides: Mapping[str, object]) -> object:
     if list(sides) == ["before", "after"] and same_json(sides["before"], sides["after"]):
         return [sides["before"]]
     return dict(sides)
-
-
-def same_json(a: object, b: object) -> bool:
-    """JSON equality (``1``, ``1.0`` and ``true`` differ), by sorted-key encodings.
-
-    orjson is used for speed (it encodes every JSON value exactly; NaN, which
-    JSON lacks, it writes as null); values it cannot encode (integers beyond
-    64 bits) fall back to the canonical encoder.
-    """
-    try:
-        return bool(orjson.dumps(a, option=_SORTED) == orjson.dumps(b, option=_SORTED))
-    except (TypeError, orjson.JSONEncodeError):
-        return canonical(a) == canonical(b)
 
 
 def _unpack_sides(packed: Raw) -> dict[str, JSON]:

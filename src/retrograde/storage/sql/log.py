@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select, text
 
 from retrograde.errors import NotFoundError
 from retrograde.model.commit import Commit
@@ -19,7 +19,8 @@ from retrograde.model.commit_builder import build_commit
 from retrograde.model.query import LogQuery
 from retrograde.model.types import TypeKey
 from retrograde.storage.repositories import CommitEntry
-from retrograde.storage.sql import log_search, rows
+from retrograde.storage.sql import log_search, rows, schema
+from retrograde.storage.sql.export import SqlStoredCommit, stored_batches
 from retrograde.storage.sql.log_reads import (
     commits_between,
     commits_by_rev,
@@ -80,6 +81,21 @@ class SqlLog:
             high = min(upto_rev, low + BATCH)
             yield commits_between(self._c.conn, low, high)
             low = high
+
+    def stored(self, after_rev: int, upto_rev: int) -> Iterator[Sequence[SqlStoredCommit]]:
+        return stored_batches(self._c.conn, after_rev, upto_rev)
+
+    def load(self, commits: Sequence[Commit]) -> None:
+        conn = self._c.writing()
+        if self._c.dialect == "postgresql":
+            conn.execute(text("LOCK TABLE commits IN SHARE ROW EXCLUSIVE MODE"))
+        if commits:
+            conn.execute(schema.commits.insert(), [rows.commit_row(c) for c in commits])
+            index_commits(conn, commits)
+
+    def indexed_inputs(self) -> int:
+        query = select(func.count()).select_from(commit_inputs)
+        return int(self._c.conn.execute(query).scalar() or 0)
 
     def search(self, query: LogQuery) -> list[Commit]:
         return log_search.log_page(self._c.conn, query, head(self._c.conn)[0])

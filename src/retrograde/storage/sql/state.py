@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, tuple_
@@ -11,6 +11,7 @@ from retrograde.model.change import Change
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.sql import rows
+from retrograde.storage.sql.importing import put_state
 from retrograde.storage.sql.schema import resources
 from retrograde.storage.sql.schema import types as types_table
 from retrograde.storage.sql.statements import chunks, keyed_delete, select_by_key, upsert
@@ -38,6 +39,9 @@ class SqlState:
             conn.execute(keyed_delete(resources, "name"), gone)
         if kept:
             conn.execute(upsert(self._c.dialect, resources, ("name",)), kept)
+
+    def put(self, states: Mapping[str, ResourceState | None]) -> None:
+        put_state(self._c.writing(), states)
 
     def types(self, keys: Collection[TypeKey] | None = None) -> dict[TypeKey, ResourceType]:
         query = select(types_table)

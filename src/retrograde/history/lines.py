@@ -23,12 +23,17 @@ Encoding is UTF-8 JSON without spaces; see ``docs/history.md``.
 
 from __future__ import annotations
 
+import json
+import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from retrograde.errors import CorruptLogError
 from retrograde.model.commit import Commit
-from retrograde.storage.sql.rows import dump, load_exact
+from retrograde.model.jsonvalue import Raw
 
 FORMAT = "retrograde-export"
 FORMAT_VERSION = 1
@@ -52,10 +57,17 @@ _COMMIT_ORDER = (
     "hash",
 )
 
+_LONG_NUMBER = re.compile(rb"\d{19}")
+"""19 digits in a row: possibly an integer orjson would read as a float (beyond 64 bits)."""
+
 
 def line(kind: str, fields: Mapping[str, object]) -> bytes:
     """One line (newline included) of the given ``kind``."""
-    return (dump({"kind": kind, **fields}) + "\n").encode("utf-8")
+    record = {"kind": kind, **fields}
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:  # integers beyond 64 bits
+        return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
 def segment_line(after: tuple[int, str], last: tuple[int, str], exported_at: str) -> bytes:
@@ -84,11 +96,13 @@ def commit_line(commit: Commit) -> bytes:
 
 
 def parse(raw: bytes, number: int, source: str) -> tuple[str, dict[str, Any]]:
-    """``(kind, fields)`` of line ``number`` of ``source``; a malformed line is corrupt."""
-    try:
-        data = load_exact(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
-        raise _corrupt(source, number, f"not JSON ({error})") from error
+    """``(kind, fields)`` of line ``number`` of ``source``; a malformed line is corrupt.
+
+    Numbers are read exactly (integers of any size up to Python's digit
+    limit); NaN, infinities and nesting deeper than the parser's limit make a
+    line malformed, never an exception of another kind.
+    """
+    data = _decode(raw, number, source)
     if not isinstance(data, dict) or data.get("kind") not in KINDS:
         raise _corrupt(source, number, f"not a record of {', '.join(KINDS)}")
     kind = data.pop("kind")
@@ -98,6 +112,36 @@ def parse(raw: bytes, number: int, source: str) -> tuple[str, dict[str, Any]]:
     ):
         raise _corrupt(source, number, f"not a {FORMAT} version {FORMAT_VERSION} segment")
     return str(kind), data
+
+
+def _decode(raw: bytes, number: int, source: str) -> Raw:
+    """orjson when it reads the line exactly, the standard parser when it might not."""
+    if not _LONG_NUMBER.search(raw):
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # the standard parser says what is wrong, or reads what orjson refuses
+    try:
+        return json.loads(raw.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise _corrupt(source, number, f"not JSON ({_short(error)})") from None
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"number {text[:20]} is out of range")
+    return value
+
+
+def _short(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return str(error).splitlines()[0][:200]
 
 
 def _corrupt(source: str, number: int, problem: str) -> CorruptLogError:

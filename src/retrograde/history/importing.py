@@ -1,0 +1,302 @@
+"""Building a store from an export: every line checked, committed state rebuilt by replay.
+
+Import runs in one write transaction on an empty store, so it either brings
+the whole file in or nothing. Lines are read as a stream and checked as they
+come: segments must continue one another, and each commit goes through the
+chain audit (:mod:`retrograde.history.chain`: no gap, its hash follows from
+its content and the previous hash, time does not go back, it replays onto
+the state before it); its ``reverse`` must be the reverse of its ``diff``. A
+line that fails is a :class:`CorruptLogError` naming the file, the line and
+the revision. Commits go in a batch at a time (:meth:`LogRepository.load`),
+with committed state brought up and a snapshot considered after each batch,
+as appends do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from retrograde.errors import CorruptLogError, StateError
+from retrograde.history import lines
+from retrograde.history.chain import ChainAudit
+from retrograde.memory import gc_paused
+from retrograde.model.apply import ApplyStatus
+from retrograde.model.change import reverse_diff
+from retrograde.model.checkpoint import Checkpoint
+from retrograde.model.commit import GENESIS_HASH, Commit
+from retrograde.model.jsonvalue import same_json
+from retrograde.model.reports import ProblemKind, TransferReport
+from retrograde.model.types import ResourceType, TypeKey
+from retrograde.storage.base import Transaction
+
+BATCH = 5_000
+"""Commits loaded per call; a multiple of it ends each batch, as snapshots expect."""
+
+_MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
+"""What a record of the wrong shape makes the decoding of its fields raise."""
+
+_APPLY_FIELDS = (
+    "id",
+    "principal",
+    "message",
+    "status",
+    "started_at",
+    "ended_at",
+    "succeeded",
+    "failed",
+    "skipped",
+    "failures",
+    "host",
+    "pid",
+)
+
+
+def require_empty(tx: Transaction) -> None:
+    """Refuse (``StateError``) a store that has any commit, apply, resource, staged change
+    or checkpoint: an import must not mix two histories."""
+    checks: tuple[tuple[str, Callable[[], bool]], ...] = (
+        ("commits", lambda: tx.log.head()[0] > 0),
+        ("applies", lambda: len(tx.applies.page(limit=1)) > 0),
+        ("resources", lambda: len(tx.state.load()) > 0),
+        ("staged changes", lambda: len(tx.staged.load()) > 0),
+        ("checkpoints", lambda: len(tx.checkpoints.list()) > 0),
+    )
+    for what, present in checks:
+        if present():
+            raise StateError(
+                f"cannot import: the store already has {what}; import into an empty store"
+            )
+
+
+def import_log(tx: Transaction, records: Iterable[bytes], *, source: str) -> TransferReport:
+    """Load export lines ``records`` into the empty store of ``tx`` (else
+    :class:`StateError`), checking every line and hash (:class:`CorruptLogError` naming
+    ``source``, line and rev); all or nothing (the caller's write transaction)."""
+    tx.log.load(())
+    require_empty(tx)
+    loader = _Loader(tx, source)
+    with gc_paused():
+        for number, raw in enumerate(records, 1):
+            if raw.strip():
+                loader.feed(number, *lines.parse(raw, number, source))
+        return loader.finish()
+
+
+class _Loader:
+    """The state of one import: where the chain stands, what is pending, what was seen."""
+
+    def __init__(self, tx: Transaction, source: str) -> None:
+        self.tx = tx
+        self.source = source
+        self.line = 0
+        self.audit = ChainAudit()
+        self.segments = 0
+        self.segment_end = (0, GENESIS_HASH)
+        self.dirty: set[str] = set()
+        self.pending: list[Commit] = []
+        self.flushed_rev = 0
+        self.applies: dict[int, dict[str, Any]] = {}
+        self.types: dict[TypeKey, ResourceType] = {}
+        self.checkpoints: dict[str, dict[str, Any]] = {}
+        self.needs: dict[tuple[str, Any], int] = {}
+
+    def feed(self, number: int, kind: str, fields: dict[str, Any]) -> None:
+        self.line = number
+        if kind != "segment" and not self.segments:
+            raise self._corrupt("the file does not start with a segment line")
+        handlers = {
+            "segment": self._segment,
+            "checkpoint": self._checkpoint,
+            "type": self._type,
+            "apply": self._apply,
+            "commit": self._commit,
+        }
+        try:
+            handlers[kind](fields)
+        except _MALFORMED as error:
+            raise self._corrupt(f"malformed {kind} record ({_short(error)})") from None
+
+    def finish(self) -> TransferReport:
+        if not self.segments:
+            raise CorruptLogError(f"{self.source}: empty file, not a retrograde export")
+        self.line += 1
+        self._end_segment()
+        self._flush()
+        self._check_references()
+        self.tx.state.save_types(self.types.values())
+        self.tx.applies.load([*self.applies.values()])
+        for row in self.checkpoints.values():
+            self.tx.checkpoints.add(Checkpoint(**row))
+        rev = self.audit.rev
+        return TransferReport(
+            commits=rev,
+            first_rev=1 if rev else None,
+            last_rev=rev or None,
+            last_hash=self.audit.hash,
+            applies=len(self.applies),
+            types=len(self.types),
+            checkpoints=len(self.checkpoints),
+            resources=len(self.audit.state),
+            extra={"segments": self.segments},
+        )
+
+    # one method per line kind
+
+    def _segment(self, fields: dict[str, Any]) -> None:
+        self._end_segment()
+        after, previous = int(fields["after_rev"]), str(fields["previous_hash"])
+        self.segment_end = (int(fields["last_rev"]), str(fields["last_hash"]))
+        if not self.segments and after != 0:
+            raise self._corrupt(
+                f"the export starts after rev {after} (made with --since); "
+                "import needs the whole log from rev 1"
+            )
+        if (after, previous) != (self.audit.rev, self.audit.hash):
+            raise self._corrupt(
+                f"segment continues rev {after}, but the file so far ends at rev {self.audit.rev}"
+            )
+        self.segments += 1
+
+    def _checkpoint(self, fields: dict[str, Any]) -> None:
+        row = {key: fields[key] for key in ("name", "rev", "description", "principal")}
+        row["timestamp"] = fields["timestamp"]
+        if not all(isinstance(row[key], str) for key in ("name", "description", "principal")):
+            raise TypeError("checkpoint fields must be text")
+        _integer(row["rev"], "rev")
+        if not isinstance(row["timestamp"], str):
+            raise TypeError("a checkpoint's timestamp must be text")
+        known = self.checkpoints.setdefault(row["name"], row)
+        if known != row:
+            raise self._corrupt(f"checkpoint {row['name']!r} differs from an earlier segment")
+
+    def _type(self, fields: dict[str, Any]) -> None:
+        parsed = ResourceType.from_json(fields["definition"])
+        parsed.to_json()  # a definition the store could not write back is malformed too
+        self.types[(parsed.name, parsed.version)] = parsed
+
+    def _apply(self, fields: dict[str, Any]) -> None:
+        """Keep the apply's latest record; one still unfinished in the file ends as failed.
+
+        An apply exported while running (or interrupted) cannot be resumed
+        here, where its journal does not exist; a later segment that saw it
+        finish replaces this record.
+        """
+        row = {key: fields[key] for key in _APPLY_FIELDS}
+        if ApplyStatus(row["status"]) in (ApplyStatus.RUNNING, ApplyStatus.INTERRUPTED):
+            row["status"] = ApplyStatus.FAILED.value
+        _check_apply(row)
+        self.applies[row["id"]] = row
+
+    def _commit(self, fields: dict[str, Any]) -> None:
+        commit = Commit.from_json(fields)
+        _check_commit(commit)
+        for problem in self.audit.check(commit):
+            rev = None if problem.kind is ProblemKind.GAP else problem.rev
+            raise self._corrupt(_import_detail(problem.detail), rev)
+        if not same_json(commit.reverse, reverse_diff(commit.diff)):
+            raise self._corrupt("reverse is not the reverse of diff", commit.rev)
+        self.dirty.add(commit.resource)
+        self.pending.append(commit)
+        self.needs.setdefault(("type", (commit.type, commit.version)), commit.rev)
+        if commit.apply_id is not None:
+            self.needs.setdefault(("apply", commit.apply_id), commit.rev)
+        if len(self.pending) >= BATCH:
+            self._flush()
+
+    # checks
+
+    def _end_segment(self) -> None:
+        """The segment that ends here must hold every commit its first line promised."""
+        if self.segments and self.segment_end != (self.audit.rev, self.audit.hash):
+            raise self._corrupt(
+                f"the segment before this point promised commits up to rev "
+                f"{self.segment_end[0]} but ends at rev {self.audit.rev}"
+            )
+
+    def _check_references(self) -> None:
+        for (kind, key), rev in sorted(self.needs.items(), key=lambda item: item[1]):
+            known = self.types if kind == "type" else self.applies
+            if key not in known:
+                shown = f"type {key[0]} v{key[1]}" if kind == "type" else f"apply {key}"
+                raise CorruptLogError(
+                    f"{self.source}: rev {rev} names {shown}, which the file does not contain",
+                    rev=rev,
+                )
+        for name, row in self.checkpoints.items():
+            if not 0 <= int(row["rev"]) <= self.audit.rev:
+                raise CorruptLogError(
+                    f"{self.source}: checkpoint {name!r} names rev {row['rev']}, "
+                    f"beyond the last rev {self.audit.rev}"
+                )
+
+    def _corrupt(self, problem: str, rev: int | None = None) -> CorruptLogError:
+        where = f"{self.source}:{self.line}" + (f" (rev {rev})" if rev is not None else "")
+        return CorruptLogError(f"{where}: {problem}", rev=rev)
+
+    # writing
+
+    def _flush(self) -> None:
+        """Load the pending commits, bring their resources' state up, consider a snapshot."""
+        if not self.pending:
+            return
+        self.tx.log.load(self.pending)
+        last = self.pending[-1].rev
+        self.pending = []
+        state = self.audit.state
+        self.tx.state.put({name: state.get(name) for name in self.dirty})
+        self.dirty = set()
+        self.tx.snapshots.take_if_due(self.flushed_rev, last)
+        self.flushed_rev = last
+
+
+def _check_apply(row: dict[str, Any]) -> None:
+    """The fields an apply record must have, of the kinds the store keeps."""
+    for key in ("id", "succeeded", "failed", "skipped", "pid"):
+        _integer(row[key], key)
+    for key in ("principal", "message", "started_at", "host"):
+        if not isinstance(row[key], str):
+            raise TypeError(f"{key} must be text")
+    if not (row["ended_at"] is None or isinstance(row["ended_at"], str)):
+        raise TypeError("ended_at must be text or null")
+    if not isinstance(row["failures"], dict):
+        raise TypeError("failures must be an object")
+
+
+def _check_commit(commit: Commit) -> None:
+    """The fields of a commit line, of the kinds the store keeps (a hash can be forged)."""
+    texts = (commit.resource, commit.type, commit.principal, commit.timestamp, commit.message)
+    if not all(type(text) is str for text in texts):
+        raise TypeError("resource, type, principal, timestamp and message must be text")
+    for number in (commit.rev, commit.version, *commit.reverts):
+        _integer(number, "rev, version and reverts")
+    if commit.apply_id is not None:
+        _integer(commit.apply_id, "apply_id")
+    if not (type(commit.diff) is dict and type(commit.reverse) is dict):
+        raise TypeError("diff and reverse must be objects")
+    sides = (commit.connections.before, commit.connections.after, commit.tags.before)
+    if not all(side is None or type(side) is dict for side in (*sides, commit.tags.after)):
+        raise TypeError("connections and tags must hold objects before and after")
+    if type(commit.consumers) is not dict:
+        raise TypeError("consumers must be an object")
+    if not all(type(entry) is dict for entry in commit.diff.values()):
+        raise TypeError("each diff entry must be an object")
+
+
+def _integer(value: object, what: str) -> None:
+    """``value`` must be an integer a store column holds (64 bits, signed)."""
+    if type(value) is not int:
+        raise TypeError(f"{what} must be an integer")
+    if not -(2**63) <= value < 2**63:
+        raise ValueError(f"{what} is beyond 64 bits")
+
+
+def _import_detail(detail: str) -> str:
+    """The audit's wording, said of a line rather than of a stored commit."""
+    return detail.replace("stored ", "the line says ", 1) if detail.startswith("hash") else detail
+
+
+def _short(error: BaseException) -> str:
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    return repr(error)[:200]

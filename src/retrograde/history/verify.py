@@ -1,0 +1,143 @@
+"""Tamper evidence: re-check the whole log and committed state against each other.
+
+One pass over the stored commits in revision order, a batch at a time
+(memory holds one batch, the replayed state and one snapshot, never the
+log), through the chain audit (:mod:`retrograde.history.chain`: gaps,
+hashes, timestamp order, replay). Besides, replay must give each stored
+snapshot at its revision, and at the end the committed state, resource by
+resource; the input index must hold one entry per input of each diff.
+
+The caller's read transaction is one consistent moment, so a concurrent
+apply cannot make log and state disagree. Problems name the revision or
+resource and what is wrong, never an input's value (it could be a secret).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+
+from retrograde.errors import CorruptLogError
+from retrograde.history.chain import ChainAudit
+from retrograde.memory import gc_paused
+from retrograde.model.jsonvalue import canonical_bytes, same_json
+from retrograde.model.reports import Problem, ProblemKind, VerifyReport
+from retrograde.model.state import ResourceState
+from retrograde.storage.base import Transaction
+
+MAX_PROBLEMS = 100
+"""Problems listed at most; the first one is what matters, the rest give the extent."""
+
+Snapshot = tuple[int, dict[str, ResourceState]]
+
+
+def verify_log(tx: Transaction) -> VerifyReport:
+    """Check the log and committed state that ``tx`` sees (see the module docstring)."""
+    audit = ChainAudit()
+    problems: list[Problem] = []
+    commits = 0
+    head, _ = tx.log.head()
+    snapshots = tx.snapshots.all()
+    pending = next(snapshots, None)
+    with gc_paused():
+        for batch in tx.log.stored(0, head):
+            for stored in batch:
+                try:
+                    commit = stored.decode()
+                except CorruptLogError as error:
+                    problems.append(_unreadable(error, stored.rev))
+                    audit.skip(stored.rev, stored.hash)
+                    continue
+                commits += 1
+                problems.extend(audit.check(commit))
+                pending = _check_snapshots(audit, snapshots, pending, problems)
+        if audit.replaying:
+            problems.extend(_state_problems(tx, audit.state))
+    indexed = tx.log.indexed_inputs()
+    if indexed != audit.inputs:
+        problems.append(
+            Problem(
+                ProblemKind.INDEX,
+                f"the input index has {indexed} entries, the commits' diffs have {audit.inputs}",
+            )
+        )
+    return VerifyReport(
+        commits=commits,
+        head_rev=audit.rev,
+        head_hash=audit.hash,
+        resources=len(audit.state),
+        problems=tuple(problems[:MAX_PROBLEMS]),
+    )
+
+
+def _unreadable(error: CorruptLogError, rev: int) -> Problem:
+    detail = error.message.removeprefix(f"rev {rev}: ")
+    return Problem(ProblemKind.UNREADABLE, detail, rev=rev)
+
+
+def _check_snapshots(
+    audit: ChainAudit, snapshots: Iterator[Snapshot], pending: Snapshot | None, found: list[Problem]
+) -> Snapshot | None:
+    """Compare the snapshot at the audit's revision, if any; the next one still ahead."""
+    while pending is not None and pending[0] <= audit.rev:
+        rev, stored = pending
+        if rev == audit.rev and audit.replaying:
+            for name, detail in _differences(audit.state, stored)[:1]:
+                found.append(
+                    Problem(
+                        ProblemKind.SNAPSHOT, f"the snapshot here {detail}", rev=rev, resource=name
+                    )
+                )
+        pending = next(snapshots, None)
+    return pending
+
+
+def _state_problems(tx: Transaction, replayed: Mapping[str, ResourceState]) -> list[Problem]:
+    try:
+        committed = tx.state.load()
+    except (ValueError, KeyError, TypeError) as error:
+        return [Problem(ProblemKind.STATE, f"committed state cannot be read ({error!r})")]
+    return [
+        Problem(ProblemKind.STATE, f"committed state {detail}", resource=name)
+        for name, detail in _differences(replayed, committed)
+    ]
+
+
+def _differences(
+    expected: Mapping[str, ResourceState], actual: Mapping[str, ResourceState]
+) -> list[tuple[str, str]]:
+    """``(resource, what differs)`` where ``actual`` departs from ``expected`` (the log)."""
+    if expected.keys() == actual.keys() and _as_bytes(expected) == _as_bytes(actual):
+        return []
+    found: list[tuple[str, str]] = []
+    for name in sorted(expected.keys() | actual.keys()):
+        if name not in actual:
+            found.append((name, "lacks this resource, which the log has"))
+        elif name not in expected:
+            found.append((name, "has this resource, which the log does not"))
+        else:
+            parts = _differing_parts(expected[name], actual[name])
+            if parts:
+                found.append((name, f"differs from the log in {', '.join(parts)}"))
+    return found
+
+
+def _as_bytes(state: Mapping[str, ResourceState]) -> bytes:
+    return canonical_bytes({name: resource.to_json() for name, resource in state.items()})
+
+
+def _differing_parts(expected: ResourceState, actual: ResourceState) -> list[str]:
+    parts = [
+        f"input {key!r}"
+        for key in sorted(expected.inputs.keys() | actual.inputs.keys())
+        if key not in expected.inputs
+        or key not in actual.inputs
+        or not same_json(expected.inputs[key], actual.inputs[key])
+    ]
+    for label, mine, theirs in (
+        ("type", [expected.type, expected.version], [actual.type, actual.version]),
+        ("connections", dict(expected.connections), dict(actual.connections)),
+        ("tags", dict(expected.tags), dict(actual.tags)),
+    ):
+        if not same_json(mine, theirs):
+            parts.append(label)
+    return parts

@@ -1,0 +1,47 @@
+"""The fast canonical bytes that hashes are computed on equal the canonical text, always."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from retrograde.model.jsonvalue import canonical, canonical_bytes, same_json
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12)
+    | st.sampled_from(["1e-05", 'a"b', "back\\slash", "\x00\x1f\x7f", "\u2028", "true", "null"])
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=6) | st.sampled_from(['"', "\\", "é", "😀"]), inner, max_size=4
+        )
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400)
+@given(VALUES)
+def test_canonical_bytes_are_the_canonical_text_encoded(value: object) -> None:
+    """Floats, huge integers, NaN, non-ASCII, escapes and quotes in keys included."""
+    assert canonical_bytes(value) == canonical(value).encode("utf-8")
+
+
+@settings(max_examples=300)
+@given(VALUES, VALUES)
+def test_same_json_is_equality_of_canonical_forms(a: object, b: object) -> None:
+    assert same_json(a, b) == (canonical(a) == canonical(b))
+    assert same_json(a, a)
+
+
+def test_numbers_of_different_kinds_differ() -> None:
+    assert not same_json(1, 1.0) and not same_json(1, True) and not same_json([1], [True])
+    assert same_json({"a": [1, {"b": None}]}, {"a": [1, {"b": None}]})
+    assert not same_json([float("nan")], [None])
