@@ -33,7 +33,8 @@ with ``raise ... from``.
     │   ├── LockLostError           a running apply no longer holds the store lock
     │   ├── MigrationPathError      no migration between the two versions of a type
     │   └── PlanChangedError        the staged work differs from the plan that was confirmed
-    └── HandlerError            a handler is misconfigured (unknown kind, bad target)
+    ├── HandlerError            a handler is misconfigured (unknown kind, bad target)
+    └── ExecutorError           an executor cannot run actions (its broker is unreachable)
 """
 
 from __future__ import annotations
@@ -373,3 +374,14 @@ class PlanChangedError(StateError):
             f"refusing to apply: the staged log is no longer the confirmed plan{what}; "
             "nothing was run (review the plan again)"
         )
+
+
+class ExecutorError(RetrogradeError):
+    """An executor cannot run actions: a service it needs (broker, result backend) is down."""
+
+    def __init__(self, executor: str, service: str, url: str, reason: str) -> None:
+        self.executor = executor
+        self.service = service
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{executor} executor: cannot reach the {service} at {url}: {reason}")

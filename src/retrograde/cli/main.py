@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from retrograde.cli import applying, audit, history, resume, rollback, staging, state, transfer
+from retrograde.cli import worker as worker_cli
 from retrograde.cli.session import Session
 from retrograde.cli.text import escape as escape_controls
 from retrograde.errors import RetrogradeError
@@ -70,6 +71,7 @@ for command in (
     rollback.checkpoints,
     resume.resume,
     resume.unlock,
+    worker_cli.worker,
 ):
     cli.add_command(command)
 

@@ -22,6 +22,7 @@ def action_request(
     """
     rtype = _type_of(change, types)
     spec = rtype.actions.get(change.action.value)
+    side = change.after or change.before
     return {
         "handler": spec.handler if spec else NO_HANDLER,
         "target": spec.target if spec else "",
@@ -36,6 +37,9 @@ def action_request(
             "diff": {k: dict(v) for k, v in change.diff.items()},
             "apply_id": apply_id,
         },
+        "queue": rtype.queue_for(side.tags if side else {}),
+        "queue_timeout": spec.queue_timeout if spec else None,
+        "files": list(rtype.files),
     }
 
 

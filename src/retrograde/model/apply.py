@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, TypedDict
+from typing import Any, NotRequired, TypedDict
 
 from retrograde.model.jsonvalue import JSON
 
@@ -41,6 +41,12 @@ class ActionRequest(TypedDict):
     timeout: float | None
     context: dict[str, JSON]
     """The handler's stdin document: action, resource, type, inputs, previous, diff, apply_id."""
+    queue: NotRequired[str | None]
+    """Where a remote executor sends the action (None: its default queue)."""
+    queue_timeout: NotRequired[float | None]
+    """How long the action may wait to be taken by a worker (None: its ``timeout``)."""
+    files: NotRequired[list[str]]
+    """The type's handler files, relative to ``cwd``, that a worker's copy must match."""
 
 
 class ActionResult(TypedDict):
