@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import threading
 import time
 from pathlib import Path
@@ -13,7 +16,6 @@ from retrograde.errors import ExecutorError
 from retrograde.model.apply import ApplyStatus
 from tests.celery.stacks import SLOW, root_copy, stack_dir
 from tests.celery.workers import Services, Worker, Workers
-from tests.durability.processes import kill_group_in
 from tests.store_calls import get_commits, list_applies, load_staged
 
 WAIT_SECONDS = 30.0
@@ -41,9 +43,11 @@ def _wait_for_line(path: Path) -> str:
 def _kill_running(workers: list[Worker], marks: Path) -> Worker:
     """SIGKILL the worker running the action, and its handler: a machine lost mid-action."""
     name = _wait_for_line(marks / "ran")
+    handler = int(_wait_for_line(marks / "pid"))  # read first: a redelivery rewrites it
     (victim,) = [w for w in workers if w.name == name]
     victim.kill()
-    kill_group_in(marks / "pid")
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(handler, signal.SIGKILL)
     return victim
 
 
@@ -107,7 +111,7 @@ def test_an_action_no_worker_takes_fails_after_its_queue_timeout(
     assert report.status is ApplyStatus.FAILED
     assert "queue_timeout of 1s" in str(report.failures["job"]["error"])
     assert queue in str(report.failures["job"]["error"])
-    assert 1 <= time.monotonic() - began < 10
+    assert 1 <= time.monotonic() - began < 30
     assert list(load_staged(ctx.store)) == ["job"]
 
 

@@ -18,7 +18,7 @@ import pytest
 BROKER_ENV = "RETROGRADE_TEST_CELERY_BROKER"
 BACKEND_ENV = "RETROGRADE_TEST_CELERY_BACKEND"
 CLI = [sys.executable, "-m", "retrograde.cli.main"]
-READY_SECONDS = 60.0
+READY_SECONDS = 120.0
 
 
 @dataclass(frozen=True, slots=True)

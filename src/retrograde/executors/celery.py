@@ -140,7 +140,7 @@ class CeleryExecutor:
             return
         queue = request.get("queue") or self.default_queue
         token = f"{next(self._attempts)}:{uuid.uuid4().hex}"
-        fence = fence_key(context.get("apply_id"), resource)
+        fence = fence_key(context.get("apply_id"), resource, token)
         expires = pickup + running + RESULT_GRACE_SECONDS
         self._redis.set(fence, f"queued:{token}", ex=int(expires) + RESULT_EXPIRES_SECONDS)
         now = time.monotonic()

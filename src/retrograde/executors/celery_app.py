@@ -12,11 +12,10 @@ Delivery is at least once, made safe in three ways:
 * on RabbitMQ, queues are quorum queues with a delivery limit: a message that
   keeps killing workers is dropped after :data:`DELIVERY_LIMIT` redeliveries
   (the coordinator reports the action failed when its deadline passes);
-* a fence: before running, a worker claims the action's fencing key
-  (apply, resource) in Redis, which holds the token of the one submission
-  the coordinator still waits for. A stale message (an earlier attempt, one
-  the coordinator gave up on, one left by a coordinator that died) finds
-  another token or none, and never runs.
+* a fence: before running, a worker claims the submission's fencing key
+  (apply, resource, attempt token) in Redis, which exists while the
+  coordinator waits for that submission. A stale message (one the coordinator
+  gave up on or already has the result of) finds none, and never runs.
 """
 
 from __future__ import annotations
@@ -84,6 +83,7 @@ def _settings(visibility_seconds: float) -> dict[str, Any]:
         "task_send_sent_event": False,
         "worker_hijack_root_logger": True,
         "worker_redirect_stdouts": False,
+        "worker_enable_remote_control": False,
     }
 
 
@@ -97,6 +97,10 @@ def action_queue(app: Celery, name: str) -> Queue:
     )
 
 
-def fence_key(apply_id: object, resource: str) -> str:
-    """The fencing key of one action of one apply."""
-    return f"{FENCE_PREFIX}{apply_id}:{resource}"
+def fence_key(apply_id: object, resource: str, token: str) -> str:
+    """The fencing key of one submission (attempt) of one action of one apply.
+
+    The token is unique per submission, so coordinators on different stores
+    that share one Redis (and the same apply ids) never touch each other's.
+    """
+    return f"{FENCE_PREFIX}{apply_id}:{resource}:{token}"
