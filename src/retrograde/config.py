@@ -110,3 +110,46 @@ def allowed_include_dirs(explicit: Iterable[Path] = ()) -> tuple[Path, ...]:
     """
     from_env = os.environ.get(ALLOW_INCLUDE_ENV, "").split(os.pathsep)
     return (*explicit, *(Path(entry) for entry in from_env if entry))
+
+
+EXECUTOR_ENV = "RETROGRADE_EXECUTOR"
+CELERY_BROKER_ENV = "RETROGRADE_CELERY_BROKER"
+CELERY_BACKEND_ENV = "RETROGRADE_CELERY_BACKEND"
+CELERY_QUEUE_ENV = "RETROGRADE_CELERY_QUEUE"
+CELERY_VISIBILITY_ENV = "RETROGRADE_CELERY_VISIBILITY_TIMEOUT"
+WORKER_ENV = "RETROGRADE_WORKER"
+DEFAULT_CELERY_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
+DEFAULT_CELERY_BACKEND = "redis://127.0.0.1:6379/0"
+DEFAULT_CELERY_QUEUE = "retrograde"
+DEFAULT_VISIBILITY_SECONDS = 43_200.0
+
+
+def celery_broker() -> str:
+    """The Celery broker URL (RabbitMQ ``amqp://`` or Redis): ``RETROGRADE_CELERY_BROKER``."""
+    return os.environ.get(CELERY_BROKER_ENV) or DEFAULT_CELERY_BROKER
+
+
+def celery_backend() -> str:
+    """The Celery result backend URL (Redis): ``RETROGRADE_CELERY_BACKEND``."""
+    return os.environ.get(CELERY_BACKEND_ENV) or DEFAULT_CELERY_BACKEND
+
+
+def celery_queue() -> str:
+    """The queue of actions nothing else routes (``queue:``, ``route_by``):
+    ``RETROGRADE_CELERY_QUEUE``, else ``retrograde``."""
+    return os.environ.get(CELERY_QUEUE_ENV) or DEFAULT_CELERY_QUEUE
+
+
+def celery_visibility_seconds() -> float:
+    """The longest an action may wait and run on a worker before the broker redelivers it.
+
+    ``RETROGRADE_CELERY_VISIBILITY_TIMEOUT``, else 12 hours; the Redis broker's
+    visibility timeout, and the bound on any action's queue timeout plus timeout
+    (RabbitMQ's ``consumer_timeout`` must be set above it on the server). An
+    unusable value falls back to the default.
+    """
+    try:
+        seconds = float(os.environ.get(CELERY_VISIBILITY_ENV, DEFAULT_VISIBILITY_SECONDS))
+    except ValueError:
+        return DEFAULT_VISIBILITY_SECONDS
+    return seconds if seconds > 0 else DEFAULT_VISIBILITY_SECONDS

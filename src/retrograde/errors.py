@@ -40,7 +40,8 @@ with ``raise ... from``.
     │   ├── MigrationPathError      no migration between the two versions of a type
     │   ├── PlanChangedError        the staged work differs from the plan that was confirmed
     │   └── StalePlanError          the staged log or committed head moved since a plan was saved
-    └── HandlerError            a handler is misconfigured (unknown kind, bad target)
+    ├── HandlerError            a handler is misconfigured (unknown kind, bad target)
+    └── ExecutorError           an executor cannot run actions (its broker is unreachable)
 """
 
 from __future__ import annotations
@@ -517,3 +518,14 @@ class ExcludedNeededError(RetrogradeError):
             f"cannot exclude {one_line(repr(excluded))}: the selected "
             f"{one_line(repr(needed_by))} needs its action first"
         )
+
+
+class ExecutorError(RetrogradeError):
+    """An executor cannot run actions: a service it needs (broker, result backend) is down."""
+
+    def __init__(self, executor: str, service: str, url: str, reason: str) -> None:
+        self.executor = executor
+        self.service = service
+        self.url = url
+        self.reason = reason
+        super().__init__(f"{executor} executor: cannot reach the {service} at {url}: {reason}")

@@ -15,7 +15,14 @@ from retrograde.cli.interrupts import cancelled_by_signals
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import plan_line, render_apply, render_plan
 from retrograde.cli.selecting import targeting_options
-from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
+from retrograde.cli.session import (
+    Session,
+    emit_json,
+    executor_option,
+    jobs_option,
+    json_option,
+    pass_session,
+)
 from retrograde.cli.staging import allow_include_option
 from retrograde.commands import applying, saved_plans
 from retrograde.engine.cancel import CancelToken
@@ -29,6 +36,7 @@ from retrograde.model.plan import Plan
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @click.option("--yes", "-y", is_flag=True, help="Apply without asking for confirmation.")
 @jobs_option
+@executor_option
 @allow_include_option
 @targeting_options
 @click.option("--message", "-m", default="", help="Why: recorded on the apply and every commit.")
@@ -40,6 +48,7 @@ def apply(
     file: Path | None,
     yes: bool,
     jobs: int,
+    executor: str,
     allow_include: tuple[Path, ...],
     targets: tuple[str, ...],
     tags: list[tuple[str, str]],
@@ -68,7 +77,9 @@ def apply(
         raise click.UsageError("refusing to apply without confirmation; pass --yes")
     confirm = None if yes or saved else partial(_confirm, session)
     selection = Selected(targets, tags, exclude)
-    report = _run(session, file, jobs, message, as_json, confirm, allow_include, selection)
+    report = _run(
+        session, file, jobs, executor, message, as_json, confirm, allow_include, selection
+    )
     if report.apply_id is None and report.status is ApplyStatus.INTERRUPTED:
         raise click.Abort  # the plan was declined: nothing ran
     emit_json(report.to_json()) if as_json else render_apply(session.out, report.to_json())
@@ -97,6 +108,7 @@ def _run(
     session: Session,
     file: Path | None,
     jobs: int,
+    executor: str,
     message: str,
     as_json: bool,
     confirm: applying.Confirm | None,
@@ -109,6 +121,7 @@ def _run(
         ctx,
         file,
         jobs=jobs,
+        executor=executor,
         message=message,
         confirm=confirm,
         allow_include=allow_include,

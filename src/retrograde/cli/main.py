@@ -108,6 +108,10 @@ VERBS: Mapping[str, Verb] = {
     "unlock": Verb(
         "retrograde.cli.resume:unlock", "Free the store lock left by a process that is gone."
     ),
+    "worker": Verb(
+        "retrograde.cli.worker:worker",
+        "Run actions sent by `apply --executor celery` (see docs/scale-out.md).",
+    ),
 }
 """Every verb by name, loaded on first use (see :class:`RetrogradeGroup`)."""
 

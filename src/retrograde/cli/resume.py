@@ -13,7 +13,14 @@ from rich.text import Text
 
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import render_apply
-from retrograde.cli.session import Session, emit_json, jobs_option, json_option, pass_session
+from retrograde.cli.session import (
+    Session,
+    emit_json,
+    executor_option,
+    jobs_option,
+    json_option,
+    pass_session,
+)
 from retrograde.cli.staging import allow_include_option
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
@@ -25,6 +32,7 @@ KIND_STYLE = {"removed": "red", "added": "green", "changed": "magenta", "staged"
 @click.command()
 @click.argument("file", required=False, type=click.Path(path_type=Path, dir_okay=False))
 @jobs_option
+@executor_option
 @allow_include_option
 @click.option("--principal", help="Who resumes (default: RETROGRADE_PRINCIPAL, else the OS user).")
 @json_option
@@ -33,6 +41,7 @@ def resume(
     session: Session,
     file: Path | None,
     jobs: int,
+    executor: str,
     allow_include: tuple[Path, ...],
     principal: str | None,
     as_json: bool,
@@ -54,11 +63,18 @@ def resume(
     if principal:
         session.principal = principal
     if as_json or not session.err.is_terminal:
-        result = resuming.resume(session.context, file, jobs=jobs, allow_include=allow_include)
+        result = resuming.resume(
+            session.context, file, jobs=jobs, executor=executor, allow_include=allow_include
+        )
     else:
         with ApplyProgress(session.err) as progress:
             result = resuming.resume(
-                session.context, file, jobs=jobs, progress=progress, allow_include=allow_include
+                session.context,
+                file,
+                jobs=jobs,
+                executor=executor,
+                progress=progress,
+                allow_include=allow_include,
             )
     view = result.to_json()
     if as_json:

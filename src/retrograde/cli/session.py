@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 import orjson
 
+from retrograde.executors.registry import DEFAULT_EXECUTOR, EXECUTORS
 from retrograde.model.numbers import MAX_NUMBER
 
 if TYPE_CHECKING:
@@ -126,6 +127,19 @@ def jobs_option(func: F) -> F:
         show_default=True,
         type=click.IntRange(1, 1024),
         help="How many actions may run at once.",
+    )(func)
+
+
+def executor_option(func: F) -> F:
+    """``--executor``: where actions run (``threads`` here, ``celery`` on workers)."""
+    return click.option(
+        "--executor",
+        envvar="RETROGRADE_EXECUTOR",
+        default=DEFAULT_EXECUTOR,
+        show_default=True,
+        type=click.Choice(sorted(EXECUTORS)),
+        help="Where actions run: threads in this process, or celery workers"
+        " (RETROGRADE_CELERY_BROKER, RETROGRADE_CELERY_BACKEND; see docs/scale-out.md).",
     )(func)
 
 

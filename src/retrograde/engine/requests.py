@@ -26,6 +26,7 @@ def action_request(
     spec = rtype.actions.get(change.action.value)
     after = change.after.inputs if change.after else None
     before = change.before.inputs if change.before else None
+    side = change.after or change.before
     return {
         "handler": spec.handler if spec else NO_HANDLER,
         "target": spec.target if spec else "",
@@ -41,6 +42,9 @@ def action_request(
             "apply_id": apply_id,
         },
         "secrets": secret_values(_secret_names(change, types), after, before, change.diff),
+        "queue": rtype.queue_for(side.tags if side else {}),
+        "queue_timeout": spec.queue_timeout if spec else None,
+        "files": list(rtype.files),
     }
 
 

@@ -4,14 +4,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from retrograde.errors import HandlerError
+from retrograde.errors import ExecutorError, HandlerError
 from retrograde.executors.base import Executor
-from retrograde.executors.threads import ThreadExecutor
 
 DEFAULT_EXECUTOR = "threads"
 
+
+def _threads(jobs: int) -> Executor:
+    """The in-process executor (imported when chosen, so that starting the CLI stays cheap)."""
+    from retrograde.executors.threads import ThreadExecutor
+
+    return ThreadExecutor(jobs)
+
+
+def _celery(jobs: int) -> Executor:
+    """The Celery executor, imported only when chosen (Celery is the ``celery`` extra)."""
+    try:
+        from retrograde.executors.celery import CeleryExecutor
+    except ImportError as exc:
+        raise ExecutorError(
+            "celery", "library", "this Python", f"{exc} (install retrograde[celery])"
+        ) from exc
+    return CeleryExecutor(jobs)
+
+
 EXECUTORS: Mapping[str, Callable[[int], Executor]] = {
-    "threads": ThreadExecutor,
+    "threads": _threads,
+    "celery": _celery,
 }
 """Every executor retrograde knows; each is built from the ``--jobs`` bound."""
 
@@ -19,8 +38,9 @@ EXECUTORS: Mapping[str, Callable[[int], Executor]] = {
 def executor_for(name: str, jobs: int) -> Executor:
     """A new executor named ``name`` running up to ``jobs`` actions at once.
 
-    Raises HandlerError for an unknown name or a ``jobs`` below 1. The caller
-    owns the executor and must ``shutdown()`` it.
+    Raises HandlerError for an unknown name or a ``jobs`` below 1, and
+    ExecutorError when the executor cannot reach what it needs (Celery's broker
+    or result backend). The caller owns the executor and must ``shutdown()`` it.
     """
     factory = EXECUTORS.get(name)
     if factory is None:

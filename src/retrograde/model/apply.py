@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from retrograde.model.jsonvalue import JSON
 
@@ -44,6 +44,12 @@ class ActionRequest(TypedDict):
     secrets: list[str]
     """The texts of the action's secret values, masked in whatever the handler reports
     (see :mod:`retrograde.model.masking`); empty when it has none."""
+    queue: NotRequired[str | None]
+    """Where a remote executor sends the action (None: its default queue)."""
+    queue_timeout: NotRequired[float | None]
+    """How long the action may wait to be taken by a worker (None: its ``timeout``)."""
+    files: NotRequired[list[str]]
+    """The type's handler files, relative to ``cwd``, that a worker's copy must match."""
 
 
 class ActionResult(TypedDict):

@@ -72,6 +72,9 @@ class InputSpec:
         )
 
 
+QUEUE_TAG = "queue"
+"""The tag a resource's ``queue:`` is kept as: it sends that resource's actions to that queue."""
+
 COMMAND = "command"
 """The handler kind whose target is an argv list run without a shell."""
 
@@ -106,12 +109,16 @@ class ActionSpec:
     timeout: float | None = None
     retries: int = 0
     retry_delay: float = 0.0
+    queue_timeout: float | None = None
+    """How long a request may wait on its queue to be taken by a worker (default: ``timeout``)."""
 
     def to_json(self) -> dict[str, JSON]:
         target: JSON = list(decode_argv(self.target)) if self.handler == COMMAND else self.target
         out: dict[str, JSON] = {self.handler: target}
         if self.timeout is not None:
             out["timeout"] = self.timeout
+        if self.queue_timeout is not None:
+            out["queue_timeout"] = self.queue_timeout
         if self.retries:
             out["retries"] = self.retries
         if self.retry_delay:
@@ -120,9 +127,10 @@ class ActionSpec:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Raw]) -> ActionSpec:
-        options = {"timeout", "retries", "retry_delay"}
+        options = {"timeout", "retries", "retry_delay", "queue_timeout"}
         (handler,) = [k for k in data if k not in options]
         timeout = data.get("timeout")
+        queue_timeout = data.get("queue_timeout")
         target = data[handler]
         return cls(
             handler=handler,
@@ -130,6 +138,7 @@ class ActionSpec:
             timeout=float(timeout) if timeout is not None else None,
             retries=int(data.get("retries", 0)),
             retry_delay=float(data.get("retry_delay", 0.0)),
+            queue_timeout=float(queue_timeout) if queue_timeout is not None else None,
         )
 
 
@@ -139,6 +148,11 @@ class ResourceType:
 
     ``base_dir`` is the directory shell commands run in (the stack file's).
     ``migrations`` keeps the stack file's migration steps as plain data.
+    ``queue`` (the type's ``queue:``) and ``route_by`` (the stack's ``route_by:``)
+    say where its actions run (see :meth:`queue_for`); ``files`` names the files,
+    relative to ``base_dir``, that its handlers use besides those their targets name
+    (the include file that defines the type among them), so that a worker can check
+    that its copy is the same.
     """
 
     name: str
@@ -147,6 +161,22 @@ class ResourceType:
     actions: Mapping[str, ActionSpec]
     base_dir: str = "."
     migrations: tuple[Mapping[str, JSON], ...] = field(default=())
+    queue: str | None = None
+    route_by: str | None = None
+    files: tuple[str, ...] = ()
+
+    def queue_for(self, tags: Mapping[str, str]) -> str | None:
+        """The queue of a resource of this type with ``tags``; None means the default queue.
+
+        Most specific first: the resource's own ``queue`` tag (its ``queue:``),
+        the type's ``queue:``, then the value of the stack's ``route_by`` tag.
+        """
+        own = tags.get(QUEUE_TAG)
+        if own:
+            return own
+        if self.queue:
+            return self.queue
+        return tags.get(self.route_by) or None if self.route_by else None
 
     @property
     def secrets(self) -> frozenset[str]:
@@ -160,7 +190,19 @@ class ResourceType:
             "actions": {n: a.to_json() for n, a in self.actions.items()},
             "base_dir": self.base_dir,
             "migrations": [dict(m) for m in self.migrations],
+            **self._routing_json(),
         }
+
+    def _routing_json(self) -> dict[str, JSON]:
+        """``queue``, ``route_by`` and ``files``, only when set (older stored types lack them)."""
+        out: dict[str, JSON] = {}
+        if self.queue:
+            out["queue"] = self.queue
+        if self.route_by:
+            out["route_by"] = self.route_by
+        if self.files:
+            out["files"] = list(self.files)
+        return out
 
     @classmethod
     def from_json(cls, data: Mapping[str, Raw]) -> ResourceType:
@@ -171,4 +213,7 @@ class ResourceType:
             actions={n: ActionSpec.from_json(a) for n, a in data["actions"].items()},
             base_dir=data.get("base_dir", "."),
             migrations=tuple(data.get("migrations", ())),
+            queue=data.get("queue"),
+            route_by=data.get("route_by"),
+            files=tuple(data.get("files", ())),
         )

@@ -28,7 +28,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from retrograde.errors import IncludeError, StackError, StackSyntaxError
 from retrograde.memory import gc_paused
@@ -42,7 +42,7 @@ from retrograde.planning.stackfile_yaml import Document, Path, load_document
 
 __all__ = ["Stack", "parse_stack"]
 
-STACK_KEYS = frozenset({"include", "types", "resources"})
+STACK_KEYS = frozenset({"include", "types", "resources", "route_by"})
 INCLUDED_KEYS = frozenset({"include", "types"})
 
 ReadFile = Callable[[str], str]
@@ -74,7 +74,8 @@ def parse_stack(
         doc = load_document(text, source)
         data = _top_level(doc, STACK_KEYS, "a stack file")
         own_path = posixpath.normpath(posixpath.join(base_dir, posixpath.basename(source)))
-        types = _Types(base_dir or ".", read_file)
+        route_by = _route_by(doc, data.get("route_by"))
+        types = _Types(base_dir or ".", read_file, route_by)
         types.add(doc, data, base_dir, (own_path,))
         resources = parse_resources(doc, data.get("resources"), types.types)
     return Stack(source=source, types=types.types, resources=resources)
@@ -89,9 +90,10 @@ def _top_level(doc: Document, allowed: AbstractSet[str], what: str) -> dict[str,
 class _Types:
     """The types of a stack file and of every file it includes, each defined once."""
 
-    def __init__(self, base_dir: str, read_file: ReadFile | None) -> None:
+    def __init__(self, base_dir: str, read_file: ReadFile | None, route_by: str | None) -> None:
         self.types: dict[str, ResourceType] = {}
         self._base_dir = base_dir
+        self._route_by = route_by
         self._read_file = read_file
         self._defined_in: dict[str, Document] = {}
         self._loaded: set[str] = set()
@@ -102,8 +104,14 @@ class _Types:
         """Add the types ``doc`` includes, then its own. ``chain``: the files including it."""
         for index, entry in enumerate(_include_entries(doc, data.get("include"))):
             self._include(doc, ("include", index), entry, directory, chain)
+        defined_in = self._relative(chain[-1]) if len(chain) > 1 else None
         for name, raw in mapping(doc, ("types",), data.get("types"), "types").items():
-            self._define(doc, name, raw)
+            self._define(doc, name, raw, defined_in)
+
+    def _relative(self, included: str) -> str | None:
+        """An included file's path under the stack's directory; None for one outside it."""
+        relative = posixpath.relpath(included, self._base_dir)
+        return None if relative.startswith("../") or relative == ".." else relative
 
     def _include(
         self, doc: Document, path: Path, entry: str, directory: str, chain: tuple[str, ...]
@@ -135,7 +143,7 @@ class _Types:
                 f"cannot read included file {target!r}: {reason}", location=doc.at(path)
             ) from exc
 
-    def _define(self, doc: Document, name: Raw, raw: Raw) -> None:
+    def _define(self, doc: Document, name: Raw, raw: Raw, defined_in: str | None) -> None:
         path = ("types", name)
         first = self._defined_in.get(name)
         if first is not None:
@@ -143,8 +151,21 @@ class _Types:
                 f"type {name!r} is defined twice (first at {first.at(path, key=True)})",
                 location=doc.at(path, key=True),
             )
-        self.types[name] = parse_type(doc, name, raw, self._base_dir)
+        rtype = parse_type(doc, name, raw, self._base_dir, defined_in=defined_in)
+        self.types[name] = replace(rtype, route_by=self._route_by) if self._route_by else rtype
         self._defined_in[name] = doc
+
+
+def _route_by(doc: Document, raw: Raw) -> str | None:
+    """The stack's ``route_by:``: the tag whose value names each resource's queue."""
+    if raw is None:
+        return None
+    if raw.__class__ is not str or not raw:
+        raise StackSyntaxError(
+            f"route_by must be a tag name, got {kind_of(raw)} {raw!r}",
+            location=doc.at(("route_by",)),
+        )
+    return raw
 
 
 def _include_entries(doc: Document, raw: Raw) -> list[str]:

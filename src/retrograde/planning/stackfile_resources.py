@@ -23,8 +23,9 @@ from retrograde.errors import (
 from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.secrets import is_masked
 from retrograde.model.state import ConnectionSlot, ResourceState, iter_refs
-from retrograde.model.types import InputKind, InputSpec, ResourceType
+from retrograde.model.types import QUEUE_TAG, InputKind, InputSpec, ResourceType
 from retrograde.planning.graph import topological_order
+from retrograde.planning.stackfile_types import parse_queue
 from retrograde.planning.stackfile_values import (
     RESOURCE_NAME,
     check_keys,
@@ -36,7 +37,7 @@ from retrograde.planning.stackfile_values import (
 )
 from retrograde.planning.stackfile_yaml import Document, Path
 
-RESOURCE_KEYS = frozenset({"type", "tags", "inputs"})
+RESOURCE_KEYS = frozenset({"type", "tags", "inputs", "queue"})
 
 
 def parse_resources(
@@ -59,6 +60,9 @@ def _resource(
     check_keys(doc, path, spec, RESOURCE_KEYS, what)
     rtype = _type_of(doc, path, spec, name, types)
     tags = _tags(doc, (*path, "tags"), spec.get("tags"), what)
+    queue = parse_queue(doc, (*path, "queue"), spec.get("queue"), what)
+    if queue is not None:
+        tags[QUEUE_TAG] = queue  # kept as a tag: it shows in state and selects in rollback
     inputs, connections = _inputs(doc, path, name, spec.get("inputs"), rtype)
     return ResourceState(rtype.name, rtype.version, inputs, connections, tags)
 

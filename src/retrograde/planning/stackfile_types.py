@@ -45,14 +45,23 @@ _OPTIONS: dict[str, tuple[Callable[[Any], bool], str, Callable[[Any], Any]]] = {
     "timeout": (lambda v: _number(v) and v > 0, "a positive number of seconds", float),
     "retries": (lambda v: v.__class__ is int and v >= 0, "an integer >= 0", int),
     "retry_delay": (lambda v: _number(v) and v >= 0, "a number of seconds >= 0", float),
+    "queue_timeout": (lambda v: _number(v) and v > 0, "a positive number of seconds", float),
 }
 """Action options, each as (check, what the check wants, conversion)."""
 
-TYPE_KEYS = frozenset({"version", "inputs", "actions", "migrations", *_OPTIONS})
+TYPE_KEYS = frozenset({"version", "inputs", "actions", "migrations", "queue", "files", *_OPTIONS})
+QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
+"""A queue name (``queue:``, or a ``route_by`` tag's value): what brokers accept everywhere."""
 
 
-def parse_type(doc: Document, name: Raw, raw: Raw, base_dir: str) -> ResourceType:
-    """The resource type ``name`` defined at ``types.<name>`` in ``doc``."""
+def parse_type(
+    doc: Document, name: Raw, raw: Raw, base_dir: str, *, defined_in: str | None = None
+) -> ResourceType:
+    """The resource type ``name`` defined at ``types.<name>`` in ``doc``.
+
+    ``defined_in`` is the included file (relative to ``base_dir``) that holds
+    the definition, recorded first among the type's ``files``.
+    """
     path = ("types", name)
     if name.__class__ is not str or not name:
         raise StackSyntaxError(
@@ -69,7 +78,42 @@ def parse_type(doc: Document, name: Raw, raw: Raw, base_dir: str) -> ResourceTyp
         actions=_actions(doc, path, spec, name),
         base_dir=base_dir,
         migrations=_migrations(doc, (*path, "migrations"), spec.get("migrations"), what),
+        queue=parse_queue(doc, (*path, "queue"), spec.get("queue"), what),
+        files=(*((defined_in,) if defined_in else ()), *_files(doc, (*path, "files"), spec, what)),
     )
+
+
+def parse_queue(doc: Document, path: Path, raw: Raw, what: str) -> str | None:
+    """A ``queue:`` (of a type or a resource): a queue name, or absent."""
+    if raw is None:
+        return None
+    if raw.__class__ is not str or not QUEUE_NAME.fullmatch(raw):
+        raise StackSyntaxError(
+            f"queue of {what} must be a queue name (letters, digits, '.', '_', ':', '-'), "
+            f"got {kind_of(raw)} {raw!r}",
+            location=doc.at(path),
+        )
+    return raw
+
+
+def _files(doc: Document, path: Path, spec: dict[str, Raw], what: str) -> tuple[str, ...]:
+    """A type's ``files:``: relative paths under the stack's directory that its handlers use."""
+    raw = spec.get("files", [])
+    if raw.__class__ is not list:
+        raise StackSyntaxError(f"files of {what} must be a list of paths", location=doc.at(path))
+    for index, entry in enumerate(raw):
+        if (
+            entry.__class__ is not str
+            or not entry
+            or entry.startswith("/")
+            or ".." in entry.split("/")
+        ):
+            raise StackSyntaxError(
+                f"files of {what} must be relative paths inside the stack's directory, "
+                f"got {entry!r}",
+                location=doc.at((*path, index)),
+            )
+    return tuple(raw)
 
 
 def _version(doc: Document, path: Path, spec: dict[str, Raw], what: str) -> int:

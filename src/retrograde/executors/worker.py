@@ -1,0 +1,109 @@
+"""``retrograde worker``: a Celery worker that runs the handlers of the actions sent to it.
+
+The worker runs each action in its own checkout of the stack directory
+(``--root``): a request's directory is relative to the top-level stack file's,
+and is resolved under the root. Before running, it claims the action's fence
+(a stale message never runs: see :mod:`~retrograde.executors.celery_app`) and
+compares the handler files' digests with its copy; a difference is a failure
+value naming the file. Everything else is :func:`run_action`, the same entry
+point the threads executor calls, so results (and their masking) are the same.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from celery import Celery, Task
+from celery.exceptions import Ignore
+
+from retrograde import config
+from retrograde.executors.celery_app import CLAIM, TASK_NAME, action_queue, celery_app
+from retrograde.executors.handler_files import first_difference
+from retrograde.handlers.process import failure
+from retrograde.handlers.registry import run_action
+from retrograde.model.apply import ActionRequest, ActionResult
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerOptions:
+    """What ``retrograde worker`` was started with."""
+
+    name: str
+    queues: tuple[str, ...]
+    root: Path
+    concurrency: int
+
+
+def worker_app(options: WorkerOptions) -> Celery:
+    """The Celery app of a worker consuming ``options.queues``, with the action task."""
+    app = celery_app(
+        config.celery_broker(),
+        config.celery_backend(),
+        visibility_seconds=config.celery_visibility_seconds(),
+    )
+    app.conf.task_queues = [action_queue(app, name) for name in options.queues]
+    app.conf.task_default_queue = options.queues[0]
+    root = options.root.resolve()
+
+    @app.task(name=TASK_NAME, bind=True)
+    def run_request(task: Task[Any, Any], request: ActionRequest, fence: str, token: str) -> Any:
+        return _run(task, root, request, fence, token)
+
+    return app
+
+
+def run_worker(options: WorkerOptions) -> None:
+    """Run the worker until it is stopped (SIGTERM: finish the running actions first)."""
+    os.environ[config.WORKER_ENV] = options.name  # handlers see it (forked pool children too)
+    app = worker_app(options)
+    app.worker_main(_argv(options))
+
+
+def _argv(options: WorkerOptions) -> list[str]:
+    return [
+        "worker",
+        f"--hostname={options.name}@%h",
+        f"--queues={','.join(options.queues)}",
+        f"--concurrency={options.concurrency}",
+        "--loglevel=INFO",
+        "--pool=prefork",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+    ]
+
+
+def _run(
+    task: Task[Any, Any], root: Path, request: ActionRequest, fence: str, token: str
+) -> ActionResult:
+    """Claim the fence, check the handler files, run the action under ``root``."""
+    backend: Any = task.app.backend
+    claim = backend.client.register_script(CLAIM)
+    if not claim(keys=[fence], args=[f"queued:{token}", f"running:{token}"]):
+        raise Ignore  # stale: another submission, or one the coordinator gave up on
+    resource = str(request["context"].get("resource") or "")
+    expected = request.get("digests")
+    if isinstance(expected, dict):
+        mismatch = first_difference(root, expected)
+        if mismatch is not None:
+            return failure(
+                resource, f"refused by worker {os.environ[config.WORKER_ENV]}: {mismatch}"
+            )
+    local: ActionRequest = {**request, "cwd": str(_under(root, request["cwd"]))}
+    return run_action(local)
+
+
+def _under(root: Path, relative: str) -> Path:
+    """``relative`` (a type directory, relative to the stack's) inside ``root``; ``..`` stays in."""
+    path = (root / relative).resolve()
+    return path if path.is_relative_to(root) else root
+
+
+def split_queues(values: Sequence[str], default: str) -> tuple[str, ...]:
+    """``--queue a,b --queue c`` as ``(a, b, c)`` in order, once each; the default when none."""
+    names = [name.strip() for value in values for name in value.split(",") if name.strip()]
+    return tuple(dict.fromkeys(names)) or (default,)
