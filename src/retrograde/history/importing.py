@@ -21,7 +21,7 @@ from retrograde.errors import CorruptLogError, StateError
 from retrograde.history import lines
 from retrograde.history.chain import ChainAudit
 from retrograde.memory import gc_paused
-from retrograde.model.apply import ApplyStatus
+from retrograde.model.apply import APPLY_FIELDS, ApplyStatus
 from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
@@ -35,21 +35,6 @@ BATCH = 5_000
 
 _MALFORMED = (KeyError, TypeError, ValueError, AttributeError, IndexError, RecursionError)
 """What a record of the wrong shape makes the decoding of its fields raise."""
-
-_APPLY_FIELDS = (
-    "id",
-    "principal",
-    "message",
-    "status",
-    "started_at",
-    "ended_at",
-    "succeeded",
-    "failed",
-    "skipped",
-    "failures",
-    "host",
-    "pid",
-)
 
 
 def require_empty(tx: Transaction) -> None:
@@ -182,7 +167,7 @@ class _Loader:
         here, where its journal does not exist; a later segment that saw it
         finish replaces this record.
         """
-        row = {key: fields[key] for key in _APPLY_FIELDS}
+        row = {key: fields[key] for key in APPLY_FIELDS}
         if ApplyStatus(row["status"]) in (ApplyStatus.RUNNING, ApplyStatus.INTERRUPTED):
             row["status"] = ApplyStatus.FAILED.value
         _check_apply(row)

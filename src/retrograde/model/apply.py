@@ -78,6 +78,23 @@ class ApplyRecordJSON(TypedDict):
     failures: dict[str, JSON]
 
 
+APPLY_FIELDS = (
+    "id",
+    "principal",
+    "message",
+    "status",
+    "started_at",
+    "ended_at",
+    "succeeded",
+    "failed",
+    "skipped",
+    "failures",
+    "host",
+    "pid",
+)
+"""The columns of an apply record as exported and imported (``failures`` as JSON)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyRecord:
     """The stored record of an apply."""

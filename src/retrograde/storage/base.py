@@ -29,10 +29,9 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from retrograde.storage.apply_repositories import AppliesRepository, LockRepository
 from retrograde.storage.repositories import (
-    AppliesRepository,
     CheckpointRepository,
-    LockRepository,
     LogRepository,
     SnapshotRepository,
     StagedRepository,

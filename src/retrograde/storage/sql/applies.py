@@ -41,7 +41,7 @@ _RETYPED = keyed_update(apply_tasks, ("apply_id", "resource"), ("type", "version
 
 
 class SqlApplies:
-    """:class:`retrograde.storage.repositories.AppliesRepository` in SQL."""
+    """:class:`retrograde.storage.apply_repositories.AppliesRepository` in SQL."""
 
     def __init__(self, connected: Connected) -> None:
         self._c = connected

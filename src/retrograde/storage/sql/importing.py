@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, text
 
+from retrograde.model.apply import APPLY_FIELDS
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.state import ResourceState
 from retrograde.storage.sql import rows
@@ -20,27 +21,13 @@ from retrograde.storage.sql.statements import keyed_delete, upsert
 _ADVANCE_APPLY_IDS = "SELECT setval(pg_get_serial_sequence('applies', 'id'), max(id)) FROM applies"
 """PostgreSQL: explicit ids do not move the id sequence; the next apply must follow them."""
 
-_APPLY_FIELDS = (
-    "id",
-    "principal",
-    "message",
-    "status",
-    "started_at",
-    "ended_at",
-    "succeeded",
-    "failed",
-    "skipped",
-    "host",
-    "pid",
-)
-
 
 def load_applies(conn: Connection, records: Sequence[JSONObject]) -> None:
     """Insert apply records (ids kept); PostgreSQL's id sequence moves past them."""
     if not records:
         return
     found = [
-        {**{key: record[key] for key in _APPLY_FIELDS}, "failures": rows.dump(record["failures"])}
+        {**{key: record[key] for key in APPLY_FIELDS}, "failures": rows.dump(record["failures"])}
         for record in records
     ]
     conn.execute(applies.insert(), found)

@@ -47,7 +47,7 @@ _FREE = {
 
 
 class SqlLock:
-    """:class:`retrograde.storage.repositories.LockRepository` in SQL."""
+    """:class:`retrograde.storage.apply_repositories.LockRepository` in SQL."""
 
     def __init__(self, connected: Connected) -> None:
         self._c = connected
