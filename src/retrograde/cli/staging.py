@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from retrograde.cli import completion
 from retrograde.cli.caps import PREVIEW, cap, cap_options
 from retrograde.cli.render import render_changes, render_plan
 from retrograde.cli.render_rollback import render_revision_diff
@@ -97,12 +98,14 @@ def render_migrations(session: Session, commits: Sequence[Mapping[str, object]])
     "--from",
     "old",
     metavar="REV|CHECKPOINT",
+    shell_complete=completion.checkpoints_or_revisions,
     help="Compare revisions instead: from this one (default: the newest).",
 )
 @click.option(
     "--to",
     "new",
     metavar="REV|CHECKPOINT",
+    shell_complete=completion.checkpoints_or_revisions,
     help="Compare revisions instead: to this one (default: the newest).",
 )
 @cap_options("change")
@@ -136,7 +139,7 @@ def diff(
 
 
 @click.command()
-@click.argument("resources", nargs=-1)
+@click.argument("resources", nargs=-1, shell_complete=completion.staged_resources)
 @json_option
 @pass_session
 def discard(session: Session, resources: tuple[str, ...], as_json: bool) -> None:
