@@ -240,13 +240,31 @@ def plan(
 
 @click.command()
 @targeting_options
+@click.option(
+    "--state",
+    "committed",
+    is_flag=True,
+    help="Draw committed state instead: every resource and its connections.",
+)
+@json_option
 @pass_session
 def graph(
     session: Session,
     targets: tuple[str, ...],
     tags: list[tuple[str, str]],
     exclude: tuple[str, ...],
+    committed: bool,
+    as_json: bool,
 ) -> None:
-    """Print the plan (or its selected part) as a Graphviz DOT graph (pipe it to `dot -Tsvg`)."""
-    dot = planning.graph(session.context, targets=targets, tags=tags, exclude=exclude)
-    click.echo(dot, nl=False)
+    """Print the plan (or its selected part) as a Graphviz DOT graph (pipe it to `dot -Tsvg`).
+
+    With --state, committed state instead: a box per resource, an arrow per
+    connection labelled with the consumer's input. --json prints nodes and
+    edges (see docs/json.md).
+    """
+    if committed and (targets or tags or exclude):
+        raise click.UsageError("--state draws all committed state: no --target, --tag, --exclude")
+    drawn = planning.graph(
+        session.context, targets=targets, tags=tags, exclude=exclude, state=committed
+    )
+    emit_json(drawn.nodes_edges) if as_json else click.echo(drawn.dot, nl=False)
