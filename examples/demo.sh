@@ -2,15 +2,22 @@
 # The 30-second tour of retrograde: deploy, move keystone to another node,
 # renumber a node, and look at the history after each step.
 #
-# Everything happens under examples/deployment/out/ (git-ignored): the handlers
-# render configuration files there, and the store is a throwaway SQLite file
-# there too unless RETROGRADE_DB is already set. No root, no network.
+# Everything happens in a directory of its own, a fresh copy of
+# examples/deployment (RETROGRADE_DEMO_DIR, else a new temporary directory), so
+# the demo never meets the README tour's store or files in examples/deployment:
+# the handlers render configuration files under its out/, and the store is a
+# throwaway SQLite file there too unless RETROGRADE_DB is already set. No root,
+# no network.
 #
 # Needs `retrograde` on PATH and a `python3` on PATH that can import jinja2
 # (the handlers run `python3 render.py ...`).
 set -euo pipefail
 
-cd "$(dirname "$0")/deployment"
+source_dir="$(cd "$(dirname "$0")/deployment" && pwd)"
+demo_dir="${RETROGRADE_DEMO_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/retrograde-demo.XXXXXX")}"
+mkdir -p "$demo_dir"
+cp -R "$source_dir/." "$demo_dir/"
+cd "$demo_dir"
 
 if [ -t 1 ]; then bold=$'\033[1m' dim=$'\033[2m' off=$'\033[0m'; else bold='' dim='' off=''; fi
 
@@ -41,7 +48,7 @@ if ! python3 -c 'import jinja2' >/dev/null 2>&1; then
     PATH="$PWD/out/.bin:$PATH"
     export PATH
 fi
-export RETROGRADE_DB="${RETROGRADE_DB:-sqlite:///$PWD/out/demo.db}"
+export RETROGRADE_DB="${RETROGRADE_DB:-$PWD/out/demo.db}"
 
 step "1. Stage the initial deployment: node1 runs db, mq and keystone1; node2 runs haproxy"
 run 'retrograde stage stack-v1.yaml'

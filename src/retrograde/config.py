@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -13,15 +14,28 @@ PRINCIPAL_ENV = "RETROGRADE_PRINCIPAL"
 DEFAULT_DB_PATH = Path(".retrograde") / "state.db"
 
 
+_URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+"""What a database URL starts with (``sqlite://``, ``postgresql+psycopg://``)."""
+
+
 def database_url(explicit: str | None = None, *, cwd: Path | None = None) -> str:
-    """The store URL: ``--db``, else ``RETROGRADE_DB``, else the embedded SQLite file."""
-    if explicit:
-        return explicit
-    from_env = os.environ.get(DB_ENV)
-    if from_env:
-        return from_env
+    """The store URL: ``--db``, else ``RETROGRADE_DB``, else the embedded SQLite file.
+
+    ``--db`` and ``RETROGRADE_DB`` take a URL or a plain path of a SQLite file
+    (``./state.db``, ``/tmp/x.db``), relative to ``cwd``.
+    """
     base = cwd if cwd is not None else Path.cwd()
-    return f"sqlite:///{(base / DEFAULT_DB_PATH).as_posix()}"
+    given = explicit or os.environ.get(DB_ENV)
+    if not given:
+        return sqlite_file_url(base / DEFAULT_DB_PATH)
+    if _URL.match(given):
+        return given
+    return sqlite_file_url(base / Path(given).expanduser())
+
+
+def sqlite_file_url(path: Path) -> str:
+    """The URL of the SQLite file at ``path`` (made absolute against the current directory)."""
+    return f"sqlite:///{Path(os.path.abspath(path)).as_posix()}"
 
 
 def principal(explicit: str | None = None) -> str:

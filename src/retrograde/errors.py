@@ -135,6 +135,7 @@ class InputTypeError(StackError):
         self.input = input
         self.expected = expected
         self.value = value
+        self.secret = secret
         shown = "***" if secret else repr(value)
         super().__init__(
             f"input {resource}.{input} must be {expected}, got {type(value).__name__} {shown}",

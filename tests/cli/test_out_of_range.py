@@ -49,7 +49,7 @@ def _snapshot(invoke: Invoke) -> list[str]:
 
 
 def _error_line(output: str) -> str:
-    (line,) = [line for line in output.splitlines() if line.startswith("Error:")]
+    (line,) = [line for line in output.splitlines() if line.startswith("error:")]
     return line
 
 

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from retrograde.cli import completion
 from retrograde.cli.render_history import render_applies, render_blame, render_verify
 from retrograde.cli.session import (
     APPLY,
@@ -34,7 +35,7 @@ def applies(session: Session, before: int | None, limit: int, as_json: bool) -> 
 
 
 @click.command()
-@click.argument("resource")
+@click.argument("resource", shell_complete=completion.resources)
 @json_option
 @pass_session
 def blame(session: Session, resource: str, as_json: bool) -> None:

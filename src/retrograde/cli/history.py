@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import click
 
+from retrograde.cli import completion
 from retrograde.cli.render_history import render_log_page, render_show
 from retrograde.cli.session import (
     APPLY,
@@ -38,7 +39,12 @@ class Moment(click.ParamType[str]):
 
 
 @click.command()
-@click.option("--resource", "-r", help="Only commits of this resource.")
+@click.option(
+    "--resource",
+    "-r",
+    shell_complete=completion.resources,
+    help="Only commits of this resource.",
+)
 @click.option("--apply", "apply_id", type=APPLY, metavar="ID", help="Only commits of this apply.")
 @click.option("--principal", "-p", help="Only commits made by this principal.")
 @click.option(
@@ -109,7 +115,7 @@ def log(
 
 
 @click.command()
-@click.argument("rev", type=REVISION)
+@click.argument("rev", type=REVISION, shell_complete=completion.revisions)
 @json_option
 @pass_session
 def show(session: Session, rev: int, as_json: bool) -> None:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple, NoReturn
 
 import click
 
@@ -117,8 +117,8 @@ VERBS: Mapping[str, Verb] = {
 
 
 class RetrogradeGroup(click.Group):
-    """Loads verbs by name from :data:`VERBS`; turns every RetrogradeError into one line on
-    stderr and exit code 1."""
+    """Loads verbs by name from :data:`VERBS`, gives each the global options, and decides
+    how every error looks (see :mod:`retrograde.cli.error_output`)."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*self.commands, *VERBS})
@@ -131,7 +131,7 @@ class RetrogradeGroup(click.Group):
         command = getattr(importlib.import_module(module), attribute)
         if not isinstance(command, click.Command):
             raise TypeError(f"{verb.target} is not a click command")
-        return command
+        return with_global_options(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The verbs and their summaries, as click lists them, without importing any verb."""
@@ -146,45 +146,142 @@ class RetrogradeGroup(click.Group):
         command = click.Command(name, help=verb.summary) if verb else super().get_command(ctx, name)
         return command.get_short_help_str(limit) if command is not None else ""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def main(
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> NoReturn:
+        """Run the command line and exit: domain errors exit 1 (or their ``exit_code``), usage
+        errors 2, each as one ``error:`` line on stderr, or as one JSON error on stdout when
+        ``--json`` was given (see docs/json.md)."""
+        argv = list(sys.argv[1:] if args is None else args)
         try:
-            return super().invoke(ctx)
-        except RetrogradeError as exc:
-            print_error(exc)
-            sys.exit(exc.exit_code)
+            returned = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
+        except (RetrogradeError, click.ClickException, click.Abort) as exc:
+            from retrograde.cli.error_output import report
+
+            sys.exit(report(exc, as_json=json_requested(argv), no_color=no_color_requested(argv)))
+        sys.exit(returned if isinstance(returned, int) else 0)
 
 
-def print_error(exc: RetrogradeError) -> None:
-    """``error: MESSAGE`` on stderr, one line, control characters escaped, never markup."""
-    from rich.console import Console
-    from rich.markup import escape
+def json_requested(argv: Sequence[str]) -> bool:
+    """Whether ``--json`` is among the options (before a ``--``), as typed: an error may come
+    before the options are parsed, and must still be JSON."""
+    return JSON_FLAG in _options(argv)
 
-    from retrograde.cli.text import escape as escape_controls
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(
-        f"[red]error:[/red] {escape(escape_controls(str(exc)))}"
-    )
+def no_color_requested(argv: Sequence[str]) -> bool:
+    return NO_COLOR_FLAG in _options(argv)
+
+
+def _options(argv: Sequence[str]) -> list[str]:
+    return list(argv[: argv.index("--")] if "--" in argv else argv)
+
+
+JSON_FLAG = "--json"
+NO_COLOR_FLAG = "--no-color"
+GLOBAL_OPTIONS = ("--db", "--principal", NO_COLOR_FLAG)
+"""The global options every verb also accepts after its name (unless it has its own
+option of that name: ``log --principal P`` filters by principal)."""
+
+
+def with_global_options(command: click.Command) -> click.Command:
+    """``command`` accepting the global options after the verb too (``log --db x.db``).
+
+    Added once per command, when it is first loaded; a value given after the
+    verb wins over one given before it.
+    """
+    taken = {opt for param in command.params for opt in getattr(param, "opts", ())}
+    for option in _global_options():
+        if option.opts[0] not in taken:
+            command.params.append(option)
+    return command
+
+
+def _global_options() -> list[click.Option]:
+    return [
+        click.Option(
+            ["--db"],
+            metavar="URL|PATH",
+            expose_value=False,
+            callback=_set_session("db"),
+            help="Store URL or SQLite file (as before the verb).",
+        ),
+        click.Option(
+            ["--principal"],
+            expose_value=False,
+            callback=_set_session("principal"),
+            help="Who acts (as before the verb).",
+        ),
+        click.Option(
+            [NO_COLOR_FLAG],
+            is_flag=True,
+            default=None,
+            expose_value=False,
+            callback=_set_session("no_color"),
+            help="No colour in the output (as before the verb).",
+        ),
+    ]
+
+
+def _set_session(name: str) -> Callable[[click.Context, click.Parameter, Any], None]:
+    """A callback storing an option given after the verb on the session (and in ``ctx.meta``,
+    where shell completion, which builds no session, finds it)."""
+
+    def store(ctx: click.Context, _param: click.Parameter, value: Any) -> None:
+        if value is None or value is False:
+            return
+        from retrograde.cli.session import Session
+
+        ctx.meta[f"retrograde.{name}"] = value
+        session = ctx.find_object(Session)
+        if session is not None:
+            setattr(session, name, value)
+
+    return store
 
 
 @click.group(cls=RetrogradeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     envvar="RETROGRADE_DB",
-    metavar="URL",
-    help="Store URL (sqlite:///path or postgresql://...). "
+    metavar="URL|PATH",
+    help="Store URL (sqlite:///path, postgresql://...) or a SQLite file's path. "
     "Default: RETROGRADE_DB, else .retrograde/state.db here.",
+)
+@click.option(
+    "--principal",
+    help="Who acts, recorded on applies, commits and checkpoints "
+    "(default: RETROGRADE_PRINCIPAL, else the OS user).",
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print JSON, errors included (as every verb's own --json; see docs/json.md).",
+)
+@click.option(
+    NO_COLOR_FLAG, "no_color", is_flag=True, help="No colour in the output (also: NO_COLOR set)."
 )
 @click.version_option(package_name="retrograde")
 @click.pass_context
-def cli(ctx: click.Context, db: str | None) -> None:
+def cli(
+    ctx: click.Context, db: str | None, principal: str | None, as_json: bool, no_color: bool
+) -> None:
     """Stage, apply and roll back changes to a graph of connected resources.
 
     Every applied action becomes a commit in a searchable, verifiable log.
     Typical flow: stage FILE → diff → plan → apply → log.
+
+    Global options may also follow the verb (`retrograde log --db state.db`).
+    Shell completion: see docs/cli.md.
     """
     from retrograde.cli.session import Session
 
-    session = Session(db=db, principal=None)
+    session = Session(db=db, principal=principal, as_json=as_json, no_color=no_color)
     ctx.obj = session
     ctx.call_on_close(session.close)
 

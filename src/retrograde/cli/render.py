@@ -13,7 +13,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from retrograde.cli.caps import LISTING, more
-from retrograde.cli.text import NAMES_WIDTH, VALUE_WIDTH, Lines, Piece, clip, count, name_list
+from retrograde.cli.text import (
+    NAMES_WIDTH,
+    VALUE_WIDTH,
+    Lines,
+    Piece,
+    clip,
+    count,
+    moment,
+    name_list,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console  # the type only: rich.console is slow to import
@@ -187,7 +196,7 @@ def add_log(lines: Lines, commits: Sequence[Mapping[str, Any]]) -> None:
         (
             (
                 str(c["rev"]),
-                c["timestamp"][:19].replace("T", " "),
+                moment(c["timestamp"]),
                 c["principal"],
                 str(c["apply_id"] or "—"),
                 action_piece(c["action"]),

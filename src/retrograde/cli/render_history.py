@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from retrograde.cli.render import action_piece, add_commit, add_log, value_text
-from retrograde.cli.text import Lines
+from retrograde.cli.text import Lines, moment
 
 if TYPE_CHECKING:
     from rich.console import Console  # the type only: rich.console is slow to import
@@ -46,8 +46,8 @@ def render_applies(console: Console, view: Mapping[str, Any]) -> None:
         (
             (
                 str(a["id"]),
-                _time(a["started_at"]),
-                _time(a["ended_at"]),
+                moment(a["started_at"]),
+                moment(a["ended_at"]),
                 a["principal"],
                 (a["status"], STATUS_STYLE.get(a["status"], "")),
                 str(a["succeeded"]),
@@ -76,7 +76,7 @@ def render_blame(console: Console, view: Mapping[str, Any]) -> None:
                 value_text(entry["value"]),
                 str(entry["rev"]) if known else "—",
                 action_piece(entry["action"]) if known else "—",
-                _time(entry["timestamp"]),
+                moment(entry["timestamp"]),
                 entry["principal"] or "—",
                 str(entry["apply_id"] or "—"),
                 entry["message"] or "",
@@ -127,7 +127,3 @@ def _where(problem: Mapping[str, Any]) -> str:
     if problem["resource"] is not None:
         parts.append(f"resource {problem['resource']!r}")
     return ", ".join(parts) or "store"
-
-
-def _time(stamp: str | None) -> str:
-    return stamp[:19].replace("T", " ") if stamp else "—"

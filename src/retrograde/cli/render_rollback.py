@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrograde.cli.caps import LISTING, PREVIEW, more
 from retrograde.cli.render import action_counts, add_changes, add_plan, plan_line
-from retrograde.cli.text import Lines, count, revision_ranges
+from retrograde.cli.text import Lines, count, moment, revision_ranges
 
 if TYPE_CHECKING:
     from rich.console import Console  # the type only: rich.console is slow to import
@@ -74,7 +74,7 @@ def render_checkpoints(console: Console, view: Mapping[str, Any]) -> None:
                 (
                     (c["name"], "bold"),
                     str(c["rev"]),
-                    c["timestamp"][:19].replace("T", " "),
+                    moment(c["timestamp"]),
                     c["principal"],
                     c["description"],
                 )

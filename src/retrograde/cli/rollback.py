@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from retrograde.cli import completion
 from retrograde.cli.render_rollback import render_checkpoint, render_checkpoints, render_preview
 from retrograde.cli.session import (
     APPLY,
@@ -34,7 +35,9 @@ def _tags(
 
 
 @click.command()
-@click.argument("revs", nargs=-1, type=REVISION, metavar="[REV]...")
+@click.argument(
+    "revs", nargs=-1, type=REVISION, metavar="[REV]...", shell_complete=completion.revisions
+)
 @click.option(
     "--apply", "apply_id", type=APPLY, metavar="ID", help="Revert every commit of this apply."
 )
@@ -70,9 +73,16 @@ def revert(
 
 
 @click.command()
-@click.argument("target", metavar="CHECKPOINT|REV")
+@click.argument(
+    "target", metavar="CHECKPOINT|REV", shell_complete=completion.checkpoints_or_revisions
+)
 @click.option(
-    "--resource", "-r", "resources", multiple=True, help="Only this resource (repeatable)."
+    "--resource",
+    "-r",
+    "resources",
+    multiple=True,
+    shell_complete=completion.resources,
+    help="Only this resource (repeatable).",
 )
 @click.option(
     "--tag",

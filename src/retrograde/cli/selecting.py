@@ -7,6 +7,7 @@ from typing import Any, TypeVar
 
 import click
 
+from retrograde.cli import completion
 from retrograde.planning.selection import parse_tag
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -30,6 +31,7 @@ def targeting_options(func: F) -> F:
         "exclude",
         multiple=True,
         metavar="R",
+        shell_complete=completion.staged_resources,
         help="Leave resource R out (repeatable); refused if a selected resource needs it.",
     )(func)
     func = click.option(
@@ -46,5 +48,6 @@ def targeting_options(func: F) -> F:
         "targets",
         multiple=True,
         metavar="R",
+        shell_complete=completion.staged_resources,
         help="Only resource R and the actions it needs (repeatable).",
     )(func)

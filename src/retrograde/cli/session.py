@@ -31,20 +31,39 @@ PIPE_WIDTH = 160
 """Width of tables when standard output is not a terminal (and COLUMNS is unset)."""
 
 
-class Session:
-    """Options from the command line, turned into a store context on first use."""
+NO_COLOR_ENV = "NO_COLOR"
 
-    def __init__(self, db: str | None, principal: str | None) -> None:
+
+def colour_off() -> bool:
+    """Whether ``NO_COLOR`` is set to anything but the empty string (https://no-color.org)."""
+    return bool(os.environ.get(NO_COLOR_ENV))
+
+
+class Session:
+    """Options from the command line, turned into a store context on first use.
+
+    The global options may be given before or after the verb: the ones after
+    it are set here while the verb's options are parsed, before it runs.
+    """
+
+    def __init__(
+        self,
+        db: str | None,
+        principal: str | None,
+        *,
+        as_json: bool = False,
+        no_color: bool = False,
+    ) -> None:
         self.db = db
         self.principal = principal
+        self.as_json = as_json
+        self.no_color = no_color
         self._context: Context | None = None
 
     @functools.cached_property
     def out(self) -> Console:
         """Standard output, for text."""
-        from rich.console import Console
-
-        out = Console(highlight=False, soft_wrap=True)
+        out = self._console(stderr=False)
         if not out.is_terminal and "COLUMNS" not in os.environ:
             out.width = PIPE_WIDTH  # tables piped to files or pagers stay readable
         return out
@@ -52,9 +71,17 @@ class Session:
     @functools.cached_property
     def err(self) -> Console:
         """Standard error, for warnings and progress."""
+        return self._console(stderr=True)
+
+    def _console(self, *, stderr: bool) -> Console:
+        """A console that writes no colour or style at all under --no-color or NO_COLOR."""
         from rich.console import Console
 
-        return Console(stderr=True, highlight=False, soft_wrap=True)
+        if self.no_color or colour_off():
+            return Console(
+                stderr=stderr, highlight=False, soft_wrap=True, color_system=None, no_color=True
+            )
+        return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
     @property
     def context(self) -> Context:
@@ -113,9 +140,23 @@ APPLY = Number("apply id")
 
 
 def json_option(func: F) -> F:
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON (see docs/json.md).")(
-        func
-    )
+    """``--json`` as ``as_json``: true when given after the verb or before it (``retrograde
+    --json log``)."""
+    return click.option(
+        "--json",
+        "as_json",
+        is_flag=True,
+        callback=_json_flag,
+        help="Print JSON, errors included (see docs/json.md).",
+    )(func)
+
+
+def _json_flag(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    session = ctx.find_object(Session)
+    if session is None:
+        return value
+    session.as_json = session.as_json or value
+    return session.as_json
 
 
 def jobs_option(func: F) -> F:

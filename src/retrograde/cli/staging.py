@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from retrograde.cli import completion
 from retrograde.cli.caps import PREVIEW, cap, cap_options
 from retrograde.cli.render import render_changes, render_plan
 from retrograde.cli.render_rollback import render_revision_diff
@@ -97,12 +98,14 @@ def render_migrations(session: Session, commits: Sequence[Mapping[str, object]])
     "--from",
     "old",
     metavar="REV|CHECKPOINT",
+    shell_complete=completion.checkpoints_or_revisions,
     help="Compare revisions instead: from this one (default: the newest).",
 )
 @click.option(
     "--to",
     "new",
     metavar="REV|CHECKPOINT",
+    shell_complete=completion.checkpoints_or_revisions,
     help="Compare revisions instead: to this one (default: the newest).",
 )
 @cap_options("change")
@@ -136,7 +139,7 @@ def diff(
 
 
 @click.command()
-@click.argument("resources", nargs=-1)
+@click.argument("resources", nargs=-1, shell_complete=completion.staged_resources)
 @json_option
 @pass_session
 def discard(session: Session, resources: tuple[str, ...], as_json: bool) -> None:
@@ -237,13 +240,31 @@ def plan(
 
 @click.command()
 @targeting_options
+@click.option(
+    "--state",
+    "committed",
+    is_flag=True,
+    help="Draw committed state instead: every resource and its connections.",
+)
+@json_option
 @pass_session
 def graph(
     session: Session,
     targets: tuple[str, ...],
     tags: list[tuple[str, str]],
     exclude: tuple[str, ...],
+    committed: bool,
+    as_json: bool,
 ) -> None:
-    """Print the plan (or its selected part) as a Graphviz DOT graph (pipe it to `dot -Tsvg`)."""
-    dot = planning.graph(session.context, targets=targets, tags=tags, exclude=exclude)
-    click.echo(dot, nl=False)
+    """Print the plan (or its selected part) as a Graphviz DOT graph (pipe it to `dot -Tsvg`).
+
+    With --state, committed state instead: a box per resource, an arrow per
+    connection labelled with the consumer's input. --json prints nodes and
+    edges (see docs/json.md).
+    """
+    if committed and (targets or tags or exclude):
+        raise click.UsageError("--state draws all committed state: no --target, --tag, --exclude")
+    drawn = planning.graph(
+        session.context, targets=targets, tags=tags, exclude=exclude, state=committed
+    )
+    emit_json(drawn.nodes_edges) if as_json else click.echo(drawn.dot, nl=False)

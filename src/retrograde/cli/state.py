@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from retrograde.cli import completion
 from retrograde.cli.caps import cap, cap_options
 from retrograde.cli.render import render_state
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
@@ -11,11 +12,12 @@ from retrograde.commands import reading, timetravel, views
 
 
 @click.command()
-@click.argument("resource", required=False)
+@click.argument("resource", required=False, shell_complete=completion.resources)
 @click.option(
     "--at",
     "at",
     metavar="REV|CHECKPOINT",
+    shell_complete=completion.checkpoints_or_revisions,
     help="State as it was at this revision or checkpoint (answered from snapshots, fast).",
 )
 @click.option(

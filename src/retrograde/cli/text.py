@@ -63,6 +63,18 @@ def escape_lines(text: str) -> list[str]:
     return text.split("\n")
 
 
+def moment(stamp: str | None) -> str:
+    """A log timestamp for people, to the second and with its zone: ``2026-11-25 15:35:56Z``.
+
+    Stored times are UTC (``2026-11-25T15:35:56.123456Z``); the ``Z`` stays so
+    nobody reads them as local time, and ``log --since``/``--until`` take the
+    printed form back. ``None`` (not yet ended) is an em dash.
+    """
+    if not stamp:
+        return "—"
+    return stamp[:19].replace("T", " ") + "Z"
+
+
 def count(n: int) -> str:
     """An integer for people: ``20,011``."""
     return f"{n:,}"

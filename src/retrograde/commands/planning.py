@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from retrograde.commands.context import Context
 from retrograde.memory import gc_paused
 from retrograde.model.change import Change
 from retrograde.model.plan import Plan
-from retrograde.planning.dot import plan_to_dot
+from retrograde.planning.dot import GraphJSON, plan_graph, plan_to_dot, state_graph, state_to_dot
 from retrograde.planning.ordering import plan_actions
 from retrograde.planning.selection import TagPairs
 from retrograde.planning.targeting import Targeting, narrowed, select
@@ -57,12 +58,29 @@ def plan(
         return selected(changes, Targeting.of(targets, tags, exclude))[0]
 
 
+class Graph(NamedTuple):
+    """What ``graph`` draws, as Graphviz DOT and as nodes and edges (``graph --json``)."""
+
+    dot: str
+    nodes_edges: GraphJSON
+
+
 def graph(
     ctx: Context,
     *,
     targets: Iterable[str] = (),
     tags: TagPairs = (),
     exclude: Iterable[str] = (),
-) -> str:
-    """The plan (or its selected part, as for :func:`plan`) as a Graphviz DOT document."""
-    return plan_to_dot(plan(ctx, targets=targets, tags=tags, exclude=exclude))
+    state: bool = False,
+) -> Graph:
+    """The plan (or its selected part, as for :func:`plan`) as a graph; with ``state``,
+    committed state instead: every resource and its connections."""
+    if state:
+        with ctx.store.read() as tx:
+            resources = tx.state.load()
+        return Graph(state_to_dot(resources), state_graph(resources))
+    with gc_paused():
+        with ctx.store.read() as tx:
+            changes = tx.staged.load()
+        chosen, selected_changes = selected(changes, Targeting.of(targets, tags, exclude))
+    return Graph(plan_to_dot(chosen), plan_graph(chosen, selected_changes))
