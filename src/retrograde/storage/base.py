@@ -34,6 +34,7 @@ from retrograde.storage.repositories import (
     CheckpointRepository,
     LockRepository,
     LogRepository,
+    OutputRepository,
     SnapshotRepository,
     StagedRepository,
     StateRepository,
@@ -63,6 +64,9 @@ class Transaction(Protocol):
 
     @property
     def snapshots(self) -> SnapshotRepository: ...
+
+    @property
+    def output(self) -> OutputRepository: ...
 
 
 class Store(Protocol):
