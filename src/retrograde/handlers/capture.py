@@ -26,30 +26,38 @@ from typing import TextIO
 _lock = threading.Lock()
 _local = threading.local()
 _open = 0
-_routers: tuple[_Router, _Router] | None = None
 
 
 class Captured:
     """What one action printed, readable once its capture has closed."""
 
+    __slots__ = ("_streams",)
+
     def __init__(self) -> None:
-        self.stdout = io.StringIO()
-        self.stderr = io.StringIO()
+        self._streams: dict[str, io.StringIO] = {}
+
+    def stream(self, which: str) -> io.StringIO:
+        """The buffer of ``which`` (``stdout`` or ``stderr``), made on the first write."""
+        found = self._streams.get(which)
+        if found is None:
+            found = self._streams[which] = io.StringIO()
+        return found
+
+    def text(self, which: str) -> str:
+        found = self._streams.get(which)
+        return "" if found is None else found.getvalue()
 
 
 class _Router(io.TextIOBase):
     """Stands in for one standard stream while captures are open (see the module docstring)."""
 
-    def __init__(self, original: TextIO, which: str) -> None:
-        self.original = original
+    def __init__(self, which: str) -> None:
+        self.original: TextIO = getattr(sys, which)
         self._which = which
 
     def _target(self) -> TextIO:
         captured: Captured | None = getattr(_local, "captured", None)
-        if captured is None:
-            return self.original
-        stream: TextIO = getattr(captured, self._which)
-        return stream
+        return self.original if captured is None else captured.stream(self._which)
 
     def write(self, text: str) -> int:
         return self._target().write(text)
@@ -59,6 +67,14 @@ class _Router(io.TextIOBase):
 
     def writable(self) -> bool:
         return True
+
+    def close(self) -> None:
+        """Never closes: the router lives as long as the process (the original stream is not its
+        to close)."""
+
+
+_routers = (_Router("stdout"), _Router("stderr"))
+"""Made once: routers are swapped in and out, never discarded (an IOBase flushes on collection)."""
 
 
 @contextmanager
@@ -75,23 +91,23 @@ def capturing() -> Iterator[Captured]:
 
 
 def _open_capture() -> None:
-    global _open, _routers
+    global _open
     with _lock:
         if _open == 0:
-            _routers = (_Router(sys.stdout, "stdout"), _Router(sys.stderr, "stderr"))
-            sys.stdout, sys.stderr = _routers
+            out, err = _routers
+            out.original, err.original = sys.stdout, sys.stderr
+            sys.stdout, sys.stderr = out, err
         _open += 1
 
 
 def _close_capture() -> None:
-    global _open, _routers
+    global _open
     with _lock:
         _open -= 1
-        if _open or _routers is None:
+        if _open:
             return
         out, err = _routers
         if sys.stdout is out:
             sys.stdout = out.original
         if sys.stderr is err:
             sys.stderr = err.original
-        _routers = None

@@ -72,6 +72,8 @@ def failure(
 
 def captured(stdout: str, stderr: str, mask: SecretMask = NO_SECRETS) -> ActionOutput:
     """Both streams as a result keeps them: secrets masked first, then each capped."""
+    if not stdout and not stderr:
+        return {"stdout": "", "stderr": "", "truncated": False}
     out, out_cut = capped(stdout, mask)
     err, err_cut = capped(stderr, mask)
     return {"stdout": out, "stderr": err, "truncated": out_cut or err_cut}

@@ -59,7 +59,6 @@ class PythonHandler:
             function = self.resolve(request["target"], request["cwd"])
         except HandlerError as exc:
             return failure(resource, exc.message)
-        mask = request_mask(request)
         with capturing() as printed:
             try:
                 returned = function(context)
@@ -67,12 +66,12 @@ class PythonHandler:
                 raised: BaseException | None = exc
             else:
                 raised = None
-        output = _output(printed, mask)
+        output = _output(printed, request)
         if raised is not None:
-            error = describe_exception(raised, mask)
+            error = describe_exception(raised, request_mask(request))
             return failure(resource, error, duration=_since(started), output=output)
         if isinstance(returned, dict) and returned.get("ok") is False:
-            error = mask(str(returned.get("error", "")))
+            error = request_mask(request)(str(returned.get("error", "")))
             return failure(resource, error, duration=_since(started), output=output)
         return success(resource, _since(started), output)
 
@@ -118,8 +117,12 @@ def describe_exception(exc: BaseException, mask: SecretMask = NO_SECRETS) -> str
     return f"{headline}\n{mask.tail(frames, budget)}" if frames else headline
 
 
-def _output(printed: Captured, mask: SecretMask) -> ActionOutput:
-    return captured(printed.stdout.getvalue(), printed.stderr.getvalue(), mask)
+def _output(printed: Captured, request: ActionRequest) -> ActionOutput:
+    """What the function printed, masked with the request's secrets (compiled only if needed)."""
+    stdout, stderr = printed.text("stdout"), printed.text("stderr")
+    if not stdout and not stderr:
+        return captured("", "")
+    return captured(stdout, stderr, request_mask(request))
 
 
 def _since(started: float) -> float:

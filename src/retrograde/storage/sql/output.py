@@ -51,7 +51,9 @@ class SqlOutput:
         rows = [_row(output) for output in outputs]
         conn.execute(action_output.insert(), rows)
         added = sum(row["size"] for row in rows)
-        total = _add_to_total(conn, added) if added else _total(conn)
+        if not added:
+            return  # empty output holds no bytes: the total cannot have passed the cap
+        total = _add_to_total(conn, added)
         cap = log_cap_bytes()
         if total > cap:
             _drop_oldest(conn, total - int(cap * DROP_TO))
@@ -114,11 +116,6 @@ def _decompress(blob: bytes) -> tuple[str, str]:
         return "", ""
     stdout, stderr = json.loads(zstandard.ZstdDecompressor().decompress(blob))
     return str(stdout), str(stderr)
-
-
-def _total(conn: Connection) -> int:
-    query = select(output_totals.c.bytes).where(output_totals.c.id == TOTALS_ID)
-    return int(conn.execute(query).scalar_one())
 
 
 def _add_to_total(conn: Connection, added: int) -> int:
