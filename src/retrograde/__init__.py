@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from retrograde.commands.context import Context, open_context
     from retrograde.commands.history import applies, blame, log_page, verify
     from retrograde.commands.locking import unlock
+    from retrograde.commands.logs import Logs, logs
     from retrograde.commands.planning import graph, plan
     from retrograde.commands.reading import StateSnapshot, log, show, state
     from retrograde.commands.resume import ResumeReport, resume
@@ -66,6 +67,7 @@ _EXPORTS = {
     "Commit": "retrograde.model",
     "Context": "retrograde.commands.context",
     "LogPage": "retrograde.model.reports",
+    "Logs": "retrograde.commands.logs",
     "LogQuery": "retrograde.model.query",
     "Plan": "retrograde.model",
     "PlannedAction": "retrograde.model",
@@ -94,6 +96,7 @@ _EXPORTS = {
     "import_": "retrograde.commands.transfer",
     "log": "retrograde.commands.reading",
     "log_page": "retrograde.commands.history",
+    "logs": "retrograde.commands.logs",
     "open_context": "retrograde.commands.context",
     "plan": "retrograde.commands.planning",
     "resume": "retrograde.commands.resume",
@@ -122,6 +125,7 @@ __all__ = [
     "Context",
     "LogPage",
     "LogQuery",
+    "Logs",
     "Plan",
     "PlannedAction",
     "Preview",
@@ -149,6 +153,7 @@ __all__ = [
     "import_",
     "log",
     "log_page",
+    "logs",
     "open_context",
     "plan",
     "resume",

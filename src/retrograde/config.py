@@ -98,6 +98,22 @@ def busy_timeout_seconds() -> float:
     return timeout if timeout >= 0 and timeout < 1e9 else DEFAULT_BUSY_TIMEOUT_SECONDS
 
 
+LOG_CAP_ENV = "RETROGRADE_LOG_CAP"
+DEFAULT_LOG_CAP_BYTES = 256 * 1024 * 1024
+
+
+def log_cap_bytes() -> int:
+    """How many bytes of compressed handler output a store keeps: ``RETROGRADE_LOG_CAP``,
+    else 256 MiB; past it the oldest output is dropped. An unusable value (not a
+    non-negative integer) falls back to the default.
+    """
+    try:
+        cap = int(os.environ.get(LOG_CAP_ENV, DEFAULT_LOG_CAP_BYTES))
+    except ValueError:
+        return DEFAULT_LOG_CAP_BYTES
+    return cap if cap >= 0 else DEFAULT_LOG_CAP_BYTES
+
+
 MAX_STACK_BYTES_ENV = "RETROGRADE_MAX_STACK_BYTES"
 ALLOW_INCLUDE_ENV = "RETROGRADE_ALLOW_INCLUDE"
 DEFAULT_MAX_STACK_BYTES = 64 * 1024 * 1024

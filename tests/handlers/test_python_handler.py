@@ -70,6 +70,7 @@ def test_function_receives_the_context(
         "exit_code": None,
         "error": "",
         "duration": result["duration"],
+        "output": {"stdout": "", "stderr": "", "truncated": False},
     }
     assert importlib.import_module(actions_module).received == [request["context"]]
 

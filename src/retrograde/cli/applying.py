@@ -41,6 +41,9 @@ from retrograde.model.plan import Plan
 @targeting_options
 @click.option("--message", "-m", default="", help="Why: recorded on the apply and every commit.")
 @click.option("--principal", help="Who applies (default: RETROGRADE_PRINCIPAL, else the OS user).")
+@click.option(
+    "--verbose", "-v", is_flag=True, help="Print a line on stderr as each action starts and ends."
+)
 @json_option
 @pass_session
 def apply(
@@ -55,6 +58,7 @@ def apply(
     exclude: tuple[str, ...],
     message: str,
     principal: str | None,
+    verbose: bool,
     as_json: bool,
 ) -> None:
     """Apply the staged log (staging FILE first, if given), or the selected part of it.
@@ -77,14 +81,20 @@ def apply(
         raise click.UsageError("refusing to apply without confirmation; pass --yes")
     confirm = None if yes or saved else partial(_confirm, session)
     selection = Selected(targets, tags, exclude)
-    report = _run(
-        session, file, jobs, executor, message, as_json, confirm, allow_include, selection
-    )
+    shown = Shown(as_json, verbose)
+    report = _run(session, file, jobs, executor, message, shown, confirm, allow_include, selection)
     if report.apply_id is None and report.status is ApplyStatus.INTERRUPTED:
         raise click.Abort  # the plan was declined: nothing ran
     emit_json(report.to_json()) if as_json else render_apply(session.out, report.to_json())
     if report.status is not ApplyStatus.SUCCEEDED:
         sys.exit(1)
+
+
+class Shown(NamedTuple):
+    """How the run is shown: ``--json`` (no bar), ``-v`` (a line per action start and end)."""
+
+    as_json: bool
+    verbose: bool
 
 
 class Selected(NamedTuple):
@@ -110,7 +120,7 @@ def _run(
     jobs: int,
     executor: str,
     message: str,
-    as_json: bool,
+    shown: Shown,
     confirm: applying.Confirm | None,
     allow_include: tuple[Path, ...],
     selection: Selected,
@@ -129,8 +139,9 @@ def _run(
         tags=selection.tags,
         exclude=selection.exclude,
     )
+    bar = not shown.as_json and session.err.is_terminal
     with cancelled_by_signals(CancelToken()) as cancel:
-        if as_json or not session.err.is_terminal:
+        if not (bar or shown.verbose):
             return run(cancel=cancel)
-        with ApplyProgress(session.err) as progress:
+        with ApplyProgress(session.err, bar=bar, verbose=shown.verbose) as progress:
             return run(cancel=cancel, progress=progress)

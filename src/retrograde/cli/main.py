@@ -62,6 +62,10 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.history:show",
         "Show one commit (REV is its revision number) with its diff.",
     ),
+    "logs": Verb(
+        "retrograde.cli.logs:logs",
+        "Show what handlers wrote: for commit REV, or for the actions of an apply (--apply ID).",
+    ),
     "applies": Verb(
         "retrograde.cli.audit:applies",
         "List applies, newest first: id, principal, message, status, times, counts.",

@@ -7,7 +7,9 @@ Every loop turn is one write transaction (group commit), visible in
 each atomic with its state update and unstaging, plus the journal of the turn
 (the actions about to be dispatched become ``started``, so their intent is
 durable before they run; failures and skipped actions are recorded) and a
-refresh of the store lock's lease (which fences an apply that lost its lock).
+refresh of the store lock's lease (which fences an apply that lost its lock),
+and what the handlers of those results wrote (``tx.output``, beside each
+commit or failure, retried attempts included).
 So a crash at any instant leaves every finished and recorded action with
 exactly one commit and at most the in-flight actions ``started`` without one;
 ``resume`` re-runs those.
@@ -49,8 +51,8 @@ from retrograde.engine.requests import action_request, check_types, retry_policy
 from retrograde.engine.schedule import Schedule
 from retrograde.errors import LockLostError, StoreError
 from retrograde.executors.base import Executor
-from retrograde.handlers.process import ERROR_TAIL_CHARS
-from retrograde.model.apply import ActionRequest, ActionResult, ApplyStatus
+from retrograde.handlers.process import ERROR_TAIL_CHARS, NO_OUTPUT
+from retrograde.model.apply import ActionRequest, ActionResult, ApplyStatus, HandlerOutput
 from retrograde.model.change import Change
 from retrograde.model.journal import LockGrant, TaskStatus
 from retrograde.model.jsonvalue import JSONObject
@@ -74,11 +76,23 @@ _WAKE: Result = ("", {"resource": "", "ok": False, "exit_code": None, "error": "
 
 
 class Progress(Protocol):
-    """Receives apply progress; called from the thread that runs the plan."""
+    """Receives apply progress.
+
+    ``begin`` and ``action_done`` (once an action's outcome is recorded) are
+    called from the thread that runs the plan; ``action_started`` when the
+    action is handed to the executor, which may be on a worker thread (right
+    after another action finished there), and always before its ``action_done``.
+    """
 
     def begin(self, total: int) -> None: ...
 
-    def action_done(self, resource: str, action: str, ok: bool) -> None: ...
+    def action_started(self, resource: str, action: str) -> None: ...
+
+    def action_done(
+        self, resource: str, action: str, ok: bool, failure: JSONObject | None = None
+    ) -> None:
+        """``failure`` is a failed action's ``{"exit_code", "error"}`` (masked, as recorded)."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,7 +321,7 @@ class _Runner:
         self.ready.extendleft(reversed(self._due_retries()))
         skipped = [s for name, _ in failed for s in self._fail(name)]
         ready = self._take_ready()
-        if not self._record(done, dict(failed), skipped, ready):
+        if not self._record(batch, dict(failed), skipped, ready, done=done):
             self.ready.extendleft(reversed(ready))
             ready = []
         self._report_progress(done, failed)
@@ -327,10 +341,12 @@ class _Runner:
 
     def _record(
         self,
-        done: list[str],
+        batch: list[Result],
         failed: Mapping[str, ActionResult],
         skipped: list[str],
         ready: list[str],
+        *,
+        done: list[str],
     ) -> bool:
         """The turn's one transaction (or a bare lease refresh when due); False if not written.
 
@@ -339,7 +355,7 @@ class _Runner:
         uncommitted, to be re-run by ``resume``.
         """
         failures = {name: _failure(result) for name, result in failed.items()}
-        if not (done or failures or skipped or ready):
+        if not (batch or skipped or ready):
             self._refresh_if_due()
             return True
         started = {name: self.attempts.get(name, 0) + 1 for name in ready}
@@ -348,6 +364,7 @@ class _Runner:
         try:
             with self.store.write() as tx:
                 written = commit_changes(tx, apply_id, o.principal, o.message, entries)
+                tx.output.add(self._outputs(batch, {c.resource: c.rev for c in written}))
                 tx.applies.mark(apply_id, done, TaskStatus.DONE)
                 tx.applies.start(apply_id, started)
                 tx.applies.fail(apply_id, failures)
@@ -363,6 +380,25 @@ class _Runner:
         self.skipped.extend(skipped)
         self.refreshed = time.monotonic()
         return True
+
+    def _outputs(self, batch: list[Result], revs: Mapping[str, int]) -> list[HandlerOutput]:
+        """What each result's handler wrote, for its attempt (and its commit, if it made one)."""
+        outputs: list[HandlerOutput] = []
+        for name, result in batch:
+            written = result.get("output") or NO_OUTPUT
+            outputs.append(
+                HandlerOutput(
+                    apply_id=self.apply_id,
+                    resource=name,
+                    attempt=self.attempts.get(name, 1),
+                    ok=result["ok"],
+                    rev=revs.get(name) if result["ok"] else None,
+                    stdout=written["stdout"],
+                    stderr=written["stderr"],
+                    truncated=written["truncated"],
+                )
+            )
+        return outputs
 
     def _refresh_if_due(self) -> None:
         lock = self.options.lock
@@ -381,8 +417,8 @@ class _Runner:
         if progress:
             for name in done:
                 progress.action_done(name, self.actions[name], True)
-            for name, _ in failed:
-                progress.action_done(name, self.actions[name], False)
+            for name, result in failed:
+                progress.action_done(name, self.actions[name], False, _failure(result))
 
     def _mark(self, status: ApplyStatus) -> None:
         """Best effort after a stop (cancellation, store error): the apply is resumable.
@@ -427,6 +463,7 @@ class _Feeder:
     def __init__(self, options: RunOptions, results: queue.SimpleQueue[Result]) -> None:
         self._executor = options.executor
         self._faults = options.faults
+        self._progress = options.progress
         self._results = results
         self._lock = threading.Lock()
         self._waiting: deque[tuple[str, ActionRequest]] = deque()
@@ -457,6 +494,8 @@ class _Feeder:
                 self._running += 1
             if self._faults:
                 self._faults.reached("after-start", name)
+            if self._progress:
+                self._progress.action_started(name, str(request["context"].get("action")))
             future = self._executor.submit(request)
             future.add_done_callback(partial(self._done, name, request))
 

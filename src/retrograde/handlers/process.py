@@ -1,8 +1,11 @@
 """Running one external command for an action and reporting it as an ActionResult.
 
 Shared by the ``shell``, ``command`` and ``ansible`` handlers so that all have
-the same timeout, environment and error-tail semantics: the action's secret
-values are masked in the whole output before its tail is cut. The command starts in a new
+the same timeout, environment, output and error-tail semantics: the action's
+secret values are masked in the whole output before anything is cut. Both
+streams are kept in the result (:func:`captured`: masked, then each capped to
+:data:`OUTPUT_CAP_CHARS`, its start and end kept around a mark saying how much
+was cut), for success and failure alike. The command starts in a new
 session (its own process group) so that a timeout kills everything it spawned,
 not only the direct child: ``subprocess.run`` would kill ``/bin/sh`` and then
 wait forever on a grandchild that still holds the output pipes.
@@ -18,7 +21,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
-from retrograde.model.apply import ActionRequest, ActionResult
+from retrograde.model.apply import ActionOutput, ActionRequest, ActionResult
 from retrograde.model.masking import NO_SECRETS, SecretMask
 
 ERROR_TAIL_CHARS = 2000
@@ -27,21 +30,83 @@ ERROR_TAIL_CHARS = 2000
 KILL_GRACE_SECONDS = 5.0
 """How long to wait for the pipes to close once a timed-out group was killed."""
 
+OUTPUT_CAP_CHARS = 64 * 1024
+"""Characters of each stream kept per action (64 KiB of ASCII text): the first quarter
+and the last three quarters of a longer one, where a failure usually explains itself."""
 
-def success(resource: str, duration: float) -> ActionResult:
-    return {"resource": resource, "ok": True, "exit_code": None, "error": "", "duration": duration}
+NO_OUTPUT: ActionOutput = {"stdout": "", "stderr": "", "truncated": False}
+
+
+def success(resource: str, duration: float, output: ActionOutput | None = None) -> ActionResult:
+    result: ActionResult = {
+        "resource": resource,
+        "ok": True,
+        "exit_code": None,
+        "error": "",
+        "duration": duration,
+    }
+    if output is not None:
+        result["output"] = output
+    return result
 
 
 def failure(
-    resource: str, error: str, *, exit_code: int | None = None, duration: float = 0.0
+    resource: str,
+    error: str,
+    *,
+    exit_code: int | None = None,
+    duration: float = 0.0,
+    output: ActionOutput | None = None,
 ) -> ActionResult:
-    return {
+    result: ActionResult = {
         "resource": resource,
         "ok": False,
         "exit_code": exit_code,
         "error": error,
         "duration": duration,
     }
+    if output is not None:
+        result["output"] = output
+    return result
+
+
+def captured(stdout: str, stderr: str, mask: SecretMask = NO_SECRETS) -> ActionOutput:
+    """Both streams as a result keeps them: secrets masked first, then each capped."""
+    if not stdout and not stderr:
+        return {"stdout": "", "stderr": "", "truncated": False}
+    out, out_cut = capped(stdout, mask)
+    err, err_cut = capped(stderr, mask)
+    return {"stdout": out, "stderr": err, "truncated": out_cut or err_cut}
+
+
+def captured_bytes(stdout: bytes, stderr: bytes, mask: SecretMask = NO_SECRETS) -> ActionOutput:
+    """:func:`captured` of a command's raw streams (decoded as UTF-8, bad bytes replaced)."""
+    return captured(_text(stdout), _text(stderr), mask)
+
+
+def capped(text: str, mask: SecretMask, cap: int = OUTPUT_CAP_CHARS) -> tuple[str, bool]:
+    """``text`` masked, then cut to ``cap`` characters around a mark; whether it was cut.
+
+    A text up to twice the cap is masked whole; a longer one only at its two
+    ends (:meth:`SecretMask.head`, :meth:`SecretMask.tail`: as if masked whole,
+    then cut), so a handler that wrote gigabytes costs no more than one that
+    wrote a page.
+    """
+    head, tail = cap // 4, cap - cap // 4
+    if len(text) <= 2 * cap:
+        masked = mask(text)
+        if len(masked) <= cap:
+            return masked, False
+        return _joined(masked[:head], masked[-tail:], len(masked) - cap), True
+    return _joined(mask.head(text, head), mask.tail(text, tail), len(text) - cap), True
+
+
+def _joined(head: str, tail: str, cut: int) -> str:
+    return f"{head}\n[… {cut:,} characters cut …]\n{tail}"
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
 
 
 def action_environment(context: Mapping[str, object]) -> dict[str, str]:
@@ -66,9 +131,9 @@ def error_tail(stderr: bytes, stdout: bytes, mask: SecretMask = NO_SECRETS) -> s
 
     Secrets are masked in the whole text before it is cut.
     """
-    text = stderr.decode("utf-8", errors="replace")
+    text = _text(stderr)
     if not text.strip():
-        text = stdout.decode("utf-8", errors="replace")
+        text = _text(stdout)
     return mask.tail(text, ERROR_TAIL_CHARS)
 
 
@@ -120,10 +185,11 @@ def run_command(
     except subprocess.TimeoutExpired:
         return _timed_out(process, resource, timeout, mask, started)
     duration = time.perf_counter() - started
+    output = captured_bytes(stdout, stderr, mask)
     if process.returncode == 0:
-        return success(resource, duration)
+        return success(resource, duration, output)
     tail = error_tail(stderr, stdout, mask)
-    return failure(resource, tail, exit_code=process.returncode, duration=duration)
+    return failure(resource, tail, exit_code=process.returncode, duration=duration, output=output)
 
 
 def _timed_out(
@@ -140,6 +206,7 @@ def _timed_out(
         resource,
         f"timed out after {timeout:g} s" + (f"\n{tail}" if tail else ""),
         duration=time.perf_counter() - started,
+        output=captured_bytes(stdout, stderr, mask),
     )
 
 

@@ -3,8 +3,10 @@
 The function receives the same dict a shell command reads on stdin. Returning
 normally is success; returning ``{"ok": False, "error": ...}`` is a failure
 reported without an exception; raising is a failure whose error names the
-exception type, its message and the last frames of the traceback. The action's
-secret values are masked in all of it before anything is cut.
+exception type, its message and the last frames of the traceback. What the
+function prints to ``sys.stdout``/``sys.stderr`` is kept as the action's
+output (:mod:`retrograde.handlers.capture`), whatever the outcome. The
+action's secret values are masked in all of it before anything is cut.
 """
 
 from __future__ import annotations
@@ -16,8 +18,15 @@ from collections.abc import Callable
 from typing import Any
 
 from retrograde.errors import HandlerError
-from retrograde.handlers.process import ERROR_TAIL_CHARS, failure, request_mask, success
-from retrograde.model.apply import ActionRequest, ActionResult
+from retrograde.handlers.capture import Captured, capturing
+from retrograde.handlers.process import (
+    ERROR_TAIL_CHARS,
+    captured,
+    failure,
+    request_mask,
+    success,
+)
+from retrograde.model.apply import ActionOutput, ActionRequest, ActionResult
 from retrograde.model.masking import NO_SECRETS, SecretMask
 from retrograde.targets import TargetError, TargetProblem, load_callable
 
@@ -50,15 +59,21 @@ class PythonHandler:
             function = self.resolve(request["target"], request["cwd"])
         except HandlerError as exc:
             return failure(resource, exc.message)
-        try:
-            returned = function(context)
-        except (Exception, SystemExit) as exc:
-            error = describe_exception(exc, request_mask(request))
-            return failure(resource, error, duration=_since(started))
+        with capturing() as printed:
+            try:
+                returned = function(context)
+            except (Exception, SystemExit) as exc:
+                raised: BaseException | None = exc
+            else:
+                raised = None
+        output = _output(printed, request)
+        if raised is not None:
+            error = describe_exception(raised, request_mask(request))
+            return failure(resource, error, duration=_since(started), output=output)
         if isinstance(returned, dict) and returned.get("ok") is False:
             error = request_mask(request)(str(returned.get("error", "")))
-            return failure(resource, error, duration=_since(started))
-        return success(resource, _since(started))
+            return failure(resource, error, duration=_since(started), output=output)
+        return success(resource, _since(started), output)
 
     def resolve(self, target: str, directory: str | None = None) -> ActionFunction:
         """The callable named by ``module:function``, importable from ``directory`` (the
@@ -100,6 +115,14 @@ def describe_exception(exc: BaseException, mask: SecretMask = NO_SECRETS) -> str
     frames = "".join(traceback.format_tb(exc.__traceback__)[-TRACEBACK_FRAMES:]).rstrip()
     budget = ERROR_TAIL_CHARS - len(headline) - 1
     return f"{headline}\n{mask.tail(frames, budget)}" if frames else headline
+
+
+def _output(printed: Captured, request: ActionRequest) -> ActionOutput:
+    """What the function printed, masked with the request's secrets (compiled only if needed)."""
+    stdout, stderr = printed.text("stdout"), printed.text("stderr")
+    if not stdout and not stderr:
+        return captured("", "")
+    return captured(stdout, stderr, request_mask(request))
 
 
 def _since(started: float) -> float:

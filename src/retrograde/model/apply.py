@@ -52,6 +52,15 @@ class ActionRequest(TypedDict):
     """The type's handler files, relative to ``cwd``, that a worker's copy must match."""
 
 
+class ActionOutput(TypedDict):
+    """What a handler wrote, secrets masked first, then each stream capped (plain JSON)."""
+
+    stdout: str
+    stderr: str
+    truncated: bool
+    """Whether either stream was cut to its cap (its middle replaced by a mark saying so)."""
+
+
 class ActionResult(TypedDict):
     """What comes back from a handler; failures are values, never exceptions."""
 
@@ -61,6 +70,54 @@ class ActionResult(TypedDict):
     error: str
     """For a failure: the stderr tail or the exception text, secrets masked; empty on success."""
     duration: float
+    output: NotRequired[ActionOutput]
+    """What the handler wrote, when it ran something that writes (kept by the store)."""
+
+
+class HandlerOutputJSON(TypedDict):
+    """One entry of ``logs --json``."""
+
+    rev: int | None
+    apply_id: int
+    resource: str
+    attempt: int
+    ok: bool
+    stdout: str
+    stderr: str
+    truncated: bool
+    dropped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerOutput:
+    """The kept output of one attempt of one action: beside its commit (``rev``) or its failure.
+
+    ``dropped`` means the store no longer holds the text (the store-wide cap
+    removed the oldest output): ``stdout`` and ``stderr`` are then empty.
+    """
+
+    apply_id: int
+    resource: str
+    attempt: int
+    ok: bool
+    rev: int | None = None
+    stdout: str = ""
+    stderr: str = ""
+    truncated: bool = False
+    dropped: bool = False
+
+    def to_json(self) -> HandlerOutputJSON:
+        return {
+            "rev": self.rev,
+            "apply_id": self.apply_id,
+            "resource": self.resource,
+            "attempt": self.attempt,
+            "ok": self.ok,
+            "stdout": self.stdout,
+            "stderr": self.stderr,
+            "truncated": self.truncated,
+            "dropped": self.dropped,
+        }
 
 
 class ApplyRecordJSON(TypedDict):

@@ -1,4 +1,5 @@
-"""The repositories of a store transaction that keep applies and the store lock.
+"""The repositories of a store transaction that keep applies, their handlers' output and the
+store lock.
 
 See :mod:`retrograde.storage.repositories` for what holds for every repository.
 """
@@ -6,9 +7,10 @@ See :mod:`retrograde.storage.repositories` for what holds for every repository.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Protocol
 
-from retrograde.model.apply import ApplyRecord, ApplyStatus
+from retrograde.model.apply import ApplyRecord, ApplyStatus, HandlerOutput
 from retrograde.model.change import Change
 from retrograde.model.journal import JournalTask, LockGrant, LockHolder, TaskStatus
 from retrograde.model.jsonvalue import JSONObject
@@ -127,4 +129,42 @@ class LockRepository(Protocol):
 
     def force_free(self) -> LockHolder | None:
         """Free the lock whoever holds it; returns the holder it had, if any."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutputDropped:
+    """How far the store-wide cap has dropped output: the newest revision and apply whose
+    output it removed (0 when it removed none). Output is dropped oldest first, so a
+    commit at or below ``rev`` without output lost it to the cap."""
+
+    rev: int = 0
+    apply_id: int = 0
+
+
+class OutputRepository(Protocol):
+    """What handlers wrote, one entry per attempt of an action, beside its commit or failure.
+
+    Outside the hash chain and never exported. The store keeps at most a
+    configured number of compressed bytes (``RETROGRADE_LOG_CAP``); the
+    oldest output goes first.
+    """
+
+    def add(self, outputs: Sequence[HandlerOutput]) -> None:
+        """Keep ``outputs``; then, past the cap, drop the oldest output, in this transaction.
+
+        Dropping is one bounded read and one bounded delete, never a statement per row.
+        """
+        ...
+
+    def of_rev(self, rev: int) -> HandlerOutput | None:
+        """The output of the attempt that made commit ``rev``, if the store holds it."""
+        ...
+
+    def of_apply(self, apply_id: int, resource: str | None = None) -> list[HandlerOutput]:
+        """The output held of an apply's attempts (or of one resource's), oldest first."""
+        ...
+
+    def dropped(self) -> OutputDropped:
+        """How far the store-wide cap has dropped output."""
         ...

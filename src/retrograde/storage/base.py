@@ -29,7 +29,11 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from retrograde.storage.apply_repositories import AppliesRepository, LockRepository
+from retrograde.storage.apply_repositories import (
+    AppliesRepository,
+    LockRepository,
+    OutputRepository,
+)
 from retrograde.storage.repositories import (
     CheckpointRepository,
     LogRepository,
@@ -62,6 +66,9 @@ class Transaction(Protocol):
 
     @property
     def snapshots(self) -> SnapshotRepository: ...
+
+    @property
+    def output(self) -> OutputRepository: ...
 
 
 class Store(Protocol):

@@ -13,6 +13,8 @@ and diff, connections and tags share one JSON column (``payload``).
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Double,
@@ -29,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -203,3 +205,41 @@ snapshots = Table(
 """Committed state as of ``rev`` (zstd-compressed JSON), written now and then by
 ``record_commits`` so that state at any revision is a snapshot plus a short replay
 (schema revision 0003). Derived data: the log alone decides what state was."""
+
+action_output = Table(
+    "action_output",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=True),
+    Column("apply_id", Integer, nullable=False),
+    Column("resource", Text, nullable=False),
+    Column("attempt", Integer, nullable=False),
+    Column("rev", Integer, nullable=True),
+    Column("ok", Boolean, nullable=False),
+    Column("truncated", Boolean, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("output", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_action_output"),
+    Index("ix_action_output_apply_id_resource", "apply_id", "resource", "attempt"),
+    Index("ix_action_output_rev", "rev"),
+)
+"""What each attempt of each action wrote (schema revision 0005), outside the hash chain.
+
+``output`` is the zstd-compressed JSON ``[stdout, stderr]`` (empty bytes when
+both are empty), already masked and capped by the handler; ``size`` is its
+length, which the store-wide cap counts. ``rev`` is the commit a successful
+attempt made (NULL for a failure). ``id`` orders rows by age, so the oldest
+output is dropped first. Never exported: the log alone is the history.
+"""
+
+output_totals = Table(
+    "output_totals",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=False),
+    Column("bytes", BigInteger, nullable=False),
+    Column("dropped_rev", Integer, nullable=False),
+    Column("dropped_apply", Integer, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_output_totals"),
+    CheckConstraint("id = 1", name="ck_output_totals_one_row"),
+)
+"""One row (``id = 1``): the bytes ``action_output`` holds, and the newest revision and
+apply whose output the store-wide cap has dropped (0: none), so ``logs`` can say so."""
