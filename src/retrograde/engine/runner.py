@@ -34,11 +34,9 @@ from __future__ import annotations
 import contextlib
 import heapq
 import queue
-import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Protocol
@@ -47,16 +45,16 @@ from retrograde.clock import utc_now
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.committing import commit_changes
 from retrograde.engine.faults import FaultHook
+from retrograde.engine.feeder import Feeder, Result
 from retrograde.engine.requests import action_request, check_types, retry_policy
 from retrograde.engine.schedule import Schedule
 from retrograde.errors import LockLostError, StoreError
 from retrograde.executors.base import Executor
-from retrograde.handlers.process import ERROR_TAIL_CHARS, NO_OUTPUT
+from retrograde.handlers.process import NO_OUTPUT
 from retrograde.model.apply import ActionRequest, ActionResult, ApplyStatus, HandlerOutput
 from retrograde.model.change import Change
 from retrograde.model.journal import LockGrant, TaskStatus
 from retrograde.model.jsonvalue import JSONObject
-from retrograde.model.masking import SecretMask
 from retrograde.model.plan import Plan
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Store
@@ -70,7 +68,6 @@ WINDOW = 8
 frees up takes the next one at once, without waiting for the committing thread's next turn,
 so commits keep grouping while at most ``capacity`` handlers run."""
 
-Result = tuple[str, ActionResult]
 _WAKE: Result = ("", {"resource": "", "ok": False, "exit_code": None, "error": "", "duration": 0.0})
 """Put on the result queue by a cancellation, so that a waiting loop wakes up."""
 
@@ -190,7 +187,12 @@ class _Runner:
         self.attempts: dict[str, int] = dict(job.earlier.attempts)
         self.ready: deque[str] = deque()
         self.retries: list[tuple[float, str]] = []
-        self.feeder = _Feeder(options, self.results)
+        self.feeder = Feeder(
+            options.executor,
+            self.results,
+            faults=options.faults,
+            started=options.progress.action_started if options.progress else None,
+        )
         self.in_flight = 0
         self.unstarted: list[str] = []
         self.apply_id = job.apply_id or 0
@@ -453,73 +455,5 @@ class _Runner:
         )
 
 
-class _Feeder:
-    """Hands journaled actions to the executor, never more than its capacity at once.
-
-    When a handler finishes (on a worker thread) the next waiting action is
-    submitted at once. :meth:`stop` ends that: what still waits never starts.
-    """
-
-    def __init__(self, options: RunOptions, results: queue.SimpleQueue[Result]) -> None:
-        self._executor = options.executor
-        self._faults = options.faults
-        self._progress = options.progress
-        self._results = results
-        self._lock = threading.Lock()
-        self._waiting: deque[tuple[str, ActionRequest]] = deque()
-        self._running = 0
-        self._stopped = False
-
-    def add(self, items: list[tuple[str, ActionRequest]]) -> None:
-        with self._lock:
-            self._waiting.extend(items)
-        self._fill()
-
-    def stop(self) -> list[str]:
-        """Submit nothing more; the names that were waiting (they never started)."""
-        with self._lock:
-            self._stopped = True
-            dropped = [name for name, _ in self._waiting]
-            self._waiting.clear()
-        return dropped
-
-    def _fill(self) -> None:
-        while True:
-            with self._lock:
-                if self._stopped or not self._waiting:
-                    return
-                if self._running >= self._executor.capacity:
-                    return
-                name, request = self._waiting.popleft()
-                self._running += 1
-            if self._faults:
-                self._faults.reached("after-start", name)
-            if self._progress:
-                self._progress.action_started(name, str(request["context"].get("action")))
-            future = self._executor.submit(request)
-            future.add_done_callback(partial(self._done, name, request))
-
-    def _done(self, name: str, request: ActionRequest, future: Future[ActionResult]) -> None:
-        """Done-callback (on a worker thread): hand the result over, start the next action."""
-        self._results.put((name, _result_of(name, request, future)))
-        with self._lock:
-            self._running -= 1
-        self._fill()
-
-
 def _failure(result: ActionResult) -> JSONObject:
     return {"exit_code": result["exit_code"], "error": result["error"]}
-
-
-def _result_of(name: str, request: ActionRequest, future: Future[ActionResult]) -> ActionResult:
-    """The executor contract says futures never raise; if one does, it is a failed action.
-
-    Even a ``BaseException`` (a handler raising KeyboardInterrupt in its
-    thread): if no result were delivered, the loop would wait for it forever.
-    Its text is masked like any handler's (it may quote the request).
-    """
-    try:
-        return future.result()
-    except BaseException as exc:  # a failure value, on purpose
-        error = SecretMask(request["secrets"]).head(repr(exc), ERROR_TAIL_CHARS)
-        return {"resource": name, "ok": False, "exit_code": None, "error": error, "duration": 0}
