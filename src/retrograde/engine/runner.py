@@ -39,7 +39,7 @@ from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 from retrograde.clock import utc_now
 from retrograde.engine.cancel import CancelToken
@@ -92,6 +92,18 @@ class Progress(Protocol):
         ...
 
 
+class ApplyReportJSON(TypedDict):
+    """``apply --json`` (and the apply part of ``resume --json``)."""
+
+    apply_id: int | None
+    status: str
+    commits: list[int]
+    failed: list[str]
+    skipped: list[str]
+    failures: dict[str, JSONObject]
+    attempts: dict[str, int]
+
+
 @dataclass(frozen=True, slots=True)
 class ApplyReport:
     """What an apply came to (``apply --json``).
@@ -108,7 +120,7 @@ class ApplyReport:
     failures: Mapping[str, JSONObject] = field(default_factory=dict)
     attempts: Mapping[str, int] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ApplyReportJSON:
         return {
             "apply_id": self.apply_id,
             "status": self.status.value,

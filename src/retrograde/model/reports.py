@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TypedDict
 
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.commit import Commit
-from retrograde.model.jsonvalue import JSON, Raw
+from retrograde.model.jsonvalue import JSON
 from retrograde.model.state import ResourceState
 
 
@@ -77,13 +78,37 @@ class Problem:
             where.append(f"resource {self.resource!r}")
         return f"{', '.join(where) or 'store'}: {self.detail}"
 
-    def to_json(self) -> dict[str, Raw]:
+    def to_json(self) -> ProblemJSON:
         return {
             "kind": self.kind.value,
             "rev": self.rev,
             "resource": self.resource,
             "detail": self.detail,
         }
+
+
+class ProblemJSON(TypedDict):
+    """One problem in ``verify --json``."""
+
+    kind: str
+    rev: int | None
+    resource: str | None
+    detail: str
+
+
+class HeadJSON(TypedDict):
+    rev: int
+    hash: str
+
+
+class VerifyJSON(TypedDict):
+    """``verify --json``."""
+
+    ok: bool
+    commits: int
+    head: HeadJSON
+    resources: int
+    problems: list[ProblemJSON]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +125,7 @@ class VerifyReport:
     def ok(self) -> bool:
         return not self.problems
 
-    def to_json(self) -> dict[str, Raw]:
+    def to_json(self) -> VerifyJSON:
         return {
             "ok": self.ok,
             "commits": self.commits,
@@ -127,7 +152,7 @@ class TransferReport:
     resources: int = 0
     extra: Mapping[str, JSON] = field(default_factory=dict)
 
-    def to_json(self) -> dict[str, Raw]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "commits": self.commits,
             "first_rev": self.first_rev,

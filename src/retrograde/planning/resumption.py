@@ -30,7 +30,6 @@ from dataclasses import dataclass
 from retrograde.errors import MigrationPathError
 from retrograde.model.change import Change
 from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus
-from retrograde.model.jsonvalue import Raw
 from retrograde.planning.type_migrations import MigrationPlanner
 
 
@@ -44,7 +43,7 @@ class ResumptionStep:
     type: str
     detail: str
 
-    def to_json(self) -> dict[str, Raw]:
+    def to_json(self) -> dict[str, str]:
         return {
             "kind": self.kind,
             "resource": self.resource,
