@@ -33,15 +33,15 @@ def test_stage_refuses_hostile_file_in_one_line(invoke: Invoke, tmp_path: Path, 
 
 def test_allow_include_option_admits_a_directory(invoke: Invoke, tmp_path: Path) -> None:
     """`stage --allow-include DIR` lets the stack include from DIR; without it, refused."""
-    (tmp_path / "shared").mkdir()
-    (tmp_path / "shared" / "types.yaml").write_text(TYPES, encoding="utf-8")
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "types.yaml").write_text(TYPES, encoding="utf-8")
     (tmp_path / "stack").mkdir()
     stack = tmp_path / "stack" / "stack.yaml"
-    stack.write_text("include: [../shared/types.yaml]\nresources:\n  w: {type: web}\n")
+    stack.write_text("include: [../common/types.yaml]\nresources:\n  w: {type: web}\n")
     refused = invoke("stage", "stack/stack.yaml")
     assert refused.exit_code == 1 and "--allow-include" in refused.stderr
     _nothing_stored(invoke)
-    result = invoke("stage", "stack/stack.yaml", "--allow-include", "shared", "--json")
+    result = invoke("stage", "stack/stack.yaml", "--allow-include", "common", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["changes"]["w"]["action"] == "run"
 

@@ -52,10 +52,10 @@ def test_refused_include_names_the_including_file_and_the_entry(tmp_path: Path) 
 def _outside_types(tmp_path: Path) -> Path:
     stack = tmp_path / "stack" / "stack.yaml"
     stack.parent.mkdir()
-    shared = tmp_path / "shared"
-    shared.mkdir()
-    (shared / "types.yaml").write_text(TYPE_FILE, encoding="utf-8")
-    stack.write_text("include: [../shared/types.yaml]\n", encoding="utf-8")
+    common = tmp_path / "common"
+    common.mkdir()
+    (common / "types.yaml").write_text(TYPE_FILE, encoding="utf-8")
+    stack.write_text("include: [../common/types.yaml]\n", encoding="utf-8")
     return stack
 
 
@@ -63,7 +63,7 @@ def test_allow_include_admits_another_directory(tmp_path: Path) -> None:
     """A directory named by allow_include may be included from, even through ``..``."""
     stack = _outside_types(tmp_path)
     refused(stack, IncludeError)
-    assert "extra" in read_stack(stack, allow_include=[tmp_path / "shared"]).types
+    assert "extra" in read_stack(stack, allow_include=[tmp_path / "common"]).types
 
 
 def test_allow_include_from_the_environment(
@@ -72,7 +72,7 @@ def test_allow_include_from_the_environment(
     """RETROGRADE_ALLOW_INCLUDE is a path list of directories allowed as well."""
     stack = _outside_types(tmp_path)
     monkeypatch.setenv(
-        "RETROGRADE_ALLOW_INCLUDE", os.pathsep.join(["/nowhere", str(tmp_path / "shared")])
+        "RETROGRADE_ALLOW_INCLUDE", os.pathsep.join(["/nowhere", str(tmp_path / "common")])
     )
     assert "extra" in read_stack(stack).types
 

@@ -6,6 +6,7 @@ import click
 
 from retrograde.cli import completion
 from retrograde.cli.render_rollback import render_checkpoint, render_checkpoints, render_preview
+from retrograde.cli.selecting import tag_pairs
 from retrograde.cli.session import (
     APPLY,
     REVISION,
@@ -17,21 +18,10 @@ from retrograde.cli.session import (
 )
 from retrograde.commands import rollback as rollback_verbs
 from retrograde.commands.rollback_views import checkpoints_json, preview_json
-from retrograde.planning.selection import parse_tag
 
 dry_run_option = click.option(
     "--dry-run", is_flag=True, help="Show the changes and the plan, but stage nothing."
 )
-
-
-def _tags(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> list[tuple[str, str]]:
-    """``KEY=VALUE`` options as pairs, every one kept (a key may repeat); else a usage error."""
-    try:
-        return [parse_tag(value) for value in values]
-    except ValueError as error:
-        raise click.BadParameter(str(error), ctx=ctx, param=param) from None
 
 
 @click.command()
@@ -88,7 +78,7 @@ def revert(
     "--tag",
     "tags",
     multiple=True,
-    callback=_tags,
+    callback=tag_pairs,
     metavar="KEY=VALUE",
     help="Only resources with this tag, now or then (repeatable: different keys must all "
     "match, a repeated key matches any of its values).",

@@ -21,6 +21,6 @@ def commit_changes(
         return []
     built = tx.log.append(apply_id, principal, message, entries)
     tx.state.apply([entry.change for entry in entries])
-    tx.staged.discard(list(dict.fromkeys(entry.change.resource for entry in entries)))
+    tx.staged.remove(list(dict.fromkeys(entry.change.resource for entry in entries)))
     tx.snapshots.take_if_due(built[0].rev - 1, built[-1].rev)
     return built

@@ -86,6 +86,11 @@ class StagedRepository(Protocol):
         """Drop the staged changes of ``names`` (all when None); the names dropped, sorted."""
         ...
 
+    def remove(self, names: Collection[str]) -> None:
+        """Drop the staged changes of ``names`` (those not staged are ignored); reads nothing,
+        for the commit path, where the names are known to be staged."""
+        ...
+
     def kinds(self, names: Collection[str]) -> dict[str, TypeKey]:
         """``resource -> (type, version)`` of the staged changes of ``names`` (absent if none)."""
         ...

@@ -125,6 +125,15 @@ class StagedContract(StoreFixtures):
         assert store_calls.discard_staged(store) == ["b", "c"]
         assert store_calls.load_staged(store) == {}
 
+    def test_remove_drops_exactly_the_named_changes(self, store: Store) -> None:
+        """remove (the commit path) drops the named changes and ignores names not staged."""
+        store_calls.replace_staged(
+            store, [change(n, None, node(n)) for n in ("a", "b", "c")], [NODE]
+        )
+        with store.write() as tx:
+            tx.staged.remove(["c", "a", "nope"])
+        assert sorted(store_calls.load_staged(store)) == ["b"]
+
     def test_kinds_name_the_type_and_version_of_staged_changes(self, store: Store) -> None:
         """A removal is of the type it had before; names without a staged change are absent."""
         store_calls.replace_staged(

@@ -41,6 +41,11 @@ class SqlStaged:
             conn.execute(keyed_delete(staged, "resource"), [{"k_resource": n} for n in present])
         return sorted(present)
 
+    def remove(self, names: Collection[str]) -> None:
+        if names:
+            params = [{"k_resource": name} for name in names]
+            self._c.writing().execute(keyed_delete(staged, "resource"), params)
+
     def kinds(self, names: Collection[str]) -> dict[str, TypeKey]:
         if not names:
             return {}
