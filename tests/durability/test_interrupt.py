@@ -114,3 +114,28 @@ def test_second_signal_kills_running_handlers_after_the_grace_period(
     assert sorted(json.loads(resumed.stdout)["rerun"]) == ["a", "b"]
     with open_store(store_url) as store:
         assert store_calls.get_apply(store, 1).status is ApplyStatus.SUCCEEDED
+
+
+def test_sigint_during_resume_leaves_it_interrupted_for_the_next_resume(
+    store_url: str, tmp_path: Path
+) -> None:
+    """A resumed apply obeys SIGINT like a fresh one: stops dispatch, stays resumable."""
+    (tmp_path / "stack.yaml").write_text(STACK, encoding="utf-8")
+    first = spawn(store_url, tmp_path, "apply", "stack.yaml", "--yes", "--jobs", "2")
+    while len(_runs(tmp_path)) < 2:
+        time.sleep(0.02)
+    first.send_signal(signal.SIGINT)
+    first.communicate(timeout=60)
+    resumed = spawn(store_url, tmp_path, "resume", "--jobs", "2", "--json")
+    before = len(_runs(tmp_path))
+    while len(_runs(tmp_path)) < before + 2:
+        time.sleep(0.02)
+    resumed.send_signal(signal.SIGINT)
+    out, err = resumed.communicate(timeout=60)
+    assert resumed.returncode == 1, err
+    assert json.loads(out).get("status") == "interrupted", out
+    assert len(_runs(tmp_path)) < ACTIONS
+    final = run(store_url, tmp_path, "resume", "--json")
+    assert final.returncode == 0, final.stderr
+    ran = _runs(tmp_path)
+    assert sorted(ran) == sorted(f"r{i}" for i in range(ACTIONS)) and len(ran) == len(set(ran))

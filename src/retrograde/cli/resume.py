@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
+from retrograde.cli.interrupts import cancelled_by_signals
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import render_apply
 from retrograde.cli.session import (
@@ -25,6 +27,8 @@ from retrograde.cli.staging import allow_include_option
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
 from retrograde.commands.views import commit_json
+from retrograde.engine.cancel import CancelToken
+from retrograde.model.apply import ApplyStatus
 
 KIND_STYLE = {"removed": "red", "added": "green", "changed": "magenta", "staged": "yellow"}
 
@@ -58,31 +62,32 @@ def resume(
     are reconciled with what FILE stages, in this order: removed actions are
     dropped, added ones join the plan, changed type versions are migrated
     (refused, naming resource, type and versions, when the type declares no
-    migration between them). Every step is reported. Exits 1 if an action failed.
+    migration between them). Every step is reported. Exits 1 if an action failed
+    or the resumed apply was interrupted again (Ctrl-C works as for apply).
     """
     if principal:
         session.principal = principal
-    if as_json or not session.err.is_terminal:
-        result = resuming.resume(
-            session.context, file, jobs=jobs, executor=executor, allow_include=allow_include
-        )
-    else:
-        with ApplyProgress(session.err) as progress:
-            result = resuming.resume(
-                session.context,
-                file,
-                jobs=jobs,
-                executor=executor,
-                progress=progress,
-                allow_include=allow_include,
-            )
+    run = partial(
+        resuming.resume,
+        session.context,
+        file,
+        jobs=jobs,
+        executor=executor,
+        allow_include=allow_include,
+    )
+    with cancelled_by_signals(CancelToken()) as cancel:
+        if as_json or not session.err.is_terminal:
+            result = run(cancel=cancel)
+        else:
+            with ApplyProgress(session.err) as progress:
+                result = run(cancel=cancel, progress=progress)
     view = result.to_json()
     if as_json:
         view["migrations"] = [commit_json(c, session.secrets()) for c in result.migrations]
         emit_json(view)
     else:
         render_resume(session.out, view)
-    if result.report.failed:
+    if result.report.status is not ApplyStatus.SUCCEEDED:
         sys.exit(1)
 
 
