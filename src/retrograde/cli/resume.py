@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -26,7 +25,7 @@ from retrograde.cli.session import (
 from retrograde.cli.staging import allow_include_option
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
-from retrograde.commands.views import commit_json
+from retrograde.commands.resume import ResumeView
 from retrograde.engine.cancel import CancelToken
 from retrograde.model.apply import ApplyStatus
 
@@ -81,9 +80,8 @@ def resume(
         else:
             with ApplyProgress(session.err) as progress:
                 result = run(cancel=cancel, progress=progress)
-    view = result.to_json()
+    view = result.to_json(session.secrets())
     if as_json:
-        view["migrations"] = [commit_json(c, session.secrets()) for c in result.migrations]
         emit_json(view)
     else:
         render_resume(session.out, view)
@@ -91,7 +89,7 @@ def resume(
         sys.exit(1)
 
 
-def render_resume(console: Console, view: Mapping[str, Any]) -> None:
+def render_resume(console: Console, view: ResumeView) -> None:
     """The reconciliation steps, the migrations, the re-run actions, then the apply's outcome."""
     for step in view["resumption"]:
         style = KIND_STYLE.get(step["kind"], "")
@@ -103,7 +101,7 @@ def render_resume(console: Console, view: Mapping[str, Any]) -> None:
                 f" ({step['action']}, {step['type']}): {step['detail']}",
             )
         )
-    revs: Sequence[int] = view["migrations"]
+    revs = [commit["rev"] for commit in view["migrations"]]
     if revs:
         console.print(f"migrated committed inputs: {_revisions(revs)}")
     for name in view["rerun"]:
