@@ -2,7 +2,8 @@
 ``retrograde resume``: what no worker started never runs, nothing commits twice.
 
 Handlers append ``RESOURCE WORKER`` to a shared file when they start, so the
-tests count how often each action ran, wherever it ran.
+tests count how often each action ran, wherever it ran; while a file
+``hold-RESOURCE`` exists, that resource's handler waits before it ends.
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ types:
       run:
         shell: >-
           echo "{{{{ resource }}}} $RETROGRADE_WORKER" >> {marks}/runs;
-          sleep {{{{ inputs.pause }}}}
+          sleep {{{{ inputs.pause }}}};
+          while [ -e {marks}/hold-{{{{ resource }}}} ]; do sleep 0.05; done
         timeout: 60
 resources:
 {resources}"""
@@ -85,6 +87,17 @@ def _retrograde(services: Services, queue: str, store_url: str, cwd: Path, *args
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def _wait_until_resumed(store_url: str, process: Popen) -> None:
+    """Wait until ``resume`` journaled its first wave, then a little more (it sends right away)."""
+    deadline = time.monotonic() + WAIT_SECONDS
+    with open_store(store_url) as store:
+        while max(t.attempts for t in store_calls.load_tasks(store, 1)) < 2:
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "resume never started its actions"
+            time.sleep(0.05)
+    time.sleep(1.5)
 
 
 def _finish(process: Popen) -> tuple[int, dict[str, object], str]:
@@ -132,7 +145,10 @@ def test_a_coordinator_killed_mid_apply_is_resumed_from_elsewhere_without_double
     """SIGKILL the apply with 2 actions running and 2 queued; resume in another directory
     revokes the queued ones (they never run), ignores the old results, commits each once."""
     queue = celery_workers.queue("resumed")
-    stack = _stack(tmp_path, [5, 5, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2])
+    stack = _stack(tmp_path, [0.2] * 8)
+    held = [tmp_path / "marks" / f"hold-r{i}" for i in (0, 1)]
+    for hold in held:
+        hold.touch()  # r0 and r1 keep both workers busy until released
     for name in ("w1", "w2"):
         celery_workers.start(name, root_copy(stack, name), queue)
     elsewhere = tmp_path / "elsewhere"
@@ -145,6 +161,9 @@ def test_a_coordinator_killed_mid_apply_is_resumed_from_elsewhere_without_double
         assert _runs(tmp_path) == Counter({"r0": 1, "r1": 1})  # r2, r3 wait on the queue
 
         resume = _retrograde(celery_services, queue, store_url, elsewhere, *RESUME)
+        _wait_until_resumed(store_url, resume)
+        for hold in held:
+            hold.unlink()  # the old r0 and r1 end; their workers then get the old r2, r3
         code, resumed, err = _finish(resume)
 
         assert code == 0, err

@@ -48,7 +48,9 @@ import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -68,7 +70,12 @@ from retrograde.executors.celery_app import (
     celery_app,
     fence_key,
 )
-from retrograde.executors.celery_results import Pending, Results, withdrawn
+from retrograde.executors.celery_results import (
+    COORDINATOR_BACKEND,
+    Pending,
+    Results,
+    withdrawn,
+)
 from retrograde.executors.handler_files import digests, handler_file_names
 from retrograde.handlers.process import KILL_GRACE_SECONDS, failure
 from retrograde.model.apply import ActionRequest, ActionResult
@@ -104,22 +111,27 @@ class CeleryExecutor:
         self.jobs = jobs
         self.default_queue = default_queue or config.celery_queue()
         self.visibility = config.celery_visibility_seconds()
+        backend_url = backend or config.celery_backend()
         self._app = celery_app(
             broker or config.celery_broker(),
-            backend or config.celery_backend(),
+            backend_url,
             visibility_seconds=self.visibility,
+            backend_class=COORDINATOR_BACKEND,
         )
-        self._redis = _check_connections(self._app)
+        self._redis = _check_connections(self._app, backend_url)
         self._scope = hashlib.sha256(scope.encode()).hexdigest()[:16]
         self._digests: dict[tuple[str, ...], dict[str, str]] = {}
         self._attempts = itertools.count(1)
+        self._prefix = uuid.uuid4().hex  # tokens: a counter and this, unique per submission
         self._lock = threading.Lock()
         self._sent: set[Future[ActionResult]] = set()
         self._unsent: deque[tuple[ActionRequest, Future[ActionResult]]] = deque()
         self._withdrawn = False
         self._applies: set[object] = set()
         self._withdraw_all = cast(Any, self._redis).register_script(WITHDRAW_ALL)
-        self._results = Results(self._app, self._redis)
+        self._outbox: list[_Outgoing] = []
+        self._holding = threading.local()
+        self._results = Results(self._app, self._redis, batching=self._batch)
 
     @property
     def capacity(self) -> int:
@@ -169,16 +181,70 @@ class CeleryExecutor:
         self._start(request, following)
 
     def _start(self, request: ActionRequest, future: Future[ActionResult]) -> None:
+        """Send ``request`` now, or with the others resolved in the same batch of results."""
         try:
-            self._send(request, future)
+            outgoing = self._prepare(request, future)
         except (KombuError, RedisError, OSError) as exc:
-            message = f"cannot send the action to Celery: {exc}"
-            future.set_result(failure(_resource(request), message))
+            future.set_result(failure(_resource(request), f"cannot send the action: {exc}"))
+            return
+        if outgoing is None:
+            return
+        with self._lock:
+            self._outbox.append(outgoing)
+        if not getattr(self._holding, "active", False):
+            self._flush()
+
+    @contextlib.contextmanager
+    def _batch(self) -> Iterator[None]:
+        """While the results thread resolves a batch, the sends it causes wait, then go at once:
+        their fences in one Redis round trip, their messages through one producer."""
+        self._holding.active = True
+        try:
+            yield
+        finally:
+            self._holding.active = False
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._outbox = self._outbox, []
+        if not batch:
+            return
+        try:
+            with self._redis.pipeline(transaction=False) as pipe:
+                for out in batch:
+                    pipe.set(out.pending.fence, f"queued:{out.pending.token}", ex=out.fence_ttl)
+                pipe.execute()
+            for out in batch:
+                self._results.expect(out.pending)
+            with self._app.producer_or_acquire() as producer:
+                for out in batch:
+                    self._app.send_task(TASK_NAME, producer=producer, **out.message)
+        except (KombuError, RedisError, OSError) as exc:
+            self._abandon(batch, f"cannot send the action: {exc}")
+        if self._withdrawn:  # an interrupt came while these were on their way
+            self.withdraw()
+
+    def _abandon(self, batch: list[_Outgoing], reason: str) -> None:
+        """A batch that could not all be sent: take back what no worker claimed, and fail it.
+
+        A message that did go out and was claimed is left to finish; when Redis
+        itself is gone, nothing can be claimed, and all of them fail.
+        """
+        keys = [out.pending.fence for out in batch]
+        try:
+            taken = self._withdraw_all(keys=keys, args=[f"queued:{o.pending.token}" for o in batch])
+        except (RedisError, OSError):
+            taken = range(1, len(batch) + 1)
+        for index in taken:
+            self._results.abandon(batch[index - 1].pending, reason)
 
     def _queue(self, request: ActionRequest) -> str:
         return request.get("queue") or self.default_queue
 
-    def _send(self, request: ActionRequest, future: Future[ActionResult]) -> None:
+    def _prepare(self, request: ActionRequest, future: Future[ActionResult]) -> _Outgoing | None:
+        """The fence and message of one submission; None (the future resolved) when its
+        deadlines cannot fit the broker's visibility timeout."""
         context = request["context"]
         resource = _resource(request)
         timeout = request["timeout"]
@@ -186,28 +252,28 @@ class CeleryExecutor:
         running = timeout + 2 * KILL_GRACE_SECONDS if timeout else self.visibility - pickup
         if running <= 0 or pickup + running > self.visibility:
             future.set_result(failure(resource, self._too_long(pickup, running)))
-            return
+            return None
         queue = self._queue(request)
         apply_id = context.get("apply_id")
         self._supersede(apply_id)
-        token = f"{next(self._attempts)}:{uuid.uuid4().hex}"
+        token = f"{next(self._attempts)}:{self._prefix}"
         fence = fence_key(self._scope, apply_id, resource)
         expires = pickup + running + RESULT_GRACE_SECONDS
-        self._redis.set(fence, f"queued:{token}", ex=int(expires) + RESULT_EXPIRES_SECONDS)
         now = time.monotonic()
-        self._results.expect(
-            Pending(future, resource, queue, fence, token, now + pickup, now + expires, pickup)
-        )
-        self._app.send_task(
-            TASK_NAME,
-            args=[self.wire_request(request)],
-            kwargs={"fence": fence, "token": token},
-            task_id=token,
-            queue=cast(str, action_queue(self._app, queue)),  # a Queue: declared as workers do
-            expires=expires,
-            soft_time_limit=math.ceil(timeout + KILL_GRACE_SECONDS) if timeout else None,
-            time_limit=math.ceil(timeout + 2 * KILL_GRACE_SECONDS) if timeout else None,
-        )
+        deadlines = (now + pickup, now + expires, pickup)
+        pending = Pending(future, resource, queue, fence, token, *deadlines)
+        message = {
+            "args": [self.wire_request(request)],
+            "kwargs": {"fence": fence, "token": token},
+            "task_id": token,
+            "queue": action_queue(self._app, queue),  # a Queue: declared as workers do
+            "expires": expires,
+            "soft_time_limit": math.ceil(timeout + KILL_GRACE_SECONDS) if timeout else None,
+            "time_limit": math.ceil(timeout + 2 * KILL_GRACE_SECONDS) if timeout else None,
+            "argsrepr": f"({resource!r},)",  # what logs and monitors show: never the inputs
+            "kwargsrepr": "{}",
+        }
+        return _Outgoing(pending, message, int(expires) + RESULT_EXPIRES_SECONDS)
 
     def _supersede(self, apply_id: object) -> None:
         """Once per apply: take back the unclaimed submissions an earlier coordinator left."""
@@ -252,11 +318,20 @@ class CeleryExecutor:
         self.shutdown()
 
 
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """A submission ready to go: what the coordinator waits for, the message, the fence's TTL."""
+
+    pending: Pending
+    message: dict[str, Any]
+    fence_ttl: int
+
+
 def _resource(request: ActionRequest) -> str:
     return str(request["context"].get("resource") or "")
 
 
-def _check_connections(app: Celery) -> Redis:
+def _check_connections(app: Celery, backend_url: str) -> Redis:
     """The backend's Redis client, once the broker and the backend both answered."""
     try:
         with app.connection_for_write() as connection:
@@ -268,7 +343,7 @@ def _check_connections(app: Celery) -> Redis:
     try:
         client.ping()
     except (RedisError, OSError) as exc:
-        url = _shown(str(app.conf.result_backend))
+        url = _shown(backend_url)
         raise ExecutorError("celery", "result backend", url, str(exc)) from exc
     return client
 

@@ -86,9 +86,13 @@ return 0
 given for it (a newer submission of the same action keeps its own)."""
 
 
-def celery_app(broker: str, backend: str, *, visibility_seconds: float) -> Celery:
-    """A Celery app on ``broker`` (RabbitMQ or Redis) with results in Redis ``backend``."""
-    app = Celery("retrograde", broker=broker, backend=backend, set_as_current=False)
+def celery_app(
+    broker: str, backend: str, *, visibility_seconds: float, backend_class: str | None = None
+) -> Celery:
+    """A Celery app on ``broker`` (RabbitMQ or Redis) with results in Redis ``backend``
+    (through the result backend class ``backend_class``, by its dotted name, if given)."""
+    url = f"{backend_class}+{backend}" if backend_class else backend
+    app = Celery("retrograde", broker=broker, backend=url, set_as_current=False)
     app.conf.update(_settings(visibility_seconds))
     return app
 

@@ -6,19 +6,25 @@ result on its key's channel; the thread drains every announcement that has
 arrived, decodes them, then deletes the results read and releases their fences
 in one round trip. A sweep every :data:`SWEEP_SECONDS` also reads the keys of
 everything pending (a missed announcement costs at most that long) and checks
-deadlines. Results of submissions nobody waits for (an earlier coordinator's,
+deadlines. The futures of a batch are resolved inside ``batching()`` (the
+executor sends the actions their callbacks submit together, when it ends).
+Results of submissions nobody waits for (an earlier coordinator's,
 superseded) are ignored: they expire with the backend's ``result_expires``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, cast
 
 from celery import Celery
+from celery.backends.redis import RedisBackend
 from redis import Redis
 from redis.exceptions import RedisError
 
@@ -51,6 +57,22 @@ class Pending:
 Done = list[tuple[Pending, ActionResult]]
 
 
+class CoordinatorBackend(RedisBackend):
+    """Celery's Redis result backend, minus its per-task subscription when a task is sent.
+
+    Celery's own backend subscribes to each task's channel as it is sent (a
+    round trip per action, and announcements nobody reads); the coordinator
+    has one pattern subscription for all of them (:class:`Results`) instead.
+    """
+
+    def on_task_call(self, producer: Any, task_id: str) -> None:
+        return None
+
+
+COORDINATOR_BACKEND = f"{__name__}.{CoordinatorBackend.__name__}"
+"""How a Celery app names :class:`CoordinatorBackend` before a ``+`` and the Redis URL."""
+
+
 def withdrawn(resource: str, queue: str) -> ActionResult:
     """The result of an action taken back before any worker started it: it never ran."""
     result = failure(
@@ -67,12 +89,19 @@ class Results:
     next action from there.
     """
 
-    def __init__(self, app: Celery, client: Redis) -> None:
+    def __init__(
+        self,
+        app: Celery,
+        client: Redis,
+        *,
+        batching: Callable[[], AbstractContextManager[None]] = contextlib.nullcontext,
+    ) -> None:
         self._backend: Any = cast(Any, app.backend)
         self._client: Any = cast(Any, client)
         self._withdraw = self._client.register_script(WITHDRAW)
         self._withdraw_all = self._client.register_script(WITHDRAW_ALL)
         self._release = self._client.register_script(RELEASE)
+        self._batching = batching
         self._pending: dict[str, Pending] = {}
         self._lock = threading.Condition()
         self._closing = False
@@ -86,6 +115,14 @@ class Results:
     def expect(self, pending: Pending) -> None:
         with self._lock:
             self._pending[pending.token] = pending
+
+    def abandon(self, pending: Pending, reason: str) -> None:
+        """Stop waiting for ``pending`` (it could not be sent): its future fails with ``reason``."""
+        with self._lock:
+            if self._pending.pop(pending.token, None) is None and pending.future.done():
+                return  # its result came first
+            self._lock.notify_all()
+        pending.future.set_result(failure(pending.resource, reason))
 
     def withdraw_unclaimed(self) -> None:
         """Take back every submission no worker has claimed; their futures say ``withdrawn``.
@@ -210,8 +247,9 @@ class Results:
                     keys=[p.fence for p, _ in done], args=[p.token for p, _ in done], client=pipe
                 )
                 pipe.execute()
-        for pending, result in done:
-            pending.future.set_result(result)
+        with self._batching():
+            for pending, result in done:
+                pending.future.set_result(result)
 
 
 _READY = {"SUCCESS", "FAILURE", "REVOKED"}

@@ -36,6 +36,9 @@ class WorkerOptions:
     queues: tuple[str, ...]
     root: Path
     concurrency: int
+    prefetch: int = 1
+    """Celery's prefetch multiplier: unacknowledged messages per process (late ack holds each
+    until its action ends, so a held message is redelivered if the worker is lost)."""
 
 
 def worker_app(options: WorkerOptions) -> Celery:
@@ -69,6 +72,7 @@ def _argv(options: WorkerOptions) -> list[str]:
         f"--hostname={options.name}@%h",
         f"--queues={','.join(options.queues)}",
         f"--concurrency={options.concurrency}",
+        f"--prefetch-multiplier={options.prefetch}",
         "--loglevel=INFO",
         "--pool=prefork",
         "--without-gossip",
