@@ -10,6 +10,7 @@ action modules are written there too (a worker imports them from its root).
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ import pytest
 from retrograde.executors.base import Executor
 from retrograde.executors.registry import executor_for
 from tests.celery.workers import services, workers
-from tests.executors.conftest import ActionModule
+from tests.executors.conftest import ActionModule, action_request
 from tests.executors.contract import ExecutorContract
 
 WORKER_CONCURRENCY = 4
@@ -54,3 +55,38 @@ class TestCeleryExecutor(ExecutorContract):
 
     def make_executor(self, jobs: int) -> Executor:
         return executor_for("celery", jobs)
+
+
+def test_withdraw_takes_back_what_no_worker_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six sent to a worker running two at a time: withdraw resolves the four queued ones as
+    ``withdrawn`` at once, and they never run; the two running ones succeed."""
+    found = services()
+    for name, value in (("BROKER", found.broker), ("BACKEND", found.backend)):
+        monkeypatch.setenv(f"RETROGRADE_CELERY_{name}", value)
+    with workers(found) as started:
+        queue = started.queue("withdraw")
+        monkeypatch.setenv("RETROGRADE_CELERY_QUEUE", queue)
+        started.start("w", tmp_path, queue, concurrency=2)
+        executor = executor_for("celery", 6)
+        try:
+            command = "touch {{ resource }}.ran; sleep 1"
+            futures = {
+                f"r{i}": executor.submit(action_request("shell", command, tmp_path, f"r{i}"))
+                for i in range(6)
+            }
+            deadline = time.monotonic() + 60
+            while len(list(tmp_path.glob("*.ran"))) < 2:
+                assert time.monotonic() < deadline, "no action began"
+                time.sleep(0.02)
+            executor.withdraw()
+            results = {name: future.result(timeout=60) for name, future in futures.items()}
+        finally:
+            executor.shutdown()
+        time.sleep(1.5)  # the worker now gets the withdrawn messages: it drops them
+    ran = sorted(path.name.removesuffix(".ran") for path in tmp_path.glob("*.ran"))
+    taken = sorted(name for name, result in results.items() if result.get("withdrawn"))
+    assert len(ran) == 2 and taken == sorted(set(results) - set(ran))
+    assert all(results[name]["ok"] for name in ran)
+    assert all(not results[name]["ok"] and "withdrawn" in results[name]["error"] for name in taken)

@@ -444,6 +444,8 @@ class _Runner:
         Actions journaled ``started`` whose handler never began go back to ``pending``.
         """
         unstarted = [*self.unstarted, *self.feeder.stop()]
+        with contextlib.suppress(Exception):
+            self.options.executor.withdraw()  # a second Ctrl-C: nothing queued starts either
         if self.apply_id:
             with contextlib.suppress(Exception), self.store.write() as tx:
                 tx.applies.mark(self.apply_id, unstarted, TaskStatus.PENDING)
