@@ -218,7 +218,7 @@ def row(name: str, workers: int | str, n: int, run: Run) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("n", type=int, nargs="?", default=2000)
+    parser.add_argument("n", type=int, nargs="?", default=300)
     parser.add_argument("--jobs", type=int, default=32)
     parser.add_argument("--prefetch", type=int, default=1, help="retrograde worker --prefetch")
     parser.add_argument("--no-taskflow", action="store_true")
