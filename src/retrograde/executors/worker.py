@@ -7,6 +7,10 @@ and is resolved under the root. Before running, it claims the action's fence
 compares the handler files' digests with its copy; a difference is a failure
 value naming the file. Everything else is :func:`run_action`, the same entry
 point the threads executor calls, so results (and their masking) are the same.
+A request arrives as :meth:`CeleryExecutor.wire_request
+<retrograde.executors.celery.CeleryExecutor.wire_request>` serialised it (its
+secrets as they are): decrypting secrets sent encrypted would go in
+:func:`_run`, before anything reads the request.
 """
 
 from __future__ import annotations
