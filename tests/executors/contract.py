@@ -13,6 +13,7 @@ The actions are real: ``/bin/sh`` commands and Python functions in ``tmp_path``.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,7 +26,8 @@ from tests.executors.conftest import ActionModule, action_request
 
 MakeExecutor = Callable[[int], Executor]
 
-RESULT_KEYS = set(ActionResult.__annotations__)
+RESULT_KEYS = set(ActionResult.__annotations__) - {"withdrawn"}
+"""The keys of a result of an action that ran (``withdrawn`` marks one that never did)."""
 
 MARK = 'echo "{what} {{{{ resource }}}}" >> marks.log'
 MEASURED = f"{MARK.format(what='start')}; sleep 0.1; {MARK.format(what='end')}"
@@ -181,6 +183,23 @@ class ExecutorContract:
         marks = (tmp_path / "marks.log").read_text().splitlines()
         assert sorted(marks) == sorted(f"{w} r{i}" for i in range(12) for w in ("start", "end"))
         assert 1 <= peak_running(marks) <= 3
+
+    def test_withdraw_leaves_actions_that_began_to_finish(
+        self, executor: MakeExecutor, tmp_path: Path
+    ) -> None:
+        """Withdrawing once every submitted action has begun takes none back: all succeed."""
+        running = executor(3)
+        command = WAIT_FOR_ALL.replace("{n}", "3") + "; sleep 0.3"
+        futures = [
+            running.submit(action_request("shell", command, tmp_path, name)) for name in "abc"
+        ]
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("*.ready"))) < 3:
+            assert time.monotonic() < deadline, "the actions never began"
+            time.sleep(0.02)
+        running.withdraw()
+        results = [future.result(timeout=60) for future in futures]
+        assert [(r["ok"], "withdrawn" in r) for r in results] == [(True, False)] * 3
 
     def test_shutdown_waits_for_submitted_actions(self, tmp_path: Path) -> None:
         """Actions submitted before shutdown finish before shutdown returns."""

@@ -110,6 +110,7 @@ def add_plan(lines: Lines, view: Mapping[str, Any], limit: int | None, how: str)
         return
     width = VALUE_WIDTH if limit is not None else None
     shown = actions if limit is None else actions[:limit]
+    routed = any(a.get("queue") for a in actions)
     lines.add((f"plan: {count(len(actions))} action(s)", "bold"))
     lines.table(
         (
@@ -117,14 +118,26 @@ def add_plan(lines: Lines, view: Mapping[str, Any], limit: int | None, how: str)
                 str(index),
                 action_piece(a["action"]),
                 (a["resource"], "bold"),
+                *((value_text(a.get("queue")),) if routed else ()),
                 name_list(a["after"], NAMES_WIDTH if width else None) or "—",
             )
             for index, a in enumerate(shown, 1)
         ),
-        header=("#", "action", "resource", "after"),
+        header=("#", "action", "resource", *(("queue",) if routed else ()), "after"),
         right=frozenset({0}),
     )
     more(lines, len(shown), len(actions), "action", how)
+    if routed:
+        lines.add(queue_line(actions))
+
+
+def queue_line(actions: Sequence[Mapping[str, Any]]) -> str:
+    """``By queue: 2 on node1, 1 on node2, 3 on the default queue.`` (a routed plan's)."""
+    counted = Counter(a.get("queue") for a in actions)
+    routed = sorted((queue, n) for queue, n in counted.items() if queue)
+    named = [f"{count(n)} on {queue}" for queue, n in routed]
+    default = [f"{count(counted[None])} on the default queue"] if counted[None] else []
+    return f"By queue: {', '.join([*named, *default])}."
 
 
 def render_plan(

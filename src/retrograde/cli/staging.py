@@ -211,7 +211,9 @@ def plan(
     """Show the ordered actions that apply would run for the staged log.
 
     Text output lists the first 200 actions in order (--limit N, --all) and
-    ends with one line: `Plan: N to run, M to update, K to remove.`
+    ends with one line: `Plan: N to run, M to update, K to remove.` When the
+    stack routes actions to Celery queues, each action's queue is shown, and
+    how many go to each queue before that line.
 
     --target, --tag and --exclude show only the selected actions and those
     they need, in the order of the whole plan. -o FILE saves the plan:
@@ -220,15 +222,19 @@ def plan(
     """
     ctx = session.context
     if out is None:
-        view = planning.plan(ctx, targets=targets, tags=tags, exclude=exclude).to_json()
+        made = planning.plan(ctx, targets=targets, tags=tags, exclude=exclude)
+        view = made.to_json()
     else:
         saved = saved_plans.save_plan(ctx, out, targets=targets, tags=tags, exclude=exclude)
-        view = saved.plan.to_json()
+        made, view = saved.plan, saved.plan.to_json()
         view["plan_file"] = {
             "path": str(out),
             "digest": saved.digest,
             "head": {"rev": saved.head[0], "hash": saved.head[1]},
         }
+    routed = planning.queues(ctx, made)
+    for action in view["actions"]:
+        action["queue"] = routed[action["resource"]]
     emit_json(view) if as_json else render_plan(session.out, view, cap(limit, show_all))
     if out is not None and not as_json:
         shown = escape(str(out))

@@ -32,7 +32,21 @@ from retrograde import config
     type=click.IntRange(1, 1024),
     help="Actions run at once (processes). Default: the number of CPUs.",
 )
-def worker(name: str | None, queues: tuple[str, ...], root: Path, concurrency: int | None) -> None:
+@click.option(
+    "--prefetch",
+    type=click.IntRange(1, 1000),
+    default=1,
+    show_default=True,
+    help="Messages each process holds ahead: more is faster for short actions, but they wait"
+    " behind a long one that another worker could have taken.",
+)
+def worker(
+    name: str | None,
+    queues: tuple[str, ...],
+    root: Path,
+    concurrency: int | None,
+    prefetch: int,
+) -> None:
     """Run actions sent by `apply --executor celery` (see docs/scale-out.md).
 
     Connects to RETROGRADE_CELERY_BROKER and RETROGRADE_CELERY_BACKEND, logs
@@ -46,5 +60,6 @@ def worker(name: str | None, queues: tuple[str, ...], root: Path, concurrency: i
         queues=split_queues(queues, config.celery_queue()),
         root=root,
         concurrency=concurrency or os.cpu_count() or 1,
+        prefetch=prefetch,
     )
     run_worker(options)

@@ -97,7 +97,7 @@ def apply(
             _check_unchanged(ctx, plan, changes, targeting)
         with ctx.store.read() as tx:
             types = tx.state.types()
-        runner = executor_for(executor, jobs)
+        runner = executor_for(executor, jobs, scope=ctx.store.url)
         try:
             options = RunOptions(
                 ctx.principal,

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from retrograde.commands.context import Context
+from retrograde.engine.requests import action_queue
 from retrograde.memory import gc_paused
 from retrograde.model.change import Change
 from retrograde.model.plan import Plan
@@ -36,6 +37,15 @@ def selected(changes: Mapping[str, Change], targeting: Targeting) -> tuple[Plan,
         return whole, dict(changes)
     names = select(whole, changes, targeting)
     return narrowed(whole, names), {name: changes[name] for name in names}
+
+
+def queues(ctx: Context, plan: Plan) -> dict[str, str | None]:
+    """The queue each of ``plan``'s actions is sent to under ``--executor celery`` (None: the
+    default queue), as the apply would route it."""
+    with ctx.store.read() as tx:
+        changes = tx.staged.load()
+        types = tx.state.types()
+    return {a.resource: action_queue(changes[a.resource], types) for a in plan.actions}
 
 
 def plan(

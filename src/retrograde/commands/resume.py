@@ -155,7 +155,7 @@ def _continue(
     with ctx.store.read() as tx:
         changes = _remaining_changes(record, tasks, tx.staged.load())
         types = tx.state.types()
-    runner = executor_for(executor, jobs)
+    runner = executor_for(executor, jobs, scope=ctx.store.url)
     try:
         options = RunOptions(
             ctx.principal,

@@ -26,7 +26,6 @@ def action_request(
     spec = rtype.actions.get(change.action.value)
     after = change.after.inputs if change.after else None
     before = change.before.inputs if change.before else None
-    side = change.after or change.before
     return {
         "handler": spec.handler if spec else NO_HANDLER,
         "target": spec.target if spec else "",
@@ -42,10 +41,20 @@ def action_request(
             "apply_id": apply_id,
         },
         "secrets": secret_values(_secret_names(change, types), after, before, change.diff),
-        "queue": rtype.queue_for(side.tags if side else {}),
+        "queue": action_queue(change, types),
         "queue_timeout": spec.queue_timeout if spec else None,
         "files": list(rtype.files),
     }
+
+
+def action_queue(change: Change, types: Mapping[TypeKey, ResourceType]) -> str | None:
+    """The Celery queue ``change``'s action is sent to; None for the default queue.
+
+    The resource's ``queue`` tag, else its type's ``queue:``, else its
+    ``route_by`` tag (the state after the change, or before it for a removal).
+    """
+    side = change.after or change.before
+    return _type_of(change, types).queue_for(side.tags if side else {})
 
 
 def _secret_names(change: Change, types: Mapping[TypeKey, ResourceType]) -> frozenset[str]:

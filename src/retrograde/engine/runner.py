@@ -19,9 +19,10 @@ At most ``executor.capacity`` handlers run at once, and at most
 results (a worker that frees up takes the next of them at once); the rest wait,
 ``pending`` in the journal. When the run is cancelled (:class:`CancelToken`: Ctrl-C,
 SIGTERM, a server shutting down) or a turn cannot be written (a store error),
-nothing more is dispatched; the actions in flight finish, what finished is
-committed if the store allows, and the apply is left ``interrupted`` for
-``resume``.
+nothing more is dispatched and the executor takes back what it was given but has
+not begun (``withdraw``: those go back to ``pending``); the actions in flight
+finish, what finished is committed if the store allows, and the apply is left
+``interrupted`` for ``resume``.
 
 A failed action whose type allows ``retries`` is dispatched again after
 ``retry_delay`` seconds without blocking the loop; only its final outcome
@@ -293,6 +294,7 @@ class _Runner:
             dropped = self.feeder.stop()
             self.in_flight -= len(dropped)
             self.unstarted.extend(dropped)
+            self.options.executor.withdraw()  # what it was given but has not begun comes back
 
     def _wait(self) -> list[Result]:
         """The results that arrived together; empty when a retry or a lease refresh is due."""
@@ -316,6 +318,8 @@ class _Runner:
     def _turn(self, batch: list[Result]) -> None:
         """One loop turn: classify results, journal and commit in one transaction, dispatch."""
         self.in_flight -= len(batch)
+        self.unstarted.extend(name for name, result in batch if result.get("withdrawn"))
+        batch = [(name, result) for name, result in batch if not result.get("withdrawn")]
         faults = self.options.faults
         done: list[str] = []
         failed: list[Result] = []
@@ -440,6 +444,8 @@ class _Runner:
         Actions journaled ``started`` whose handler never began go back to ``pending``.
         """
         unstarted = [*self.unstarted, *self.feeder.stop()]
+        with contextlib.suppress(Exception):
+            self.options.executor.withdraw()  # a second Ctrl-C: nothing queued starts either
         if self.apply_id:
             with contextlib.suppress(Exception), self.store.write() as tx:
                 tx.applies.mark(self.apply_id, unstarted, TaskStatus.PENDING)

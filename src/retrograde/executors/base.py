@@ -29,6 +29,14 @@ class Executor(Protocol):
         """Start ``request``; the future resolves to its result (never to an exception)."""
         ...
 
+    def withdraw(self) -> None:
+        """Take back submitted actions no handler has begun (the run was interrupted).
+
+        Their futures resolve to a failure marked ``withdrawn``; what has begun
+        finishes. Called from the runner's thread, possibly more than once.
+        """
+        ...
+
     def shutdown(self) -> None:
         """Wait for submitted actions to finish and release the executor's resources."""
         ...

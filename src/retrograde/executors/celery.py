@@ -1,24 +1,37 @@
 """The Celery executor: each action goes to a queue as JSON, results come back through Redis.
 
 The applying process (the coordinator) stays the only writer of the store;
-workers (``retrograde worker``) only run handlers. For each request the
-executor:
+workers (``retrograde worker``) only run handlers. At most ``jobs`` actions are
+sent at once (the rest wait here, unsent), so that ``capacity`` is what runs
+and an interrupt has little to take back. For each request the executor:
 
 1. picks the queue (the request's, else the default queue) and fences the
-   action: the key (apply, resource) in Redis holds ``queued:TOKEN`` for this
-   submission (see :mod:`~retrograde.executors.celery_app`);
+   action: its key (store, apply, resource) in Redis holds ``queued:TOKEN``
+   for this submission (see :mod:`~retrograde.executors.celery_app`), which
+   supersedes any earlier submission of the same action that no worker has
+   started. The first time it sends an action of an apply, it also takes back
+   every unclaimed submission of that apply an earlier coordinator left (it
+   died; ``resume`` continues the apply): those messages never run;
 2. sends it with the digests of its handler files
    (:mod:`~retrograde.executors.handler_files`), a soft and a hard time limit
    above its ``timeout``, and ``expires`` past every deadline below;
-3. resolves its future from the result backend (:class:`_Results`: one
-   thread on a Redis subscription, with a periodic sweep as a backstop), and
-   forgets the result once read.
+3. resolves its future from the result backend
+   (:class:`~retrograde.executors.celery_results.Results`).
+
+:meth:`CeleryExecutor.withdraw` (the run was interrupted) takes back every
+submission no worker has claimed, and the unsent ones: their futures resolve
+to a result marked ``withdrawn`` (the action never ran); what a worker started
+finishes.
 
 Deadlines: a request no worker claimed within its ``queue_timeout`` (default:
 its ``timeout``, else an hour) is withdrawn and fails saying so; one claimed
 but without a result ``queue_timeout + timeout + grace`` after it was sent (its
 worker was lost and no other took it over) fails too, and its fence is removed
 so that a late redelivery never runs it. Either way the action stays staged.
+
+Secrets: a request's ``secrets`` (the values handlers mask) and its inputs
+travel in the message as they are; :func:`wire_request` is the one place a
+request is serialised for the wire, where encrypting them would go.
 
 Connectivity is checked when the executor is created: a broker or backend that
 cannot be reached is an :class:`~retrograde.errors.ExecutorError` before
@@ -27,11 +40,15 @@ anything is journaled.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import itertools
 import math
 import threading
 import time
 import uuid
+from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +64,17 @@ from retrograde.errors import ExecutorError, HandlerError
 from retrograde.executors.celery_app import (
     RESULT_EXPIRES_SECONDS,
     TASK_NAME,
-    WITHDRAW,
+    WITHDRAW_ALL,
     action_queue,
+    apply_fences,
     celery_app,
     fence_key,
+)
+from retrograde.executors.celery_results import (
+    COORDINATOR_BACKEND,
+    Pending,
+    Results,
+    withdrawn,
 )
 from retrograde.executors.handler_files import digests, handler_file_names
 from retrograde.handlers.process import KILL_GRACE_SECONDS, failure
@@ -62,31 +86,15 @@ DEFAULT_QUEUE_TIMEOUT = 3600.0
 RESULT_GRACE_SECONDS = 10.0
 """Slack past the worker's hard time limit before a missing result counts as a lost worker."""
 
-SWEEP_SECONDS = 0.2
-"""How often deadlines are checked and results read directly, in case a notification was missed."""
-
-
-@dataclass(slots=True)
-class _Pending:
-    """One submitted action the coordinator waits for."""
-
-    future: Future[ActionResult]
-    resource: str
-    queue: str
-    fence: str
-    token: str
-    pickup_by: float
-    give_up_at: float
-    pickup_seconds: float
-    claimed: bool = False
-
 
 class CeleryExecutor:
     """Runs up to ``jobs`` actions at once on Celery workers; futures never hold an exception.
 
     ``submit`` is thread safe (the runner calls it from the thread that
     resolved the previous future). ``shutdown`` waits until every submitted
-    action has a result or has passed its deadline.
+    action has a result or has passed its deadline. ``scope`` names the store
+    (its URL: only a digest of it reaches Redis), so that fences of different
+    stores sharing one Redis never meet.
     """
 
     def __init__(
@@ -96,21 +104,34 @@ class CeleryExecutor:
         broker: str | None = None,
         backend: str | None = None,
         default_queue: str | None = None,
+        scope: str = "",
     ) -> None:
         if jobs < 1:
             raise HandlerError(f"jobs must be at least 1, got {jobs}")
         self.jobs = jobs
         self.default_queue = default_queue or config.celery_queue()
         self.visibility = config.celery_visibility_seconds()
+        backend_url = backend or config.celery_backend()
         self._app = celery_app(
             broker or config.celery_broker(),
-            backend or config.celery_backend(),
+            backend_url,
             visibility_seconds=self.visibility,
+            backend_class=COORDINATOR_BACKEND,
         )
-        self._redis = _check_connections(self._app)
+        self._redis = _check_connections(self._app, backend_url)
+        self._scope = hashlib.sha256(scope.encode()).hexdigest()[:16]
         self._digests: dict[tuple[str, ...], dict[str, str]] = {}
         self._attempts = itertools.count(1)
-        self._results = _Results(self._app, self._redis)
+        self._prefix = uuid.uuid4().hex  # tokens: a counter and this, unique per submission
+        self._lock = threading.Lock()
+        self._sent: set[Future[ActionResult]] = set()
+        self._unsent: deque[tuple[ActionRequest, Future[ActionResult]]] = deque()
+        self._withdrawn = False
+        self._applies: set[object] = set()
+        self._withdraw_all = cast(Any, self._redis).register_script(WITHDRAW_ALL)
+        self._outbox: list[_Outgoing] = []
+        self._holding = threading.local()
+        self._results = Results(self._app, self._redis, batching=self._batch)
 
     @property
     def capacity(self) -> int:
@@ -118,52 +139,165 @@ class CeleryExecutor:
 
     def submit(self, request: ActionRequest) -> Future[ActionResult]:
         future: Future[ActionResult] = Future()
-        resource = str(request["context"].get("resource") or "")
-        try:
-            self._send(request, future)
-        except (KombuError, RedisError, OSError) as exc:
-            future.set_result(failure(resource, f"cannot send the action to Celery: {exc}"))
+        future.add_done_callback(self._freed)  # before the caller's: the slot frees first
+        with self._lock:
+            refused = self._withdrawn
+            if not refused and len(self._sent) >= self.jobs:
+                self._unsent.append((request, future))
+                return future
+            if not refused:
+                self._sent.add(future)
+        if refused:  # submitted after an interrupt: it never starts
+            future.set_result(withdrawn(_resource(request), self._queue(request)))
+        else:
+            self._start(request, future)
         return future
+
+    def withdraw(self) -> None:
+        """Take back what no worker has started (an interrupted run); see the module docstring."""
+        with self._lock:
+            self._withdrawn = True
+            unsent = list(self._unsent)
+            self._unsent.clear()
+        for request, future in unsent:
+            future.set_result(withdrawn(_resource(request), self._queue(request)))
+        with contextlib.suppress(RedisError, OSError):  # Redis is gone: deadlines resolve them
+            self._results.withdraw_unclaimed()
 
     def shutdown(self) -> None:
         self._results.close()
         self._app.close()
 
-    def _send(self, request: ActionRequest, future: Future[ActionResult]) -> None:
+    def _freed(self, future: Future[ActionResult]) -> None:
+        """A sent action resolved: send the next unsent one in its place."""
+        with self._lock:
+            if future not in self._sent:
+                return
+            self._sent.discard(future)
+            if self._withdrawn or not self._unsent:
+                return
+            request, following = self._unsent.popleft()
+            self._sent.add(following)
+        self._start(request, following)
+
+    def _start(self, request: ActionRequest, future: Future[ActionResult]) -> None:
+        """Send ``request`` now, or with the others resolved in the same batch of results."""
+        try:
+            outgoing = self._prepare(request, future)
+        except (KombuError, RedisError, OSError) as exc:
+            future.set_result(failure(_resource(request), f"cannot send the action: {exc}"))
+            return
+        if outgoing is None:
+            return
+        with self._lock:
+            self._outbox.append(outgoing)
+        if not getattr(self._holding, "active", False):
+            self._flush()
+
+    @contextlib.contextmanager
+    def _batch(self) -> Iterator[None]:
+        """While the results thread resolves a batch, the sends it causes wait, then go at once:
+        their fences in one Redis round trip, their messages through one producer."""
+        self._holding.active = True
+        try:
+            yield
+        finally:
+            self._holding.active = False
+            self._flush()
+
+    def _flush(self) -> None:
+        with self._lock:
+            batch, self._outbox = self._outbox, []
+        if not batch:
+            return
+        try:
+            with self._redis.pipeline(transaction=False) as pipe:
+                for out in batch:
+                    pipe.set(out.pending.fence, f"queued:{out.pending.token}", ex=out.fence_ttl)
+                pipe.execute()
+            for out in batch:
+                self._results.expect(out.pending)
+            with self._app.producer_or_acquire() as producer:
+                for out in batch:
+                    self._app.send_task(TASK_NAME, producer=producer, **out.message)
+        except (KombuError, RedisError, OSError) as exc:
+            self._abandon(batch, f"cannot send the action: {exc}")
+        if self._withdrawn:  # an interrupt came while these were on their way
+            self.withdraw()
+
+    def _abandon(self, batch: list[_Outgoing], reason: str) -> None:
+        """A batch that could not all be sent: take back what no worker claimed, and fail it.
+
+        A message that did go out and was claimed is left to finish; when Redis
+        itself is gone, nothing can be claimed, and all of them fail.
+        """
+        keys = [out.pending.fence for out in batch]
+        try:
+            taken = self._withdraw_all(keys=keys, args=[f"queued:{o.pending.token}" for o in batch])
+        except (RedisError, OSError):
+            taken = range(1, len(batch) + 1)
+        for index in taken:
+            self._results.abandon(batch[index - 1].pending, reason)
+
+    def _queue(self, request: ActionRequest) -> str:
+        return request.get("queue") or self.default_queue
+
+    def _prepare(self, request: ActionRequest, future: Future[ActionResult]) -> _Outgoing | None:
+        """The fence and message of one submission; None (the future resolved) when its
+        deadlines cannot fit the broker's visibility timeout."""
         context = request["context"]
-        resource = str(context.get("resource") or "")
+        resource = _resource(request)
         timeout = request["timeout"]
         pickup = request.get("queue_timeout") or timeout or DEFAULT_QUEUE_TIMEOUT
         running = timeout + 2 * KILL_GRACE_SECONDS if timeout else self.visibility - pickup
         if running <= 0 or pickup + running > self.visibility:
             future.set_result(failure(resource, self._too_long(pickup, running)))
-            return
-        queue = request.get("queue") or self.default_queue
-        token = f"{next(self._attempts)}:{uuid.uuid4().hex}"
-        fence = fence_key(context.get("apply_id"), resource, token)
+            return None
+        queue = self._queue(request)
+        apply_id = context.get("apply_id")
+        self._supersede(apply_id)
+        token = f"{next(self._attempts)}:{self._prefix}"
+        fence = fence_key(self._scope, apply_id, resource)
         expires = pickup + running + RESULT_GRACE_SECONDS
-        self._redis.set(fence, f"queued:{token}", ex=int(expires) + RESULT_EXPIRES_SECONDS)
         now = time.monotonic()
-        pending = _Pending(
-            future, resource, queue, fence, token, now + pickup, now + expires, pickup
-        )
-        self._results.expect(token, pending)
-        self._app.send_task(
-            TASK_NAME,
-            args=[self._wire(request)],
-            kwargs={"fence": fence, "token": token},
-            task_id=token,
-            queue=cast(str, action_queue(self._app, queue)),  # a Queue: declared as workers do
-            expires=expires,
-            soft_time_limit=math.ceil(timeout + KILL_GRACE_SECONDS) if timeout else None,
-            time_limit=math.ceil(timeout + 2 * KILL_GRACE_SECONDS) if timeout else None,
-        )
+        deadlines = (now + pickup, now + expires, pickup)
+        pending = Pending(future, resource, queue, fence, token, *deadlines)
+        message = {
+            "args": [self.wire_request(request)],
+            "kwargs": {"fence": fence, "token": token},
+            "task_id": token,
+            "queue": action_queue(self._app, queue),  # a Queue: declared as workers do
+            "expires": expires,
+            "soft_time_limit": math.ceil(timeout + KILL_GRACE_SECONDS) if timeout else None,
+            "time_limit": math.ceil(timeout + 2 * KILL_GRACE_SECONDS) if timeout else None,
+            "argsrepr": f"({resource!r},)",  # what logs and monitors show: never the inputs
+            "kwargsrepr": "{}",
+        }
+        return _Outgoing(pending, message, int(expires) + RESULT_EXPIRES_SECONDS)
 
-    def _wire(self, request: ActionRequest) -> dict[str, Any]:
+    def _supersede(self, apply_id: object) -> None:
+        """Once per apply: take back the unclaimed submissions an earlier coordinator left."""
+        with self._lock:
+            if apply_id in self._applies:
+                return
+            self._applies.add(apply_id)
+        keys = list(self._redis.scan_iter(match=apply_fences(self._scope, apply_id), count=1000))
+        if not keys:
+            return
+        values = [v.decode() if isinstance(v, bytes) else v for v in self._redis.mget(keys)]
+        pairs = zip(keys, values, strict=True)
+        queued = [(key, value) for key, value in pairs if value and value.startswith("queued:")]
+        if queued:
+            self._withdraw_all(keys=[k for k, _ in queued], args=[v for _, v in queued])
+
+    def wire_request(self, request: ActionRequest) -> dict[str, Any]:
         """The request as a worker gets it: its directory relative to the stack's, with digests.
 
         A type's directory is the top-level stack file's, which is what a
-        worker's ``--root`` is a checkout of.
+        worker's ``--root`` is a checkout of. This is where a request is
+        serialised for the wire: its ``secrets`` and inputs go as they are
+        (encrypting them in transit would be done here, and undone in
+        :mod:`~retrograde.executors.worker`).
         """
         names = handler_file_names(request)
         key = (request["cwd"], *names)
@@ -184,7 +318,20 @@ class CeleryExecutor:
         self.shutdown()
 
 
-def _check_connections(app: Celery) -> Redis:
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    """A submission ready to go: what the coordinator waits for, the message, the fence's TTL."""
+
+    pending: Pending
+    message: dict[str, Any]
+    fence_ttl: int
+
+
+def _resource(request: ActionRequest) -> str:
+    return str(request["context"].get("resource") or "")
+
+
+def _check_connections(app: Celery, backend_url: str) -> Redis:
     """The backend's Redis client, once the broker and the backend both answered."""
     try:
         with app.connection_for_write() as connection:
@@ -196,7 +343,7 @@ def _check_connections(app: Celery) -> Redis:
     try:
         client.ping()
     except (RedisError, OSError) as exc:
-        url = _shown(str(app.conf.result_backend))
+        url = _shown(backend_url)
         raise ExecutorError("celery", "result backend", url, str(exc)) from exc
     return client
 
@@ -208,145 +355,3 @@ def _shown(url: str) -> str:
     if not at or ":" not in credentials:
         return url
     return f"{scheme}{sep}{credentials.split(':', 1)[0]}:***@{host}"
-
-
-class _Results:
-    """Waits for results on one thread and resolves the futures of :class:`_Pending` actions.
-
-    Results are announced on the backend's Redis channels (Celery publishes
-    each stored result on its key); a sweep every :data:`SWEEP_SECONDS` also
-    reads the keys of everything pending and checks deadlines. Futures are
-    resolved outside the lock: the runner's callback submits the next action.
-    """
-
-    def __init__(self, app: Celery, client: Redis) -> None:
-        self._backend: Any = cast(Any, app.backend)
-        self._client: Any = cast(Any, client)
-        self._withdraw = self._client.register_script(WITHDRAW)
-        self._pending: dict[str, _Pending] = {}
-        self._lock = threading.Condition()
-        self._closing = False
-        self._pubsub = self._client.pubsub(ignore_subscribe_messages=True)
-        pattern = self._backend.get_key_for_task("*")
-        self._prefix = (pattern.decode() if isinstance(pattern, bytes) else pattern)[:-1]
-        self._pubsub.psubscribe(pattern)
-        self._thread = threading.Thread(target=self._loop, name="retrograde-celery", daemon=True)
-        self._thread.start()
-
-    def expect(self, token: str, pending: _Pending) -> None:
-        with self._lock:
-            self._pending[token] = pending
-
-    def close(self) -> None:
-        """Wait until nothing is pending, then stop the thread and release the connections."""
-        with self._lock:
-            while self._pending and self._thread.is_alive():
-                self._lock.wait(SWEEP_SECONDS)
-            self._closing = True
-        self._thread.join()
-        self._pubsub.close()
-
-    def _loop(self) -> None:
-        swept = 0.0
-        while not self._closing:
-            try:
-                message = self._pubsub.get_message(timeout=SWEEP_SECONDS)
-                if message is not None:
-                    self._arrived({self._task_id(message["channel"]): message["data"]})
-                if time.monotonic() - swept >= SWEEP_SECONDS:
-                    swept = time.monotonic()
-                    self._sweep()
-            except (RedisError, OSError):
-                time.sleep(SWEEP_SECONDS)  # Redis went away: the sweep retries until deadlines
-
-    def _task_id(self, channel: bytes | str) -> str:
-        """The task id a result channel (the result's key) belongs to."""
-        name = channel.decode() if isinstance(channel, bytes) else channel
-        return name.removeprefix(self._prefix)
-
-    def _sweep(self) -> None:
-        with self._lock:
-            tokens = list(self._pending)
-        if tokens:
-            keys = [self._backend.get_key_for_task(token) for token in tokens]
-            self._arrived(dict(zip(tokens, self._client.mget(keys), strict=True)))
-        self._check_deadlines()
-
-    def _arrived(self, payloads: dict[str, Any]) -> None:
-        """Resolve the pending actions whose results are among ``payloads`` (by task id)."""
-        done: list[tuple[_Pending, ActionResult]] = []
-        with self._lock:
-            for token, payload in payloads.items():
-                pending = self._pending.get(token)
-                if pending is None or payload is None:
-                    continue
-                result = _result(pending, self._backend.decode_result(payload))
-                if result is not None:
-                    del self._pending[token]
-                    done.append((pending, result))
-            self._lock.notify_all()
-        self._forget(done)
-
-    def _check_deadlines(self) -> None:
-        now = time.monotonic()
-        done: list[tuple[_Pending, ActionResult]] = []
-        with self._lock:
-            for token, pending in list(self._pending.items()):
-                reason = self._overdue(pending, now)
-                if reason is not None:
-                    del self._pending[token]
-                    done.append((pending, failure(pending.resource, reason)))
-            self._lock.notify_all()
-        self._forget(done)
-
-    def _overdue(self, pending: _Pending, now: float) -> str | None:
-        """Why ``pending`` will get no result, once a deadline passed; None while it may."""
-        if not pending.claimed and now >= pending.pickup_by:
-            if self._withdraw(keys=[pending.fence], args=[f"queued:{pending.token}"]):
-                return (
-                    f"no worker on queue {pending.queue!r} took the action within its"
-                    f" queue_timeout of {pending.pickup_seconds:g}s"
-                )
-            pending.claimed = True
-        if now >= pending.give_up_at:
-            return (
-                f"no result from queue {pending.queue!r}: the worker running it was lost"
-                " and no other took it over in time"
-            )
-        return None
-
-    def _forget(self, done: list[tuple[_Pending, ActionResult]]) -> None:
-        """Delete the results read and the fences of finished actions, then resolve futures."""
-        if done:
-            keys = [self._backend.get_key_for_task(p.token) for p, _ in done]
-            self._client.delete(*keys, *(p.fence for p, _ in done))
-        for pending, result in done:
-            pending.future.set_result(result)
-
-
-_READY = {"SUCCESS", "FAILURE", "REVOKED"}
-
-
-def _result(pending: _Pending, meta: dict[str, Any]) -> ActionResult | None:
-    """The action's result from a backend record; None while it is not final."""
-    status = meta.get("status")
-    if status not in _READY:
-        return None
-    value = meta.get("result")
-    if status == "SUCCESS" and _is_result(value):
-        return cast(ActionResult, value)
-    if status == "REVOKED":
-        return failure(pending.resource, f"the action expired on queue {pending.queue!r}")
-    return failure(pending.resource, f"worker failed: {_describe(value)}")
-
-
-def _is_result(value: object) -> bool:
-    keys = ("resource", "ok", "exit_code", "error", "duration")
-    return isinstance(value, dict) and all(key in value for key in keys)
-
-
-def _describe(value: object) -> str:
-    if isinstance(value, BaseException):
-        name = type(value).__name__
-        return f"{name}: {value}" if str(value) else name
-    return repr(value)

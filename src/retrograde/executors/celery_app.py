@@ -12,10 +12,13 @@ Delivery is at least once, made safe in three ways:
 * on RabbitMQ, queues are quorum queues with a delivery limit: a message that
   keeps killing workers is dropped after :data:`DELIVERY_LIMIT` redeliveries
   (the coordinator reports the action failed when its deadline passes);
-* a fence: before running, a worker claims the submission's fencing key
-  (apply, resource, attempt token) in Redis, which exists while the
-  coordinator waits for that submission. A stale message (one the coordinator
-  gave up on or already has the result of) finds none, and never runs.
+* a fence: one key per action (store, apply, resource) in Redis holds the
+  token of the submission the coordinator waits for, ``queued:TOKEN`` until a
+  worker claims it (``running:TOKEN``). Before running, a worker claims the
+  fence for its message's token; a stale message (one the coordinator gave up
+  on, withdrew on an interrupt, already has the result of, or that a
+  coordinator resuming the apply superseded with a new submission) finds
+  another value or none, and never runs: it is dropped, acknowledged, unrun.
 """
 
 from __future__ import annotations
@@ -57,10 +60,39 @@ return 0
 """Coordinator side: take back a submission no worker has claimed (``queued:TOKEN``);
 0 when a worker claimed it first."""
 
+WITHDRAW_ALL = """
+local taken = {}
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then
+    redis.call('DEL', key)
+    taken[#taken + 1] = i
+  end
+end
+return taken
+"""
+"""Coordinator side, on an interrupt: :data:`WITHDRAW` for many fences in one round trip;
+the (1-based) positions of those taken back."""
 
-def celery_app(broker: str, backend: str, *, visibility_seconds: float) -> Celery:
-    """A Celery app on ``broker`` (RabbitMQ or Redis) with results in Redis ``backend``."""
-    app = Celery("retrograde", broker=broker, backend=backend, set_as_current=False)
+RELEASE = """
+for i, key in ipairs(KEYS) do
+  local current = redis.call('GET', key)
+  if current == 'queued:' .. ARGV[i] or current == 'running:' .. ARGV[i] then
+    redis.call('DEL', key)
+  end
+end
+return 0
+"""
+"""Coordinator side, once results are read: drop each fence that still holds the token
+given for it (a newer submission of the same action keeps its own)."""
+
+
+def celery_app(
+    broker: str, backend: str, *, visibility_seconds: float, backend_class: str | None = None
+) -> Celery:
+    """A Celery app on ``broker`` (RabbitMQ or Redis) with results in Redis ``backend``
+    (through the result backend class ``backend_class``, by its dotted name, if given)."""
+    url = f"{backend_class}+{backend}" if backend_class else backend
+    app = Celery("retrograde", broker=broker, backend=url, set_as_current=False)
     app.conf.update(_settings(visibility_seconds))
     return app
 
@@ -97,10 +129,17 @@ def action_queue(app: Celery, name: str) -> Queue:
     )
 
 
-def fence_key(apply_id: object, resource: str, token: str) -> str:
-    """The fencing key of one submission (attempt) of one action of one apply.
+def fence_key(scope: str, apply_id: object, resource: str) -> str:
+    """The fencing key of one action of one apply of the store ``scope`` names.
 
-    The token is unique per submission, so coordinators on different stores
-    that share one Redis (and the same apply ids) never touch each other's.
+    ``scope`` (a digest of the store's URL) keeps coordinators of different
+    stores that share one Redis (and the same apply ids) off each other's
+    fences, while every coordinator of one store (an apply, then its
+    ``resume`` from another process) shares them.
     """
-    return f"{FENCE_PREFIX}{apply_id}:{resource}:{token}"
+    return f"{FENCE_PREFIX}{scope}:{apply_id}:{resource}"
+
+
+def apply_fences(scope: str, apply_id: object) -> str:
+    """The SCAN pattern of every fence of one apply (``scope`` is hex, the apply id a number)."""
+    return f"{FENCE_PREFIX}{scope}:{apply_id}:*"

@@ -10,14 +10,14 @@ from retrograde.executors.base import Executor
 DEFAULT_EXECUTOR = "threads"
 
 
-def _threads(jobs: int) -> Executor:
+def _threads(jobs: int, scope: str) -> Executor:
     """The in-process executor (imported when chosen, so that starting the CLI stays cheap)."""
     from retrograde.executors.threads import ThreadExecutor
 
     return ThreadExecutor(jobs)
 
 
-def _celery(jobs: int) -> Executor:
+def _celery(jobs: int, scope: str) -> Executor:
     """The Celery executor, imported only when chosen (Celery is the ``celery`` extra)."""
     try:
         from retrograde.executors.celery import CeleryExecutor
@@ -25,18 +25,21 @@ def _celery(jobs: int) -> Executor:
         raise ExecutorError(
             "celery", "library", "this Python", f"{exc} (install retrograde[celery])"
         ) from exc
-    return CeleryExecutor(jobs)
+    return CeleryExecutor(jobs, scope=scope)
 
 
-EXECUTORS: Mapping[str, Callable[[int], Executor]] = {
+EXECUTORS: Mapping[str, Callable[[int, str], Executor]] = {
     "threads": _threads,
     "celery": _celery,
 }
-"""Every executor retrograde knows; each is built from the ``--jobs`` bound."""
+"""Every executor retrograde knows; each is built from the ``--jobs`` bound and the scope."""
 
 
-def executor_for(name: str, jobs: int) -> Executor:
+def executor_for(name: str, jobs: int, *, scope: str = "") -> Executor:
     """A new executor named ``name`` running up to ``jobs`` actions at once.
+
+    ``scope`` names the store the actions belong to (its URL): an executor
+    that shares state between processes (Celery's fences) keys it by scope.
 
     Raises HandlerError for an unknown name or a ``jobs`` below 1, and
     ExecutorError when the executor cannot reach what it needs (Celery's broker
@@ -46,4 +49,4 @@ def executor_for(name: str, jobs: int) -> Executor:
     if factory is None:
         known = ", ".join(sorted(EXECUTORS))
         raise HandlerError(f"unknown executor {name!r} (known: {known})")
-    return factory(jobs)
+    return factory(jobs, scope)

@@ -34,6 +34,10 @@ class ThreadExecutor:
     def submit(self, request: ActionRequest) -> Future[ActionResult]:
         return self._pool.submit(run_action, request)
 
+    def withdraw(self) -> None:
+        """Nothing to take back: the pool has ``capacity`` threads, so whatever the runner
+        submitted (never more than that) has begun."""
+
     def shutdown(self) -> None:
         self._pool.shutdown(wait=True)
 

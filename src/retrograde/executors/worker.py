@@ -7,6 +7,10 @@ and is resolved under the root. Before running, it claims the action's fence
 compares the handler files' digests with its copy; a difference is a failure
 value naming the file. Everything else is :func:`run_action`, the same entry
 point the threads executor calls, so results (and their masking) are the same.
+A request arrives as :meth:`CeleryExecutor.wire_request
+<retrograde.executors.celery.CeleryExecutor.wire_request>` serialised it (its
+secrets as they are): decrypting secrets sent encrypted would go in
+:func:`_run`, before anything reads the request.
 """
 
 from __future__ import annotations
@@ -36,6 +40,9 @@ class WorkerOptions:
     queues: tuple[str, ...]
     root: Path
     concurrency: int
+    prefetch: int = 1
+    """Celery's prefetch multiplier: unacknowledged messages per process (late ack holds each
+    until its action ends, so a held message is redelivered if the worker is lost)."""
 
 
 def worker_app(options: WorkerOptions) -> Celery:
@@ -69,6 +76,7 @@ def _argv(options: WorkerOptions) -> list[str]:
         f"--hostname={options.name}@%h",
         f"--queues={','.join(options.queues)}",
         f"--concurrency={options.concurrency}",
+        f"--prefetch-multiplier={options.prefetch}",
         "--loglevel=INFO",
         "--pool=prefork",
         "--without-gossip",

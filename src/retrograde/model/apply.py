@@ -72,6 +72,9 @@ class ActionResult(TypedDict):
     duration: float
     output: NotRequired[ActionOutput]
     """What the handler wrote, when it ran something that writes (kept by the store)."""
+    withdrawn: NotRequired[bool]
+    """True when the executor took the action back before any handler began (the run was
+    interrupted): it never ran, and the runner leaves it ``pending`` for ``resume``."""
 
 
 class HandlerOutputJSON(TypedDict):

@@ -14,6 +14,8 @@ class PlannedActionJSON(TypedDict):
     resource: str
     action: str
     after: list[str]
+    queue: NotRequired[str | None]
+    """In ``plan --json`` only: the Celery queue the action goes to (None: the default)."""
 
 
 class HeadJSON(TypedDict):
