@@ -51,6 +51,13 @@ def store(store_url: str) -> Iterator[SqlStore]:
         opened.close()
 
 
+@pytest.fixture(autouse=True)
+def _private_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stores' key files go to a fresh configuration directory, never the user's."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+    monkeypatch.delenv("RETROGRADE_SECRET_KEY_FILE", raising=False)
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """Without ``RETROGRADE_TEST_PG_URL``, skip the PostgreSQL runs from this one place.
 

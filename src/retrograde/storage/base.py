@@ -36,6 +36,7 @@ from retrograde.storage.apply_repositories import (
 )
 from retrograde.storage.repositories import (
     CheckpointRepository,
+    KeysRepository,
     LogRepository,
     SnapshotRepository,
     StagedRepository,
@@ -69,6 +70,9 @@ class Transaction(Protocol):
 
     @property
     def output(self) -> OutputRepository: ...
+
+    @property
+    def keys(self) -> KeysRepository: ...
 
 
 class Store(Protocol):

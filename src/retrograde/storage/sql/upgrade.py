@@ -64,8 +64,29 @@ def upgrade_to_head(engine: Engine) -> bool:
         if connection.dialect.name == "postgresql":
             lock = text("SELECT pg_advisory_xact_lock(:key)")
             connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
+        before = current_revision(connection)
         _run_alembic_upgrade(connection)
+        if before is not None and before < SEALING_REVISION:
+            seal_clear_secrets_on_upgrade(connection)
     return True
+
+
+SEALING_REVISION = "0006"
+"""The revision from which secret values are sealed at rest; older stores are sealed once."""
+
+
+def seal_clear_secrets_on_upgrade(connection: Connection) -> None:
+    """The data step of revision 0006, in the migration's transaction: seal what an older
+    store held in clear (:mod:`retrograde.storage.sql.reencoding`)."""
+    from retrograde.clock import utc_now
+    from retrograde.storage.keys import box_in
+    from retrograde.storage.sql.reencoding import seal_clear_secrets
+    from retrograde.storage.sql.transaction import SqlTransaction
+
+    tx = SqlTransaction(connection, writable=True)
+    seal_clear_secrets(
+        tx, lambda: box_in(tx), reason="secret values sealed at rest (schema 0006)", at=utc_now()
+    )
 
 
 def _run_alembic_upgrade(connection: Connection) -> None:
