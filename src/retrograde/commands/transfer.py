@@ -7,7 +7,10 @@ only the commits the file does not have yet, as a new zstd frame for ``.zst``
 (the bytes already there are left as they are). Before appending, the file's
 last commit must have the same hash in this store, so a file only ever grows
 with its own history. ``import`` loads a whole export into an empty store,
-under the store lock. Exports keep secret inputs in clear: they are sensitive.
+under the store lock. Secret values are exported sealed, as stored, with the
+store's wrapped data key (a ``key`` line), so the store's key file opens them
+after an import; an export from before secrets were sealed holds them in clear,
+and importing it seals them (:func:`seal_imported`).
 
 A file whose last segment is torn (an export killed while it wrote) keeps
 its complete segments: ``append`` cuts the torn part off and writes from the
@@ -26,12 +29,21 @@ from typing import BinaryIO
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
-from retrograde.errors import CorruptLogError, FileAccessError, NotFoundError, StateError
+from retrograde.errors import (
+    CorruptLogError,
+    FileAccessError,
+    NotFoundError,
+    StateError,
+    one_line,
+)
 from retrograde.history import files
 from retrograde.history.export import export_log
 from retrograde.history.importing import import_log
 from retrograde.model.numbers import check_number
 from retrograde.model.reports import TransferReport
+from retrograde.storage.base import Transaction
+from retrograde.storage.keys import box_in
+from retrograde.storage.sql.reencoding import seal_clear_secrets
 
 Write = Callable[[bytes], object]
 
@@ -81,7 +93,17 @@ def import_(ctx: Context, path: Path) -> TransferReport:
     end = tail.end if tail is not None and tail.torn else None
     with exclusive(ctx, "import"), ctx.store.write() as tx:
         report = import_log(tx, files.read_lines(source, end), source=str(path))
+        seal_imported(tx, str(path))
     return _with_torn(report, tail, f"{path.name}: left out", "not imported")
+
+
+def seal_imported(tx: Transaction, source: str) -> None:
+    """Seal the secrets an export of the older format brought in clear (no ``key`` line: the
+    store has no data key yet); the rehashed chain is recorded as a chain upgrade."""
+    if tx.keys.load().wrapped_key is not None:
+        return
+    reason = f"secret values of {one_line(source)} sealed on import"
+    seal_clear_secrets(tx, lambda: box_in(tx), reason=reason, at=utc_now())
 
 
 def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:

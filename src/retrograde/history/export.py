@@ -32,6 +32,9 @@ def export_log(
         raise NotFoundError("revision", after_rev)
     after_hash = tx.log.get(after_rev).hash if after_rev else GENESIS_HASH
     write(lines.segment_line((after_rev, after_hash), (head, head_hash), exported_at))
+    keys = tx.keys.load()
+    if keys.wrapped_key is not None:
+        write(lines.line("key", {"store_id": keys.store_id, "wrapped_key": keys.wrapped_key}))
     marks = [lines.line("checkpoint", mark.to_json()) for mark in tx.checkpoints.list()]
     write(b"".join(marks))
     seen_applies: set[int] = set()

@@ -26,6 +26,7 @@ from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
 from retrograde.model.jsonvalue import same_json
+from retrograde.model.keys import StoreKeys
 from retrograde.model.reports import ProblemKind, TransferReport
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Transaction
@@ -85,6 +86,7 @@ class _Loader:
         self.types: dict[TypeKey, ResourceType] = {}
         self.checkpoints: dict[str, dict[str, Any]] = {}
         self.needs: dict[tuple[str, Any], int] = {}
+        self.keys: StoreKeys | None = None
 
     def feed(self, number: int, kind: str, fields: dict[str, Any]) -> None:
         self.line = number
@@ -92,6 +94,7 @@ class _Loader:
             raise self._corrupt("the file does not start with a segment line")
         handlers = {
             "segment": self._segment,
+            "key": self._key,
             "checkpoint": self._checkpoint,
             "type": self._type,
             "apply": self._apply,
@@ -110,6 +113,8 @@ class _Loader:
         self._flush()
         self._check_references()
         self.tx.state.save_types(self.types.values())
+        if self.keys is not None:
+            self.tx.keys.save(self.keys)
         self.tx.applies.load([*self.applies.values()])
         for row in self.checkpoints.values():
             self.tx.checkpoints.add(Checkpoint(**row))
@@ -142,6 +147,17 @@ class _Loader:
                 f"segment continues rev {after}, but the file so far ends at rev {self.audit.rev}"
             )
         self.segments += 1
+
+    def _key(self, fields: dict[str, Any]) -> None:
+        """The exporting store's id and wrapped data key: the imported store takes both, so
+        the key file that opened the exported secrets opens them here (the latest segment's
+        wrapping wins: ``rekey`` may have rewrapped it between segments)."""
+        store_id, wrapped = fields["store_id"], fields["wrapped_key"]
+        if not (isinstance(store_id, str) and isinstance(wrapped, str)):
+            raise TypeError("store_id and wrapped_key must be text")
+        if self.keys is not None and self.keys.store_id != store_id:
+            raise self._corrupt("key record of another store than the segments before it")
+        self.keys = StoreKeys(store_id, wrapped)
 
     def _checkpoint(self, fields: dict[str, Any]) -> None:
         row = {key: fields[key] for key in ("name", "rev", "description", "principal")}

@@ -7,12 +7,17 @@ An export is a sequence of *segments* (one per ``export`` or ``export
    "version": 1, "after_rev": R, "previous_hash": H, "last_rev": L,
    "last_hash": LH, "exported_at": T}``: the commits that follow are
    ``R + 1`` to ``L``, chained onto hash ``H`` and ending with hash ``LH``;
-2. ``checkpoint`` lines: every checkpoint of the store at export time;
-3. for each commit, in revision order: first, if not yet in this segment, a
+2. a ``key`` line when the store seals secrets: ``{"kind": "key", "store_id": S,
+   "wrapped_key": W}``, the store's data key wrapped under its key file (never
+   the key file itself), which an import adopts so that the same key file
+   opens the imported secrets; a segment without one is of the format before
+   secrets were sealed, whose secret values are in clear;
+3. ``checkpoint`` lines: every checkpoint of the store at export time;
+4. for each commit, in revision order: first, if not yet in this segment, a
    ``type`` line with the type definition it names (``{"kind": "type",
    "definition": {...}}``) and an ``apply`` line with the record of its apply
    (the fields of ``applies --json`` plus ``host`` and ``pid``), then the
-   ``commit`` line: every field of ``log --json`` (secrets in clear) plus
+   ``commit`` line: every field of ``log --json`` (secret values sealed) plus
    ``"kind": "commit"``.
 
 Keys of a commit line are ordered so that what repeats from one commit to the
@@ -37,7 +42,7 @@ from retrograde.model.jsonvalue import Raw
 
 FORMAT = "retrograde-export"
 FORMAT_VERSION = 1
-KINDS = ("segment", "checkpoint", "type", "apply", "commit")
+KINDS = ("segment", "key", "checkpoint", "type", "apply", "commit")
 
 _COMMIT_ORDER = (
     "apply_id",

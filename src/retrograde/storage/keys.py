@@ -16,42 +16,15 @@ from __future__ import annotations
 
 import base64
 import binascii
-import os
 import threading
 from pathlib import Path
 
 from retrograde import config
-from retrograde.errors import SecretKeyError
+from retrograde.errors import SecretKeyError, StateError
 from retrograde.model.keys import StoreKeys
 from retrograde.storage.base import Store, Transaction
 from retrograde.storage.crypto import KEY_BYTES, SecretBox, new_key, unwrap, wrap
-
-PRIVATE_FILE = 0o600
-PRIVATE_DIR = 0o700
-
-
-def private_dirs(path: Path) -> None:
-    """Create ``path`` and any missing parent, each new one ``0700`` (whatever the umask)."""
-    missing = []
-    here = path
-    while not here.exists():
-        missing.append(here)
-        here = here.parent
-    for directory in reversed(missing):
-        directory.mkdir(mode=PRIVATE_DIR, exist_ok=True)
-        os.chmod(directory, PRIVATE_DIR)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Create ``path`` (which must not exist) ``0600`` with ``data``, durably."""
-    private_dirs(path.parent)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
-    try:
-        os.fchmod(fd, PRIVATE_FILE)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from retrograde.storage.private_files import write_private
 
 
 def key_file_text(key: bytes) -> bytes:
@@ -106,6 +79,8 @@ class Keyring:
         self._problem: SecretKeyError | None = None
         self._checked = False
         self._lock = threading.Lock()
+        self.raised = False
+        """Whether :attr:`problem` was raised to a verb (which then says it in its error)."""
 
     def key_file(self, keys: StoreKeys) -> Path:
         return self._key_file or config.secret_key_file(keys.store_id)
@@ -124,6 +99,7 @@ class Keyring:
             if self._box is not None:
                 return self._box
             if self._problem is not None:
+                self.raised = True
                 raise self._problem
             with self._store.read() as tx:
                 keys = tx.keys.load()
@@ -137,6 +113,7 @@ class Keyring:
             if self._box is not None:
                 return self._box
             if self._problem is not None:
+                self.raised = True
                 raise self._problem
             self._box = self._create()
             return self._box
@@ -181,3 +158,19 @@ def box_in(tx: Transaction, key_file: Path | None = None) -> SecretBox:
     data_key = new_key()
     tx.keys.save(StoreKeys(keys.store_id, wrap(key, data_key, keys.store_id)))
     return SecretBox(data_key, key_file=str(path))
+
+
+def rewrap_in(tx: Transaction, current: Path, new_key: bytes) -> None:
+    """Wrap ``tx``'s store's data key under ``new_key`` instead of the key in ``current``.
+
+    No sealed value and no hash changes: only the 60 bytes of the wrapped key.
+    :class:`SecretKeyError` when ``current`` does not open the store's key,
+    :class:`StateError` when the store has sealed nothing yet.
+    """
+    keys = tx.keys.load()
+    if keys.wrapped_key is None:
+        raise StateError("nothing to rekey: this store has not sealed a secret yet")
+    data_key = unwrap(
+        read_key_file(current), keys.wrapped_key, keys.store_id, key_file=str(current)
+    )
+    tx.keys.save(StoreKeys(keys.store_id, wrap(new_key, data_key, keys.store_id)))

@@ -9,7 +9,7 @@ resource input held, so that the commit that set a value, the ones that
 later name it as their ``from``, committed state and snapshots all hold the
 same ciphertext (replay and ``verify`` still match). Every hash from the
 first changed commit on is recomputed; the head before and after is kept as a
-:class:`~retrograde.model.keys.ChainUpgrade` by :func:`record_chain_upgrade`,
+:class:`~retrograde.model.keys.ChainUpgrade` (``tx.keys.record_upgrade``),
 so that the old head hash still leads to the new chain.
 
 Commits are read and rewritten a batch at a time; a store without a secret
@@ -32,12 +32,12 @@ from retrograde.model.jsonvalue import JSON, canonical_bytes
 from retrograde.model.keys import ChainUpgrade
 from retrograde.model.sealed import is_sealed
 from retrograde.model.state import ResourceState
+from retrograde.storage.base import Transaction
 from retrograde.storage.crypto import SecretBox
 from retrograde.storage.sealing import Opener, Sealer, SecretNames, secret_names
 from retrograde.storage.sql import rows
-from retrograde.storage.sql.keys import record_chain_upgrade
 from retrograde.storage.sql.schema import commits, snapshots
-from retrograde.storage.sql.transaction import SqlTransaction
+from retrograde.storage.sql.transaction import sql_connection
 
 BoxOf = Callable[[], SecretBox]
 
@@ -45,9 +45,7 @@ _Current = dict[tuple[str, str], tuple[bytes, JSON]]
 """``(resource, input) -> (canonical plaintext, ciphertext)``: what each input holds now."""
 
 
-def seal_clear_secrets(
-    tx: SqlTransaction, box: BoxOf, *, reason: str, at: str
-) -> ChainUpgrade | None:
+def seal_clear_secrets(tx: Transaction, box: BoxOf, *, reason: str, at: str) -> ChainUpgrade | None:
     """Seal every secret value ``tx``'s store holds in clear; the chain upgrade it made, if
     its hashes changed. ``box`` is asked for only when a clear secret is found."""
     names = secret_names(tx.state.types())
@@ -62,16 +60,16 @@ def seal_clear_secrets(
     if new == old:
         return None
     upgrade = ChainUpgrade(old[0], old[1], new[1], reason, at)
-    record_chain_upgrade(tx.connected.writing(), upgrade)
+    tx.keys.record_upgrade(upgrade)
     return upgrade
 
 
 class _Walk:
     """One pass over a store: what each secret input holds as of the commit being read."""
 
-    def __init__(self, tx: SqlTransaction, box: BoxOf, names: SecretNames) -> None:
+    def __init__(self, tx: Transaction, box: BoxOf, names: SecretNames) -> None:
         self.tx = tx
-        self.conn = tx.connected.writing()
+        self.conn = sql_connection(tx)
         self.names = names
         self.box_of = box
         self.box: SecretBox | None = None
