@@ -39,6 +39,7 @@ from retrograde.errors import (
 from retrograde.history import files
 from retrograde.history.export import export_log
 from retrograde.history.importing import import_log
+from retrograde.model.jsonvalue import JSON
 from retrograde.model.numbers import check_number
 from retrograde.model.reports import TransferReport
 from retrograde.storage.base import Transaction
@@ -93,17 +94,25 @@ def import_(ctx: Context, path: Path) -> TransferReport:
     end = tail.end if tail is not None and tail.torn else None
     with exclusive(ctx, "import"), ctx.store.write() as tx:
         report = import_log(tx, files.read_lines(source, end), source=str(path))
-        seal_imported(tx, str(path))
+        report = seal_imported(tx, str(path), report)
     return _with_torn(report, tail, f"{path.name}: left out", "not imported")
 
 
-def seal_imported(tx: Transaction, source: str) -> None:
-    """Seal the secrets an export of the older format brought in clear (no ``key`` line: the
-    store has no data key yet); the rehashed chain is recorded as a chain upgrade."""
-    if tx.keys.load().wrapped_key is not None:
-        return
+def seal_imported(tx: Transaction, source: str, report: TransferReport) -> TransferReport:
+    """Seal the secrets that segments of the older format (``clear_segments`` in the report)
+    brought in clear. The chain is rehashed from the first sealed commit on and
+    recorded as a chain upgrade (in the report's ``chain_upgrade``, its ``last_hash`` the
+    store's new head hash)."""
+    if not report.extra.get("clear_segments"):
+        return report
     reason = f"secret values of {one_line(source)} sealed on import"
-    seal_clear_secrets(tx, lambda: box_in(tx), reason=reason, at=utc_now())
+    upgrade = seal_clear_secrets(tx, lambda: box_in(tx), reason=reason, at=utc_now())
+    if upgrade is None:
+        return report
+    shown = upgrade.to_json()
+    record: dict[str, JSON] = {key: shown[key] for key in ("old_rev", "old_hash", "new_hash")}
+    extra = {**report.extra, "chain_upgrade": record}
+    return dataclasses.replace(report, last_hash=upgrade.new_hash, extra=extra)
 
 
 def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:

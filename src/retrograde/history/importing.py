@@ -87,6 +87,7 @@ class _Loader:
         self.checkpoints: dict[str, dict[str, Any]] = {}
         self.needs: dict[tuple[str, Any], int] = {}
         self.keys: StoreKeys | None = None
+        self.clear_segments = 0
 
     def feed(self, number: int, kind: str, fields: dict[str, Any]) -> None:
         self.line = number
@@ -128,7 +129,8 @@ class _Loader:
             types=len(self.types),
             checkpoints=len(self.checkpoints),
             resources=len(self.audit.state),
-            extra={"segments": self.segments},
+            extra={"segments": self.segments}
+            | ({"clear_segments": self.clear_segments} if self.clear_segments else {}),
         )
 
     # one method per line kind
@@ -147,6 +149,8 @@ class _Loader:
                 f"segment continues rev {after}, but the file so far ends at rev {self.audit.rev}"
             )
         self.segments += 1
+        if fields.get("secrets") != lines.SEALED:
+            self.clear_segments += 1
 
     def _key(self, fields: dict[str, Any]) -> None:
         """The exporting store's id and wrapped data key: the imported store takes both, so

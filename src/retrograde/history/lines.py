@@ -5,8 +5,10 @@ An export is a sequence of *segments* (one per ``export`` or ``export
 
 1. a ``segment`` line: ``{"kind": "segment", "format": "retrograde-export",
    "version": 1, "after_rev": R, "previous_hash": H, "last_rev": L,
-   "last_hash": LH, "exported_at": T}``: the commits that follow are
+   "last_hash": LH, "exported_at": T, "secrets": "sealed"}``: the commits that follow are
    ``R + 1`` to ``L``, chained onto hash ``H`` and ending with hash ``LH``;
+   ``secrets`` says their secret values are sealed (segments written before
+   secrets were sealed at rest lack it and hold them in clear);
 2. a ``key`` line when the store seals secrets: ``{"kind": "key", "store_id": S,
    "wrapped_key": W}``, the store's data key wrapped under its key file (never
    the key file itself), which an import adopts so that the same key file
@@ -42,6 +44,9 @@ from retrograde.model.jsonvalue import Raw
 
 FORMAT = "retrograde-export"
 FORMAT_VERSION = 1
+SEALED = "sealed"
+"""A segment's ``secrets``: its secret values are sealed (a segment without it is of the
+format before, with secret values in clear)."""
 KINDS = ("segment", "key", "checkpoint", "type", "apply", "commit")
 
 _COMMIT_ORDER = (
@@ -91,6 +96,7 @@ def segment_line(after: tuple[int, str], last: tuple[int, str], exported_at: str
             "last_rev": last[0],
             "last_hash": last[1],
             "exported_at": exported_at,
+            "secrets": SEALED,
         },
     )
 
