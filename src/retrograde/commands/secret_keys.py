@@ -17,6 +17,7 @@ from pathlib import Path
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
+from retrograde.errors import StateError
 from retrograde.storage.crypto import new_key
 from retrograde.storage.keys import (
     create_key_file,
@@ -42,11 +43,15 @@ def rekey(ctx: Context, new_key_file: Path | None = None) -> Rekeyed:
     """Wrap the store's data key under a new key: ``new_key_file`` (relative to ``ctx.cwd``;
     made if missing), else a fresh key written in place of the old key file, kept as a backup.
 
-    The old key file must open the store's key (:class:`SecretKeyError`).
+    The old key file must open the store's key (:class:`SecretKeyError`); a store that
+    has sealed nothing has no key to rotate (:class:`StateError`).
     """
     with exclusive(ctx, "rekey"):
         with ctx.store.read() as tx:
-            current = ctx.keys.key_file(tx.keys.load())
+            keys = tx.keys.load()
+        if keys.wrapped_key is None:
+            raise StateError("nothing to rekey: this store has not sealed a secret yet")
+        current = ctx.keys.key_file(keys)
         read_key_file(current)  # missing or unreadable: say so before anything is made
         if new_key_file is not None:
             target = ctx.cwd / new_key_file
