@@ -91,3 +91,8 @@ class Store(Protocol):
     def close(self) -> None:
         """Release the store's connections."""
         ...
+
+    def scrub(self) -> None:
+        """Leave no freed page of overwritten values in the store's files (after secrets held
+        in clear were sealed): SQLite rebuilds its file; PostgreSQL needs ``VACUUM FULL``."""
+        ...
