@@ -100,3 +100,24 @@ def test_an_old_export_imports_sealed_with_nothing_left_in_clear(
     assert b"keystone1" in raw
     assert b"db-secret-1" not in raw and b"mq-secret-1" not in raw
     assert history.verify(ctx).ok
+
+
+def test_append_onto_an_old_export_restates_the_history_sealed(
+    ctx: retrograde.Context, tmp_path: Path
+) -> None:
+    """The appended segment replaces the clear ones on import: same head, secrets open."""
+    shutil.copy(GOLDEN, ctx.cwd / GOLDEN.name)
+    transfer.import_(ctx, Path(GOLDEN.name))
+    shutil.copy(GOLDEN, ctx.cwd / "grown.jsonl.zst")
+    report = transfer.export(ctx, Path("grown.jsonl.zst"), append=True)
+    assert report.first_rev == 1 and "replaces" in str(report.extra["warning"])
+    copy_url = f"sqlite:///{tmp_path / 'copy' / 'state.db'}"
+    with retrograde.open_context(copy_url, cwd=ctx.cwd, principal="tester") as copy:
+        imported = transfer.import_(copy, Path("grown.jsonl.zst"))
+        assert "clear_segments" not in imported.extra
+        assert store_calls.head(copy.store) == store_calls.head(ctx.store)
+        assert history.verify(copy).ok
+        sealed = store_calls.load_state(copy.store)["db"].inputs["password"]
+        assert copy.keys.box().open("db", "password", sealed) == "db-secret-1"
+    again = transfer.export(ctx, Path("grown.jsonl.zst"), append=True)
+    assert again.commits == 0

@@ -141,6 +141,9 @@ def _append(ctx: Context, target: Path) -> TransferReport:
         if rev > head:
             raise StateError(f"{target.name} ends at rev {rev}, past this store's last rev {head}")
         ours = tx.log.get(rev).hash if rev else file_hash
+        upgraded = any((u.old_rev, u.old_hash) == (rev, file_hash) for u in tx.keys.upgrades())
+    if ours != file_hash and upgraded and not tail.torn:
+        return _restate(ctx, target, (rev, file_hash))
     if ours != file_hash:
         raise StateError(
             f"{target.name} does not continue this store's history: its rev {rev} has hash "
@@ -160,10 +163,25 @@ def _append(ctx: Context, target: Path) -> TransferReport:
     return _with_torn(report, tail, f"{target.name}: cut off", "appending after")
 
 
-def _write_segment(ctx: Context, write: Write, after_rev: int) -> TransferReport:
+def _restate(ctx: Context, target: Path, end: tuple[int, str]) -> TransferReport:
+    """Append a segment of the whole history, sealed, replacing the file's segments with
+    secrets in clear, which end at ``end``: the store sealed them since, changing hashes
+    (its chain upgrade names ``end``), so no later commit can continue the file's chain."""
+    with files.segment_writer(target, compressed=_compressed(target)) as write:
+        report = _write_segment(ctx, write, 0, restates=end)
+    warning = (
+        f"{target.name} ended with secrets in clear at rev {end[0]}; appended the whole "
+        "history sealed, which replaces it on import"
+    )
+    return dataclasses.replace(report, extra={**report.extra, "warning": warning})
+
+
+def _write_segment(
+    ctx: Context, write: Write, after_rev: int, restates: tuple[int, str] | None = None
+) -> TransferReport:
     """One export segment of the commits after ``after_rev``, read in one consistent moment."""
     with ctx.store.read() as tx:
-        return export_log(tx, write, after_rev=after_rev, exported_at=utc_now())
+        return export_log(tx, write, after_rev=after_rev, exported_at=utc_now(), restates=restates)
 
 
 def _tail_or_none(source: Path) -> files.Tail | None:

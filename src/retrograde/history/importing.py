@@ -25,11 +25,12 @@ from retrograde.model.apply import APPLY_FIELDS, ApplyStatus
 from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
-from retrograde.model.jsonvalue import same_json
+from retrograde.model.jsonvalue import Raw, same_json
 from retrograde.model.keys import StoreKeys
 from retrograde.model.reports import ProblemKind, TransferReport
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Transaction
+from retrograde.storage.sql.reencoding import forget_loaded
 
 BATCH = 5_000
 """Commits loaded per call; a multiple of it ends each batch, as snapshots expect."""
@@ -138,6 +139,8 @@ class _Loader:
     def _segment(self, fields: dict[str, Any]) -> None:
         self._end_segment()
         after, previous = int(fields["after_rev"]), str(fields["previous_hash"])
+        if self.segments and after == 0 and self._restated(fields.get("restates")):
+            self._start_over()
         self.segment_end = (int(fields["last_rev"]), str(fields["last_hash"]))
         if not self.segments and after != 0:
             raise self._corrupt(
@@ -151,6 +154,20 @@ class _Loader:
         self.segments += 1
         if fields.get("secrets") != lines.SEALED:
             self.clear_segments += 1
+
+    def _restated(self, restates: Raw) -> bool:
+        """Whether a segment says it replaces all read so far (see :mod:`..lines`)."""
+        return bool(restates == {"rev": self.audit.rev, "hash": self.audit.hash})
+
+    def _start_over(self) -> None:
+        """Forget the commits loaded so far: the segment that starts restates them (sealed).
+        Records of applies, types and checkpoints stay; the new segment brings them again."""
+        forget_loaded(self.tx)
+        self.audit = ChainAudit()
+        self.segments = 0
+        self.clear_segments = 0
+        self.segment_end = (0, GENESIS_HASH)
+        self.dirty, self.pending, self.flushed_rev, self.needs = set(), [], 0, {}
 
     def _key(self, fields: dict[str, Any]) -> None:
         """The exporting store's id and wrapped data key: the imported store takes both, so

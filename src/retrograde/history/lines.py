@@ -8,7 +8,11 @@ An export is a sequence of *segments* (one per ``export`` or ``export
    "last_hash": LH, "exported_at": T, "secrets": "sealed"}``: the commits that follow are
    ``R + 1`` to ``L``, chained onto hash ``H`` and ending with hash ``LH``;
    ``secrets`` says their secret values are sealed (segments written before
-   secrets were sealed at rest lack it and hold them in clear);
+   secrets were sealed at rest lack it and hold them in clear); a segment
+   with ``"restates": {"rev": R, "hash": H}`` starts at rev 0 and replaces
+   the segments before it, which end at rev ``R`` with hash ``H``: what
+   ``export --append`` writes after segments with secrets in clear, once the
+   store has sealed them (and rehashed its chain);
 2. a ``key`` line when the store seals secrets: ``{"kind": "key", "store_id": S,
    "wrapped_key": W}``, the store's data key wrapped under its key file (never
    the key file itself), which an import adopts so that the same key file
@@ -80,15 +84,24 @@ def line(kind: str, fields: Mapping[str, object]) -> bytes:
         return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
-def segment_line(after: tuple[int, str], last: tuple[int, str], exported_at: str) -> bytes:
+def segment_line(
+    after: tuple[int, str],
+    last: tuple[int, str],
+    exported_at: str,
+    restates: tuple[int, str] | None = None,
+) -> bytes:
     """The first line of a segment holding the commits after ``after`` up to ``last``.
 
     Both are ``(rev, hash)``; naming the last commit up front lets ``export
     --append`` find where a file ends by reading one line.
     """
+    fields: dict[str, object] = {}
+    if restates is not None:
+        fields["restates"] = {"rev": restates[0], "hash": restates[1]}
     return line(
         "segment",
         {
+            **fields,
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "after_rev": after[0],

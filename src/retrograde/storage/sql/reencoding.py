@@ -36,7 +36,7 @@ from retrograde.storage.base import Transaction
 from retrograde.storage.crypto import SecretBox
 from retrograde.storage.sealing import Opener, Sealer, SecretNames, secret_names
 from retrograde.storage.sql import rows
-from retrograde.storage.sql.schema import commits, snapshots
+from retrograde.storage.sql.schema import commit_inputs, commits, resources, snapshots
 from retrograde.storage.sql.transaction import sql_connection
 
 BoxOf = Callable[[], SecretBox]
@@ -201,3 +201,11 @@ class _Walk:
         if self.box is None:
             self.box = self.box_of()
         return self.box
+
+
+def forget_loaded(tx: Transaction) -> None:
+    """Delete what an import loaded so far (commits, their index, committed state,
+    snapshots), in its transaction: the export restates them sealed (``restates``)."""
+    conn = sql_connection(tx)
+    for table in (commit_inputs, snapshots, commits, resources):
+        conn.execute(table.delete())
