@@ -22,8 +22,10 @@ from tests.secrets.vault import (
     SECRET_V3,
     export_text,
     raw_store,
+    vault_stack,
     write_vault,
 )
+from tests.stacks import write
 
 
 def _mode(path: Path) -> int:
@@ -113,3 +115,15 @@ def test_store_and_key_files_are_private(ctx: retrograde.Context, store_url: str
     for name in (path.name, path.name + "-wal", path.name + "-shm"):
         assert _mode(path.with_name(name)) == 0o600, name
     assert _mode(path.parent) == 0o700
+
+
+def test_a_store_without_secrets_makes_no_key(ctx: retrograde.Context) -> None:
+    """The key file is made on the first secret staged, not before."""
+    plain = vault_stack(SECRET_V1).replace("secret: true", "secret: false")
+    retrograde.apply(ctx, write(ctx.cwd, "plain.yaml", plain))
+    with ctx.store.read() as tx:
+        keys = tx.keys.load()
+    assert keys.wrapped_key is None and not ctx.keys.key_file(keys).exists()
+    retrograde.apply(ctx, write_vault(ctx.cwd, "v2.yaml", SECRET_V2))
+    with ctx.store.read() as tx:
+        assert ctx.keys.key_file(tx.keys.load()).exists()

@@ -154,3 +154,11 @@ def test_a_wrong_key_is_refused_by_the_library_too(
         assert problem is not None and problem.key_file == str(other)
         with pytest.raises(SecretKeyError):
             again.keys.box()
+
+
+def test_the_json_error_names_the_key_file(invoke: Invoke, keyless: Path, tmp_path: Path) -> None:
+    """apply --json without the key: a secret_key_error with key_file, on stdout only."""
+    result = invoke("apply", str(write_vault(tmp_path, "v2.yaml", SECRET_V2)), "--yes", "--json")
+    assert result.exit_code == 1 and result.stderr == ""
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "secret_key_error" and error["key_file"] == str(keyless)
