@@ -9,6 +9,7 @@ instead of hiding it (see :mod:`tests.backends`).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from click.testing import CliRunner, Result
 
 import retrograde
 from retrograde.cli.main import cli
+from retrograde.config import SECRET_KEY_FILE_ENV
 from retrograde.storage.connect import open_store
 from retrograde.storage.sql.store import SqlStore
 from tests.backends import (
@@ -49,6 +51,21 @@ def store(store_url: str) -> Iterator[SqlStore]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_config(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The stores' key files go to a configuration directory of this run, never the user's
+    (one for the session: stores shared by several tests keep their key)."""
+    saved = {name: os.environ.get(name) for name in ("XDG_CONFIG_HOME", SECRET_KEY_FILE_ENV)}
+    os.environ["XDG_CONFIG_HOME"] = str(tmp_path_factory.mktemp("config"))
+    os.environ.pop(SECRET_KEY_FILE_ENV, None)
+    yield
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -183,3 +183,20 @@ def celery_visibility_seconds() -> float:
     except ValueError:
         return DEFAULT_VISIBILITY_SECONDS
     return seconds if seconds > 0 else DEFAULT_VISIBILITY_SECONDS
+
+
+SECRET_KEY_FILE_ENV = "RETROGRADE_SECRET_KEY_FILE"
+
+
+def secret_key_file(store_id: str) -> Path:
+    """The key file of the store ``store_id``: ``RETROGRADE_SECRET_KEY_FILE``, else
+    ``$XDG_CONFIG_HOME/retrograde/keys/<store id>.key`` (``~/.config`` without it).
+
+    Kept in the user's configuration, never beside the store or the stack, so
+    that copying a store or a project folder does not copy the key with it.
+    """
+    given = os.environ.get(SECRET_KEY_FILE_ENV)
+    if given:
+        return Path(given).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base).expanduser() / "retrograde" / "keys" / f"{store_id}.key"

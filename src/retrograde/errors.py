@@ -25,7 +25,9 @@ with ``raise ... from``.
     │   ├── CorruptLogError         a stored commit or state fails verification
     │   ├── ReadOnlyStoreError      a verb that writes, on a store this process can only read
     │   ├── StoreOutdatedError      a read-only store's schema is older than this retrograde's
-    │   └── StoreBusyError          another process's open transaction held the database too long
+    │   ├── StoreBusyError          another process's open transaction held the database too long
+    │   └── SecretKeyError          the store's secret key file is missing or wrong (names it)
+    │       └── SecretTamperedError a stored secret does not decrypt where it sits (moved, edited)
     ├── NotFoundError           an unknown resource, revision, apply or checkpoint
     ├── AlreadyExistsError      a name that must be unique is taken (e.g. a checkpoint)
     ├── InvalidNameError        a name the user chose is not allowed (e.g. a checkpoint)
@@ -289,6 +291,40 @@ class StoreBusyError(StoreError):
         super().__init__(
             f"cannot write to store {url}: its database is held by another process's open "
             f"transaction ({who}); gave up after {waited:g} s (RETROGRADE_BUSY_TIMEOUT)"
+        )
+
+
+class SecretKeyError(StoreError):
+    """Secret values cannot be decrypted: the key file ``key_file`` is missing or not the
+    store's (``problem`` says which); read verbs still work, showing secrets as ``***``."""
+
+    def __init__(self, key_file: str, problem: str) -> None:
+        self.key_file = key_file
+        self.problem = problem
+        super().__init__(
+            one_line(
+                f"secret key file {key_file} {problem}: secret values cannot be decrypted "
+                "(set RETROGRADE_SECRET_KEY_FILE to the store's key file; see docs/security.md)"
+            )
+        )
+
+
+class SecretTamperedError(SecretKeyError):
+    """A stored ciphertext does not decrypt for the resource input it sits in: moved from
+    another input, edited, or sealed under another data key. Never a wrong value."""
+
+    def __init__(self, key_file: str, resource: str, input: str) -> None:
+        self.key_file = key_file
+        self.problem = "tampered"
+        self.resource = resource
+        self.input = input
+        RetrogradeError.__init__(
+            self,
+            one_line(
+                f"the stored secret of {resource}.{input} does not decrypt with key file "
+                f"{key_file}: it was moved from another input, edited, or sealed under "
+                "another key"
+            ),
         )
 
 

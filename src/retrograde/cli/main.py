@@ -78,6 +78,10 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.audit:verify",
         "Check the commit log and committed state for tampering or damage.",
     ),
+    "rekey": Verb(
+        "retrograde.cli.keys:rekey",
+        "Wrap the store's secret data key under a new key file; no stored value or hash changes.",
+    ),
     "export": Verb(
         "retrograde.cli.transfer:export",
         "Export the commit log as JSON Lines, one commit per line (see docs/history.md).",

@@ -100,6 +100,11 @@ def render_verify(console: Console, view: Mapping[str, Any]) -> None:
         lines.add(("verification failed", "bold red"), f": {checked}")
         for problem in view["problems"]:
             lines.add((f"✗ {_where(problem)}: {problem['detail']}", "red"))
+    for upgrade in view.get("chain_upgrades", ()):
+        lines.add(
+            f"chain upgrade at {upgrade['at']}: rev {upgrade['old_rev']} hash "
+            f"{upgrade['old_hash']} became {upgrade['new_hash']} ({upgrade['reason']})"
+        )
     lines.print(console)
 
 

@@ -100,7 +100,28 @@ class Session:
 
     def close(self) -> None:
         if self._context is not None:
+            self._warn_without_key(self._context)
             self._context.close()
+
+    @staticmethod
+    def _warn_without_key(context: Context) -> None:
+        """One line on stderr when the store's secrets could not be decrypted here (the verb
+        showed them as ``***``), unless the verb's own error already said so."""
+        from retrograde.errors import RetrogradeError
+
+        keys = context.keys
+        try:
+            problem = keys.problem() if "keys" in vars(context) or _has_sealed(context) else None
+        except RetrogradeError:  # the verb's own error says what is wrong with the store
+            return
+        if problem is not None and not keys.raised:
+            click.echo(f"warning: {problem.message}; secrets are shown as ***", err=True)
+
+
+def _has_sealed(context: Context) -> bool:
+    """Whether the store keeps a data key (has sealed secrets), read without opening any key."""
+    with context.store.read() as tx:
+        return tx.keys.load().wrapped_key is not None
 
 
 pass_session = click.make_pass_decorator(Session)

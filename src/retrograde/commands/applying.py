@@ -37,6 +37,7 @@ from retrograde.planning.digest import change_digests, differing, plan_digest
 from retrograde.planning.selection import TagPairs
 from retrograde.planning.stackfile import Stack
 from retrograde.planning.targeting import Targeting
+from retrograde.storage.sealing import Opener
 
 Confirm = Callable[[Plan, Mapping[str, Change]], bool]
 """Shown the plan and the changes it acts on; True to run it."""
@@ -108,7 +109,8 @@ def apply(
                 faults=configured_fault(),
                 cancel=cancel or CancelToken(),
             )
-            return run(ctx.store, Job(plan, changes, types), options)
+            job = Job(plan, changes, types, reveal=Opener(ctx.keys.box).change)
+            return run(ctx.store, job, options)
         finally:
             runner.shutdown()
 

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from types import TracebackType
 
 from retrograde import config
 from retrograde.storage.base import Store
 from retrograde.storage.connect import open_store
+from retrograde.storage.keys import Keyring
 
 
 @dataclass
@@ -18,6 +20,11 @@ class Context:
     store: Store
     principal: str
     cwd: Path
+
+    @cached_property
+    def keys(self) -> Keyring:
+        """The store's secret key, found on first need (see :mod:`retrograde.storage.keys`)."""
+        return Keyring(self.store)
 
     def close(self) -> None:
         self.store.close()

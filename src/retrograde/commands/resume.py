@@ -48,6 +48,7 @@ from retrograde.model.commit import Commit, CommitJSON
 from retrograde.model.journal import OPEN_TASKS, JournalTask, LockGrant, TaskStatus
 from retrograde.planning.resumption import ResumptionStep, ResumptionStepJSON, reconcile
 from retrograde.planning.stackfile import Stack
+from retrograde.storage.sealing import Opener
 
 
 class ResumeView(ApplyReportJSON):
@@ -166,7 +167,14 @@ def _continue(
             faults=configured_fault(),
             cancel=cancel or CancelToken(),
         )
-        job = Job(plan_for(changes), changes, types, apply_id=record.id, earlier=_earlier(tasks))
+        job = Job(
+            plan_for(changes),
+            changes,
+            types,
+            apply_id=record.id,
+            earlier=_earlier(tasks),
+            reveal=Opener(ctx.keys.box).change,
+        )
         return run(ctx.store, job, options)
     finally:
         runner.shutdown()

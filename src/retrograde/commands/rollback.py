@@ -12,7 +12,7 @@ store lock while they stage (see :mod:`retrograde.commands.locking`).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
@@ -28,10 +28,12 @@ from retrograde.model.checkpoint import Checkpoint, check_checkpoint_name
 from retrograde.model.commit import Commit
 from retrograde.model.numbers import check_number
 from retrograde.model.plan import Plan
+from retrograde.model.types import ResourceType, TypeKey
 from retrograde.planning.diffing import stage_changes
 from retrograde.planning.reversal import revert_changes, rollback_state
 from retrograde.planning.selection import Selection, TagPairs
 from retrograde.storage.base import Transaction
+from retrograde.storage.sealing import Opener, Sealer, secret_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +67,18 @@ def revert(
         with ctx.store.read() as tx:
             refuse_if_staged(tx, "revert")
             commits = _commits(tx, revs, apply_id)
-            secrets = Secrets(tx.state.types())
+            types = tx.state.types()
             undone = [c.rev for c in commits if c.action is not ActionName.RUN]
             kinds = tx.log.kinds_before(undone)
             current = tx.state.load()
+        opener = Opener(ctx.keys.box)
+        current = opener.states(current)  # first: unchanged values keep today's ciphertext
+        commits = [opener.commit(commit) for commit in commits]
         changes = revert_changes(
-            current, commits, force=force, secrets=secrets.of, kinds_before=kinds
+            current, commits, force=force, secrets=Secrets(types).of, kinds_before=kinds
         )
         reverted = tuple(sorted(commit.rev for commit in commits))
-        return _staged(ctx, changes, dry_run, reverts=reverted)
+        return _staged(ctx, _sealed(ctx, opener, types, changes), dry_run, reverts=reverted)
 
 
 def rollback(
@@ -99,10 +104,13 @@ def rollback(
             revision = resolve(tx, target)
             current = tx.state.load()
             past = tx.snapshots.state_at(revision.rev)
+            types = tx.state.types()
+        opener = Opener(ctx.keys.box)
+        current, past = opener.states(current), opener.states(past)
         selection = Selection.of(resources, tags)
         selected = None if selection.everything else selection.pick(current, past)
         changes = stage_changes(current, rollback_state(current, past, selected))
-        return _staged(ctx, changes, dry_run, target=revision)
+        return _staged(ctx, _sealed(ctx, opener, types, changes), dry_run, target=revision)
 
 
 def checkpoint(ctx: Context, name: str, *, at: int | None = None, message: str = "") -> Checkpoint:
@@ -142,6 +150,15 @@ def _commits(tx: Transaction, revs: Sequence[int], apply_id: int | None) -> list
     if not commits:
         raise StateError(f"apply {apply_id} wrote no commits: there is nothing to revert")
     return commits
+
+
+def _sealed(
+    ctx: Context, opener: Opener, types: Mapping[TypeKey, ResourceType], changes: dict[str, Change]
+) -> dict[str, Change]:
+    """``changes`` (planned in plaintext) with their secret values sealed: a value read from
+    the store keeps the ciphertext it was read with (see :mod:`retrograde.storage.sealing`)."""
+    sealer = Sealer(opener, ctx.keys.sealing_box, secret_names(types))
+    return {name: sealer.change(change) for name, change in changes.items()}
 
 
 def _staged(

@@ -28,6 +28,7 @@ from retrograde.planning.stackfile import Stack
 from retrograde.planning.type_migrations import MigrationPlanner, migrated, version_migrations
 from retrograde.storage.base import Transaction
 from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sealing import Opener, Sealer, secret_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,16 +54,30 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
     """The migrate changes for raised type versions, then the staged changes from there.
 
     Malformed migration steps in any type of the stack are refused here,
-    before anything is written.
+    before anything is written. Planning sees plaintext; what is returned has
+    its secret values sealed (:mod:`retrograde.storage.sealing`), unchanged
+    ones with the ciphertext they are stored with.
     """
     planner = MigrationPlanner(stack.types, registry or StepRegistry.installed())
     planner.check_all()
     desired = propagate(stack.resources)
     with ctx.store.read() as tx:
         committed = tx.state.load()
-    migrations = version_migrations(committed, desired, planner)
-    changes = stage_changes(migrated(committed, migrations), desired)
-    return StackChanges(changes, migrations, planner)
+        known = tx.state.types()
+    opener = Opener(ctx.keys.box)
+    plain = opener.states(committed)
+    migrations = version_migrations(plain, desired, planner)
+    changes = stage_changes(migrated(plain, migrations), desired)
+    sealer = Sealer(
+        opener,
+        ctx.keys.sealing_box,
+        secret_names({**known, **{(t.name, t.version): t for t in stack.types.values()}}),
+    )
+    return StackChanges(
+        {name: sealer.change(change) for name, change in changes.items()},
+        [sealer.change(change) for change in migrations],
+        planner,
+    )
 
 
 def write_staging(

@@ -15,6 +15,7 @@ from retrograde.model.change import Change
 from retrograde.model.state import ResourceState
 from retrograde.planning.diffing import stage_changes
 from retrograde.storage.base import Transaction
+from retrograde.storage.sealing import Opener
 
 Target = str | int
 """A revision number (``12`` or ``"12"``) or a checkpoint name."""
@@ -89,4 +90,7 @@ def stack(ctx: Context, snapshot: StateSnapshot) -> str:
     keys = {(rs.type, rs.version) for rs in snapshot.resources.values()}
     with ctx.store.read() as tx:
         types = tx.state.types(keys) if keys else {}
-    return stack_text(snapshot.resources, types, rev=snapshot.rev)
+    resources = snapshot.resources
+    if ctx.keys.problem() is None:  # in plaintext, a secret equal to its default is left out
+        resources = Opener(ctx.keys.box).states(resources)
+    return stack_text(resources, types, rev=snapshot.rev)

@@ -7,7 +7,10 @@ only the commits the file does not have yet, as a new zstd frame for ``.zst``
 (the bytes already there are left as they are). Before appending, the file's
 last commit must have the same hash in this store, so a file only ever grows
 with its own history. ``import`` loads a whole export into an empty store,
-under the store lock. Exports keep secret inputs in clear: they are sensitive.
+under the store lock. Secret values are exported sealed, as stored, with the
+store's wrapped data key (a ``key`` line), so the store's key file opens them
+after an import; an export from before secrets were sealed holds them in clear,
+and importing it seals them (:func:`seal_imported`).
 
 A file whose last segment is torn (an export killed while it wrote) keeps
 its complete segments: ``append`` cuts the torn part off and writes from the
@@ -26,12 +29,22 @@ from typing import BinaryIO
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
-from retrograde.errors import CorruptLogError, FileAccessError, NotFoundError, StateError
+from retrograde.errors import (
+    CorruptLogError,
+    FileAccessError,
+    NotFoundError,
+    StateError,
+    one_line,
+)
 from retrograde.history import files
 from retrograde.history.export import export_log
 from retrograde.history.importing import import_log
+from retrograde.model.jsonvalue import JSON
 from retrograde.model.numbers import check_number
 from retrograde.model.reports import TransferReport
+from retrograde.storage.base import Transaction
+from retrograde.storage.keys import box_in
+from retrograde.storage.sql.reencoding import seal_clear_secrets
 
 Write = Callable[[bytes], object]
 
@@ -81,7 +94,27 @@ def import_(ctx: Context, path: Path) -> TransferReport:
     end = tail.end if tail is not None and tail.torn else None
     with exclusive(ctx, "import"), ctx.store.write() as tx:
         report = import_log(tx, files.read_lines(source, end), source=str(path))
+        report = seal_imported(tx, str(path), report)
+    if "chain_upgrade" in report.extra:
+        ctx.store.scrub()  # the clear values were written before they were sealed
     return _with_torn(report, tail, f"{path.name}: left out", "not imported")
+
+
+def seal_imported(tx: Transaction, source: str, report: TransferReport) -> TransferReport:
+    """Seal the secrets that segments of the older format (``clear_segments`` in the report)
+    brought in clear. The chain is rehashed from the first sealed commit on and
+    recorded as a chain upgrade (in the report's ``chain_upgrade``, its ``last_hash`` the
+    store's new head hash)."""
+    if not report.extra.get("clear_segments"):
+        return report
+    reason = f"secret values of {one_line(source)} sealed on import"
+    upgrade = seal_clear_secrets(tx, lambda: box_in(tx), reason=reason, at=utc_now())
+    if upgrade is None:
+        return report
+    shown = upgrade.to_json()
+    record: dict[str, JSON] = {key: shown[key] for key in ("old_rev", "old_hash", "new_hash")}
+    extra = {**report.extra, "chain_upgrade": record}
+    return dataclasses.replace(report, last_hash=upgrade.new_hash, extra=extra)
 
 
 def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:
@@ -108,6 +141,9 @@ def _append(ctx: Context, target: Path) -> TransferReport:
         if rev > head:
             raise StateError(f"{target.name} ends at rev {rev}, past this store's last rev {head}")
         ours = tx.log.get(rev).hash if rev else file_hash
+        upgraded = any((u.old_rev, u.old_hash) == (rev, file_hash) for u in tx.keys.upgrades())
+    if ours != file_hash and upgraded and not tail.torn:
+        return _restate(ctx, target, (rev, file_hash))
     if ours != file_hash:
         raise StateError(
             f"{target.name} does not continue this store's history: its rev {rev} has hash "
@@ -127,10 +163,25 @@ def _append(ctx: Context, target: Path) -> TransferReport:
     return _with_torn(report, tail, f"{target.name}: cut off", "appending after")
 
 
-def _write_segment(ctx: Context, write: Write, after_rev: int) -> TransferReport:
+def _restate(ctx: Context, target: Path, end: tuple[int, str]) -> TransferReport:
+    """Append a segment of the whole history, sealed, replacing the file's segments with
+    secrets in clear, which end at ``end``: the store sealed them since, changing hashes
+    (its chain upgrade names ``end``), so no later commit can continue the file's chain."""
+    with files.segment_writer(target, compressed=_compressed(target)) as write:
+        report = _write_segment(ctx, write, 0, restates=end)
+    warning = (
+        f"{target.name} ended with secrets in clear at rev {end[0]}; appended the whole "
+        "history sealed, which replaces it on import"
+    )
+    return dataclasses.replace(report, extra={**report.extra, "warning": warning})
+
+
+def _write_segment(
+    ctx: Context, write: Write, after_rev: int, restates: tuple[int, str] | None = None
+) -> TransferReport:
     """One export segment of the commits after ``after_rev``, read in one consistent moment."""
     with ctx.store.read() as tx:
-        return export_log(tx, write, after_rev=after_rev, exported_at=utc_now())
+        return export_log(tx, write, after_rev=after_rev, exported_at=utc_now(), restates=restates)
 
 
 def _tail_or_none(source: Path) -> files.Tail | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from retrograde.errors import NotFoundError
 from retrograde.model.apply import ActionRequest
@@ -65,6 +65,19 @@ def _secret_names(change: Change, types: Mapping[TypeKey, ResourceType]) -> froz
         rtype = types.get((side.type, side.version)) if side is not None else None
         names |= rtype.secrets if rtype is not None else frozenset()
     return names
+
+
+def revealed(
+    changes: Mapping[str, Change],
+    types: Mapping[TypeKey, ResourceType],
+    reveal: Callable[[Change], Change],
+) -> dict[str, Change]:
+    """``changes`` with those whose action runs a handler in plaintext (``reveal``): only a
+    handler is given secret values, so an action without one never needs the key."""
+    return {
+        name: reveal(change) if change.action.value in _type_of(change, types).actions else change
+        for name, change in changes.items()
+    }
 
 
 def check_types(changes: Iterable[Change], types: Mapping[TypeKey, ResourceType]) -> None:

@@ -37,7 +37,7 @@ import heapq
 import queue
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol, TypedDict
@@ -47,7 +47,7 @@ from retrograde.engine.cancel import CancelToken
 from retrograde.engine.committing import commit_changes
 from retrograde.engine.faults import FaultHook
 from retrograde.engine.feeder import Feeder, Result
-from retrograde.engine.requests import action_request, check_types, retry_policy
+from retrograde.engine.requests import action_request, check_types, retry_policy, revealed
 from retrograde.engine.schedule import Schedule
 from retrograde.errors import LockLostError, StoreError
 from retrograde.executors.base import Executor
@@ -143,6 +143,10 @@ class Earlier:
     attempts: Mapping[str, int] = field(default_factory=dict)
 
 
+def _as_stored(change: Change) -> Change:
+    return change
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
     """What a run executes: a plan, the staged changes it acts on, their types.
@@ -156,6 +160,9 @@ class Job:
     types: Mapping[TypeKey, ResourceType]
     apply_id: int | None = None
     earlier: Earlier = field(default_factory=Earlier)
+    reveal: Callable[[Change], Change] = _as_stored
+    """The change in plaintext, for its handler (secret values are sealed in the store);
+    called for every change with a handler before anything is recorded."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +221,7 @@ class _Runner:
         self.skipped: list[str] = []
         self.refreshed = time.monotonic()
         self.store_error: StoreError | None = None
+        self.revealed = revealed(job.changes, job.types, job.reveal)
 
     def run(self) -> ApplyReport:
         if self.options.progress:
@@ -263,7 +271,7 @@ class _Runner:
         types = self.job.types
         self.requests = {
             name: action_request(change, types, self.apply_id)
-            for name, change in self.job.changes.items()
+            for name, change in self.revealed.items()
         }
         return first
 

@@ -23,15 +23,24 @@ Write = Callable[[bytes], object]
 
 
 def export_log(
-    tx: Transaction, write: Write, *, after_rev: int, exported_at: str
+    tx: Transaction,
+    write: Write,
+    *,
+    after_rev: int,
+    exported_at: str,
+    restates: tuple[int, str] | None = None,
 ) -> TransferReport:
     """Write one segment with the commits after ``after_rev`` up to the head, a batch at a
-    time; ``after_rev`` outside ``0..head`` is :class:`NotFoundError`."""
+    time; ``after_rev`` outside ``0..head`` is :class:`NotFoundError`. ``restates`` (with
+    ``after_rev`` 0) names the end of the older segments this one replaces."""
     head, head_hash = tx.log.head()
     if not 0 <= after_rev <= head:
         raise NotFoundError("revision", after_rev)
     after_hash = tx.log.get(after_rev).hash if after_rev else GENESIS_HASH
-    write(lines.segment_line((after_rev, after_hash), (head, head_hash), exported_at))
+    write(lines.segment_line((after_rev, after_hash), (head, head_hash), exported_at, restates))
+    keys = tx.keys.load()
+    if keys.wrapped_key is not None:
+        write(lines.line("key", {"store_id": keys.store_id, "wrapped_key": keys.wrapped_key}))
     marks = [lines.line("checkpoint", mark.to_json()) for mark in tx.checkpoints.list()]
     write(b"".join(marks))
     seen_applies: set[int] = set()

@@ -33,6 +33,7 @@ import zstandard
 from retrograde.errors import CorruptLogError
 from retrograde.history import lines
 from retrograde.model.commit import GENESIS_HASH
+from retrograde.storage.private_files import private_opener
 
 COMPRESSION_LEVEL = 7
 """zstd level for exports: about 68 bytes per commit; level 9 saves 2 % at twice the time."""
@@ -78,11 +79,12 @@ class Tail:
 def segment_writer(path: Path, *, compressed: bool, start: int | None = None) -> Iterator[Any]:
     """A ``write(bytes)`` that appends one segment (``compressed``: one zstd frame) to ``path``.
 
-    The file is created when missing. With ``start``, it is first cut to that
-    length (a torn tail dropped). On any error the file is cut back to its
+    The file is created (``0600``: it holds the log) when missing. With
+    ``start``, it is first cut to that length (a torn tail dropped). On any error the
+    file is cut back to its
     length before the call; on success it is flushed to disk.
     """
-    with open(path, "ab") as raw:
+    with open(path, "ab", opener=private_opener) as raw:
         if start is not None:
             raw.truncate(start)
         start = raw.seek(0, os.SEEK_END)

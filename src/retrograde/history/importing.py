@@ -25,10 +25,12 @@ from retrograde.model.apply import APPLY_FIELDS, ApplyStatus
 from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
-from retrograde.model.jsonvalue import same_json
+from retrograde.model.jsonvalue import Raw, same_json
+from retrograde.model.keys import StoreKeys
 from retrograde.model.reports import ProblemKind, TransferReport
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Transaction
+from retrograde.storage.sql.reencoding import forget_loaded
 
 BATCH = 5_000
 """Commits loaded per call; a multiple of it ends each batch, as snapshots expect."""
@@ -85,6 +87,8 @@ class _Loader:
         self.types: dict[TypeKey, ResourceType] = {}
         self.checkpoints: dict[str, dict[str, Any]] = {}
         self.needs: dict[tuple[str, Any], int] = {}
+        self.keys: StoreKeys | None = None
+        self.clear_segments = 0
 
     def feed(self, number: int, kind: str, fields: dict[str, Any]) -> None:
         self.line = number
@@ -92,6 +96,7 @@ class _Loader:
             raise self._corrupt("the file does not start with a segment line")
         handlers = {
             "segment": self._segment,
+            "key": self._key,
             "checkpoint": self._checkpoint,
             "type": self._type,
             "apply": self._apply,
@@ -110,6 +115,8 @@ class _Loader:
         self._flush()
         self._check_references()
         self.tx.state.save_types(self.types.values())
+        if self.keys is not None:
+            self.tx.keys.save(self.keys)
         self.tx.applies.load([*self.applies.values()])
         for row in self.checkpoints.values():
             self.tx.checkpoints.add(Checkpoint(**row))
@@ -123,7 +130,8 @@ class _Loader:
             types=len(self.types),
             checkpoints=len(self.checkpoints),
             resources=len(self.audit.state),
-            extra={"segments": self.segments},
+            extra={"segments": self.segments}
+            | ({"clear_segments": self.clear_segments} if self.clear_segments else {}),
         )
 
     # one method per line kind
@@ -131,6 +139,8 @@ class _Loader:
     def _segment(self, fields: dict[str, Any]) -> None:
         self._end_segment()
         after, previous = int(fields["after_rev"]), str(fields["previous_hash"])
+        if self.segments and after == 0 and self._restated(fields.get("restates")):
+            self._start_over()
         self.segment_end = (int(fields["last_rev"]), str(fields["last_hash"]))
         if not self.segments and after != 0:
             raise self._corrupt(
@@ -142,6 +152,33 @@ class _Loader:
                 f"segment continues rev {after}, but the file so far ends at rev {self.audit.rev}"
             )
         self.segments += 1
+        if fields.get("secrets") != lines.SEALED:
+            self.clear_segments += 1
+
+    def _restated(self, restates: Raw) -> bool:
+        """Whether a segment says it replaces all read so far (see :mod:`..lines`)."""
+        return bool(restates == {"rev": self.audit.rev, "hash": self.audit.hash})
+
+    def _start_over(self) -> None:
+        """Forget the commits loaded so far: the segment that starts restates them (sealed).
+        Records of applies, types and checkpoints stay; the new segment brings them again."""
+        forget_loaded(self.tx)
+        self.audit = ChainAudit()
+        self.segments = 0
+        self.clear_segments = 0
+        self.segment_end = (0, GENESIS_HASH)
+        self.dirty, self.pending, self.flushed_rev, self.needs = set(), [], 0, {}
+
+    def _key(self, fields: dict[str, Any]) -> None:
+        """The exporting store's id and wrapped data key: the imported store takes both, so
+        the key file that opened the exported secrets opens them here (the latest segment's
+        wrapping wins: ``rekey`` may have rewrapped it between segments)."""
+        store_id, wrapped = fields["store_id"], fields["wrapped_key"]
+        if not (isinstance(store_id, str) and isinstance(wrapped, str)):
+            raise TypeError("store_id and wrapped_key must be text")
+        if self.keys is not None and self.keys.store_id != store_id:
+            raise self._corrupt("key record of another store than the segments before it")
+        self.keys = StoreKeys(store_id, wrapped)
 
     def _checkpoint(self, fields: dict[str, Any]) -> None:
         row = {key: fields[key] for key in ("name", "rev", "description", "principal")}

@@ -5,14 +5,25 @@ An export is a sequence of *segments* (one per ``export`` or ``export
 
 1. a ``segment`` line: ``{"kind": "segment", "format": "retrograde-export",
    "version": 1, "after_rev": R, "previous_hash": H, "last_rev": L,
-   "last_hash": LH, "exported_at": T}``: the commits that follow are
+   "last_hash": LH, "exported_at": T, "secrets": "sealed"}``: the commits that follow are
    ``R + 1`` to ``L``, chained onto hash ``H`` and ending with hash ``LH``;
-2. ``checkpoint`` lines: every checkpoint of the store at export time;
-3. for each commit, in revision order: first, if not yet in this segment, a
+   ``secrets`` says their secret values are sealed (segments written before
+   secrets were sealed at rest lack it and hold them in clear); a segment
+   with ``"restates": {"rev": R, "hash": H}`` starts at rev 0 and replaces
+   the segments before it, which end at rev ``R`` with hash ``H``: what
+   ``export --append`` writes after segments with secrets in clear, once the
+   store has sealed them (and rehashed its chain);
+2. a ``key`` line when the store seals secrets: ``{"kind": "key", "store_id": S,
+   "wrapped_key": W}``, the store's data key wrapped under its key file (never
+   the key file itself), which an import adopts so that the same key file
+   opens the imported secrets; a segment without one is of the format before
+   secrets were sealed, whose secret values are in clear;
+3. ``checkpoint`` lines: every checkpoint of the store at export time;
+4. for each commit, in revision order: first, if not yet in this segment, a
    ``type`` line with the type definition it names (``{"kind": "type",
    "definition": {...}}``) and an ``apply`` line with the record of its apply
    (the fields of ``applies --json`` plus ``host`` and ``pid``), then the
-   ``commit`` line: every field of ``log --json`` (secrets in clear) plus
+   ``commit`` line: every field of ``log --json`` (secret values sealed) plus
    ``"kind": "commit"``.
 
 Keys of a commit line are ordered so that what repeats from one commit to the
@@ -37,7 +48,10 @@ from retrograde.model.jsonvalue import Raw
 
 FORMAT = "retrograde-export"
 FORMAT_VERSION = 1
-KINDS = ("segment", "checkpoint", "type", "apply", "commit")
+SEALED = "sealed"
+"""A segment's ``secrets``: its secret values are sealed (a segment without it is of the
+format before, with secret values in clear)."""
+KINDS = ("segment", "key", "checkpoint", "type", "apply", "commit")
 
 _COMMIT_ORDER = (
     "apply_id",
@@ -70,15 +84,24 @@ def line(kind: str, fields: Mapping[str, object]) -> bytes:
         return (json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
-def segment_line(after: tuple[int, str], last: tuple[int, str], exported_at: str) -> bytes:
+def segment_line(
+    after: tuple[int, str],
+    last: tuple[int, str],
+    exported_at: str,
+    restates: tuple[int, str] | None = None,
+) -> bytes:
     """The first line of a segment holding the commits after ``after`` up to ``last``.
 
     Both are ``(rev, hash)``; naming the last commit up front lets ``export
     --append`` find where a file ends by reading one line.
     """
+    fields: dict[str, object] = {}
+    if restates is not None:
+        fields["restates"] = {"rev": restates[0], "hash": restates[1]}
     return line(
         "segment",
         {
+            **fields,
             "format": FORMAT,
             "version": FORMAT_VERSION,
             "after_rev": after[0],
@@ -86,6 +109,7 @@ def segment_line(after: tuple[int, str], last: tuple[int, str], exported_at: str
             "last_rev": last[0],
             "last_hash": last[1],
             "exported_at": exported_at,
+            "secrets": SEALED,
         },
     )
 

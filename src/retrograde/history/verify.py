@@ -20,6 +20,7 @@ from retrograde.errors import CorruptLogError
 from retrograde.history.chain import ChainAudit
 from retrograde.memory import gc_paused
 from retrograde.model.jsonvalue import canonical_bytes, same_json
+from retrograde.model.keys import ChainUpgrade
 from retrograde.model.reports import Problem, ProblemKind, VerifyReport
 from retrograde.model.state import ResourceState
 from retrograde.storage.base import Transaction
@@ -36,6 +37,8 @@ def verify_log(tx: Transaction) -> VerifyReport:
     problems: list[Problem] = []
     commits = 0
     head, _ = tx.log.head()
+    upgrades = tx.keys.upgrades()
+    upgraded = {upgrade.old_rev: upgrade for upgrade in upgrades}
     snapshots = tx.snapshots.all()
     pending = next(snapshots, None)
     with gc_paused():
@@ -49,6 +52,8 @@ def verify_log(tx: Transaction) -> VerifyReport:
                     continue
                 commits += 1
                 problems.extend(audit.check(commit))
+                if commit.rev in upgraded:
+                    problems.extend(_upgrade_problems(upgraded[commit.rev], commit.hash))
                 pending = _check_snapshots(audit, snapshots, pending, problems)
         if audit.replaying:
             problems.extend(_state_problems(tx, audit.state))
@@ -66,7 +71,20 @@ def verify_log(tx: Transaction) -> VerifyReport:
         head_hash=audit.hash,
         resources=len(audit.state),
         problems=tuple(problems[:MAX_PROBLEMS]),
+        chain_upgrades=tuple(upgrades),
     )
+
+
+def _upgrade_problems(upgrade: ChainUpgrade, stored_hash: str) -> list[Problem]:
+    """A chain upgrade must name the hash its revision has now (else the record or the
+    log was altered, and the old head hash no longer leads anywhere)."""
+    if upgrade.new_hash == stored_hash:
+        return []
+    detail = (
+        f"the chain upgrade of rev {upgrade.old_rev} says its hash became "
+        f"{upgrade.new_hash[:12]}…, the log has {stored_hash[:12]}…"
+    )
+    return [Problem(ProblemKind.HASH, detail, rev=upgrade.old_rev)]
 
 
 def _unreadable(error: CorruptLogError, rev: int) -> Problem:

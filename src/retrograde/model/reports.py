@@ -10,6 +10,7 @@ from typing import TypedDict
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON
+from retrograde.model.keys import ChainUpgrade, ChainUpgradeJSON
 from retrograde.model.state import ResourceState
 
 
@@ -109,6 +110,7 @@ class VerifyJSON(TypedDict):
     head: HeadJSON
     resources: int
     problems: list[ProblemJSON]
+    chain_upgrades: list[ChainUpgradeJSON]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,8 @@ class VerifyReport:
     head_hash: str
     resources: int
     problems: tuple[Problem, ...] = ()
+    chain_upgrades: tuple[ChainUpgrade, ...] = ()
+    """Re-encodings that changed the log's hashes (secrets sealed at rest), oldest first."""
 
     @property
     def ok(self) -> bool:
@@ -132,6 +136,7 @@ class VerifyReport:
             "head": {"rev": self.head_rev, "hash": self.head_hash},
             "resources": self.resources,
             "problems": [problem.to_json() for problem in self.problems],
+            "chain_upgrades": [upgrade.to_json() for upgrade in self.chain_upgrades],
         }
 
 

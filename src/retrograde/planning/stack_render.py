@@ -26,6 +26,7 @@ import yaml
 
 from retrograde.errors import NotFoundError
 from retrograde.model.jsonvalue import JSON, same_json
+from retrograde.model.sealed import is_sealed
 from retrograde.model.secrets import SECRET_PLACEHOLDER
 from retrograde.model.state import ResourceState, State
 from retrograde.model.types import InputSpec, ResourceType, TypeKey
@@ -129,7 +130,7 @@ def secret_text(value: JSON, slot: str | list[str | None] | None) -> JSON:
     """A secret input: its connections as written, every literal part as the placeholder."""
     if isinstance(slot, str):
         return f"${{{slot}}}"
-    if slot is not None and isinstance(value, list):
+    if slot is not None and (isinstance(value, list) or is_sealed(value)):
         return [f"${{{ref}}}" if ref is not None else SECRET_PLACEHOLDER for ref in slot]
     return SECRET_PLACEHOLDER
 

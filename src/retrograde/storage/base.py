@@ -36,6 +36,7 @@ from retrograde.storage.apply_repositories import (
 )
 from retrograde.storage.repositories import (
     CheckpointRepository,
+    KeysRepository,
     LogRepository,
     SnapshotRepository,
     StagedRepository,
@@ -70,6 +71,9 @@ class Transaction(Protocol):
     @property
     def output(self) -> OutputRepository: ...
 
+    @property
+    def keys(self) -> KeysRepository: ...
+
 
 class Store(Protocol):
     """An open store (see the module docstring)."""
@@ -86,4 +90,9 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release the store's connections."""
+        ...
+
+    def scrub(self) -> None:
+        """Leave no freed page of overwritten values in the store's files (after secrets held
+        in clear were sealed): SQLite rebuilds its file; PostgreSQL needs ``VACUUM FULL``."""
         ...

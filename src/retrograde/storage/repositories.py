@@ -19,6 +19,7 @@ from typing import Protocol
 from retrograde.model.change import Change
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import Commit
+from retrograde.model.keys import ChainUpgrade, StoreKeys
 from retrograde.model.query import LogQuery
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
@@ -208,4 +209,29 @@ class SnapshotRepository(Protocol):
 
     def all(self) -> Iterator[tuple[int, dict[str, ResourceState]]]:
         """Every snapshot as ``(rev, state)``, oldest first (for verification)."""
+        ...
+
+
+class KeysRepository(Protocol):
+    """The store's key record (id and wrapped data key) and its chain upgrades.
+
+    The store holds no key that decrypts anything: the data key is wrapped
+    under the key file, which lives outside the store (docs/security.md).
+    """
+
+    def load(self) -> StoreKeys:
+        """The store's id and wrapped data key (None before the first secret)."""
+        ...
+
+    def save(self, keys: StoreKeys) -> None:
+        """Replace the key record (the first secret, ``rekey``, an import adopting an
+        export's key)."""
+        ...
+
+    def upgrades(self) -> list[ChainUpgrade]:
+        """Every recorded chain upgrade, oldest first."""
+        ...
+
+    def record_upgrade(self, upgrade: ChainUpgrade) -> None:
+        """Keep the record of a re-encoding that changed the log's hashes."""
         ...

@@ -32,6 +32,7 @@ from sqlalchemy.exc import ArgumentError
 
 from retrograde import config
 from retrograde.errors import StoreError
+from retrograde.storage.private_files import create_private
 from retrograde.storage.sql.driver_errors import mask_password, translated
 
 WRITE = "retrograde_write"
@@ -123,7 +124,7 @@ def _sqlite_engine(url: URL, read_only: bool) -> Engine:
         pragmas = SQLITE_READ_ONLY_PRAGMAS
     else:
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            create_private(path)
         engine = create_engine(url)
         pragmas = SQLITE_PRAGMAS
     write_wait, read_wait = busy_timeouts()

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0006"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -243,3 +243,29 @@ output_totals = Table(
 )
 """One row (``id = 1``): the bytes ``action_output`` holds, and the newest revision and
 apply whose output the store-wide cap has dropped (0: none), so ``logs`` can say so."""
+
+store_keys = Table(
+    "store_keys",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=False),
+    Column("store_id", Text, nullable=False),
+    Column("wrapped_key", Text, nullable=True),
+    PrimaryKeyConstraint("id", name="pk_store_keys"),
+    CheckConstraint("id = 1", name="ck_store_keys_one_row"),
+)
+"""One row (``id = 1``, schema revision 0006): the store's random id, which names its key
+file, and its data key wrapped under that key file (NULL until the first secret)."""
+
+chain_upgrades = Table(
+    "chain_upgrades",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=True),
+    Column("old_rev", Integer, nullable=False),
+    Column("old_hash", Text, nullable=False),
+    Column("new_hash", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("at", Text, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_chain_upgrades"),
+)
+"""Each re-encoding of the log that changed its hashes (schema revision 0006): the head
+before (revision, hash) and its hash after, so the chain still proves continuity."""

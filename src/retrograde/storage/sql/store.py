@@ -22,6 +22,7 @@ from retrograde.storage.sql.busy import busy_error
 from retrograde.storage.sql.database import writer
 from retrograde.storage.sql.driver_errors import mask_password, translated
 from retrograde.storage.sql.transaction import SqlTransaction
+from retrograde.storage.sql.upgrade import scrub_sqlite
 
 
 class SqlStore:
@@ -62,6 +63,11 @@ class SqlStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+    def scrub(self) -> None:
+        if self._engine.dialect.name == "sqlite" and not self.read_only:
+            with translated(self.url, "write to", busy=self._busy):
+                scrub_sqlite(self._engine)
 
     def __enter__(self) -> SqlStore:
         return self

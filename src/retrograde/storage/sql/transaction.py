@@ -10,6 +10,7 @@ from sqlalchemy import Connection
 from retrograde.errors import StateError
 from retrograde.storage.sql.applies import SqlApplies
 from retrograde.storage.sql.checkpoints import SqlCheckpoints
+from retrograde.storage.sql.keys import SqlKeys
 from retrograde.storage.sql.locks import SqlLock
 from retrograde.storage.sql.log import SqlLog
 from retrograde.storage.sql.output import SqlOutput
@@ -73,6 +74,10 @@ class SqlTransaction:
     @cached_property
     def output(self) -> SqlOutput:
         return SqlOutput(self.connected)
+
+    @cached_property
+    def keys(self) -> SqlKeys:
+        return SqlKeys(self.connected)
 
 
 def sql_connection(tx: object) -> Connection:

@@ -64,8 +64,44 @@ def upgrade_to_head(engine: Engine) -> bool:
         if connection.dialect.name == "postgresql":
             lock = text("SELECT pg_advisory_xact_lock(:key)")
             connection.execute(lock, {"key": MIGRATION_LOCK_KEY})
+        before = current_revision(connection)
         _run_alembic_upgrade(connection)
+        sealed = before is not None and before < SEALING_REVISION
+        sealed = sealed and seal_clear_secrets_on_upgrade(connection)
+    if sealed and engine.dialect.name == "sqlite":
+        scrub_sqlite(engine)
     return True
+
+
+SEALING_REVISION = "0006"
+"""The revision from which secret values are sealed at rest; older stores are sealed once."""
+
+
+def seal_clear_secrets_on_upgrade(connection: Connection) -> bool:
+    """The data step of revision 0006, in the migration's transaction: seal what an older
+    store held in clear (:mod:`retrograde.storage.sql.reencoding`)."""
+    from retrograde.clock import utc_now
+    from retrograde.storage.keys import box_in
+    from retrograde.storage.sql.reencoding import seal_clear_secrets
+    from retrograde.storage.sql.transaction import SqlTransaction
+
+    tx = SqlTransaction(connection, writable=True)
+    reason = "secret values sealed at rest (schema 0006)"
+    return seal_clear_secrets(tx, lambda: box_in(tx), reason=reason, at=utc_now()) is not None
+
+
+def scrub_sqlite(engine: Engine) -> None:
+    """Leave no page of the old, clear values in a SQLite file once they are sealed.
+
+    An UPDATE leaves the old bytes in free space and in the write-ahead log,
+    so the file is rebuilt (``VACUUM``) and the log emptied (``wal_checkpoint
+    (TRUNCATE)``), outside any transaction.
+    """
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        raw.execute("VACUUM")
+        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _run_alembic_upgrade(connection: Connection) -> None:

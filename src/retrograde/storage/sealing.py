@@ -1,0 +1,162 @@
+"""Opening and sealing the secret values of states, changes and commits.
+
+Planning compares values, so it works on plaintext: a verb that plans
+(``stage``, ``revert``, ``rollback``) opens what it reads with an
+:class:`Opener`, plans, and seals what it will store with a :class:`Sealer`
+built on that opener. The sealer reuses the very ciphertext a value was read
+with whenever the plaintext is the same for the same resource input, so a
+value that did not change keeps its ciphertext (no spurious diff, no new
+hash), and only new values are encrypted, once, when staged. From there the
+ciphertext travels unchanged through the commit, committed state, snapshots
+and exports.
+
+Sealed values are recognised by their form (:mod:`retrograde.model.sealed`),
+so opening needs no type definitions; sealing seals exactly the inputs a
+resource's type declares secret.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+
+from retrograde.model.change import Change, Diff, reverse_diff
+from retrograde.model.commit import Commit
+from retrograde.model.jsonvalue import JSON, canonical_bytes
+from retrograde.model.sealed import is_sealed
+from retrograde.model.state import ResourceState
+from retrograde.model.types import ResourceType, TypeKey
+from retrograde.storage.crypto import SecretBox
+
+BoxOf = Callable[[], SecretBox]
+"""Where a box comes from when one is first needed (a :class:`~retrograde.storage.keys.Keyring`
+method): stores without secrets never look for a key."""
+
+SecretNames = Callable[[str, int], frozenset[str]]
+"""A type's secret input names, by type name and version."""
+
+_Known = dict[tuple[str, str, bytes], JSON]
+
+
+class Opener:
+    """Opens sealed values, remembering each ciphertext by resource, input and plaintext."""
+
+    def __init__(self, box: BoxOf) -> None:
+        self._box_of = box
+        self._box: SecretBox | None = None
+        self.known: _Known = {}
+
+    def value(self, resource: str, name: str, value: JSON) -> JSON:
+        """The plaintext of ``value`` (itself unless sealed)."""
+        if not is_sealed(value):
+            return value
+        if self._box is None:
+            self._box = self._box_of()
+        plain = self._box.open(resource, name, value)
+        self.known.setdefault((resource, name, canonical_bytes(plain)), value)
+        return plain
+
+    def inputs(self, resource: str, inputs: Mapping[str, JSON]) -> dict[str, JSON]:
+        return {name: self.value(resource, name, value) for name, value in inputs.items()}
+
+    def state(self, resource: str, state: ResourceState | None) -> ResourceState | None:
+        if state is None or not any(map(is_sealed, state.inputs.values())):
+            return state
+        return dataclasses.replace(state, inputs=self.inputs(resource, state.inputs))
+
+    def states(self, states: Mapping[str, ResourceState]) -> dict[str, ResourceState]:
+        """Committed state (or a past one) in plaintext."""
+        opened = {name: self.state(name, state) for name, state in states.items()}
+        return {name: state for name, state in opened.items() if state is not None}
+
+    def diff(self, resource: str, diff: Diff) -> Diff:
+        return {
+            name: {
+                side: self.value(resource, name, v) if side in ("from", "to") else v
+                for side, v in entry.items()
+            }
+            for name, entry in diff.items()
+        }
+
+    def change(self, change: Change) -> Change:
+        """``change`` in plaintext (what a handler is given)."""
+        return dataclasses.replace(
+            change,
+            before=self.state(change.resource, change.before),
+            after=self.state(change.resource, change.after),
+            diff=self.diff(change.resource, change.diff),
+        )
+
+    def commit(self, commit: Commit) -> Commit:
+        """``commit`` with its diff (and reverse) in plaintext, for planning an undo."""
+        diff = self.diff(commit.resource, commit.diff)
+        return dataclasses.replace(commit, diff=diff, reverse=reverse_diff(diff))
+
+
+class Sealer:
+    """Seals the secret inputs of changes, reusing what ``opener`` read where nothing changed."""
+
+    def __init__(self, opener: Opener, box: BoxOf, secrets: SecretNames) -> None:
+        self._known = opener.known
+        self._box_of = box
+        self._box: SecretBox | None = None
+        self._secrets = secrets
+
+    def value(self, resource: str, name: str, value: JSON) -> JSON:
+        """``value`` sealed for ``resource.name`` (``null`` stays ``null``: it holds nothing)."""
+        if value is None:
+            return None
+        key = (resource, name, canonical_bytes(value))
+        found = self._known.get(key)
+        if found is None:
+            if self._box is None:
+                self._box = self._box_of()
+            found = self._known[key] = self._box.seal(resource, name, value)
+        return found
+
+    def change(self, change: Change) -> Change:
+        """``change`` with every value of its secret inputs sealed (before, after, diff)."""
+        names = frozenset().union(
+            *(self._secrets(s.type, s.version) for s in (change.before, change.after) if s)
+        )
+        if not names:
+            return change
+        resource = change.resource
+        return dataclasses.replace(
+            change,
+            before=self._state(resource, change.before, names),
+            after=self._state(resource, change.after, names),
+            diff={
+                name: {
+                    side: self.value(resource, name, v)
+                    if name in names and side in ("from", "to")
+                    else v
+                    for side, v in entry.items()
+                }
+                for name, entry in change.diff.items()
+            },
+        )
+
+    def _state(
+        self, resource: str, state: ResourceState | None, names: frozenset[str]
+    ) -> ResourceState | None:
+        if state is None:
+            return None
+        inputs = {
+            name: self.value(resource, name, v) if name in names else v
+            for name, v in state.inputs.items()
+        }
+        return dataclasses.replace(state, inputs=inputs)
+
+
+def secret_names(types: Mapping[TypeKey, ResourceType]) -> SecretNames:
+    """:data:`SecretNames` from type definitions: an input is secret if it is secret in any
+    version of its type (a migration may change which are; sealing too much hides nothing)."""
+    by_name: dict[str, frozenset[str]] = {}
+    for (name, _version), rtype in types.items():
+        by_name[name] = by_name.get(name, frozenset()) | rtype.secrets
+
+    def names(type_name: str, _version: int) -> frozenset[str]:
+        return by_name.get(type_name, frozenset())
+
+    return names
