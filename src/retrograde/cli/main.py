@@ -68,7 +68,7 @@ VERBS: Mapping[str, Verb] = {
     ),
     "applies": Verb(
         "retrograde.cli.audit:applies",
-        "List applies, newest first: id, principal, message, status, times, counts.",
+        "List applies, newest first: id, kind, principal, message, status, times, counts.",
     ),
     "blame": Verb(
         "retrograde.cli.audit:blame",

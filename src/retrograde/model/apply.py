@@ -28,6 +28,16 @@ TRANSITIONS: Mapping[ApplyStatus, frozenset[ApplyStatus]] = {
 """Allowed status changes; anything else is a bug."""
 
 
+class ApplyKind(StrEnum):
+    """What made an apply's commits: a run of a plan, or a verb that runs no handler."""
+
+    APPLY = "apply"
+    MIGRATE = "migrate"
+    OBSERVE = "observe"
+    MOVE = "move"
+    ADOPT = "adopt"
+
+
 def can_transition(current: ApplyStatus, new: ApplyStatus) -> bool:
     return new in TRANSITIONS[current]
 
@@ -133,6 +143,7 @@ class ApplyRecordJSON(TypedDict):
     failed: int
     skipped: int
     failures: dict[str, JSON]
+    kind: str
 
 
 APPLY_FIELDS = (
@@ -148,13 +159,16 @@ APPLY_FIELDS = (
     "failures",
     "host",
     "pid",
+    "kind",
 )
-"""The columns of an apply record as exported and imported (``failures`` as JSON)."""
+"""The columns of an apply record as exported and imported (``failures`` as JSON; a record
+exported before apply kinds existed has no ``kind`` and is an ``apply``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyRecord:
-    """The stored record of an apply."""
+    """The stored record of an apply; ``kind`` says what made its commits (see
+    :class:`ApplyKind`)."""
 
     id: int
     principal: str
@@ -166,6 +180,7 @@ class ApplyRecord:
     failed: int = 0
     skipped: int = 0
     failures: Mapping[str, JSON] = field(default_factory=dict)
+    kind: ApplyKind = ApplyKind.APPLY
 
     def to_json(self) -> ApplyRecordJSON:
         return {
@@ -179,4 +194,5 @@ class ApplyRecord:
             "failed": self.failed,
             "skipped": self.skipped,
             "failures": dict(self.failures),
+            "kind": self.kind.value,
         }

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import RowMapping
 
-from retrograde.model.apply import ApplyRecord, ApplyStatus
+from retrograde.model.apply import ApplyKind, ApplyRecord, ApplyStatus
 from retrograde.model.change import ActionName, Change, reverse_diff
 from retrograde.model.commit import Commit, Sides
 from retrograde.model.journal import JournalTask, TaskStatus
@@ -168,6 +168,7 @@ def apply_from_row(row: RowMapping) -> ApplyRecord:
         failed=int(row["failed"]),
         skipped=int(row["skipped"]),
         failures=load(row["failures"]),
+        kind=ApplyKind(row["kind"]),
     )
 
 
