@@ -55,6 +55,10 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.applying:apply",
         "Apply the staged log (staging FILE first, if given), or the selected part of it.",
     ),
+    "refresh": Verb(
+        "retrograde.cli.refresh:refresh",
+        "Run the read actions of resources R... (all when none is selected) and show drift.",
+    ),
     "log": Verb(
         "retrograde.cli.history:log", "Search the commit log, newest first, a page at a time."
     ),

@@ -23,7 +23,7 @@ from retrograde.commands.planning import plan_for
 from retrograde.commands.timetravel import Revision, Target, resolve
 from retrograde.commands.views import Secrets
 from retrograde.errors import StateError
-from retrograde.model.change import ActionName, Change
+from retrograde.model.change import CREATING, Change
 from retrograde.model.checkpoint import Checkpoint, check_checkpoint_name
 from retrograde.model.commit import Commit
 from retrograde.model.numbers import check_number
@@ -66,7 +66,7 @@ def revert(
             refuse_if_staged(tx, "revert")
             commits = _commits(tx, revs, apply_id)
             secrets = Secrets(tx.state.types())
-            undone = [c.rev for c in commits if c.action is not ActionName.RUN]
+            undone = [c.rev for c in commits if c.action not in CREATING]
             kinds = tx.log.kinds_before(undone)
             current = tx.state.load()
         changes = revert_changes(

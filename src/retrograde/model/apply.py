@@ -82,6 +82,9 @@ class ActionResult(TypedDict):
     duration: float
     output: NotRequired[ActionOutput]
     """What the handler wrote, when it ran something that writes (kept by the store)."""
+    observed: NotRequired[dict[str, JSON]]
+    """For a ``read`` action whose handler reports values rather than printing them (the
+    object a python function returned, the facts an ansible playbook set)."""
 
 
 class HandlerOutputJSON(TypedDict):

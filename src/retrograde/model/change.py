@@ -19,12 +19,30 @@ each slot the consumer's whole slot for that input (a list slot keeps its positi
 
 
 class ActionName(StrEnum):
-    """What a handler is asked to do; inferred from a change, never typed by the user."""
+    """What a commit did; for ``run``, ``update`` and ``remove`` what a handler is asked to do
+    (inferred from a change, never typed by the user).
+
+    ``migrate``, ``observe`` (drift recorded by ``refresh``), ``move`` (a rename) and
+    ``adopt`` (a resource that already existed, recorded as committed) are written
+    without running a handler.
+    """
 
     RUN = "run"
     UPDATE = "update"
     REMOVE = "remove"
     MIGRATE = "migrate"
+    OBSERVE = "observe"
+    MOVE = "move"
+    ADOPT = "adopt"
+
+
+CREATING = frozenset({ActionName.RUN, ActionName.ADOPT})
+"""The actions whose commit brings a resource into committed state (it did not exist before)."""
+
+NO_HANDLER_ACTIONS = frozenset(
+    {ActionName.MIGRATE, ActionName.OBSERVE, ActionName.MOVE, ActionName.ADOPT}
+)
+"""The actions whose commits no handler made (they have no output)."""
 
 
 def input_diff(before: Mapping[str, JSON] | None, after: Mapping[str, JSON] | None) -> Diff:

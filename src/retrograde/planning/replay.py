@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, MutableMapping
 
 from retrograde.errors import CorruptLogError
-from retrograde.model.change import ActionName, Diff
+from retrograde.model.change import CREATING, ActionName, Diff
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.state import ResourceState
@@ -42,7 +42,7 @@ def replay_commit(state: MutableMapping[str, ResourceState], commit: Commit) -> 
             )
         del state[commit.resource]
         return
-    if (commit.action is ActionName.RUN) != (current is None):
+    if (commit.action in CREATING) != (current is None):
         raise CorruptLogError(
             f"rev {commit.rev} {commit.action.value}s {commit.resource!r}, which "
             + ("already exists" if current is not None else "does not exist"),

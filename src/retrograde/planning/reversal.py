@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from retrograde.errors import ConflictError, UnknownReferenceError
-from retrograde.model.change import ActionName, Change
+from retrograde.model.change import CREATING, ActionName, Change
 from retrograde.model.commit import Commit, Sides
 from retrograde.model.jsonvalue import JSON, Raw, canonical, same_json
 from retrograde.model.secrets import MASK
@@ -99,7 +99,7 @@ def revert_state(
     for commit in reversed(commits):
         if commit.action is ActionName.REMOVE:
             restore_consumers(work, commit)
-    removed_by = {c.resource: c.rev for c in commits if c.action is ActionName.RUN}
+    removed_by = {c.resource: c.rev for c in commits if c.action in CREATING}
     check_connected(work, removed_by)
     return propagated(work)
 
@@ -136,12 +136,12 @@ def undo_commit(
         work[commit.resource] = recreated(commit)
         return
     if current is None:
-        if commit.action is ActionName.RUN and force:
+        if commit.action in CREATING and force:
             return
         raise _conflict(commit, f"{commit.resource!r} no longer exists", exists=False)
     if not force:
         check_matches(commit, current, secrets)
-    if commit.action is ActionName.RUN:
+    if commit.action in CREATING:
         del work[commit.resource]
     else:
         work[commit.resource] = rewound(current, commit, kind)

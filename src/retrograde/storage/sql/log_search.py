@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from retrograde.model.change import ActionName
+from retrograde.model.change import CREATING
 from retrograde.model.commit import Commit
 from retrograde.model.query import LogQuery
 from retrograde.storage.repositories import CommitEntry
@@ -38,6 +38,9 @@ BLAME_PAGE = 1_000
 
 Window = tuple[int, int]
 """An inclusive revision range ``(low, high)``; empty when ``low > high``."""
+
+CREATING_VALUES = frozenset(action.value for action in CREATING)
+"""Where a resource's history begins (an earlier resource of the same name came before)."""
 
 
 def in_time_order(
@@ -105,7 +108,7 @@ def blame(conn: Connection, resource: str, names: Collection[str]) -> dict[str, 
             touched = commit_payload.diff_names(rows.load(payload))
             found.update((name, int(rev)) for name in pending.intersection(touched))
             pending.difference_update(touched)
-            if action == ActionName.RUN.value or not pending:
+            if action in CREATING_VALUES or not pending:
                 pending.clear()
                 break
         if len(page) < BLAME_PAGE:
