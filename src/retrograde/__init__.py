@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from retrograde.commands.logs import Logs, logs
     from retrograde.commands.planning import graph, plan
     from retrograde.commands.reading import StateSnapshot, log, show, state
+    from retrograde.commands.refresh import Refreshed, refresh
     from retrograde.commands.resume import ResumeReport, resume
     from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
     from retrograde.commands.saved_plans import SavedPlan, save_plan
@@ -73,6 +74,7 @@ _EXPORTS = {
     "PlannedAction": "retrograde.model",
     "Preview": "retrograde.commands.rollback",
     "Problem": "retrograde.model.reports",
+    "Refreshed": "retrograde.commands.refresh",
     "ResourceState": "retrograde.model",
     "ResumeReport": "retrograde.commands.resume",
     "RetrogradeError": "retrograde.errors",
@@ -99,6 +101,7 @@ _EXPORTS = {
     "logs": "retrograde.commands.logs",
     "open_context": "retrograde.commands.context",
     "plan": "retrograde.commands.planning",
+    "refresh": "retrograde.commands.refresh",
     "resume": "retrograde.commands.resume",
     "revert": "retrograde.commands.rollback",
     "rollback": "retrograde.commands.rollback",
@@ -130,6 +133,7 @@ __all__ = [
     "PlannedAction",
     "Preview",
     "Problem",
+    "Refreshed",
     "ResourceState",
     "ResumeReport",
     "RetrogradeError",
@@ -156,6 +160,7 @@ __all__ = [
     "logs",
     "open_context",
     "plan",
+    "refresh",
     "resume",
     "revert",
     "rollback",
