@@ -10,7 +10,7 @@ import pytest
 
 import retrograde
 
-READER = '''
+READER = """
 import json
 from pathlib import Path
 
@@ -26,7 +26,7 @@ def read(context):
 
 def read_bad(context):
     return {"size": object()}
-'''
+"""
 
 
 def _python_stack(directory: Path, read: str = "reader:read") -> Path:
@@ -94,17 +94,23 @@ PLAY = """- hosts: localhost
   tasks:
 """
 
-WRITE = PLAY + """    - copy:
+WRITE = (
+    PLAY
+    + """    - copy:
         dest: "{{ path }}"
         content: "{{ greeting }}"
 """
+)
 
-READ = PLAY + """    - slurp:
+READ = (
+    PLAY
+    + """    - slurp:
         src: "{{ path }}"
       register: found
     - set_fact:
         greeting: "{{ found.content | b64decode }}"
 """
+)
 
 
 @pytest.mark.slow

@@ -59,6 +59,9 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.refresh:refresh",
         "Run the read actions of resources R... (all when none is selected) and show drift.",
     ),
+    "mv": Verb(
+        "retrograde.cli.moving:mv", "Rename resource OLD to NEW: one move commit, no handler runs."
+    ),
     "log": Verb(
         "retrograde.cli.history:log", "Search the commit log, newest first, a page at a time."
     ),
@@ -86,9 +89,13 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.transfer:export",
         "Export the commit log as JSON Lines, one commit per line (see docs/history.md).",
     ),
+    "import-log": Verb(
+        "retrograde.cli.transfer:import_log",
+        "Build this store from an export FILE (plain or .zst); the store must be empty.",
+    ),
     "import": Verb(
         "retrograde.cli.transfer:import_",
-        "Build this store from an export FILE (plain or .zst); the store must be empty.",
+        "Deprecated name of import-log: build this store from an export FILE.",
     ),
     "state": Verb(
         "retrograde.cli.state:state",

@@ -26,6 +26,7 @@ def preview_json(preview: Preview, secrets: Secrets) -> dict[str, Any]:
         "target": revision_json(preview.target) if preview.target else None,
         **changes_json(preview.changes, secrets),
         "plan": preview.plan.to_json(),
+        "moves": [{"from": c.moved_from, "to": c.resource} for c in preview.moves],
     }
 
 

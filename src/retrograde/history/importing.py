@@ -168,7 +168,8 @@ class _Loader:
         finish replaces this record.
         """
         row = {key: fields[key] for key in APPLY_FIELDS if key != "kind"}
-        row["kind"] = ApplyKind(fields.get("kind", ApplyKind.APPLY.value)).value  # older exports
+        kind = fields.get(lines.APPLY_KIND, ApplyKind.APPLY.value)  # absent in older exports
+        row["kind"] = ApplyKind(kind).value
         if ApplyStatus(row["status"]) in (ApplyStatus.RUNNING, ApplyStatus.INTERRUPTED):
             row["status"] = ApplyStatus.FAILED.value
         _check_apply(row)

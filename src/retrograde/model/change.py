@@ -100,6 +100,7 @@ class ChangeJSON(TypedDict):
     diff: dict[str, dict[str, JSON]]
     reverts: list[int]
     consumers: NotRequired[dict[str, dict[str, ConnectionSlot]]]
+    moved_from: NotRequired[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,8 @@ class Change:
     diff: Diff
     reverts: tuple[int, ...] = ()
     consumers: Consumers = field(default_factory=dict)
+    moved_from: str | None = None
+    """A ``move``: the resource's name before it (``resource`` is the name after)."""
 
     @property
     def type_state(self) -> ResourceState:
@@ -139,6 +142,8 @@ class Change:
         }
         if self.consumers:
             out["consumers"] = {k: dict(v) for k, v in self.consumers.items()}
+        if self.moved_from is not None:
+            out["moved_from"] = self.moved_from
         return out
 
     @classmethod
@@ -152,6 +157,7 @@ class Change:
             diff=data["diff"],
             reverts=tuple(data.get("reverts", ())),
             consumers=data.get("consumers") or {},
+            moved_from=data.get("moved_from"),
         )
 
 
