@@ -20,11 +20,13 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from retrograde.commands.adopting import adopt
     from retrograde.commands.applying import apply
     from retrograde.commands.context import Context, open_context
     from retrograde.commands.history import applies, blame, log_page, verify
     from retrograde.commands.locking import unlock
     from retrograde.commands.logs import Logs, logs
+    from retrograde.commands.moving import mv
     from retrograde.commands.planning import graph, plan
     from retrograde.commands.reading import StateSnapshot, log, show, state
     from retrograde.commands.refresh import Refreshed, refresh
@@ -85,6 +87,7 @@ _EXPORTS = {
     "TransferReport": "retrograde.model.reports",
     "Validation": "retrograde.commands.validating",
     "VerifyReport": "retrograde.model.reports",
+    "adopt": "retrograde.commands.adopting",
     "applies": "retrograde.commands.history",
     "apply": "retrograde.commands.applying",
     "blame": "retrograde.commands.history",
@@ -99,6 +102,7 @@ _EXPORTS = {
     "log": "retrograde.commands.reading",
     "log_page": "retrograde.commands.history",
     "logs": "retrograde.commands.logs",
+    "mv": "retrograde.commands.moving",
     "open_context": "retrograde.commands.context",
     "plan": "retrograde.commands.planning",
     "refresh": "retrograde.commands.refresh",
@@ -144,6 +148,7 @@ __all__ = [
     "TransferReport",
     "Validation",
     "VerifyReport",
+    "adopt",
     "applies",
     "apply",
     "blame",
@@ -158,6 +163,7 @@ __all__ = [
     "log",
     "log_page",
     "logs",
+    "mv",
     "open_context",
     "plan",
     "refresh",

@@ -59,6 +59,10 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.refresh:refresh",
         "Run the read actions of resources R... (all when none is selected) and show drift.",
     ),
+    "adopt": Verb(
+        "retrograde.cli.adopting:adopt",
+        "Record resources R... of FILE that already exist as committed, without running them.",
+    ),
     "mv": Verb(
         "retrograde.cli.moving:mv", "Rename resource OLD to NEW: one move commit, no handler runs."
     ),

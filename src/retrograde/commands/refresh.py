@@ -43,8 +43,7 @@ from retrograde.planning.drift import (
     connected_drift,
     drift_of,
     observe_change,
-    observed_inputs,
-    parse_report,
+    reported_inputs,
 )
 from retrograde.planning.propagation import propagate
 from retrograde.planning.selection import Selection, TagPairs
@@ -184,7 +183,7 @@ def _compare(
         state = committed[name]
         rtype = types[state.type_key]
         try:
-            found = drift_of(state, _observed(results[name], rtype))
+            found = drift_of(state, reported_inputs(results[name], rtype))
         except ReadProblem as problem:
             failed[name] = _masked(str(problem), state, rtype)
             continue
@@ -194,22 +193,6 @@ def _compare(
     failed.clear()
     failed.update(ordered)
     return drift
-
-
-def _observed(result: ActionResult, rtype: ResourceType) -> dict[str, JSON]:
-    """The inputs a read's result reports, checked against its type (else ReadProblem)."""
-    if not result["ok"]:
-        code = result.get("exit_code")
-        prefix = f"read failed (exit {code})" if code is not None else "read failed"
-        error = result.get("error", "").strip()
-        raise ReadProblem(f"{prefix}: {error}" if error else prefix)
-    reported = result.get("observed")
-    if reported is None:
-        output = result.get("output")
-        if output is not None and output.get("truncated"):
-            raise ReadProblem("read printed more than the output cap; print only the inputs")
-        reported = parse_report(output["stdout"] if output is not None else "")
-    return observed_inputs(rtype, reported)
 
 
 def _masked(text: str, state: ResourceState, rtype: ResourceType) -> str:

@@ -14,6 +14,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from retrograde.model.apply import ActionResult
 from retrograde.model.change import ActionName, Change, input_diff
 from retrograde.model.jsonvalue import JSON, same_json
 from retrograde.model.state import ResourceState
@@ -51,6 +52,23 @@ def parse_report(text: str) -> dict[str, JSON]:
     if not isinstance(value, dict):
         raise ReadProblem(f"read printed a JSON {_kind(value)}, not an object of inputs")
     return value
+
+
+def reported_inputs(result: ActionResult, rtype: ResourceType) -> dict[str, JSON]:
+    """The inputs a read's result reports (the handler's ``observed``, or the one JSON object
+    it printed), checked against its type; ReadProblem when it failed or said nothing usable."""
+    if not result["ok"]:
+        code = result.get("exit_code")
+        prefix = f"read failed (exit {code})" if code is not None else "read failed"
+        error = result.get("error", "").strip()
+        raise ReadProblem(f"{prefix}: {error}" if error else prefix)
+    reported = result.get("observed")
+    if reported is None:
+        output = result.get("output")
+        if output is not None and output.get("truncated"):
+            raise ReadProblem("read printed more than the output cap; print only the inputs")
+        reported = parse_report(output["stdout"] if output is not None else "")
+    return observed_inputs(rtype, reported)
 
 
 def observed_inputs(rtype: ResourceType, reported: Mapping[str, object]) -> dict[str, JSON]:
