@@ -194,3 +194,30 @@ def test_plan_refresh_shows_drift_beside_the_plan(invoke: Invoke, tmp_path: Path
     text = invoke("plan", "--refresh").stdout
     assert text.index("conf2  drifted") < text.index("Plan:")
     assert json.loads(invoke("log", "--json").stdout)["commits"][0]["rev"] == 3
+
+
+def test_an_observe_apply_is_listed_searched_and_reverted_like_any_apply(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """applies shows the observe kind; log --apply and revert --apply take its id."""
+    _deployed(invoke, tmp_path)
+    (tmp_path / "conf1.txt").write_text("one")
+    (tmp_path / "conf2.txt").write_text("two")
+    assert invoke("refresh", "--accept").exit_code == 0
+    assert invoke("discard").exit_code == 0  # the consumer's staged update
+    (record,) = [
+        a for a in json.loads(invoke("applies", "--json").stdout)["applies"] if a["id"] == 2
+    ]
+    assert (record["kind"], record["succeeded"], record["message"]) == (
+        "observe",
+        2,
+        "refresh --accept",
+    )
+    assert "observe" in invoke("applies").stdout
+    log = json.loads(invoke("log", "--apply", "2", "--json").stdout)["commits"]
+    assert sorted(c["resource"] for c in log) == ["conf1", "conf2"]
+    view = json.loads(invoke("revert", "--apply", "2", "--json").stdout)
+    assert view["reverts"] == [4, 5] and set(view["changes"]) == {"conf1", "conf2"}
+    assert invoke("apply", "--yes").exit_code == 0
+    assert (tmp_path / "conf1.txt").read_text() == "hello"
+    assert (tmp_path / "conf2.txt").read_text() == "world"
