@@ -7,3 +7,13 @@ from typing import Any
 
 def noop(context: dict[str, Any]) -> None:
     """Do nothing, successfully."""
+
+
+def read_same(context: dict[str, Any]) -> dict[str, Any]:
+    """A read that reports the committed inputs back: no drift, every input compared."""
+    return dict(context["inputs"])
+
+
+def read_grown(context: dict[str, Any]) -> dict[str, Any]:
+    """A read that reports every resource one size larger than committed: all drifted."""
+    return {"size": context["inputs"]["size"] + 1}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The 30-second tour of retrograde: deploy, move keystone to another node,
-# renumber a node, and look at the history after each step.
+# renumber a node, look at the history after each step, and find and undo a
+# hand edit (drift).
 #
 # Everything happens in a directory of its own, a fresh copy of
 # examples/deployment (RETROGRADE_DEMO_DIR, else a new temporary directory), so
@@ -108,5 +109,15 @@ run "grep -E '^(connection|transport_url)' out/node2/keystone2.conf"
 step "17. Who set each input of haproxy, and is the log intact?"
 run 'retrograde blame haproxy'
 run 'retrograde verify'
+
+step "18. Someone edits haproxy.conf by hand (port 80 -> 8080): refresh runs the read actions"
+run "sed -i.bak 's/^\\( *bind .*\\):80\$/\\1:8080/' out/node2/haproxy.conf && rm out/node2/haproxy.conf.bak"
+run 'retrograde refresh || echo "exit $? (drift found)"'
+
+step "19. Restore: record what was seen, stage the way back, apply it"
+run 'retrograde refresh --restore -m "hand edit of haproxy"'
+run 'retrograde apply --yes -m "restore haproxy"'
+run "grep ' bind ' out/node2/haproxy.conf"
+run 'retrograde refresh'
 
 printf '\n%sDone.%s Store: %s; rendered files under %s/out/\n' "$bold" "$off" "$RETROGRADE_DB" "$PWD"

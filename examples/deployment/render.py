@@ -4,6 +4,7 @@
 Usage (from a stack file's command template, run in the stack's directory)::
 
     python3 render.py TEMPLATE OUTPUT [--replaces OLD_OUTPUT]
+    python3 render.py --read-bind OUTPUT
 
 The handler's context arrives as one JSON document on stdin:
 ``{"action", "resource", "type", "inputs", "previous", "diff", "apply_id"}``.
@@ -13,6 +14,11 @@ The handler's context arrives as one JSON document on stdin:
   update whose resource moved (``--replaces`` names a different path) deletes
   the old file afterwards.
 - ``remove`` deletes OUTPUT; TEMPLATE is not read.
+
+- ``--read-bind`` is a ``read`` action: it prints the address and port of the
+  file's ``bind`` line as the resource's observed inputs, one JSON object
+  (``{"ip": "10.20.0.3", "port": 80}``), so ``retrograde refresh`` sees a
+  hand edit of it.
 
 Every action is idempotent, since an interrupted apply re-runs the action that
 was in flight. A removed file's directory goes too once it is empty, so
@@ -45,7 +51,10 @@ class RenderError(Exception):
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parse_args(argv)
+    given = sys.argv[1:] if argv is None else argv
+    if given[:1] == ["--read-bind"] and len(given) == 2:
+        return read_bind(Path(given[1]))
+    args = _parse_args(given)
     try:
         context = read_context(sys.stdin.read())
         message = perform(context, Path(args.template), _path(args.output), args.replaces)
@@ -54,6 +63,24 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     print(message)
     return 0
+
+
+def read_bind(output: Path) -> int:
+    """Print ``{"ip", "port"}`` of the first ``bind IP:PORT`` line of ``output``."""
+    try:
+        lines = output.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        print(f"render.py: cannot read {output}: {exc.strerror}", file=sys.stderr)
+        return 1
+    for line in lines:
+        words = line.split()
+        if len(words) == 2 and words[0] == "bind" and ":" in words[1]:
+            ip, _, port = words[1].rpartition(":")
+            if port.isdigit():
+                print(json.dumps({"ip": ip, "port": int(port)}))
+                return 0
+    print(f"render.py: no 'bind IP:PORT' line in {output}", file=sys.stderr)
+    return 1
 
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -20,13 +20,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from retrograde.commands.adopting import adopt
     from retrograde.commands.applying import apply
     from retrograde.commands.context import Context, open_context
     from retrograde.commands.history import applies, blame, log_page, verify
     from retrograde.commands.locking import unlock
     from retrograde.commands.logs import Logs, logs
+    from retrograde.commands.moving import mv
     from retrograde.commands.planning import graph, plan
     from retrograde.commands.reading import StateSnapshot, log, show, state
+    from retrograde.commands.refresh import Refreshed, refresh
     from retrograde.commands.resume import ResumeReport, resume
     from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
     from retrograde.commands.saved_plans import SavedPlan, save_plan
@@ -73,6 +76,7 @@ _EXPORTS = {
     "PlannedAction": "retrograde.model",
     "Preview": "retrograde.commands.rollback",
     "Problem": "retrograde.model.reports",
+    "Refreshed": "retrograde.commands.refresh",
     "ResourceState": "retrograde.model",
     "ResumeReport": "retrograde.commands.resume",
     "RetrogradeError": "retrograde.errors",
@@ -83,6 +87,7 @@ _EXPORTS = {
     "TransferReport": "retrograde.model.reports",
     "Validation": "retrograde.commands.validating",
     "VerifyReport": "retrograde.model.reports",
+    "adopt": "retrograde.commands.adopting",
     "applies": "retrograde.commands.history",
     "apply": "retrograde.commands.applying",
     "blame": "retrograde.commands.history",
@@ -97,8 +102,10 @@ _EXPORTS = {
     "log": "retrograde.commands.reading",
     "log_page": "retrograde.commands.history",
     "logs": "retrograde.commands.logs",
+    "mv": "retrograde.commands.moving",
     "open_context": "retrograde.commands.context",
     "plan": "retrograde.commands.planning",
+    "refresh": "retrograde.commands.refresh",
     "resume": "retrograde.commands.resume",
     "revert": "retrograde.commands.rollback",
     "rollback": "retrograde.commands.rollback",
@@ -130,6 +137,7 @@ __all__ = [
     "PlannedAction",
     "Preview",
     "Problem",
+    "Refreshed",
     "ResourceState",
     "ResumeReport",
     "RetrogradeError",
@@ -140,6 +148,7 @@ __all__ = [
     "TransferReport",
     "Validation",
     "VerifyReport",
+    "adopt",
     "applies",
     "apply",
     "blame",
@@ -154,8 +163,10 @@ __all__ = [
     "log",
     "log_page",
     "logs",
+    "mv",
     "open_context",
     "plan",
+    "refresh",
     "resume",
     "revert",
     "rollback",

@@ -20,7 +20,7 @@ def test_an_interrupted_apply_counts_its_commits(store_url: str, tmp_path: Path)
     assert (listed[0]["succeeded"], listed[0]["failed"], listed[0]["skipped"]) == (len(log), 0, 0)
     assert 2 <= len(log) < 4
     text = run(store_url, tmp_path, "applies").stdout.splitlines()
-    assert text[1].split()[5:9] == ["interrupted", str(len(log)), "0", "0"]
+    assert text[1].split()[6:10] == ["interrupted", str(len(log)), "0", "0"]
 
 
 def test_a_resumed_apply_counts_every_commit_once(store_url: str, tmp_path: Path) -> None:

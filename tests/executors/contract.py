@@ -26,8 +26,9 @@ from tests.executors.conftest import ActionModule, action_request
 
 MakeExecutor = Callable[[int], Executor]
 
-RESULT_KEYS = set(ActionResult.__annotations__) - {"withdrawn"}
-"""The keys of a result of an action that ran (``withdrawn`` marks one that never did)."""
+RESULT_KEYS = set(ActionResult.__annotations__) - {"withdrawn", "observed"}
+"""The keys of a result of an action that ran (``withdrawn`` marks one that never did;
+``observed`` is only on a read that reports values)."""
 
 MARK = 'echo "{what} {{{{ resource }}}}" >> marks.log'
 MEASURED = f"{MARK.format(what='start')}; sleep 0.1; {MARK.format(what='end')}"

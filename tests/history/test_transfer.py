@@ -269,11 +269,11 @@ def test_cli_exports_to_standard_output_and_imports_a_file(
     kinds = [json.loads(line)["kind"] for line in out.stdout_bytes.splitlines()]
     assert kinds[0] == "segment" and kinds.count("commit") == store_calls.head(fresh.store)[0]
     result = runner.invoke(
-        cli, ["--db", second_url, "import", str(tmp_path / "piped.jsonl"), "--json"]
+        cli, ["--db", second_url, "import-log", str(tmp_path / "piped.jsonl"), "--json"]
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["last_hash"] == store_calls.head(fresh.store)[1]
-    again = runner.invoke(cli, ["--db", second_url, "import", str(tmp_path / "piped.jsonl")])
+    again = runner.invoke(cli, ["--db", second_url, "import-log", str(tmp_path / "piped.jsonl")])
     assert again.exit_code == 1
     assert again.output.count("\n") == 1 and "empty store" in again.output
 

@@ -491,7 +491,8 @@ def test_yaml_syntax_error_has_line_and_column() -> None:
         (
             "types:\n  t: {version: 1, actions: {deploy: {shell: x}}}\n",
             "2:29",
-            "unknown key 'deploy' in actions of type 't'; expected one of: remove, run, update",
+            "unknown key 'deploy' in actions of type 't'; "
+            "expected one of: read, remove, run, update",
         ),
         (
             "types:\n  t:\n    version: 1\n    actions:\n      run: {timeout: 3}\n",

@@ -25,7 +25,7 @@ from retrograde.errors import CorruptLogError
 @json_option
 @pass_session
 def applies(session: Session, before: int | None, limit: int, as_json: bool) -> None:
-    """List applies, newest first: id, principal, message, status, times, counts.
+    """List applies, newest first: id, kind, principal, message, status, times, counts.
 
     Counts are the actions that succeeded (one commit each), failed and were
     skipped. Use `log --apply ID` for an apply's commits.

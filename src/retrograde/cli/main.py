@@ -55,6 +55,17 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.applying:apply",
         "Apply the staged log (staging FILE first, if given), or the selected part of it.",
     ),
+    "refresh": Verb(
+        "retrograde.cli.refresh:refresh",
+        "Run the read actions of resources R... (all when none is selected) and show drift.",
+    ),
+    "adopt": Verb(
+        "retrograde.cli.adopting:adopt",
+        "Record resources R... of FILE that already exist as committed, without running them.",
+    ),
+    "mv": Verb(
+        "retrograde.cli.moving:mv", "Rename resource OLD to NEW: one move commit, no handler runs."
+    ),
     "log": Verb(
         "retrograde.cli.history:log", "Search the commit log, newest first, a page at a time."
     ),
@@ -68,7 +79,7 @@ VERBS: Mapping[str, Verb] = {
     ),
     "applies": Verb(
         "retrograde.cli.audit:applies",
-        "List applies, newest first: id, principal, message, status, times, counts.",
+        "List applies, newest first: id, kind, principal, message, status, times, counts.",
     ),
     "blame": Verb(
         "retrograde.cli.audit:blame",
@@ -86,9 +97,13 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.transfer:export",
         "Export the commit log as JSON Lines, one commit per line (see docs/history.md).",
     ),
+    "import-log": Verb(
+        "retrograde.cli.transfer:import_log",
+        "Build this store from an export FILE (plain or .zst); the store must be empty.",
+    ),
     "import": Verb(
         "retrograde.cli.transfer:import_",
-        "Build this store from an export FILE (plain or .zst); the store must be empty.",
+        "Deprecated name of import-log: build this store from an export FILE.",
     ),
     "state": Verb(
         "retrograde.cli.state:state",

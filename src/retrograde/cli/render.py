@@ -28,7 +28,15 @@ if TYPE_CHECKING:
     from rich.console import Console  # the type only: rich.console is slow to import
 
 ACTION_STYLE = {"run": "green", "update": "yellow", "remove": "red", "migrate": "magenta"}
-ACTION_SIGN = {"run": "+", "update": "~", "remove": "-", "migrate": ">"}
+ACTION_SIGN = {
+    "run": "+",
+    "update": "~",
+    "remove": "-",
+    "migrate": ">",
+    "observe": "=",
+    "move": ">",
+    "adopt": "+",
+}
 PLAN_ACTIONS = ("run", "update", "remove")
 FAILURE_GROUPS = 10
 """Distinct failure texts an apply report shows before it summarises the rest."""

@@ -41,11 +41,12 @@ def render_applies(console: Console, view: Mapping[str, Any]) -> None:
         lines.add("No applies.")
         lines.print(console)
         return
-    header = ("apply", "started", "ended", "principal", "status", "ok", "failed", "skipped")
+    header = ("apply", "kind", "started", "ended", "principal", "status", "ok", "failed", "skipped")
     lines.table(
         (
             (
                 str(a["id"]),
+                a["kind"],
                 moment(a["started_at"]),
                 moment(a["ended_at"]),
                 a["principal"],
@@ -58,7 +59,7 @@ def render_applies(console: Console, view: Mapping[str, Any]) -> None:
             for a in applies
         ),
         header=(*header, "message"),
-        right=frozenset({0, 5, 6, 7}),
+        right=frozenset({0, 6, 7, 8}),
     )
     _next_page(lines, view)
     lines.print(console)

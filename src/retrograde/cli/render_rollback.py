@@ -36,6 +36,11 @@ def render_preview(console: Console, view: Mapping[str, Any], verb: str) -> None
     else:
         what = f"{verb} to {target_text(view['target'])}"
     lines = Lines()
+    for move in view.get("moves", ()):
+        done = "renamed" if view["staged"] else "would rename"
+        lines.add(
+            f"{what}: {done} {move['from']} back to {move['to']} (a move commit, no handler)."
+        )
     changes = view["changes"]
     if not changes:
         lines.add(f"{what}: nothing to change, committed state already matches.")

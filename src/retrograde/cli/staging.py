@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,11 @@ from retrograde.cli.session import Session, emit_json, json_option, pass_session
 from retrograde.cli.text import Lines, count, escape
 from retrograde.commands import planning, saved_plans, staging, timetravel, views
 from retrograde.commands.rollback_views import revision_diff_json
+
+if TYPE_CHECKING:
+    from rich.console import Console  # the type only: rich.console is slow to import
+
+    from retrograde.model.drift import RefreshJSON
 
 allow_include_option = click.option(
     "--allow-include",
@@ -181,6 +186,23 @@ class PlanCommand(click.Command):
 DETAILED = "--detailed-exitcode"
 
 
+def _refreshed(session: Session) -> RefreshJSON:
+    """``refresh --json``'s view of every resource with a read action (nothing recorded)."""
+    from retrograde.commands.refresh import refresh
+
+    return refresh(session.context).to_json(session.secrets())
+
+
+def render_refresh_drift(console: Console, view: RefreshJSON) -> None:
+    """The drift of ``plan --refresh``, before its plan."""
+    from retrograde.cli.refresh import add_drift
+
+    lines = Lines()
+    add_drift(lines, view)
+    lines.blank()
+    lines.print(console)
+
+
 @click.command(cls=PlanCommand)
 @cap_options("action")
 @targeting_options
@@ -195,6 +217,9 @@ DETAILED = "--detailed-exitcode"
 @click.option(
     DETAILED, "detailed", is_flag=True, help="Exit 0 if nothing to do, 2 if changes, 1 on error."
 )
+@click.option(
+    "--refresh", "with_refresh", is_flag=True, help="Run read actions first and show drift too."
+)
 @json_option
 @pass_session
 def plan(
@@ -206,6 +231,7 @@ def plan(
     exclude: tuple[str, ...],
     out: Path | None,
     detailed: bool,
+    with_refresh: bool,
     as_json: bool,
 ) -> None:
     """Show the ordered actions that apply would run for the staged log.
@@ -218,9 +244,13 @@ def plan(
     --target, --tag and --exclude show only the selected actions and those
     they need, in the order of the whole plan. -o FILE saves the plan:
     `apply FILE` runs exactly it, or refuses if the staged log or the
-    committed head changed since.
+    committed head changed since. --refresh runs the read actions first (as
+    `refresh` does, recording nothing) and shows the drift beside the plan.
     """
     ctx = session.context
+    drift = _refreshed(session) if with_refresh else None
+    if drift is not None and not as_json:
+        render_refresh_drift(session.out, drift)
     if out is None:
         made = planning.plan(ctx, targets=targets, tags=tags, exclude=exclude)
         view = made.to_json()
@@ -235,6 +265,8 @@ def plan(
     routed = planning.queues(ctx, made)
     for action in view["actions"]:
         action["queue"] = routed[action["resource"]]
+    if drift is not None:
+        view["refresh"] = drift
     emit_json(view) if as_json else render_plan(session.out, view, cap(limit, show_all))
     if out is not None and not as_json:
         shown = escape(str(out))

@@ -1,4 +1,4 @@
-"""Commands that move the history in and out: export, import."""
+"""Commands that move the history in and out: export, import-log (and its old name, import)."""
 
 from __future__ import annotations
 
@@ -63,11 +63,11 @@ def export(
         render_transfer(session.out, "exported", report.to_json(), str(output))
 
 
-@click.command(name="import")
+@click.command(name="import-log")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @json_option
 @pass_session
-def import_(session: Session, file: Path, as_json: bool) -> None:
+def import_log(session: Session, file: Path, as_json: bool) -> None:
     """Build this store from an export FILE (plain or .zst); the store must be empty.
 
     Every line is checked while reading: revisions without gaps, each hash
@@ -80,3 +80,18 @@ def import_(session: Session, file: Path, as_json: bool) -> None:
         emit_json(report.to_json())
     else:
         render_transfer(session.out, "imported", report.to_json(), str(file))
+
+
+@click.command(name="import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@json_option
+@click.pass_context
+def import_(ctx: click.Context, file: Path, as_json: bool) -> None:
+    """Deprecated name of import-log: build this store from an export FILE.
+
+    Kept so that scripts written for it still work; it says so on stderr once
+    and then does exactly what `import-log` does. `import` may come to mean
+    something else (bringing existing resources in is `adopt`).
+    """
+    click.echo("note: `import` is deprecated; use `retrograde import-log`", err=True)
+    ctx.invoke(import_log, file=file, as_json=as_json)

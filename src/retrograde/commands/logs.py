@@ -15,7 +15,7 @@ from typing import TypedDict
 from retrograde.commands.context import Context
 from retrograde.errors import NotFoundError
 from retrograde.model.apply import HandlerOutput, HandlerOutputJSON
-from retrograde.model.change import ActionName
+from retrograde.model.change import NO_HANDLER_ACTIONS
 from retrograde.model.journal import JournalTask, TaskStatus
 from retrograde.model.numbers import check_number
 from retrograde.storage.base import Transaction
@@ -31,8 +31,9 @@ class LogsJSON(TypedDict):
 class Logs:
     """The output of the actions asked for, oldest first (``logs --json``).
 
-    ``ran_handler`` is False for a commit no handler made (a ``migrate``
-    commit, or one recorded without an apply): it has no output to show.
+    ``ran_handler`` is False for a commit no handler made (a ``migrate``,
+    ``observe``, ``move`` or ``adopt`` commit, or one recorded without an apply): it has no
+    output to show.
     """
 
     entries: tuple[HandlerOutput, ...]
@@ -65,7 +66,7 @@ def logs(
 
 def _of_commit(tx: Transaction, rev: int) -> Logs:
     commit = tx.log.get(rev)
-    if commit.apply_id is None or commit.action is ActionName.MIGRATE:
+    if commit.apply_id is None or commit.action in NO_HANDLER_ACTIONS:
         return Logs((), ran_handler=False)
     found = tx.output.of_rev(rev)
     if found is not None:

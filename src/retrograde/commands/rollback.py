@@ -12,6 +12,7 @@ store lock while they stage (see :mod:`retrograde.commands.locking`).
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -19,17 +20,20 @@ from dataclasses import dataclass
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
+from retrograde.commands.moving import write_moves
 from retrograde.commands.planning import plan_for
 from retrograde.commands.timetravel import Revision, Target, resolve
 from retrograde.commands.views import Secrets
 from retrograde.errors import StateError
-from retrograde.model.change import ActionName, Change
+from retrograde.model.change import CREATING, ActionName, Change
 from retrograde.model.checkpoint import Checkpoint, check_checkpoint_name
 from retrograde.model.commit import Commit
 from retrograde.model.numbers import check_number
 from retrograde.model.plan import Plan
+from retrograde.model.query import LogQuery
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.planning.diffing import stage_changes
+from retrograde.planning.moves import Move, applicable_moves, inverse_moves
 from retrograde.planning.reversal import revert_changes, rollback_state
 from retrograde.planning.selection import Selection, TagPairs
 from retrograde.storage.base import Transaction
@@ -45,6 +49,12 @@ class Preview:
     staged: bool
     reverts: tuple[int, ...] = ()
     target: Revision | None = None
+    moves: tuple[Change, ...] = ()
+    """The renames back, committed before ``changes`` were staged (only shown on a dry run)."""
+
+
+MOVES_PAGE = 1_000
+"""Move commits read per query when a rollback looks for the renames since its target."""
 
 
 def revert(
@@ -68,7 +78,7 @@ def revert(
             refuse_if_staged(tx, "revert")
             commits = _commits(tx, revs, apply_id)
             types = tx.state.types()
-            undone = [c.rev for c in commits if c.action is not ActionName.RUN]
+            undone = [c.rev for c in commits if c.action not in CREATING]
             kinds = tx.log.kinds_before(undone)
             current = tx.state.load()
         opener = Opener(ctx.keys.box)
@@ -77,8 +87,12 @@ def revert(
         changes = revert_changes(
             current, commits, force=force, secrets=Secrets(types).of, kinds_before=kinds
         )
+        newest_first = sorted(commits, key=lambda commit: commit.rev, reverse=True)
+        _, moves = applicable_moves(current, inverse_moves(newest_first))
         reverted = tuple(sorted(commit.rev for commit in commits))
-        return _staged(ctx, _sealed(ctx, opener, types, changes), dry_run, reverts=reverted)
+        sealed = _sealed(ctx, opener, types, changes)
+        moves = list(_sealed(ctx, opener, types, {m.resource: m for m in moves}).values())
+        return _staged(ctx, sealed, dry_run, reverts=reverted, moves=moves)
 
 
 def rollback(
@@ -104,13 +118,19 @@ def rollback(
             revision = resolve(tx, target)
             current = tx.state.load()
             past = tx.snapshots.state_at(revision.rev)
+            since = _moves_since(tx, revision.rev)
             types = tx.state.types()
         opener = Opener(ctx.keys.box)
         current, past = opener.states(current), opener.states(past)
         selection = Selection.of(resources, tags)
         selected = None if selection.everything else selection.pick(current, past)
-        changes = stage_changes(current, rollback_state(current, past, selected))
-        return _staged(ctx, _sealed(ctx, opener, types, changes), dry_run, target=revision)
+        wanted = [m for m in since if selected is None or {m.old, m.new} & selected]
+        base, moves = applicable_moves(current, wanted)
+        changes = _sealed(
+            ctx, opener, types, stage_changes(base, rollback_state(base, past, selected))
+        )
+        moves = list(_sealed(ctx, opener, types, {m.resource: m for m in moves}).values())
+        return _staged(ctx, changes, dry_run, target=revision, moves=moves)
 
 
 def checkpoint(ctx: Context, name: str, *, at: int | None = None, message: str = "") -> Checkpoint:
@@ -143,6 +163,20 @@ def _holding(ctx: Context, activity: str, dry_run: bool) -> AbstractContextManag
     return contextlib.nullcontext() if dry_run else exclusive(ctx, activity)
 
 
+def _moves_since(tx: Transaction, rev: int) -> list[Move]:
+    """The moves that undo every rename after ``rev``, newest first (the ``(action, rev)``
+    index lists them; renames are few)."""
+    found: list[Commit] = []
+    before: int | None = None
+    while True:
+        query = LogQuery(action=ActionName.MOVE.value, rev_from=rev + 1, before_rev=before)
+        page = tx.log.search(dataclasses.replace(query, limit=MOVES_PAGE))
+        found.extend(page)
+        if len(page) < MOVES_PAGE:
+            return inverse_moves(found)
+        before = page[-1].rev
+
+
 def _commits(tx: Transaction, revs: Sequence[int], apply_id: int | None) -> list[Commit]:
     if apply_id is None:
         return tx.log.get_many([check_number("revision", rev) for rev in revs])
@@ -168,9 +202,25 @@ def _staged(
     *,
     reverts: tuple[int, ...] = (),
     target: Revision | None = None,
+    moves: Sequence[Change] = (),
 ) -> Preview:
-    if changes and not dry_run:
+    """Stage ``changes`` (unless ``dry_run``), after writing the ``moves`` that go first.
+
+    Renames run no handler, so the moves back are committed at once, as an apply of
+    kind ``move``, in the transaction that stages the value changes that follow them.
+    """
+    if (changes or moves) and not dry_run:
         with ctx.store.write() as tx:
+            if moves:
+                write_moves(tx, ctx.principal, _moves_message(reverts, target), moves)
             tx.staged.replace(list(changes.values()))
-    staged = bool(changes) and not dry_run
-    return Preview(changes, plan_for(changes), staged, reverts=reverts, target=target)
+    staged = bool(changes or moves) and not dry_run
+    return Preview(
+        changes, plan_for(changes), staged, reverts=reverts, target=target, moves=tuple(moves)
+    )
+
+
+def _moves_message(reverts: tuple[int, ...], target: Revision | None) -> str:
+    if target is not None:
+        return f"rename back for rollback to rev {target.rev}"
+    return f"rename back for revert of rev {', '.join(map(str, reverts))}"

@@ -22,6 +22,10 @@ class RevisionView(TypedDict):
     checkpoint: str | None
 
 
+MoveView = TypedDict("MoveView", {"from": str | None, "to": str})
+"""A rename back that a revert or rollback committed before staging its changes."""
+
+
 class PreviewView(ChangesView):
     """``revert --json`` / ``rollback --json``."""
 
@@ -29,6 +33,7 @@ class PreviewView(ChangesView):
     reverts: list[int]
     target: RevisionView | None
     plan: PlanJSON
+    moves: list[MoveView]
 
 
 class CheckpointsView(TypedDict):
@@ -56,6 +61,7 @@ def preview_json(preview: Preview, secrets: Secrets) -> PreviewView:
         "target": revision_json(preview.target) if preview.target else None,
         "changes": changes_json(preview.changes, secrets)["changes"],
         "plan": preview.plan.to_json(),
+        "moves": [{"from": c.moved_from, "to": c.resource} for c in preview.moves],
     }
 
 

@@ -8,21 +8,26 @@ like any commit. Migrate
 commits run no handler: they move recorded data to the new schema, and the
 ordinary staging diff that follows (migrated state -> stack file) stages
 whatever still has to be done by handlers. They form an apply of their own,
-written in the same transaction as the new staged log.
+written in the same transaction as the new staged log. A stack's ``moved:``
+entries still to make are written before them, as ``move`` commits (an apply
+of kind ``move``), so the staging diff compares the stack with committed state
+under the new names.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.migration_steps import StepRegistry
+from retrograde.commands.moving import write_moves
 from retrograde.engine.committing import commit_changes
 from retrograde.handlers.shell import UnquotedValue
-from retrograde.model.change import Change
+from retrograde.model.change import ActionName, Change
 from retrograde.model.commit import Commit
 from retrograde.planning.diffing import stage_changes
+from retrograde.planning.moves import moved, stack_moves
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack
 from retrograde.planning.type_migrations import MigrationPlanner, migrated, version_migrations
@@ -48,6 +53,8 @@ class StackChanges:
     changes: dict[str, Change]
     migrations: list[Change]
     planner: MigrationPlanner
+    moves: list[Change] = field(default_factory=list)
+    """The ``move`` changes of the stack's ``moved:`` entries still to make."""
 
 
 def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = None) -> StackChanges:
@@ -64,6 +71,7 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
     with ctx.store.read() as tx:
         committed = tx.state.load()
         known = tx.state.types()
+    committed, moves = moved(committed, stack_moves(committed, stack.moved))
     opener = Opener(ctx.keys.box)
     plain = opener.states(committed)
     migrations = version_migrations(plain, desired, planner)
@@ -77,20 +85,25 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
         {name: sealer.change(change) for name, change in changes.items()},
         [sealer.change(change) for change in migrations],
         planner,
+        moves,
     )
 
 
 def write_staging(
     tx: Transaction, stack: Stack, found: StackChanges, principal: str
 ) -> list[Commit]:
-    """In ``tx``: the migrate commits (an apply of their own), then the new staged log and types."""
+    """In ``tx``: the move commits and the migrate commits (an apply of their own each), then
+    the new staged log and types."""
     written: list[Commit] = []
+    if found.moves:
+        message = f"moved: entries of {stack.source}"
+        written = write_moves(tx, principal, message, found.moves)
     if found.migrations:
         now = utc_now()
         message = f"migrate committed inputs to the type versions of {stack.source}"
         record = tx.applies.record(principal, message, now, found.migrations)
         entries = [CommitEntry(change, now) for change in found.migrations]
-        written = commit_changes(tx, record.id, principal, message, entries)
+        written += commit_changes(tx, record.id, principal, message, entries)
     tx.staged.replace(list(found.changes.values()))
     tx.state.save_types(list(stack.types.values()))
     return written
@@ -101,4 +114,5 @@ def stage_stack(ctx: Context, stack: Stack, registry: StepRegistry | None = None
     found = stack_changes(ctx, stack, registry)
     with ctx.store.write() as tx:
         written = write_staging(tx, stack, found, ctx.principal)
-    return Staged(found.changes, tuple(written))
+    migrations = tuple(commit for commit in written if commit.action is ActionName.MIGRATE)
+    return Staged(found.changes, migrations)

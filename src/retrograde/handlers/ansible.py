@@ -7,6 +7,10 @@ JSON types, secrets do not show in ``ps`` and are never written to disk. The
 vars are the inputs plus ``resource``, ``action`` and ``apply_id``; for a
 ``remove``, whose inputs are null, the inputs the resource had (``previous``)
 are passed so the playbook can tear down what it set up.
+
+A ``read`` playbook reports the resource's actual inputs as the facts its last
+task sets (``set_fact: {port: …}``): ansible's built-in ``tree`` callback writes
+that result to a private directory, and the facts travel back as ``observed``.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ from retrograde.handlers.process import action_environment, failure, request_mas
 from retrograde.model.apply import ActionRequest, ActionResult
 
 PLAYBOOK_COMMAND = "ansible-playbook"
+READ = "read"
+READ_LIMIT = 1024 * 1024
+"""Characters of a host's last result a read takes (its facts are a resource's inputs)."""
 
 
 class AnsibleHandler:
@@ -41,8 +48,9 @@ class AnsibleHandler:
         executable = shutil.which(PLAYBOOK_COMMAND, path=env.get("PATH"))
         if executable is None:
             return failure(resource, f"{PLAYBOOK_COMMAND} not found on PATH")
-        with _vars_pipe(extra_vars(context)) as vars_path:
-            return run_command(
+        reading = context.get("action") == READ
+        with _vars_pipe(extra_vars(context)) as vars_path, _facts_tree(env, reading) as tree:
+            result = run_command(
                 [executable, request["target"], "--extra-vars", f"@{vars_path}"],
                 resource=resource,
                 cwd=request["cwd"],
@@ -50,6 +58,43 @@ class AnsibleHandler:
                 timeout=request["timeout"],
                 mask=request_mask(request),
             )
+            return _with_facts(result, tree) if tree is not None and result["ok"] else result
+
+
+@contextlib.contextmanager
+def _facts_tree(env: dict[str, str], reading: bool) -> Iterator[Path | None]:
+    """For a read: a private directory where ansible's ``tree`` callback writes each host's
+    last task result (so the facts the playbook's last task set); None otherwise."""
+    if not reading:
+        yield None
+        return
+    directory = Path(tempfile.mkdtemp(prefix="retrograde-read-"))
+    env["ANSIBLE_CALLBACKS_ENABLED"] = "ansible.builtin.tree"
+    env["ANSIBLE_CALLBACK_TREE_DIR"] = str(directory)
+    env["ANSIBLE_LOAD_CALLBACK_PLUGINS"] = "1"
+    try:
+        yield directory
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _with_facts(result: ActionResult, tree: Path) -> ActionResult:
+    """A read's result carrying the facts its playbook's last task set (every host's, merged
+    in host order), or a failure when it set none."""
+    facts: dict[str, Any] = {}
+    for host in sorted(tree.iterdir()):
+        with contextlib.suppress(OSError, ValueError):
+            last = json.loads(host.read_text(encoding="utf-8")[:READ_LIMIT])
+            if isinstance(last, dict) and isinstance(last.get("ansible_facts"), dict):
+                facts.update(last["ansible_facts"])
+    if not facts:
+        return failure(
+            result["resource"],
+            "the read playbook's last task set no facts (end it with set_fact: INPUT: VALUE)",
+            output=result.get("output"),
+        )
+    result["observed"] = facts
+    return result
 
 
 def extra_vars(context: Mapping[str, Any]) -> dict[str, Any]:

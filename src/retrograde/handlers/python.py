@@ -11,6 +11,7 @@ action's secret values are masked in all of it before anything is cut.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import traceback
@@ -73,7 +74,10 @@ class PythonHandler:
         if isinstance(returned, dict) and returned.get("ok") is False:
             error = request_mask(request)(str(returned.get("error", "")))
             return failure(resource, error, duration=_since(started), output=output)
-        return success(resource, _since(started), output)
+        result = success(resource, _since(started), output)
+        if context.get("action") == "read" and isinstance(returned, dict):
+            return _with_observed(result, returned)
+        return result
 
     def resolve(self, target: str, directory: str | None = None) -> ActionFunction:
         """The callable named by ``module:function``, importable from ``directory`` (the
@@ -123,6 +127,18 @@ def _output(printed: Captured, request: ActionRequest) -> ActionOutput:
     if not stdout and not stderr:
         return captured("", "")
     return captured(stdout, stderr, request_mask(request))
+
+
+def _with_observed(result: ActionResult, returned: dict[Any, Any]) -> ActionResult:
+    """A read's result carrying the object it returned, as plain JSON (or a failure saying why
+    it is not JSON: it has to cross the executor boundary and be stored)."""
+    try:
+        observed = json.loads(json.dumps(returned, allow_nan=False))
+    except (TypeError, ValueError, RecursionError) as exc:
+        message = f"read returned an object that is not JSON ({type(exc).__name__}: {exc})"
+        return failure(result["resource"], message[:ERROR_TAIL_CHARS], output=result.get("output"))
+    result["observed"] = observed
+    return result
 
 
 def _since(started: float) -> float:

@@ -78,4 +78,4 @@ def _apply_lines(tx: Transaction, batch: list[Commit], seen: set[int]) -> list[b
     if not wanted:
         return []
     seen.update(wanted)
-    return [lines.line("apply", record) for record in tx.applies.exported(wanted)]
+    return [lines.apply_line(record) for record in tx.applies.exported(wanted)]

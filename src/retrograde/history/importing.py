@@ -21,7 +21,7 @@ from retrograde.errors import CorruptLogError, StateError
 from retrograde.history import lines
 from retrograde.history.chain import ChainAudit
 from retrograde.memory import gc_paused
-from retrograde.model.apply import APPLY_FIELDS, ApplyStatus
+from retrograde.model.apply import APPLY_FIELDS, ApplyKind, ApplyStatus
 from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
@@ -204,7 +204,9 @@ class _Loader:
         here, where its journal does not exist; a later segment that saw it
         finish replaces this record.
         """
-        row = {key: fields[key] for key in APPLY_FIELDS}
+        row = {key: fields[key] for key in APPLY_FIELDS if key != "kind"}
+        kind = fields.get(lines.APPLY_KIND, ApplyKind.APPLY.value)  # absent in older exports
+        row["kind"] = ApplyKind(kind).value
         if ApplyStatus(row["status"]) in (ApplyStatus.RUNNING, ApplyStatus.INTERRUPTED):
             row["status"] = ApplyStatus.FAILED.value
         _check_apply(row)

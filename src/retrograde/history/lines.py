@@ -114,9 +114,23 @@ def segment_line(
     )
 
 
+APPLY_KIND = "apply_kind"
+"""An apply line's field for the record's ``kind`` (``kind`` names the line's own kind)."""
+
+
+def apply_line(record: Mapping[str, object]) -> bytes:
+    """The line of an exported apply record, its ``kind`` written as ``apply_kind``."""
+    fields = {key: value for key, value in record.items() if key != "kind"}
+    fields[APPLY_KIND] = record.get("kind", "apply")
+    return line("apply", fields)
+
+
 def commit_line(commit: Commit) -> bytes:
     data: Mapping[str, object] = commit.to_json()
-    return line("commit", {key: data[key] for key in _COMMIT_ORDER})
+    fields = {key: data[key] for key in _COMMIT_ORDER}
+    if commit.moved_from is not None:
+        fields["from"] = commit.moved_from
+    return line("commit", fields)
 
 
 def parse(raw: bytes, number: int, source: str) -> tuple[str, dict[str, Any]]:

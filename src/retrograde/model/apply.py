@@ -28,6 +28,16 @@ TRANSITIONS: Mapping[ApplyStatus, frozenset[ApplyStatus]] = {
 """Allowed status changes; anything else is a bug."""
 
 
+class ApplyKind(StrEnum):
+    """What made an apply's commits: a run of a plan, or a verb that runs no handler."""
+
+    APPLY = "apply"
+    MIGRATE = "migrate"
+    OBSERVE = "observe"
+    MOVE = "move"
+    ADOPT = "adopt"
+
+
 def can_transition(current: ApplyStatus, new: ApplyStatus) -> bool:
     return new in TRANSITIONS[current]
 
@@ -75,6 +85,9 @@ class ActionResult(TypedDict):
     withdrawn: NotRequired[bool]
     """True when the executor took the action back before any handler began (the run was
     interrupted): it never ran, and the runner leaves it ``pending`` for ``resume``."""
+    observed: NotRequired[dict[str, JSON]]
+    """For a ``read`` action whose handler reports values rather than printing them (the
+    object a python function returned, the facts an ansible playbook set)."""
 
 
 class HandlerOutputJSON(TypedDict):
@@ -136,6 +149,7 @@ class ApplyRecordJSON(TypedDict):
     failed: int
     skipped: int
     failures: dict[str, JSON]
+    kind: str
 
 
 APPLY_FIELDS = (
@@ -151,13 +165,16 @@ APPLY_FIELDS = (
     "failures",
     "host",
     "pid",
+    "kind",
 )
-"""The columns of an apply record as exported and imported (``failures`` as JSON)."""
+"""The columns of an apply record as exported and imported (``failures`` as JSON; a record
+exported before apply kinds existed has no ``kind`` and is an ``apply``)."""
 
 
 @dataclass(frozen=True, slots=True)
 class ApplyRecord:
-    """The stored record of an apply."""
+    """The stored record of an apply; ``kind`` says what made its commits (see
+    :class:`ApplyKind`)."""
 
     id: int
     principal: str
@@ -169,6 +186,7 @@ class ApplyRecord:
     failed: int = 0
     skipped: int = 0
     failures: Mapping[str, JSON] = field(default_factory=dict)
+    kind: ApplyKind = ApplyKind.APPLY
 
     def to_json(self) -> ApplyRecordJSON:
         return {
@@ -182,4 +200,5 @@ class ApplyRecord:
             "failed": self.failed,
             "skipped": self.skipped,
             "failures": dict(self.failures),
+            "kind": self.kind.value,
         }

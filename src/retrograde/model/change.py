@@ -19,12 +19,30 @@ each slot the consumer's whole slot for that input (a list slot keeps its positi
 
 
 class ActionName(StrEnum):
-    """What a handler is asked to do; inferred from a change, never typed by the user."""
+    """What a commit did; for ``run``, ``update`` and ``remove`` what a handler is asked to do
+    (inferred from a change, never typed by the user).
+
+    ``migrate``, ``observe`` (drift recorded by ``refresh``), ``move`` (a rename) and
+    ``adopt`` (a resource that already existed, recorded as committed) are written
+    without running a handler.
+    """
 
     RUN = "run"
     UPDATE = "update"
     REMOVE = "remove"
     MIGRATE = "migrate"
+    OBSERVE = "observe"
+    MOVE = "move"
+    ADOPT = "adopt"
+
+
+CREATING = frozenset({ActionName.RUN, ActionName.ADOPT})
+"""The actions whose commit brings a resource into committed state (it did not exist before)."""
+
+NO_HANDLER_ACTIONS = frozenset(
+    {ActionName.MIGRATE, ActionName.OBSERVE, ActionName.MOVE, ActionName.ADOPT}
+)
+"""The actions whose commits no handler made (they have no output)."""
 
 
 def input_diff(before: Mapping[str, JSON] | None, after: Mapping[str, JSON] | None) -> Diff:
@@ -82,6 +100,7 @@ class ChangeJSON(TypedDict):
     diff: dict[str, dict[str, JSON]]
     reverts: list[int]
     consumers: NotRequired[dict[str, dict[str, ConnectionSlot]]]
+    moved_from: NotRequired[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,6 +121,8 @@ class Change:
     diff: Diff
     reverts: tuple[int, ...] = ()
     consumers: Consumers = field(default_factory=dict)
+    moved_from: str | None = None
+    """A ``move``: the resource's name before it (``resource`` is the name after)."""
 
     @property
     def type_state(self) -> ResourceState:
@@ -121,6 +142,8 @@ class Change:
         }
         if self.consumers:
             out["consumers"] = {k: dict(v) for k, v in self.consumers.items()}
+        if self.moved_from is not None:
+            out["moved_from"] = self.moved_from
         return out
 
     @classmethod
@@ -134,6 +157,7 @@ class Change:
             diff=data["diff"],
             reverts=tuple(data.get("reverts", ())),
             consumers=data.get("consumers") or {},
+            moved_from=data.get("moved_from"),
         )
 
 

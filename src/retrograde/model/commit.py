@@ -30,8 +30,8 @@ class ConnectionsJSON(TypedDict):
     consumers: NotRequired[dict[str, dict[str, ConnectionSlot]]]
 
 
-class CommitBody(TypedDict):
-    """Every field of a commit but its hash: what the hash covers."""
+class _CommitBodyFields(TypedDict):
+    """Every field of a commit but its hash and a move's ``from``."""
 
     rev: int
     apply_id: int | None
@@ -47,6 +47,14 @@ class CommitBody(TypedDict):
     timestamp: str
     message: str
     reverts: list[int]
+
+
+_MovedFrom = TypedDict("_MovedFrom", {"from": NotRequired[str]})
+"""A ``move`` commit's ``from``: the resource's name before it (``from`` is a Python keyword)."""
+
+
+class CommitBody(_CommitBodyFields, _MovedFrom):
+    """Every field of a commit but its hash: what the hash covers (``from`` only on a move)."""
 
 
 class CommitJSON(CommitBody):
@@ -113,9 +121,18 @@ class Commit:
     tags: Sides[str] = field(default_factory=Sides)
     consumers: Consumers = field(default_factory=dict)
     hash: str = ""
+    moved_from: str | None = None
+    """A ``move`` commit's resource name before the move (``from`` in JSON)."""
 
     def body(self) -> CommitBody:
-        """Every field but ``hash``: what the hash covers."""
+        """Every field but ``hash``: what the hash covers (``from`` only on a move, so that
+        every other commit hashes as it always did)."""
+        body = self._fields()
+        if self.moved_from is not None:
+            body["from"] = self.moved_from
+        return body
+
+    def _fields(self) -> CommitBody:
         return {
             "rev": self.rev,
             "apply_id": self.apply_id,
@@ -166,6 +183,7 @@ class Commit:
             tags=Sides.from_json(data.get("tags")),
             consumers=(data.get("connections") or {}).get("consumers") or {},
             hash=data.get("hash", ""),
+            moved_from=data.get("from"),
         )
 
 

@@ -45,5 +45,6 @@ def build_commit(
         timestamp=timestamp,
         message=message,
         reverts=change.reverts,
+        moved_from=change.moved_from,
     )
     return dataclasses.replace(unsigned, hash=commit_hash(unsigned.body(), previous_hash))

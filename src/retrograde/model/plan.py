@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import NotRequired, TypedDict
 
 from retrograde.model.change import ActionName
+from retrograde.model.drift import RefreshJSON
 
 
 class PlannedActionJSON(TypedDict):
@@ -36,6 +37,7 @@ class PlanJSON(TypedDict):
 
     actions: list[PlannedActionJSON]
     plan_file: NotRequired[PlanFileJSON]
+    refresh: NotRequired[RefreshJSON]
 
 
 @dataclass(frozen=True, slots=True)

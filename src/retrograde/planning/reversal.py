@@ -26,7 +26,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import TypeVar
 
 from retrograde.errors import ConflictError, UnknownReferenceError
-from retrograde.model.change import ActionName, Change
+from retrograde.model.change import CREATING, ActionName, Change
 from retrograde.model.commit import Commit, Sides
 from retrograde.model.jsonvalue import JSON, Raw, canonical, same_json
 from retrograde.model.secrets import MASK
@@ -40,6 +40,7 @@ from retrograde.model.state import (
 )
 from retrograde.model.types import TypeKey
 from retrograde.planning.diffing import stage_changes
+from retrograde.planning.moves import applicable_moves, apply_move, consumers_of, inverse_moves
 from retrograde.planning.propagation import propagate
 from retrograde.planning.replay import apply_diff
 
@@ -79,8 +80,10 @@ def revert_changes(
     desired = revert_state(
         committed, ordered, force=force, secrets=secrets, kinds_before=kinds_before
     )
-    changes = stage_changes(committed, desired)
-    return with_reverts(changes, ordered)
+    moves = inverse_moves(ordered)
+    base, _ = applicable_moves(committed, moves)
+    changes = stage_changes(base, desired)
+    return with_reverts(changes, ordered, {move.old: move.new for move in moves})
 
 
 def revert_state(
@@ -99,16 +102,25 @@ def revert_state(
     for commit in reversed(commits):
         if commit.action is ActionName.REMOVE:
             restore_consumers(work, commit)
-    removed_by = {c.resource: c.rev for c in commits if c.action is ActionName.RUN}
+    removed_by = {c.resource: c.rev for c in commits if c.action in CREATING}
     check_connected(work, removed_by)
     return propagated(work)
 
 
-def with_reverts(changes: Mapping[str, Change], commits: Iterable[Commit]) -> dict[str, Change]:
-    """``changes`` with ``reverts`` set to the revisions of each resource's undone commits."""
+def with_reverts(
+    changes: Mapping[str, Change],
+    commits: Iterable[Commit],
+    renamed: Mapping[str, str] | None = None,
+) -> dict[str, Change]:
+    """``changes`` with ``reverts`` set to the revisions of each resource's undone commits
+    (``renamed``: names the undone moves give back, so a commit counts for the name it
+    has again)."""
     revs: dict[str, list[int]] = {}
     for commit in commits:
-        revs.setdefault(commit.resource, []).append(commit.rev)
+        if commit.action is ActionName.MOVE:
+            continue  # written as a move back, not staged
+        name = (renamed or {}).get(commit.resource, commit.resource)
+        revs.setdefault(name, []).append(commit.rev)
     return {
         name: dataclasses.replace(change, reverts=tuple(sorted(revs[name])))
         if name in revs
@@ -129,6 +141,9 @@ def undo_commit(
 
     ``kind`` is the resource's type and version before an update or migration.
     """
+    if commit.action is ActionName.MOVE:
+        undo_move(work, commit, force=force)
+        return
     current = work.get(commit.resource)
     if commit.action is ActionName.REMOVE:
         if current is not None and not force:
@@ -136,15 +151,32 @@ def undo_commit(
         work[commit.resource] = recreated(commit)
         return
     if current is None:
-        if commit.action is ActionName.RUN and force:
+        if commit.action in CREATING and force:
             return
         raise _conflict(commit, f"{commit.resource!r} no longer exists", exists=False)
     if not force:
         check_matches(commit, current, secrets)
-    if commit.action is ActionName.RUN:
+    if commit.action in CREATING:
         del work[commit.resource]
     else:
         work[commit.resource] = rewound(current, commit, kind)
+
+
+def undo_move(work: dict[str, ResourceState], commit: Commit, *, force: bool = False) -> None:
+    """Move the resource back to its former name; the connections to it follow again.
+
+    A conflict when the resource no longer exists or its former name is taken
+    (with ``force``, such a move is skipped).
+    """
+    old, current = commit.moved_from, work.get(commit.resource)
+    if old is None or current is None or old in work:
+        if force:
+            return
+        problem = (
+            f"{commit.resource!r} no longer exists" if current is None else f"{old!r} exists again"
+        )
+        raise _conflict(commit, problem, exists=current is not None)
+    apply_move(work, commit.resource, old, current, consumers_of(work, commit.resource))
 
 
 def check_matches(

@@ -35,6 +35,8 @@ from retrograde.memory import gc_paused
 from retrograde.model.jsonvalue import Raw
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
+from retrograde.planning.moves import Move
+from retrograde.planning.stackfile_moves import parse_moves
 from retrograde.planning.stackfile_resources import parse_resources
 from retrograde.planning.stackfile_types import parse_type
 from retrograde.planning.stackfile_values import check_keys, kind_of, mapping
@@ -42,7 +44,7 @@ from retrograde.planning.stackfile_yaml import Document, Path, load_document
 
 __all__ = ["Stack", "parse_stack"]
 
-STACK_KEYS = frozenset({"include", "types", "resources", "route_by"})
+STACK_KEYS = frozenset({"include", "types", "resources", "route_by", "moved"})
 INCLUDED_KEYS = frozenset({"include", "types"})
 
 ReadFile = Callable[[str], str]
@@ -58,6 +60,8 @@ class Stack:
     """By type name, included files' types first."""
     resources: dict[str, ResourceState]
     """By resource name, in file order; every declared input has a value."""
+    moved: tuple[Move, ...] = ()
+    """The renames of ``moved:``, in file order."""
 
 
 def parse_stack(
@@ -78,7 +82,8 @@ def parse_stack(
         types = _Types(base_dir or ".", read_file, route_by)
         types.add(doc, data, base_dir, (own_path,))
         resources = parse_resources(doc, data.get("resources"), types.types)
-    return Stack(source=source, types=types.types, resources=resources)
+        moves = parse_moves(doc, data.get("moved"))
+    return Stack(source=source, types=types.types, resources=resources, moved=moves)
 
 
 def _top_level(doc: Document, allowed: AbstractSet[str], what: str) -> dict[str, Raw]:

@@ -30,7 +30,7 @@ from retrograde.planning.stackfile_values import (
 from retrograde.planning.stackfile_yaml import Document, Path
 
 HANDLER_KINDS = ("ansible", COMMAND, "python", "shell")
-ACTION_NAMES = frozenset({"run", "update", "remove"})
+ACTION_NAMES = frozenset({"run", "update", "remove", "read"})
 INPUT_KEYS = frozenset({"type", "default", "secret"})
 _PYTHON_TARGET = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 _KIND_NAMES = frozenset(kind.value for kind in InputKind)

@@ -10,7 +10,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from retrograde.model.apply import ApplyRecord, ApplyStatus, HandlerOutput
+from retrograde.model.apply import ApplyKind, ApplyRecord, ApplyStatus, HandlerOutput
 from retrograde.model.change import Change
 from retrograde.model.journal import JournalTask, LockGrant, LockHolder, TaskStatus
 from retrograde.model.jsonvalue import JSONObject
@@ -35,9 +35,15 @@ class AppliesRepository(Protocol):
         ...
 
     def record(
-        self, principal: str, message: str, timestamp: str, changes: Sequence[Change]
+        self,
+        principal: str,
+        message: str,
+        timestamp: str,
+        changes: Sequence[Change],
+        kind: ApplyKind = ApplyKind.MIGRATE,
     ) -> ApplyRecord:
-        """An apply that ran no handler (e.g. ``migrate`` commits): succeeded, tasks ``done``."""
+        """An apply that ran no handler, of ``kind`` (``migrate``, ``observe``, ``move``,
+        ``adopt`` commits): succeeded, tasks ``done``."""
         ...
 
     def get(self, apply_id: int) -> ApplyRecord:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Connection, delete, func, select, update
 
 from retrograde.errors import NotFoundError, StateError
-from retrograde.model.apply import ApplyRecord, ApplyStatus, can_transition
+from retrograde.model.apply import ApplyKind, ApplyRecord, ApplyStatus, can_transition
 from retrograde.model.change import ActionName, Change
 from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus, sources_of
 from retrograde.model.jsonvalue import JSONObject
@@ -63,10 +63,15 @@ class SqlApplies:
         return record
 
     def record(
-        self, principal: str, message: str, timestamp: str, changes: Sequence[Change]
+        self,
+        principal: str,
+        message: str,
+        timestamp: str,
+        changes: Sequence[Change],
+        kind: ApplyKind = ApplyKind.MIGRATE,
     ) -> ApplyRecord:
         conn = self._c.writing()
-        record = _insert(conn, principal, message, ApplyStatus.RUNNING, timestamp)
+        record = _insert(conn, principal, message, ApplyStatus.RUNNING, timestamp, kind=kind)
         tasks = [
             _task_row(
                 record.id, position, c.resource, c.action, c.type_state.type_key, TaskStatus.DONE
@@ -230,6 +235,8 @@ def _insert(
     status: ApplyStatus,
     started_at: str,
     ended_at: str | None = None,
+    *,
+    kind: ApplyKind = ApplyKind.APPLY,
 ) -> ApplyRecord:
     values = {
         "principal": principal,
@@ -243,10 +250,11 @@ def _insert(
         "failures": "{}",
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        "kind": kind.value,
     }
     inserted = applies.insert().values(values).returning(applies.c.id)
     apply_id = int(conn.execute(inserted).scalar_one())
-    return ApplyRecord(apply_id, principal, message, status, started_at, ended_at)
+    return ApplyRecord(apply_id, principal, message, status, started_at, ended_at, kind=kind)
 
 
 def _task_row(

@@ -6,6 +6,7 @@ packed, losslessly:
 - ``d``: the diff, each entry ``{"from": X, "to": Y}`` as the pair ``[X, Y]``
   (``[X, Y, "from"|"to"]`` when it carries ``absent``); any other entry shape
   is kept as it is.
+- ``m``: a ``move`` commit's former name (absent on every other commit).
 - ``c`` and ``t``: connections and tags. Most commits are updates that leave
   both unchanged, so ``{"before": S, "after": S}`` with equal sides is kept as
   the one-element list ``[S]``; any other mapping is kept as it is.
@@ -26,14 +27,26 @@ from retrograde.model.jsonvalue import JSON, Raw, same_json
 
 
 def pack(
-    diff: Diff, connections: Mapping[str, object], tags: Mapping[str, object]
+    diff: Diff,
+    connections: Mapping[str, object],
+    tags: Mapping[str, object],
+    moved_from: str | None = None,
 ) -> dict[str, Any]:
     """The packed payload of a commit (see the module docstring)."""
-    return {
+    packed = {
         "d": {name: _pack_entry(entry) for name, entry in diff.items()},
         "c": _pack_sides(connections),
         "t": _pack_sides(tags),
     }
+    if moved_from is not None:
+        packed["m"] = moved_from
+    return packed
+
+
+def moved_from(payload: Mapping[str, Any]) -> str | None:
+    """A move commit's former name, from its payload (None for every other commit)."""
+    found = payload.get("m")
+    return found if isinstance(found, str) else None
 
 
 def unpack(payload: Mapping[str, Raw]) -> tuple[Diff, Mapping[str, Raw], Mapping[str, Raw]]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, select
 
-from retrograde.model.change import ActionName
+from retrograde.model.change import CREATING, ActionName
 from retrograde.model.commit import Commit
 from retrograde.model.query import LogQuery
 from retrograde.storage.repositories import CommitEntry
@@ -38,6 +38,12 @@ BLAME_PAGE = 1_000
 
 Window = tuple[int, int]
 """An inclusive revision range ``(low, high)``; empty when ``low > high``."""
+
+CREATING_VALUES = frozenset(action.value for action in CREATING)
+"""Where a resource's history begins (an earlier resource of the same name came before)."""
+
+BEGINNING_VALUES = sorted({*CREATING_VALUES, ActionName.MOVE.value})
+"""Where a name's history begins: a resource created under it, or moved to it."""
 
 
 def in_time_order(
@@ -64,12 +70,60 @@ def in_time_order(
 
 
 def log_page(conn: Connection, query: LogQuery, head_rev: int) -> list[Commit]:
-    """Commits matching ``query``, newest first, at most ``query.limit``."""
+    """Commits matching ``query``, newest first, at most ``query.limit``.
+
+    A ``resource`` filter follows the resource across renames: below a ``move``
+    commit, the commits of its former name (see :func:`lineage`).
+    """
     low, high = window(conn, query, head_rev)
     if query.limit <= 0 or low > high:
         return []
-    found = conn.execute(log_select(query, (low, high))).mappings().all()
-    return [rows.commit_from_row(row) for row in found]
+    if query.resource is None:
+        found = conn.execute(log_select(query, (low, high))).mappings().all()
+        return [rows.commit_from_row(row) for row in found]
+    commits_found: list[Commit] = []
+    for name, top in lineage(conn, query.resource, high):
+        if top < low or len(commits_found) >= query.limit:
+            break
+        named = dataclasses.replace(query, resource=name)
+        limit = query.limit - len(commits_found)
+        page = conn.execute(log_select(named, (low, top), limit=limit)).mappings().all()
+        commits_found.extend(rows.commit_from_row(row) for row in page)
+    return commits_found
+
+
+def lineage(conn: Connection, resource: str, high: int) -> list[tuple[str, int]]:
+    """``(name, highest revision)`` of each name ``resource`` had, newest first.
+
+    Below ``high``, the newest commit of ``resource`` that began it (``run``,
+    ``adopt`` or ``move``) is found by walking the ``(resource, rev)`` index
+    down; when it is a move, the former name continues below the move's
+    revision. One short index walk per rename, never a scan of the log.
+    """
+    found = [(resource, high)]
+    seen = {resource}
+    name, top = resource, high
+    while True:
+        start = conn.execute(_beginning(name, top)).first()
+        if start is None or start.action != ActionName.MOVE.value:
+            return found
+        former = commit_payload.moved_from(rows.load(start.payload))
+        if former is None or former in seen:
+            return found
+        name, top = former, int(start.rev) - 1
+        seen.add(name)
+        found.append((name, top))
+
+
+def _beginning(resource: str, top: int) -> Select[Any]:
+    """The newest commit of ``resource`` at or below ``top`` that began it."""
+    c = commits.c
+    return (
+        select(c.rev, c.action, c.payload)
+        .where(c.resource == resource, c.rev <= top, c.action.in_(BEGINNING_VALUES))
+        .order_by(c.rev.desc())
+        .limit(1)
+    )
 
 
 def window(conn: Connection, query: LogQuery, head_rev: int) -> Window:
@@ -92,8 +146,9 @@ def window(conn: Connection, query: LogQuery, head_rev: int) -> Window:
 def blame(conn: Connection, resource: str, names: Collection[str]) -> dict[str, Commit]:
     """For each input in ``names``, the newest commit of ``resource`` whose diff set it.
 
-    The walk ends at the resource's ``run`` (older commits belong to an
-    earlier resource of the same name); names no commit set are absent. Only
+    The walk ends at the resource's ``run`` or ``adopt`` (older commits belong
+    to an earlier resource of the same name) and continues below a ``move``
+    with the resource's former name; names no commit set are absent. Only
     revision, action and the diff's input names are read on the way; the
     commits found are read once at the end.
     """
@@ -102,15 +157,20 @@ def blame(conn: Connection, resource: str, names: Collection[str]) -> dict[str, 
     while pending:
         page = conn.execute(_resource_page(resource, before)).all()
         for rev, action, payload in page:
-            touched = commit_payload.diff_names(rows.load(payload))
+            loaded = rows.load(payload)
+            touched = commit_payload.diff_names(loaded)
             found.update((name, int(rev)) for name in pending.intersection(touched))
             pending.difference_update(touched)
-            if action == ActionName.RUN.value or not pending:
+            if action == ActionName.MOVE.value and pending:
+                resource, before = commit_payload.moved_from(loaded) or resource, int(rev)
+                break  # the former name's commits, below the move
+            if action in CREATING_VALUES or not pending:
                 pending.clear()
                 break
-        if len(page) < BLAME_PAGE:
-            break
-        before = int(page[-1][0])
+        else:
+            if len(page) < BLAME_PAGE:
+                break
+            before = int(page[-1][0])
     by_rev = {c.rev: c for c in commits_by_rev(conn, set(found.values()))}
     return {name: by_rev[rev] for name, rev in found.items()}
 

@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from sqlalchemy import RowMapping
 
-from retrograde.model.apply import ApplyRecord, ApplyStatus
+from retrograde.model.apply import ApplyKind, ApplyRecord, ApplyStatus
 from retrograde.model.change import ActionName, Change, reverse_diff
 from retrograde.model.commit import Commit, Sides
 from retrograde.model.journal import JournalTask, TaskStatus
@@ -111,7 +111,9 @@ def commit_row(commit: Commit) -> Row:
     Diff, connections and tags share one packed JSON column (see
     :mod:`retrograde.storage.sql.commit_payload`); the hash is kept as its 32 bytes.
     """
-    payload = commit_payload.pack(commit.diff, commit.connections_json(), commit.tags.to_json())
+    payload = commit_payload.pack(
+        commit.diff, commit.connections_json(), commit.tags.to_json(), commit.moved_from
+    )
     return {
         "rev": commit.rev,
         "apply_id": commit.apply_id,
@@ -134,7 +136,8 @@ def hash_text(stored: bytes) -> str:
 
 
 def commit_from_row(row: RowMapping) -> Commit:
-    diff, connections, tags = commit_payload.unpack(load(row["payload"]))
+    payload = load(row["payload"])
+    diff, connections, tags = commit_payload.unpack(payload)
     reverts = row["reverts"]
     return Commit(
         rev=int(row["rev"]),
@@ -153,6 +156,7 @@ def commit_from_row(row: RowMapping) -> Commit:
         tags=Sides.from_json(tags),
         consumers=connections.get("consumers") or {},
         hash=hash_text(row["hash"]),
+        moved_from=commit_payload.moved_from(payload),
     )
 
 
@@ -168,6 +172,7 @@ def apply_from_row(row: RowMapping) -> ApplyRecord:
         failed=int(row["failed"]),
         skipped=int(row["skipped"]),
         failures=load(row["failures"]),
+        kind=ApplyKind(row["kind"]),
     )
 
 

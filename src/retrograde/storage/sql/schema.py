@@ -31,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0008"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -93,6 +93,7 @@ applies = Table(
     Column("failures", Text, nullable=False),
     Column("host", Text, nullable=False),
     Column("pid", Integer, nullable=False),
+    Column("kind", Text, nullable=False, server_default="apply"),
     PrimaryKeyConstraint("id", name="pk_applies"),
     CheckConstraint(_one_of("status", APPLY_STATUSES), name="ck_applies_status"),
     Index("ix_applies_status", "status"),

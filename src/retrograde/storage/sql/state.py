@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, tuple_
 
-from retrograde.model.change import Change
+from retrograde.model.change import ActionName, Change
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
+from retrograde.planning.moves import apply_move
 from retrograde.storage.sql import rows
 from retrograde.storage.sql.importing import put_state
 from retrograde.storage.sql.schema import resources
@@ -31,7 +32,7 @@ class SqlState:
         return {row["name"]: rows.state_from_row(row) for row in found}
 
     def apply(self, changes: Sequence[Change]) -> None:
-        after = {change.resource: change.after for change in changes}
+        after = self._after(changes)
         gone = [{"k_name": name} for name, state in after.items() if state is None]
         kept = [rows.state_row(name, state) for name, state in after.items() if state is not None]
         conn = self._c.writing()
@@ -39,6 +40,29 @@ class SqlState:
             conn.execute(keyed_delete(resources, "name"), gone)
         if kept:
             conn.execute(upsert(self._c.dialect, resources, ("name",)), kept)
+
+    def _after(self, changes: Sequence[Change]) -> dict[str, ResourceState | None]:
+        """Each touched name's state after ``changes`` (None: gone). A move also removes its
+        former name and rewrites its consumers' connections (loaded in one query)."""
+        moves = [change for change in changes if change.action is ActionName.MOVE]
+        if not moves:
+            return {change.resource: change.after for change in changes}
+        loaded = self.load({name for change in moves for name in change.consumers})
+        after: dict[str, ResourceState | None] = {}
+        for change in changes:
+            if change.action is not ActionName.MOVE or change.moved_from is None:
+                after[change.resource] = change.after
+                continue
+            assert change.after is not None
+            work = {}
+            for name in change.consumers:
+                state = after[name] if name in after else loaded.get(name)
+                if state is not None:
+                    work[name] = state
+            apply_move(work, change.moved_from, change.resource, change.after, change.consumers)
+            after.update(work)
+            after[change.moved_from] = None
+        return after
 
     def put(self, states: Mapping[str, ResourceState | None]) -> None:
         put_state(self._c.writing(), states)

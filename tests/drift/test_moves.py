@@ -1,0 +1,191 @@
+"""Renames on both stores: mv and moved:, history followed, no handler run, reverts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import Invoke
+from tests.drift.stacks import drift_stack
+
+
+def _deployed(invoke: Invoke, tmp_path: Path) -> Path:
+    stack = drift_stack(tmp_path)
+    assert invoke("apply", "stack.yaml", "--yes", "-m", "deploy").exit_code == 0
+    return stack
+
+
+def _state(invoke: Invoke) -> dict:
+    return json.loads(invoke("state", "--json").stdout)["resources"]
+
+
+def _renamed(stack: Path, old: str, new: str, *, moved: bool = True) -> None:
+    text = (
+        stack.read_text().replace(f"  {old}:\n", f"  {new}:\n").replace(f"${{{old}.", f"${{{new}.")
+    )
+    if moved:
+        text += f"moved:\n  - {{from: {old}, to: {new}}}\n"
+    stack.write_text(text)
+
+
+def test_mv_is_one_move_commit_and_runs_no_handler(invoke: Invoke, tmp_path: Path) -> None:
+    """mv writes one move commit (a move apply); the handlers, which log every run, never run."""
+    _deployed(invoke, tmp_path)
+    ran = (tmp_path / "actions.log").read_text()
+    result = invoke("mv", "conf1", "main", "--json")
+    assert result.exit_code == 0
+    commit = json.loads(result.stdout)
+    assert (commit["rev"], commit["action"], commit["resource"], commit["from"]) == (
+        4,
+        "move",
+        "main",
+        "conf1",
+    )
+    assert commit["diff"] == {}
+    assert (tmp_path / "actions.log").read_text() == ran
+    state = _state(invoke)
+    assert "conf1" not in state and state["main"]["inputs"]["content"] == "hello"
+    assert state["user1"]["connections"] == {"greeting": "main.content"}
+    assert json.loads(invoke("applies", "--json").stdout)["applies"][0]["kind"] == "move"
+    assert json.loads(invoke("verify", "--json").stdout)["ok"] is True
+
+
+def test_log_and_blame_follow_the_resource_across_the_rename(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """log --resource NEW lists OLD's commits below the move; blame NEW names OLD's run."""
+    stack = _deployed(invoke, tmp_path)
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    drift_stack(tmp_path, content="again")
+    _renamed(stack, "conf1", "main", moved=False)
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    first = json.loads(invoke("log", "--resource", "conf1", "--json").stdout)["commits"]
+    assert [c["action"] for c in first] == ["run"]
+    run = first[0]["rev"]
+    log = json.loads(invoke("log", "--resource", "main", "--json").stdout)["commits"]
+    assert [(c["rev"], c["action"], c["resource"]) for c in log] == [
+        (5, "update", "main"),
+        (4, "move", "main"),
+        (run, "run", "conf1"),
+    ]
+    page = json.loads(invoke("log", "--resource", "main", "--limit", "2", "--json").stdout)
+    assert [c["rev"] for c in page["commits"]] == [5, 4]
+    blame = json.loads(invoke("blame", "main", "--json").stdout)["inputs"]
+    assert blame["content"]["rev"] == 5 and blame["path"]["rev"] == run
+
+
+def test_moved_entries_in_a_stack_file_rename_then_stage_the_rest(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """moved: renames first (no handler); staging the same file again is a no-op."""
+    stack = _deployed(invoke, tmp_path)
+    ran = (tmp_path / "actions.log").read_text()
+    _renamed(stack, "conf1", "main")
+    result = invoke("stage", "stack.yaml", "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["changes"] == {}
+    assert (tmp_path / "actions.log").read_text() == ran
+    commit = json.loads(invoke("show", "4", "--json").stdout)
+    assert (commit["action"], commit["resource"], commit["from"]) == ("move", "main", "conf1")
+    assert invoke("stage", "stack.yaml").exit_code == 0
+    assert json.loads(invoke("log", "--json").stdout)["commits"][0]["rev"] == 4  # done already
+    assert _state(invoke)["user1"]["connections"] == {"greeting": "main.content"}
+
+
+def test_moved_entries_with_both_or_neither_name_are_refused(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """Both names committed, or neither: one line naming both, nothing written."""
+    stack = _deployed(invoke, tmp_path)
+    original = stack.read_text()
+    stack.write_text(original + "moved:\n  - {from: conf1, to: conf2}\n")
+    both = invoke("stage", "stack.yaml")
+    assert both.exit_code == 1
+    assert both.stderr.strip() == "error: moved: cannot move 'conf1' to 'conf2': both exist"
+    stack.write_text(original + "moved:\n  - {from: ghost, to: phantom}\n")
+    neither = invoke("stage", "stack.yaml")
+    assert (
+        neither.stderr.strip() == "error: moved: cannot move 'ghost' to 'phantom': neither exists"
+    )
+    stack.write_text(original + "moved:\n  - {from: conf1}\n")
+    shape = invoke("stage", "stack.yaml")
+    assert shape.exit_code == 1 and "moved entry 1 needs to: a resource name" in shape.stderr
+    assert json.loads(invoke("log", "--json").stdout)["commits"][0]["rev"] == 3
+
+
+def test_mv_refusals_name_what_is_wrong(invoke: Invoke, tmp_path: Path) -> None:
+    """An absent OLD, a taken NEW and staged changes are refused in one line each."""
+    _deployed(invoke, tmp_path)
+    assert "'ghost' does not exist" in invoke("mv", "ghost", "x").stderr
+    assert "'conf2' already exists" in invoke("mv", "conf1", "conf2").stderr
+    drift_stack(tmp_path, other="staged")
+    assert invoke("stage", "stack.yaml").exit_code == 0
+    staged = invoke("mv", "conf1", "main")
+    assert staged.exit_code == 1 and "change(s) are staged" in staged.stderr
+
+
+def test_reverting_a_move_renames_back_before_any_value_change(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """revert of the move and a later update: the move back is written, the value staged."""
+    stack = _deployed(invoke, tmp_path)
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    drift_stack(tmp_path, content="later")
+    _renamed(stack, "conf1", "main", moved=False)
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    assert (tmp_path / "conf1.txt").read_text() == "later"
+    ran = (tmp_path / "actions.log").read_text()
+    view = json.loads(invoke("revert", "4", "5", "--json").stdout)
+    assert view["moves"] == [{"from": "main", "to": "conf1"}]
+    assert set(view["changes"]) == {"conf1", "user1"}
+    assert view["changes"]["conf1"]["diff"] == {"content": {"from": "later", "to": "hello"}}
+    assert view["reverts"] == [4, 5]
+    assert (tmp_path / "actions.log").read_text() == ran  # the move back ran nothing
+    move = json.loads(invoke("show", "7", "--json").stdout)
+    assert (move["action"], move["resource"], move["from"]) == ("move", "conf1", "main")
+    assert invoke("apply", "--yes").exit_code == 0
+    assert (tmp_path / "conf1.txt").read_text() == "hello"
+    state = _state(invoke)
+    assert "main" not in state and state["user1"]["connections"] == {"greeting": "conf1.content"}
+    assert json.loads(invoke("verify", "--json").stdout)["ok"] is True
+
+
+def test_rollback_across_a_move_and_state_at_replay_it(invoke: Invoke, tmp_path: Path) -> None:
+    """state --at sees both names in their time; rollback to before the move renames back."""
+    _deployed(invoke, tmp_path)
+    invoke("checkpoint", "before")
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    at = json.loads(invoke("state", "--at", "before", "--json").stdout)["resources"]
+    assert "conf1" in at and at["user1"]["connections"] == {"greeting": "conf1.content"}
+    now = json.loads(invoke("state", "--at", "4", "--json").stdout)["resources"]
+    assert "main" in now and now["user1"]["connections"] == {"greeting": "main.content"}
+    view = json.loads(invoke("rollback", "before", "--json").stdout)
+    assert view["moves"] == [{"from": "main", "to": "conf1"}] and view["changes"] == {}
+    assert "conf1" in _state(invoke)
+
+
+def test_an_export_with_a_move_imports_and_verifies(invoke: Invoke, tmp_path: Path) -> None:
+    """A move commit's from survives export and import; the import replays it exactly."""
+    _deployed(invoke, tmp_path)
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    assert invoke("export", "-o", "log.jsonl").exit_code == 0
+    records = [json.loads(x) for x in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["from"] for r in records if r["kind"] == "commit" and r["action"] == "move"] == [
+        "conf1"
+    ]
+    assert [r["apply_kind"] for r in records if r["kind"] == "apply"] == ["apply", "move"]
+    target = f"sqlite:///{tmp_path / 'copy.db'}"
+    result = invoke("--db", target, "import-log", "log.jsonl", "--json")
+    assert result.exit_code == 0, result.output
+    copied = json.loads(invoke("--db", target, "state", "--json").stdout)["resources"]
+    assert copied["user1"]["connections"] == {"greeting": "main.content"}
+
+
+def test_import_is_kept_as_a_deprecated_name_of_import_log(invoke: Invoke, tmp_path: Path) -> None:
+    """import still imports, with a one-line note on stderr naming import-log."""
+    _deployed(invoke, tmp_path)
+    assert invoke("export", "-o", "log.jsonl").exit_code == 0
+    target = f"sqlite:///{tmp_path / 'copy.db'}"
+    result = invoke("--db", target, "import", "log.jsonl")
+    assert result.exit_code == 0
+    assert result.stderr == "note: `import` is deprecated; use `retrograde import-log`\n"
+    assert "imported 3 commit(s)" in result.stdout
