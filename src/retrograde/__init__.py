@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from retrograde.commands.history import applies, blame, log_page, verify
     from retrograde.commands.locking import unlock
     from retrograde.commands.logs import Logs, logs
+    from retrograde.commands.outputs import output
     from retrograde.commands.planning import graph, plan
     from retrograde.commands.reading import StateSnapshot, log, show, state
     from retrograde.commands.resume import ResumeReport, resume
@@ -98,6 +99,7 @@ _EXPORTS = {
     "log_page": "retrograde.commands.history",
     "logs": "retrograde.commands.logs",
     "open_context": "retrograde.commands.context",
+    "output": "retrograde.commands.outputs",
     "plan": "retrograde.commands.planning",
     "resume": "retrograde.commands.resume",
     "revert": "retrograde.commands.rollback",
@@ -155,6 +157,7 @@ __all__ = [
     "log_page",
     "logs",
     "open_context",
+    "output",
     "plan",
     "resume",
     "revert",

@@ -86,6 +86,10 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.transfer:import_",
         "Build this store from an export FILE (plain or .zst); the store must be empty.",
     ),
+    "output": Verb(
+        "retrograde.cli.outputs:output",
+        "Show the stack's outputs (or output NAME), with their values in committed state.",
+    ),
     "state": Verb(
         "retrograde.cli.state:state",
         "Show committed state: resolved inputs, their connections, and tags.",

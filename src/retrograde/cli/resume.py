@@ -21,6 +21,7 @@ from retrograde.cli.session import (
     json_option,
     pass_session,
 )
+from retrograde.cli.stack_vars import stack_vars, var_options
 from retrograde.cli.staging import allow_include_option
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
@@ -34,6 +35,7 @@ KIND_STYLE = {"removed": "red", "added": "green", "changed": "magenta", "staged"
 @jobs_option
 @executor_option
 @allow_include_option
+@var_options
 @click.option("--principal", help="Who resumes (default: RETROGRADE_PRINCIPAL, else the OS user).")
 @json_option
 @pass_session
@@ -43,6 +45,8 @@ def resume(
     jobs: int,
     executor: str,
     allow_include: tuple[Path, ...],
+    var_values: tuple[tuple[str, str], ...],
+    var_files: tuple[Path, ...],
     principal: str | None,
     as_json: bool,
 ) -> None:
@@ -62,9 +66,15 @@ def resume(
     """
     if principal:
         session.principal = principal
+    given = stack_vars(var_values, var_files)
     if as_json or not session.err.is_terminal:
         result = resuming.resume(
-            session.context, file, jobs=jobs, executor=executor, allow_include=allow_include
+            session.context,
+            file,
+            jobs=jobs,
+            executor=executor,
+            allow_include=allow_include,
+            stack_vars=given,
         )
     else:
         with ApplyProgress(session.err) as progress:
@@ -75,6 +85,7 @@ def resume(
                 executor=executor,
                 progress=progress,
                 allow_include=allow_include,
+                stack_vars=given,
             )
     view = result.to_json()
     if as_json:

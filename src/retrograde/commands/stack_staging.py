@@ -68,7 +68,8 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
 def write_staging(
     tx: Transaction, stack: Stack, found: StackChanges, principal: str
 ) -> list[Commit]:
-    """In ``tx``: the migrate commits (an apply of their own), then the new staged log and types."""
+    """In ``tx``: the migrate commits (an apply of their own), then the new staged log, the
+    types and the stack's output definitions."""
     written: list[Commit] = []
     if found.migrations:
         now = utc_now()
@@ -78,6 +79,7 @@ def write_staging(
         written = commit_changes(tx, record.id, principal, message, entries)
     tx.staged.replace(list(found.changes.values()))
     tx.state.save_types(list(stack.types.values()))
+    tx.state.save_outputs(list(stack.outputs.values()))
     return written
 
 
