@@ -227,3 +227,13 @@ def test_validate_and_apply_of_a_saved_plan_with_vars(invoke: Invoke, project: P
     assert invoke("plan", "-o", "saved.plan").exit_code == 0
     refused = invoke("apply", "saved.plan", "--var", "region=x")
     assert refused.exit_code == 2 and "no --var" in refused.output
+
+
+def test_handlers_do_not_inherit_var_environment_variables(invoke: Invoke, project: Path) -> None:
+    """RETROGRADE_VAR_<name> is not in any handler's environment, so a handler printing its
+    environment cannot show a secret var unmasked."""
+    (project / "stack.yaml").write_text(STACK.replace("echo zone={{ inputs.zone }}", "env"))
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    shown = invoke("logs", "--apply", "1", "net").output
+    assert "RETROGRADE_RESOURCE=net" in shown
+    assert "RETROGRADE_VAR_" not in shown and SECRET not in shown
