@@ -32,6 +32,8 @@ outputs:
   url: "postgres://${eu-db.host}:5432/${var.region}"
   replicas: "${us-db.replicas}"
   password: "${web.password}"
+  token: "t-${var.password}"
+  answer: 42
 """
 
 MODULE = """\
@@ -184,14 +186,25 @@ def test_output_text_and_json_from_committed_state(invoke: Invoke, project: Path
     """Before apply the outputs are null; after it, their committed values, secrets masked."""
     invoke("stage", "stack.yaml", "--var", "region=ap")
     before = json.loads(invoke("output", "--json").output)
-    assert before == {"outputs": {"url": None, "replicas": None, "password": None}}
+    assert before == {
+        "outputs": {"url": None, "replicas": None, "password": None, "token": "***", "answer": 42}
+    }
     assert invoke("apply", "--yes").exit_code == 0
     after = json.loads(invoke("output", "--json").output)
     assert after == {
-        "outputs": {"url": "postgres://zone-ap:5432/ap", "replicas": 2, "password": "***"}
+        "outputs": {
+            "url": "postgres://zone-ap:5432/ap",
+            "replicas": 2,
+            "password": "***",
+            "token": "***",
+            "answer": 42,
+        }
     }
     text = invoke("output").output
-    assert text == 'url = "postgres://zone-ap:5432/ap"\nreplicas = 2\npassword = "***"\n'
+    assert text == (
+        'url = "postgres://zone-ap:5432/ap"\nreplicas = 2\npassword = "***"\n'
+        'token = "***"\nanswer = 42\n'
+    )
     assert invoke("output", "url").output == "postgres://zone-ap:5432/ap\n"
     assert json.loads(invoke("output", "replicas", "--json").output) == 2
     unknown = invoke("output", "nope")
@@ -237,3 +250,21 @@ def test_handlers_do_not_inherit_var_environment_variables(invoke: Invoke, proje
     shown = invoke("logs", "--apply", "1", "net").output
     assert "RETROGRADE_RESOURCE=net" in shown
     assert "RETROGRADE_VAR_" not in shown and SECRET not in shown
+
+
+def test_state_stack_writes_the_outputs_back(invoke: Invoke, project: Path) -> None:
+    """The printed stack holds the outputs (a secret var's place as a secret var); staged with
+    its vars it changes nothing, outputs included."""
+    assert invoke("apply", "stack.yaml", "--yes", "--var", "region=ap").exit_code == 0
+    before = invoke("output", "--json").output
+    printed = invoke("state", "--stack").output
+    assert SECRET not in printed and "***" not in printed
+    assert "url: postgres://${eu-db.host}:5432/ap" in printed
+    assert "token: t-${var.output_token_password}" in printed
+    (project / "back.yaml").write_text(printed)
+    names = ("output_token_password", "eu_db_password", "us_db_password", "web_password")
+    (project / "secrets.yaml").write_text("".join(f"{name}: {SECRET}\n" for name in names))
+    given = ("--var-file", "secrets.yaml")
+    staged = invoke("stage", "back.yaml", *given, "--json")
+    assert json.loads(staged.output).get("changes") == {}, staged.output
+    assert invoke("output", "--json").output == before

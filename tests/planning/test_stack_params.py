@@ -400,7 +400,6 @@ def test_outputs_are_references_and_text_around_them() -> None:
         ('"x${web.tags}"', "${web.tags} is a list input: it can be a whole output"),
         ('"${web ip}"', "malformed reference ${web ip} in an output"),
         ('"${web.ip"', "an unclosed ${ in an output"),
-        ("[1]", "output 'o' must be ${resource.input} or a text with such references, got list"),
     ],
 )
 def test_a_bad_output_is_one_located_error(output: str, problem: str) -> None:
@@ -408,3 +407,13 @@ def test_a_bad_output_is_one_located_error(output: str, problem: str) -> None:
     error = fails(StackError, OUTPUTS + f"outputs:\n  o: {output}\n", flags=[("port", "1")])
     assert error.location == "stack.yaml:21:6"
     assert problem in error.problem
+
+
+def test_any_other_output_value_is_a_constant_kept_as_data() -> None:
+    """A list or number output is a constant; a ${...} inside it is not read."""
+    text = OUTPUTS + 'outputs:\n  o: [1, "${web.ip}"]\n  n: 7\n'
+    outputs = parse(text, flags=[("port", "1")]).outputs
+    assert outputs["o"] == OutputDef("o", ([1, "${web.ip}"],))
+    assert outputs_view(list(outputs.values()), {}, lambda t: frozenset()) == {
+        "outputs": {"o": [1, "${web.ip}"], "n": 7}
+    }

@@ -89,4 +89,5 @@ def stack(ctx: Context, snapshot: StateSnapshot) -> str:
     keys = {(rs.type, rs.version) for rs in snapshot.resources.values()}
     with ctx.store.read() as tx:
         types = tx.state.types(keys) if keys else {}
-    return stack_text(snapshot.resources, types, rev=snapshot.rev)
+        outputs = tx.state.outputs()
+    return stack_text(snapshot.resources, types, rev=snapshot.rev, outputs=outputs)

@@ -1,11 +1,12 @@
 """A stack's outputs: named values read from committed state (``output``).
 
 An output is written in the stack file as ``${resource.input}`` (the value
-itself, of its type) or as text with such references in it. Its definition is
-kept in the store when the stack is staged, so ``output`` needs no stack file;
-its value is always taken from committed state, so it never shows anything
-not yet applied. A secret var's value is never part of a kept definition (an
-output holding one is secret, and a secret output shows only ``***``).
+itself, of its type), as text with such references in it, or as a constant.
+Its definition is kept in the store when the stack is staged, so ``output``
+needs no stack file; its value is always taken from committed state, so it
+never shows anything not yet applied. A secret var's value is never part of a
+kept definition: its place is an :class:`OutputHidden` (an output holding one
+is secret, and a secret output shows only ``***``).
 """
 
 from __future__ import annotations
@@ -32,7 +33,14 @@ class OutputRef:
         return f"{self.resource}.{self.input}"
 
 
-OutputPart = JSON | OutputRef
+@dataclass(frozen=True, slots=True)
+class OutputHidden:
+    """Where a secret var's value stood in an output (the value is not kept)."""
+
+    var: str
+
+
+OutputPart = JSON | OutputRef | OutputHidden
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +53,12 @@ class OutputDef:
     secret: bool = False
 
     def to_json(self) -> dict[str, JSON]:
-        parts: list[JSON] = [
-            {"ref": part.text} if isinstance(part, OutputRef) else {"text": part}
-            for part in self.parts
-        ]
-        return {"parts": parts, "secret": self.secret}
+        return {"parts": [_part_json(part) for part in self.parts], "secret": self.secret}
 
     @classmethod
     def from_json(cls, name: str, data: Mapping[str, Raw]) -> OutputDef:
-        parts: list[OutputPart] = [
-            OutputRef(*parse_ref(part["ref"])) if "ref" in part else part["text"]
-            for part in data["parts"]
-        ]
-        return cls(name, tuple(parts), bool(data.get("secret", False)))
+        parts = tuple(_part_from_json(part) for part in data["parts"])
+        return cls(name, parts, bool(data.get("secret", False)))
 
     def value(self, state: State, secrets: Callable[[str], frozenset[str]]) -> tuple[JSON, bool]:
         """``(value, secret)`` against ``state``; the value is None while a resource it names
@@ -65,6 +66,10 @@ class OutputDef:
         secret = self.secret
         values: list[JSON] = []
         for part in self.parts:
+            if isinstance(part, OutputHidden):
+                values.append(MASK)
+                secret = True
+                continue
             if not isinstance(part, OutputRef):
                 values.append(part)
                 continue
@@ -76,6 +81,23 @@ class OutputDef:
         if len(values) == 1:
             return values[0], secret
         return "".join(_text(value) for value in values), secret
+
+
+def _part_json(part: OutputPart) -> JSON:
+    if isinstance(part, OutputRef):
+        return {"ref": part.text}
+    if isinstance(part, OutputHidden):
+        return {"hidden": part.var}
+    return {"text": part}
+
+
+def _part_from_json(part: Mapping[str, Raw]) -> OutputPart:
+    if "ref" in part:
+        return OutputRef(*parse_ref(part["ref"]))
+    if "hidden" in part:
+        return OutputHidden(str(part["hidden"]))
+    value: JSON = part["text"]
+    return value
 
 
 def _text(value: JSON) -> str:

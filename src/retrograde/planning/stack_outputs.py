@@ -1,4 +1,5 @@
-"""A stack file's ``outputs:``: each a ``${resource.input}`` or text with such references.
+"""A stack file's ``outputs:``: each a ``${resource.input}``, text with such references,
+or a constant (any other YAML value, kept as it is).
 
 References are checked against the stack's resources and types when the file
 is read (the resource must be in the stack and declare the input); a list or
@@ -13,12 +14,11 @@ import re
 from collections.abc import Mapping
 
 from retrograde.errors import StackSyntaxError, UnknownReferenceError
-from retrograde.model.jsonvalue import JSON, Raw
-from retrograde.model.outputs import OutputDef, OutputPart, OutputRef
-from retrograde.model.secrets import MASK
+from retrograde.model.jsonvalue import Raw
+from retrograde.model.outputs import OutputDef, OutputHidden, OutputPart, OutputRef
 from retrograde.model.state import ResourceState, parse_ref
 from retrograde.model.types import InputKind, ResourceType
-from retrograde.planning.stackfile_values import check_name, kind_of, mapping
+from retrograde.planning.stackfile_values import check_name, mapping, plain_json
 from retrograde.planning.stackfile_vars import VAR_NAME, Vars
 from retrograde.planning.stackfile_yaml import Document, Path
 
@@ -41,11 +41,8 @@ def parse_outputs(
         path = ("outputs", name)
         check_name(doc, path, name, OUTPUT_NAME, "output")
         if value.__class__ is not str:
-            raise StackSyntaxError(
-                f"output {name!r} must be ${{resource.input}} or a text with such references,"
-                f" got {kind_of(value)}",
-                location=doc.at(path),
-            )
+            outputs[name] = OutputDef(name, (plain_json(doc, path, value),))
+            continue
         outputs[name] = _Output(doc, path, resources, types, vars).parse(name, value)
     return outputs
 
@@ -129,10 +126,10 @@ class _Output:
             )
         return spec
 
-    def _var(self, name: str, *, whole: bool) -> JSON:
+    def _var(self, name: str, *, whole: bool) -> OutputPart:
         vars, doc, path = self._vars, self._doc, self._path
         value = vars.use(doc, path, name, True) if whole else vars.text(doc, path, name, True)
         if vars.is_secret(name):
             self._secret = True
-            return MASK  # never kept: a secret output shows only ***
+            return OutputHidden(name)  # the value is never kept: a secret output shows ***
         return value

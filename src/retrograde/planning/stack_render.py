@@ -16,18 +16,23 @@ needs those values (``--var``, ``--var-file``, ``RETROGRADE_VAR_<name>``), so
 it can never overwrite a secret with a mask. A connection is not a value: a
 secret input connected to a producer is written ``${producer.input}`` like any
 other (list elements too; only its literal elements become vars).
+
+The stack's stored output definitions are written back too (those whose
+resources are all in the printed state), so staging the result keeps them; a
+secret var's place in an output becomes a secret var as well.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import yaml
 
 from retrograde.errors import NotFoundError
 from retrograde.model.jsonvalue import JSON, same_json
+from retrograde.model.outputs import OutputDef, OutputHidden, OutputRef
 from retrograde.model.state import ResourceState, State
 from retrograde.model.types import InputSpec, ResourceType, TypeKey
 
@@ -60,8 +65,15 @@ class SecretVars:
         return f"${{var.{name}}}"
 
 
-def stack_text(resources: State, types: Mapping[TypeKey, ResourceType], *, rev: int) -> str:
-    """``resources`` (committed state as of ``rev``) as the text of a stack file."""
+def stack_text(
+    resources: State,
+    types: Mapping[TypeKey, ResourceType],
+    *,
+    rev: int,
+    outputs: Sequence[OutputDef] = (),
+) -> str:
+    """``resources`` (committed state as of ``rev``) as the text of a stack file, with
+    the ``outputs`` that name only resources it holds."""
     chosen = used_types(resources, types)
     hidden = SecretVars()
     document: dict[str, Any] = {
@@ -71,6 +83,9 @@ def stack_text(resources: State, types: Mapping[TypeKey, ResourceType], *, rev: 
             for name, rs in sorted(resources.items())
         },
     }
+    kept = [o for o in outputs if _names_only(o, resources)]
+    if kept:
+        document["outputs"] = {o.name: output_text(o, hidden) for o in kept}
     if hidden.declared:
         document = {"vars": hidden.declared, **document}
     header = f"# Committed state at rev {rev} (retrograde state --stack).\n"
@@ -173,6 +188,27 @@ def escaped(value: JSON) -> JSON:
     if isinstance(value, dict):
         return {key: escaped(item) for key, item in value.items()}
     return value
+
+
+def output_text(output: OutputDef, hidden: SecretVars) -> JSON:
+    """An output as the stack file writes it: a reference, text with references, or a
+    constant; each hidden secret var's place a secret var declared in ``hidden``."""
+    if len(output.parts) == 1 and not isinstance(output.parts[0], OutputRef | OutputHidden):
+        only = output.parts[0]
+        return escaped(only) if isinstance(only, str) else only
+    pieces = []
+    for part in output.parts:
+        if isinstance(part, OutputRef):
+            pieces.append(f"${{{part.text}}}")
+        elif isinstance(part, OutputHidden):
+            pieces.append(hidden.add(f"output_{output.name}_{part.var}", "any"))
+        else:
+            pieces.append(str(escaped(part)))
+    return "".join(pieces)
+
+
+def _names_only(output: OutputDef, resources: State) -> bool:
+    return all(p.resource in resources for p in output.parts if isinstance(p, OutputRef))
 
 
 def _is_default(spec: InputSpec, value: JSON) -> bool:
