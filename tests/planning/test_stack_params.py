@@ -417,3 +417,19 @@ def test_any_other_output_value_is_a_constant_kept_as_data() -> None:
     assert outputs_view(list(outputs.values()), {}, lambda t: frozenset()) == {
         "outputs": {"o": [1, "${web.ip}"], "n": 7}
     }
+
+
+def test_a_var_file_alias_bomb_is_refused_quickly() -> None:
+    """A var file is held to the stack file's alias limit, located in the var file."""
+    lines = ['a0: &a0 ["lol"]']
+    for level in range(1, 10):
+        lines.append(f"a{level}: &a{level} [{', '.join([f'*a{level - 1}'] * 10)}]")
+    error = fails(StackError, WEB, None, files=[("bomb.yaml", "\n".join(lines) + "\n")])
+    assert error.location is not None and error.location.startswith("bomb.yaml:")
+    assert "expands the document past" in error.problem
+
+
+def test_a_var_name_with_a_line_break_is_one_line() -> None:
+    """An unknown --var name holding control characters is refused in one escaped line."""
+    error = fails(VarError, WEB, flags=[("port", "1"), ("a\nb\x1b[31m", "x")])
+    assert "a\\x0ab\\x1b[31m" in str(error)
