@@ -85,19 +85,6 @@ class Vars:
         self._given = given
         self._used: set[str] = set()
 
-    @classmethod
-    def none(cls) -> Vars:
-        """No vars: every ``${var.NAME}`` is an unknown var."""
-        return cls({}, {})
-
-    @property
-    def specs(self) -> Mapping[str, VarSpec]:
-        return self._specs
-
-    def secret_values(self) -> list[JSON]:
-        """The values of secret vars (for masking anything that might show them)."""
-        return [g.value for n, g in self._given.items() if self._specs[n].secret and not g.problem]
-
     def is_secret(self, name: str) -> bool:
         spec = self._specs.get(name)
         return spec is not None and spec.secret
