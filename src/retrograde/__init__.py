@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from retrograde.commands.resume import ResumeReport, resume
     from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
     from retrograde.commands.saved_plans import SavedPlan, save_plan
+    from retrograde.commands.stackfiles import StackVars
     from retrograde.commands.staging import diff, discard, stage
     from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
     from retrograde.commands.transfer import export, import_
@@ -80,6 +81,7 @@ _EXPORTS = {
     "RevisionDiff": "retrograde.commands.timetravel",
     "SavedPlan": "retrograde.commands.saved_plans",
     "StackProblem": "retrograde.commands.validating",
+    "StackVars": "retrograde.commands.stackfiles",
     "StateSnapshot": "retrograde.commands.reading",
     "TransferReport": "retrograde.model.reports",
     "Validation": "retrograde.commands.validating",
@@ -138,6 +140,7 @@ __all__ = [
     "RevisionDiff",
     "SavedPlan",
     "StackProblem",
+    "StackVars",
     "StateSnapshot",
     "TransferReport",
     "Validation",

@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 
 import retrograde
 from retrograde.commands import rollback, timetravel
-from retrograde.commands.stackfiles import StackVars
 from retrograde.errors import NotFoundError
 from retrograde.planning.replay import replay
 from retrograde.storage.sql import snapshots
@@ -30,7 +29,7 @@ from tests.rollback.stacks import (
     write,
 )
 
-DEFAULT_PASSWORD = StackVars([("service_password_default", "s3cret")])
+DEFAULT_PASSWORD = retrograde.StackVars([("service_password_default", "s3cret")])
 """The value of the secret var a printed stack declares for the service type's default."""
 
 
@@ -153,7 +152,7 @@ def test_stack_file_escapes_literals_and_masks_secrets(
     assert "# Secret values" in text
     assert "password: ${var.vault_password}" in text
     written = write(tmp_path, "back.yaml", text)
-    given = StackVars([*DEFAULT_PASSWORD.values, ("vault_password", "hunter2")])
+    given = retrograde.StackVars([*DEFAULT_PASSWORD.values, ("vault_password", "hunter2")])
     assert retrograde.stage(ctx, written, stack_vars=given) == {}
     memo = retrograde.state(ctx).resources["memo"]
     assert memo.inputs == {
