@@ -27,12 +27,14 @@ if TYPE_CHECKING:
     from retrograde.commands.locking import unlock
     from retrograde.commands.logs import Logs, logs
     from retrograde.commands.moving import mv
+    from retrograde.commands.outputs import output
     from retrograde.commands.planning import graph, plan
     from retrograde.commands.reading import StateSnapshot, log, show, state
     from retrograde.commands.refresh import Refreshed, refresh
     from retrograde.commands.resume import ResumeReport, resume
     from retrograde.commands.rollback import Preview, checkpoint, checkpoints, revert, rollback
     from retrograde.commands.saved_plans import SavedPlan, save_plan
+    from retrograde.commands.stackfiles import StackVars
     from retrograde.commands.staging import diff, discard, stage
     from retrograde.commands.timetravel import RevisionDiff, diff_revisions, state_at
     from retrograde.commands.transfer import export, import_
@@ -83,6 +85,7 @@ _EXPORTS = {
     "RevisionDiff": "retrograde.commands.timetravel",
     "SavedPlan": "retrograde.commands.saved_plans",
     "StackProblem": "retrograde.commands.validating",
+    "StackVars": "retrograde.commands.stackfiles",
     "StateSnapshot": "retrograde.commands.reading",
     "TransferReport": "retrograde.model.reports",
     "Validation": "retrograde.commands.validating",
@@ -104,6 +107,7 @@ _EXPORTS = {
     "logs": "retrograde.commands.logs",
     "mv": "retrograde.commands.moving",
     "open_context": "retrograde.commands.context",
+    "output": "retrograde.commands.outputs",
     "plan": "retrograde.commands.planning",
     "refresh": "retrograde.commands.refresh",
     "resume": "retrograde.commands.resume",
@@ -144,6 +148,7 @@ __all__ = [
     "RevisionDiff",
     "SavedPlan",
     "StackProblem",
+    "StackVars",
     "StateSnapshot",
     "TransferReport",
     "Validation",
@@ -165,6 +170,7 @@ __all__ = [
     "logs",
     "mv",
     "open_context",
+    "output",
     "plan",
     "refresh",
     "resume",

@@ -142,6 +142,20 @@ def allowed_include_dirs(explicit: Iterable[Path] = ()) -> tuple[Path, ...]:
     return (*explicit, *(Path(entry) for entry in from_env if entry))
 
 
+STACK_VAR_ENV_PREFIX = "RETROGRADE_VAR_"
+
+
+def stack_var_environment() -> dict[str, str]:
+    """Values for stack vars from the environment: ``RETROGRADE_VAR_<name>`` by ``<name>``
+    (the exact, case-sensitive name of the var)."""
+    size = len(STACK_VAR_ENV_PREFIX)
+    return {
+        key[size:]: value
+        for key, value in os.environ.items()
+        if key.startswith(STACK_VAR_ENV_PREFIX) and len(key) > size
+    }
+
+
 EXECUTOR_ENV = "RETROGRADE_EXECUTOR"
 CELERY_BROKER_ENV = "RETROGRADE_CELERY_BROKER"
 CELERY_BACKEND_ENV = "RETROGRADE_CELERY_BACKEND"

@@ -20,6 +20,7 @@ with ``raise ... from``.
     │   ├── StackLimitError         a file is too large, nests too deep or expands too far
     │   ├── IntegerRangeError       an integer is outside the signed 64-bit range
     │   ├── MaskedSecretError       a secret input is given as *** or state --stack's placeholder
+    │   ├── VarError                a stack var is unknown, unset or of the wrong type
     │   └── MigrationStepError      a type's migration step is malformed or failed
     ├── StoreError              the store cannot be opened, read or written
     │   ├── CorruptLogError         a stored commit or state fails verification
@@ -187,6 +188,15 @@ class MaskedSecretError(StackError):
             "not a secret: put the real value in before staging",
             location=location,
         )
+
+
+class VarError(StackError):
+    """A stack var (``vars:``, ``--var``, ``--var-file``, ``RETROGRADE_VAR_<name>``) cannot be
+    used: unknown, without a value, or of the wrong type. ``var`` names it."""
+
+    def __init__(self, var: str, problem: str, *, location: str | None = None) -> None:
+        self.var = var
+        super().__init__(problem, location=location)
 
 
 class StackLimitError(StackError):

@@ -1,5 +1,6 @@
 """`state --stack` never prints a secret as something that stages: connections stay
-connections, secret values become a placeholder, and `stage` refuses masked secrets."""
+connections, secret values become secret vars without a value, and `stage` refuses
+masked secrets."""
 
 from __future__ import annotations
 
@@ -7,8 +8,6 @@ import json
 from pathlib import Path
 
 import yaml
-
-from retrograde.model.secrets import SECRET_PLACEHOLDER
 
 from .conftest import Invoke
 
@@ -42,35 +41,35 @@ def _applied(invoke: Invoke, tmp_path: Path) -> str:
 
 
 def test_a_connection_to_a_secret_prints_as_a_connection(invoke: Invoke, tmp_path: Path) -> None:
-    """app.password: ${db.password} stays a connection; list items keep theirs too."""
+    """app.password: ${db.password} stays a connection; list items keep theirs too, and each
+    secret literal becomes a secret var declared without a value."""
     document = yaml.safe_load(_applied(invoke, tmp_path))
     app = document["resources"]["app"]["inputs"]
-    assert app == {"password": "${db.password}", "keys": ["${db.password}", SECRET_PLACEHOLDER]}
-    assert document["resources"]["db"]["inputs"] == {"password": SECRET_PLACEHOLDER}
+    assert app == {"password": "${db.password}", "keys": ["${db.password}", "${var.app_keys_1}"]}
+    assert document["resources"]["db"]["inputs"] == {"password": "${var.db_password}"}
+    assert document["types"]["db"]["inputs"]["replicas"]["default"] == "${var.db_replicas_default}"
+    assert document["vars"] == {
+        "db_replicas_default": {"type": "list", "secret": True},
+        "app_keys_1": {"type": "any", "secret": True},
+        "db_password": {"type": "string", "secret": True},
+    }
 
 
-def test_the_printed_stack_is_refused_until_secrets_are_filled_in(
-    invoke: Invoke, tmp_path: Path
-) -> None:
-    """Staging the printed stack as is is refused naming the secret default, then app.keys,
-    and stages nothing; filled in, it stages nothing because it matches committed state."""
+def test_the_printed_stack_needs_its_secret_vars(invoke: Invoke, tmp_path: Path) -> None:
+    """Staging the printed stack without the vars is refused naming the first one used, and
+    stages nothing; with them, it stages nothing because it matches committed state."""
     text = _applied(invoke, tmp_path)
-    assert "hunter2" not in text and "'***'" not in text
-    document = yaml.safe_load(text)
-    for fill, named in (
-        (lambda: None, "default of secret input db.replicas"),
-        (lambda: document["types"]["db"]["inputs"]["replicas"].update(default=[]), "app.keys"),
-    ):
-        fill()
-        (tmp_path / "back.yaml").write_text(yaml.safe_dump(document))
-        refused = invoke("stage", "back.yaml")
-        assert refused.exit_code == 1
-        assert refused.output.count("\n") == 1 and named in refused.output
-        assert json.loads(invoke("diff", "--json").output)["changes"] == {}
-    document["resources"]["db"]["inputs"]["password"] = "hunter2"
-    document["resources"]["app"]["inputs"]["keys"][1] = "k2"
-    (tmp_path / "back.yaml").write_text(yaml.safe_dump(document))
-    assert json.loads(invoke("stage", "back.yaml", "--json").output)["changes"] == {}
+    assert "hunter2" not in text and "***" not in text and "k2" not in text
+    (tmp_path / "back.yaml").write_text(text)
+    refused = invoke("stage", "back.yaml")
+    assert refused.exit_code == 1
+    assert refused.output.count("\n") == 1
+    assert "var 'db_replicas_default' has no value" in refused.output
+    assert json.loads(invoke("diff", "--json").output)["changes"] == {}
+    (tmp_path / "secrets.yaml").write_text("db_replicas_default: []\napp_keys_1: k2\n")
+    given = ("--var-file", "secrets.yaml", "--var", "db_password=hunter2")
+    staged = invoke("stage", "back.yaml", *given, "--json")
+    assert json.loads(staged.output)["changes"] == {}, staged.output
 
 
 def test_stage_refuses_the_mask_for_a_secret_input(invoke: Invoke, tmp_path: Path) -> None:
@@ -80,4 +79,17 @@ def test_stage_refuses_the_mask_for_a_secret_input(invoke: Invoke, tmp_path: Pat
     refused = invoke("stage", "masked.yaml")
     assert refused.exit_code == 1
     assert refused.output.count("\n") == 1 and "db.password" in refused.output
+    assert json.loads(invoke("diff", "--json").output)["changes"] == {}
+
+
+def test_stage_refuses_the_mask_given_through_a_var(invoke: Invoke, tmp_path: Path) -> None:
+    """A secret var whose value is *** lands in a secret input and is refused like ***."""
+    _applied(invoke, tmp_path)
+    text = _applied(invoke, tmp_path)
+    (tmp_path / "back.yaml").write_text(text)
+    (tmp_path / "secrets.yaml").write_text("db_replicas_default: []\napp_keys_1: k2\n")
+    given = ("--var-file", "secrets.yaml", "--var", "db_password=***")
+    refused = invoke("stage", "back.yaml", *given)
+    assert refused.exit_code == 1
+    assert refused.output.count("\n") == 1 and "secret input db.password" in refused.output
     assert json.loads(invoke("diff", "--json").output)["changes"] == {}

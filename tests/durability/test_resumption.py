@@ -238,3 +238,23 @@ def test_what_waits_for_an_earlier_failure_is_skipped_on_resume(
     assert Counter(actions_run(tmp_path))["run bad"] == 1
     assert "run child" not in actions_run(tmp_path)
     assert store_calls.get_apply(ctx.store, 1).failures == report.failures
+
+
+def test_resume_against_a_stack_file_takes_its_vars(
+    ctx: retrograde.Context, store_url: str, tmp_path: Path
+) -> None:
+    """resume FILE reads FILE's vars from the values given: a new resource whose input is a
+    var joins the plan with the var's value; without the value nothing is resumed."""
+    interrupted(store_url, tmp_path)
+    text = "vars:\n  ip: {type: string}\n" + deployment(
+        extra='  keystone3: {type: service, inputs: {ip: "${var.ip}"}}\n'
+    )
+    path = write(tmp_path, "vars.yaml", text)
+    before = store_calls.head(ctx.store), store_calls.load_staged(ctx.store)
+    with pytest.raises(retrograde.RetrogradeError, match="var 'ip' has no value"):
+        retrograde.resume(ctx, path)
+    assert (store_calls.head(ctx.store), store_calls.load_staged(ctx.store)) == before
+    given = retrograde.StackVars([("ip", "10.9.9.9")])
+    result = retrograde.resume(ctx, path, stack_vars=given)
+    assert result.report.status is ApplyStatus.SUCCEEDED
+    assert store_calls.load_state(ctx.store)["keystone3"].inputs["ip"] == "10.9.9.9"

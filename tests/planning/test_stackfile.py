@@ -422,20 +422,24 @@ def test_include_cycle_is_an_error() -> None:
     assert error.problem == "include cycle: /srv/app/a.yaml -> /srv/app/b.yaml -> /srv/app/a.yaml"
 
 
-def test_type_defined_twice_names_both_places() -> None:
-    """The same type in an included file and the stack is one error naming both."""
+def test_type_defined_differently_names_both_files() -> None:
+    """A type defined one way in an included file and another in the stack is one error
+    naming both files."""
     files = {"/srv/app/types.yaml": "types:\n  # shared\n  node: {version: 1}\n"}
     error = fails(StackError, "include: [types.yaml]\ntypes:\n  node: {version: 2}\n", files)
     assert error.location == "stack.yaml:3:3"
-    assert error.problem == "type 'node' is defined twice (first at /srv/app/types.yaml:3:3)"
+    assert error.problem == (
+        "type 'node' is defined differently in /srv/app/types.yaml and stack.yaml"
+        " (first at /srv/app/types.yaml:3:3)"
+    )
 
 
-def test_included_file_holds_only_types() -> None:
-    """Resources in an included file are refused at their key, in that file."""
-    files = {"/srv/app/t.yaml": "types: {}\nresources: {}\n"}
+def test_included_file_holds_no_vars_or_outputs() -> None:
+    """vars: and outputs: belong to the stack file; in an included file they are refused."""
+    files = {"/srv/app/t.yaml": "types: {}\nvars: {}\n"}
     error = fails(StackSyntaxError, "include: [t.yaml]\n", files)
     assert error.location == "/srv/app/t.yaml:2:1"
-    assert "unknown key 'resources' in an included file" in error.problem
+    assert "unknown key 'vars' in an included file" in error.problem
 
 
 def test_yaml_error_in_included_file_is_located_there() -> None:

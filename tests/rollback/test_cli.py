@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 
 from retrograde.cli.session import json_text
-from retrograde.model.secrets import SECRET_PLACEHOLDER
 from tests.rollback.conftest import Invoke
 from tests.rollback.stacks import V1, V2, actions_run, write
 
@@ -111,11 +110,12 @@ def test_state_at_and_diff_between_revisions(moved: Invoke) -> None:
 
 
 def test_state_stack_prints_a_stack_file(moved: Invoke, tmp_path: Path) -> None:
-    """state --stack writes a stack file that stages nothing once its secrets are filled in."""
+    """state --stack writes a stack file that stages nothing once its secret vars are given."""
     text = moved("state", "--stack").output
     assert "${keystone2.ip}" in text and "s3cret" not in text
-    write(tmp_path, "back.yaml", text.replace(f"'{SECRET_PLACEHOLDER}'", "s3cret"))
-    assert json.loads(moved("stage", "back.yaml", "--json").output)["changes"] == {}
+    write(tmp_path, "back.yaml", text)
+    given = ("--var", "service_password_default=s3cret")
+    assert json.loads(moved("stage", "back.yaml", *given, "--json").output)["changes"] == {}
     assert moved("state", "--stack", "--json").exit_code == 2
 
 

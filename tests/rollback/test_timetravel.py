@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 import retrograde
 from retrograde.commands import rollback, timetravel
 from retrograde.errors import NotFoundError
-from retrograde.model.secrets import SECRET_PLACEHOLDER
 from retrograde.planning.replay import replay
 from retrograde.storage.sql import snapshots
 from retrograde.storage.sql.schema import snapshots as snapshots_table
@@ -30,8 +29,8 @@ from tests.rollback.stacks import (
     write,
 )
 
-HIDDEN = f"'{SECRET_PLACEHOLDER}'"
-"""How a stack file prints a hidden secret (quoted YAML)."""
+DEFAULT_PASSWORD = retrograde.StackVars([("service_password_default", "s3cret")])
+"""The value of the secret var a printed stack declares for the service type's default."""
 
 
 def snapshot_count(ctx: retrograde.Context) -> int:
@@ -137,24 +136,24 @@ def test_state_as_a_stack_file_stages_nothing_over_the_same_state(
     apply_staged(ctx)
     text = timetravel.stack(ctx, retrograde.state(ctx))
     assert "${keystone1.ip}" in text and "s3cret" not in text
-    assert text.count(f"default: {HIDDEN}") == 1  # the service type's password
-    filled = text.replace(HIDDEN, "s3cret")
-    assert retrograde.stage(ctx, write(tmp_path, "back.yaml", filled)) == {}
+    assert text.count("default: ${var.service_password_default}") == 1
+    back = write(tmp_path, "back.yaml", text)
+    assert retrograde.stage(ctx, back, stack_vars=DEFAULT_PASSWORD) == {}
 
 
 def test_stack_file_escapes_literals_and_masks_secrets(
     ctx: retrograde.Context, tmp_path: Path
 ) -> None:
-    """Literal ${ is written $${, list elements keep their places, a set secret prints the
-    placeholder."""
+    """Literal ${ is written $${, list elements keep their places, a set secret prints as a
+    secret var."""
     apply_text(ctx, tmp_path, SPECIAL)
     text = timetravel.stack(ctx, retrograde.state(ctx))
-    assert "hunter2" not in text and "s3cret" not in text
+    assert "hunter2" not in text and "s3cret" not in text and "***" not in text
     assert "# Secret values" in text
-    assert f"password: {HIDDEN}" in text and f"default: {HIDDEN}" in text
-    filled = text.replace(f"password: {HIDDEN}", "password: hunter2")
-    written = write(tmp_path, "back.yaml", filled.replace(HIDDEN, "s3cret"))
-    assert retrograde.stage(ctx, written) == {}
+    assert "password: ${var.vault_password}" in text
+    written = write(tmp_path, "back.yaml", text)
+    given = retrograde.StackVars([*DEFAULT_PASSWORD.values, ("vault_password", "hunter2")])
+    assert retrograde.stage(ctx, written, stack_vars=given) == {}
     memo = retrograde.state(ctx).resources["memo"]
     assert memo.inputs == {
         "text": "uses ${HOME} literally",

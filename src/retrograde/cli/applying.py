@@ -23,8 +23,10 @@ from retrograde.cli.session import (
     json_option,
     pass_session,
 )
+from retrograde.cli.stack_vars import stack_vars, var_options
 from retrograde.cli.staging import allow_include_option
 from retrograde.commands import applying, saved_plans
+from retrograde.commands.stackfiles import StackVars
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.runner import ApplyReport
 from retrograde.model.apply import ApplyStatus
@@ -38,6 +40,7 @@ from retrograde.model.plan import Plan
 @jobs_option
 @executor_option
 @allow_include_option
+@var_options
 @targeting_options
 @click.option("--message", "-m", default="", help="Why: recorded on the apply and every commit.")
 @click.option("--principal", help="Who applies (default: RETROGRADE_PRINCIPAL, else the OS user).")
@@ -53,6 +56,8 @@ def apply(
     jobs: int,
     executor: str,
     allow_include: tuple[Path, ...],
+    var_values: tuple[tuple[str, str], ...],
+    var_files: tuple[Path, ...],
     targets: tuple[str, ...],
     tags: list[tuple[str, str]],
     exclude: tuple[str, ...],
@@ -77,12 +82,15 @@ def apply(
     saved = file is not None and saved_plans.is_plan_file(file)
     if saved and (targets or tags or exclude):
         raise click.UsageError("a saved plan carries its selection: no --target, --tag, --exclude")
+    if saved and (var_values or var_files):
+        raise click.UsageError("a saved plan holds no stack file: no --var, --var-file")
     if not yes and not saved and not sys.stdin.isatty():  # before anything is staged or locked
         raise click.UsageError("refusing to apply without confirmation; pass --yes")
     confirm = None if yes or saved else partial(_confirm, session)
     selection = Selected(targets, tags, exclude)
     shown = Shown(as_json, verbose)
-    report = _run(session, file, jobs, executor, message, shown, confirm, allow_include, selection)
+    given = (allow_include, stack_vars(var_values, var_files))
+    report = _run(session, file, jobs, executor, message, shown, confirm, given, selection)
     if report.apply_id is None and report.status is ApplyStatus.INTERRUPTED:
         raise click.Abort  # the plan was declined: nothing ran
     emit_json(report.to_json()) if as_json else render_apply(session.out, report.to_json())
@@ -122,10 +130,12 @@ def _run(
     message: str,
     shown: Shown,
     confirm: applying.Confirm | None,
-    allow_include: tuple[Path, ...],
+    given: tuple[tuple[Path, ...], StackVars],
     selection: Selected,
 ) -> ApplyReport:
+    """Run the apply; ``given`` is FILE's ``--allow-include`` and vars."""
     ctx = session.context
+    allow_include, file_vars = given
     run = partial(
         applying.apply,
         ctx,
@@ -135,6 +145,7 @@ def _run(
         message=message,
         confirm=confirm,
         allow_include=allow_include,
+        stack_vars=file_vars,
         targets=selection.targets,
         tags=selection.tags,
         exclude=selection.exclude,

@@ -105,6 +105,10 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.transfer:import_",
         "Deprecated name of import-log: build this store from an export FILE.",
     ),
+    "output": Verb(
+        "retrograde.cli.outputs:output",
+        "Show the stack's outputs (or output NAME), with their values in committed state.",
+    ),
     "state": Verb(
         "retrograde.cli.state:state",
         "Show committed state: resolved inputs, their connections, and tags.",

@@ -22,6 +22,7 @@ from retrograde.cli.session import (
     json_option,
     pass_session,
 )
+from retrograde.cli.stack_vars import stack_vars, var_options
 from retrograde.cli.staging import allow_include_option
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
@@ -37,6 +38,7 @@ KIND_STYLE = {"removed": "red", "added": "green", "changed": "magenta", "staged"
 @jobs_option
 @executor_option
 @allow_include_option
+@var_options
 @click.option("--principal", help="Who resumes (default: RETROGRADE_PRINCIPAL, else the OS user).")
 @json_option
 @pass_session
@@ -46,6 +48,8 @@ def resume(
     jobs: int,
     executor: str,
     allow_include: tuple[Path, ...],
+    var_values: tuple[tuple[str, str], ...],
+    var_files: tuple[Path, ...],
     principal: str | None,
     as_json: bool,
 ) -> None:
@@ -73,6 +77,7 @@ def resume(
         jobs=jobs,
         executor=executor,
         allow_include=allow_include,
+        stack_vars=stack_vars(var_values, var_files),
     )
     with cancelled_by_signals(CancelToken()) as cancel:
         if as_json or not session.err.is_terminal:

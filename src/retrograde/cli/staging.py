@@ -15,6 +15,7 @@ from retrograde.cli.render import render_changes, render_plan
 from retrograde.cli.render_rollback import render_revision_diff
 from retrograde.cli.selecting import targeting_options
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.stack_vars import stack_vars, var_options
 from retrograde.cli.text import Lines, count, escape
 from retrograde.commands import planning, saved_plans, staging, timetravel, views
 from retrograde.commands.rollback_views import revision_diff_json
@@ -38,6 +39,7 @@ allow_include_option = click.option(
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @allow_include_option
+@var_options
 @targeting_options
 @json_option
 @pass_session
@@ -45,6 +47,8 @@ def stage(
     session: Session,
     file: Path,
     allow_include: tuple[Path, ...],
+    var_values: tuple[tuple[str, str], ...],
+    var_files: tuple[Path, ...],
     targets: tuple[str, ...],
     tags: list[tuple[str, str]],
     exclude: tuple[str, ...],
@@ -62,11 +66,15 @@ def stage(
     When FILE raises a type's version, the committed inputs of its resources
     are first migrated along the type's migrations and recorded as migrate
     commits (no handler runs; they can be reverted like any commit).
+
+    --var NAME=VALUE and --var-file FILE set the stack's vars (see
+    docs/stack-file.md); RETROGRADE_VAR_NAME too.
     """
     staged = staging.stage_file(
         session.context,
         file,
         allow_include=allow_include,
+        stack_vars=stack_vars(var_values, var_files),
         targets=targets,
         tags=tags,
         exclude=exclude,

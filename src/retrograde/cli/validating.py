@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
+from retrograde.cli.stack_vars import stack_vars, var_options
 from retrograde.cli.staging import allow_include_option
 from retrograde.cli.text import Lines, count
 from retrograde.commands import validating
@@ -16,6 +17,7 @@ from retrograde.commands import validating
 @click.command()
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @allow_include_option
+@var_options
 @click.option(
     "--executor",
     type=click.Choice(validating.EXECUTORS),
@@ -27,7 +29,13 @@ from retrograde.commands import validating
 @json_option
 @pass_session
 def validate(
-    session: Session, file: Path, allow_include: tuple[Path, ...], executor: str, as_json: bool
+    session: Session,
+    file: Path,
+    allow_include: tuple[Path, ...],
+    var_values: tuple[tuple[str, str], ...],
+    var_files: tuple[Path, ...],
+    executor: str,
+    as_json: bool,
 ) -> None:
     """Check FILE as stage does, plus its command templates and python targets.
 
@@ -36,7 +44,12 @@ def validate(
     import path) and be callable. Opens no store and writes nothing. Prints
     one line per problem; exits 1 when there is any (warnings alone exit 0).
     """
-    found = validating.validate(file, allow_include=allow_include, executor=executor)
+    found = validating.validate(
+        file,
+        allow_include=allow_include,
+        executor=executor,
+        stack_vars=stack_vars(var_values, var_files),
+    )
     if as_json:
         emit_json(found.to_json())
     else:

@@ -22,7 +22,7 @@ from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
 from retrograde.commands.planning import selected
 from retrograde.commands.saved_plans import SavedPlan, is_plan_file, read_plan_file, saved_work
-from retrograde.commands.stackfiles import read_stack
+from retrograde.commands.stackfiles import StackVars, read_stack
 from retrograde.commands.staging import stage_selected
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
@@ -54,6 +54,7 @@ def apply(
     confirm: Confirm | None = None,
     cancel: CancelToken | None = None,
     allow_include: Sequence[Path] = (),
+    stack_vars: StackVars | None = None,
     targets: Iterable[str] = (),
     tags: TagPairs = (),
     exclude: Iterable[str] = (),
@@ -65,7 +66,7 @@ def apply(
     runs, naming what changed since (a saved plan carries its own selection,
     so ``targets``, ``tags`` and ``exclude`` must be empty). Otherwise ``path``
     is a stack file, staged first as :func:`retrograde.stage` would (for the
-    selected resources only, when some are selected).
+    selected resources only, when some are selected), its vars from ``stack_vars``.
 
     With ``confirm``, the plan is shown to it first and runs only if it says
     yes (else the report has ``apply_id=None`` and status ``interrupted``, and
@@ -76,7 +77,7 @@ def apply(
     ``cancel`` stops dispatching (see :mod:`retrograde.engine.runner`).
     """
     targeting = Targeting.of(targets, tags, exclude)
-    stack, saved = _read_input(ctx, path, allow_include, targeting)
+    stack, saved = _read_input(ctx, path, allow_include, targeting, stack_vars)
     if saved is not None:
         targeting = saved.targeting  # for the check after confirmation
     with exclusive(ctx, "apply") as grant:
@@ -116,7 +117,11 @@ def apply(
 
 
 def _read_input(
-    ctx: Context, path: Path | None, allow_include: Sequence[Path], targeting: Targeting
+    ctx: Context,
+    path: Path | None,
+    allow_include: Sequence[Path],
+    targeting: Targeting,
+    stack_vars: StackVars | None,
 ) -> tuple[Stack | None, SavedPlan | None]:
     """FILE as a stack or as a saved plan (read before the lock is taken), or neither."""
     if path is None:
@@ -127,9 +132,18 @@ def _read_input(
                 f"{path} is a saved plan: it carries its own selection "
                 "(no --target, --tag or --exclude with it)"
             )
+        if stack_vars is not None and (stack_vars.values or stack_vars.files):
+            raise StateError(f"{path} is a saved plan: it takes no --var or --var-file")
         return None, read_plan_file(ctx.cwd / path, str(path))
     allowed = [ctx.cwd / directory for directory in allow_include]
-    return read_stack(ctx.cwd / path, source=str(path), allow_include=allowed), None
+    stack = read_stack(
+        ctx.cwd / path,
+        source=str(path),
+        allow_include=allowed,
+        stack_vars=stack_vars,
+        cwd=ctx.cwd,
+    )
+    return stack, None
 
 
 def _check_unchanged(

@@ -27,7 +27,7 @@ from retrograde.commands.locking import exclusive, interrupted_applies
 from retrograde.commands.migration_steps import StepRegistry
 from retrograde.commands.planning import plan_for
 from retrograde.commands.stack_staging import stack_changes, write_staging
-from retrograde.commands.stackfiles import read_stack
+from retrograde.commands.stackfiles import StackVars, read_stack
 from retrograde.commands.views import Secrets, commit_json
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
@@ -93,6 +93,7 @@ def resume(
     registry: StepRegistry | None = None,
     cancel: CancelToken | None = None,
     allow_include: Sequence[Path] = (),
+    stack_vars: StackVars | None = None,
 ) -> ResumeReport:
     """Continue the interrupted apply (against the stack file ``path`` when given).
 
@@ -104,7 +105,13 @@ def resume(
     allowed = [ctx.cwd / directory for directory in allow_include]
     stack = None
     if path is not None:
-        stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
+        stack = read_stack(
+            ctx.cwd / path,
+            source=str(path),
+            allow_include=allowed,
+            stack_vars=stack_vars,
+            cwd=ctx.cwd,
+        )
     with exclusive(ctx, "resume", allow_interrupted=True) as grant:
         record = _interrupted(ctx)
         steps: tuple[ResumptionStep, ...] = ()

@@ -93,7 +93,7 @@ def write_staging(
     tx: Transaction, stack: Stack, found: StackChanges, principal: str
 ) -> list[Commit]:
     """In ``tx``: the move commits and the migrate commits (an apply of their own each), then
-    the new staged log and types."""
+    the new staged log, the types and the stack's output definitions."""
     written: list[Commit] = []
     if found.moves:
         message = f"moved: entries of {stack.source}"
@@ -106,6 +106,7 @@ def write_staging(
         written += commit_changes(tx, record.id, principal, message, entries)
     tx.staged.replace(list(found.changes.values()))
     tx.state.save_types(list(stack.types.values()))
+    tx.state.save_outputs(list(stack.outputs.values()))
     return written
 
 

@@ -9,21 +9,40 @@ A stack file may come from anyone, so reading it is bounded:
   directory allowed explicitly (``--allow-include DIR``,
   ``RETROGRADE_ALLOW_INCLUDE``), judged after resolving symlinks and ``..``.
   A refused include is never opened, so no error can show its content.
+
+Values for the stack's ``vars:`` are gathered here too (the planning layer
+reads no files and no environment): ``--var`` pairs, ``--var-file`` texts
+(bounded like the stack file) and ``RETROGRADE_VAR_<name>``.
 """
 
 from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from retrograde import config
 from retrograde.errors import IncludeError, StackError, StackLimitError
-from retrograde.planning.stackfile import Stack, parse_stack
+from retrograde.planning.stackfile import Stack, VarSources, parse_stack
 
 _OPEN_INCLUDE = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 """Opening an include never blocks (a FIFO) nor follows a symlink swapped in after the check."""
+
+
+@dataclass(frozen=True, slots=True)
+class StackVars:
+    """Values for a stack's ``vars:`` as given on the command line.
+
+    ``values``: each ``--var NAME=VALUE`` as ``(NAME, VALUE)``, in order;
+    ``files``: each ``--var-file`` (relative to the verb's working directory),
+    in order, later files winning. ``RETROGRADE_VAR_<name>`` is read when the
+    stack is read.
+    """
+
+    values: Sequence[tuple[str, str]] = ()
+    files: Sequence[Path] = ()
 
 
 def read_stack(
@@ -32,6 +51,8 @@ def read_stack(
     source: str | None = None,
     allow_include: Iterable[Path] = (),
     max_bytes: int | None = None,
+    stack_vars: StackVars | None = None,
+    cwd: Path | None = None,
 ) -> Stack:
     """Parse the stack file at ``path``; its directory is where its handlers run.
 
@@ -39,10 +60,12 @@ def read_stack(
     ``allow_include`` names directories that includes may come from besides
     the stack's own tree (``RETROGRADE_ALLOW_INCLUDE`` adds more);
     ``max_bytes`` bounds every file read (default: ``RETROGRADE_MAX_STACK_BYTES``).
+    ``stack_vars`` gives values for the stack's vars (var files relative to ``cwd``,
+    default the current directory); the environment's ``RETROGRADE_VAR_<name>`` too.
     """
     name = source if source is not None else str(path)
     limit = max_bytes if max_bytes is not None else config.max_stack_bytes()
-    text = _read_stack_text(path, name, limit)
+    text = _read_text(path, name, limit, "stack file")
     base_dir = _real(path).parent
     roots = (base_dir, *(_real(d) for d in config.allowed_include_dirs(allow_include)))
     return parse_stack(
@@ -50,23 +73,31 @@ def read_stack(
         source=name,
         base_dir=str(base_dir),
         read_file=_IncludeReader(roots, limit).read,
+        vars=_var_sources(stack_vars or StackVars(), cwd or Path.cwd(), limit),
     )
 
 
-def _read_stack_text(path: Path, name: str, limit: int) -> str:
-    """The stack file's text. Any file the user names may be read (``/dev/stdin`` too), but
-    never past the limit."""
+def _var_sources(given: StackVars, cwd: Path, limit: int) -> VarSources:
+    files = [
+        (str(file), _read_text(cwd / file, str(file), limit, "var file")) for file in given.files
+    ]
+    return VarSources(given.values, files, config.stack_var_environment())
+
+
+def _read_text(path: Path, name: str, limit: int, what: str) -> str:
+    """A file's text. Any file the user names may be read (``/dev/stdin`` too), but never
+    past the limit."""
     try:
         with path.open("rb") as file:
             data = file.read(limit + 1)
     except OSError as exc:
-        raise StackError(f"cannot read stack file: {exc.strerror}", location=name) from exc
+        raise StackError(f"cannot read {what}: {exc.strerror}", location=name) from exc
     if len(data) > limit:
         raise StackLimitError(_too_large(limit), location=name)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise StackError("stack file is not UTF-8 text", location=name) from exc
+        raise StackError(f"{what} is not UTF-8 text", location=name) from exc
 
 
 def _real(path: Path) -> Path:

@@ -11,7 +11,7 @@ from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
 from retrograde.commands.planning import plan_for
 from retrograde.commands.stack_staging import Staged, stack_changes, stage_stack, write_staging
-from retrograde.commands.stackfiles import read_stack
+from retrograde.commands.stackfiles import StackVars, read_stack
 from retrograde.commands.validating import check_stack, raise_problems
 from retrograde.errors import NotFoundError, StateError
 from retrograde.handlers.shell import unquoted_input_values
@@ -28,6 +28,7 @@ def stage(
     path: Path,
     *,
     allow_include: Sequence[Path] = (),
+    stack_vars: StackVars | None = None,
     targets: Iterable[str] = (),
     tags: TagPairs = (),
     exclude: Iterable[str] = (),
@@ -42,9 +43,16 @@ def stage(
     With ``targets``, ``tags`` or ``exclude``, only the selected resources'
     staged changes are replaced, with what they need (see
     :func:`stage_selected`); every other staged change stays as it was.
+    ``stack_vars`` gives values for the stack's ``vars:``.
     """
     return stage_file(
-        ctx, path, allow_include=allow_include, targets=targets, tags=tags, exclude=exclude
+        ctx,
+        path,
+        allow_include=allow_include,
+        stack_vars=stack_vars,
+        targets=targets,
+        tags=tags,
+        exclude=exclude,
     ).changes
 
 
@@ -53,6 +61,7 @@ def stage_file(
     path: Path,
     *,
     allow_include: Sequence[Path] = (),
+    stack_vars: StackVars | None = None,
     targets: Iterable[str] = (),
     tags: TagPairs = (),
     exclude: Iterable[str] = (),
@@ -69,7 +78,13 @@ def stage_file(
     """
     allowed = [ctx.cwd / directory for directory in allow_include]
     with gc_paused():
-        stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
+        stack = read_stack(
+            ctx.cwd / path,
+            source=str(path),
+            allow_include=allowed,
+            stack_vars=stack_vars,
+            cwd=ctx.cwd,
+        )
         raise_problems(check_stack(stack))  # what validate checks, before the lock
         with exclusive(ctx, "stage"):
             staged = stage_selected(ctx, stack, Targeting.of(targets, tags, exclude))

@@ -90,7 +90,8 @@ def stack(ctx: Context, snapshot: StateSnapshot) -> str:
     keys = {(rs.type, rs.version) for rs in snapshot.resources.values()}
     with ctx.store.read() as tx:
         types = tx.state.types(keys) if keys else {}
+        outputs = tx.state.outputs()
     resources = snapshot.resources
     if ctx.keys.problem() is None:  # in plaintext, a secret equal to its default is left out
         resources = Opener(ctx.keys.box).states(resources)
-    return stack_text(resources, types, rev=snapshot.rev)
+    return stack_text(resources, types, rev=snapshot.rev, outputs=outputs)

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from retrograde.commands.migration_steps import StepRegistry
-from retrograde.commands.stackfiles import read_stack
+from retrograde.commands.stackfiles import StackVars, read_stack
 from retrograde.errors import HandlerError, StackError, one_line
 from retrograde.handlers.python import PythonHandler, import_target
 from retrograde.handlers.shell import ShellHandler, unquoted_input_values
@@ -142,6 +142,7 @@ def validate(
     cwd: Path | None = None,
     allow_include: Sequence[Path] = (),
     executor: str = IN_PROCESS_EXECUTOR,
+    stack_vars: StackVars | None = None,
 ) -> Validation:
     """Check the stack file at ``path`` (relative to ``cwd``) without a store.
 
@@ -159,6 +160,8 @@ def validate(
                 base / path,
                 source=str(path),
                 allow_include=[base / directory for directory in allow_include],
+                stack_vars=stack_vars,
+                cwd=base,
             )
             check_definitions(stack)
     except StackError as error:

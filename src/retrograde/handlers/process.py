@@ -21,6 +21,7 @@ import subprocess
 import time
 from collections.abc import Mapping, Sequence
 
+from retrograde.config import STACK_VAR_ENV_PREFIX
 from retrograde.model.apply import ActionOutput, ActionRequest, ActionResult
 from retrograde.model.masking import NO_SECRETS, SecretMask
 
@@ -110,8 +111,13 @@ def _text(data: bytes) -> str:
 
 
 def action_environment(context: Mapping[str, object]) -> dict[str, str]:
-    """The parent's environment plus what a command needs to know about its action."""
-    env = dict(os.environ)
+    """The parent's environment plus what a command needs to know about its action.
+
+    ``RETROGRADE_VAR_<name>`` is left out: a stack var reaches handlers as the
+    inputs it lands in (masked there when secret), never through every
+    handler's environment, where any handler could print it unmasked.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(STACK_VAR_ENV_PREFIX)}
     for variable, key in (("ACTION", "action"), ("RESOURCE", "resource"), ("APPLY_ID", "apply_id")):
         value = context.get(key)
         env[f"RETROGRADE_{variable}"] = "" if value is None else str(value)

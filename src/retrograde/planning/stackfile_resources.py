@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from retrograde.errors import (
     CycleError,
@@ -22,7 +24,7 @@ from retrograde.errors import (
 )
 from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.secrets import is_masked
-from retrograde.model.state import ConnectionSlot, ResourceState, iter_refs
+from retrograde.model.state import ConnectionSlot, ResourceState, iter_refs, parse_ref
 from retrograde.model.types import QUEUE_TAG, InputKind, InputSpec, ResourceType
 from retrograde.planning.graph import topological_order
 from retrograde.planning.stackfile_types import parse_queue
@@ -37,21 +39,108 @@ from retrograde.planning.stackfile_values import (
 )
 from retrograde.planning.stackfile_yaml import Document, Path
 
+if TYPE_CHECKING:
+    from retrograde.planning.stackfile_vars import Vars
+
 RESOURCE_KEYS = frozenset({"type", "tags", "inputs", "queue"})
 
 
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """How the resource names one file writes map to the stack's names.
+
+    A file included with a prefix defines its resources under that prefix, and
+    its ``${X.input}`` names its own X (prefixed) when it defines X, else X as
+    the file that includes it would name it.
+    """
+
+    prefix: str = ""
+    defines: frozenset[str] = frozenset()
+    outer: Scope | None = None
+
+    def resolve(self, name: str) -> str:
+        scope: Scope | None = self
+        while scope is not None:
+            if name in scope.defines:
+                return scope.prefix + name
+            scope = scope.outer
+        return name
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where a resource is written: its file and its name there (before any prefix)."""
+
+    doc: Document
+    name: str
+
+    def at(self, *rest: Raw, key: bool = False) -> str:
+        return self.doc.at(("resources", self.name, *rest), key=key)
+
+
+@dataclass(slots=True)
+class Resources:
+    """Resources gathered from the stack file and its includes, by the stack's names."""
+
+    states: dict[str, ResourceState] = field(default_factory=dict)
+    origins: dict[str, Origin] = field(default_factory=dict)
+
+    def read(
+        self,
+        doc: Document,
+        raw: Raw,
+        types: Mapping[str, ResourceType],
+        *,
+        vars: Vars | None = None,
+        scope: Scope | None = None,
+    ) -> None:
+        """Add the resources under ``resources:`` of ``doc`` (checked alone, not yet against
+        each other), named as ``scope`` names them (default: as written)."""
+        scope = scope or Scope()
+        for name, spec in mapping(doc, ("resources",), raw, "resources").items():
+            state = _resource(doc, name, spec, types, vars)
+            full = scope.prefix + name
+            first = self.origins.get(full)
+            if first is not None:
+                raise StackError(
+                    f"resource {full!r} is defined twice (first at {first.at(key=True)})",
+                    location=doc.at(("resources", name), key=True),
+                )
+            if scope.outer is not None and state.connections:
+                state = replace(state, connections=_renamed(state.connections, scope))
+            self.states[full] = state
+            self.origins[full] = Origin(doc, name)
+
+    def checked(self, types: Mapping[str, ResourceType]) -> dict[str, ResourceState]:
+        """The resources, once every connection and the graph are checked."""
+        _check_cycles(self.origins, _check_connections(self.origins, self.states, types))
+        return self.states
+
+
 def parse_resources(
-    doc: Document, raw: Raw, types: Mapping[str, ResourceType]
+    doc: Document, raw: Raw, types: Mapping[str, ResourceType], vars: Vars | None = None
 ) -> dict[str, ResourceState]:
     """Every resource under ``resources:``, in file order, checked against ``types``."""
-    resources = mapping(doc, ("resources",), raw, "resources")
-    states = {name: _resource(doc, name, spec, types) for name, spec in resources.items()}
-    _check_cycles(doc, _check_connections(doc, states, types))
-    return states
+    found = Resources()
+    found.read(doc, raw, types, vars=vars)
+    return found.checked(types)
+
+
+def _renamed(connections: Mapping[str, ConnectionSlot], scope: Scope) -> dict[str, ConnectionSlot]:
+    """Connections with each producer named as ``scope`` resolves it."""
+
+    def ref(text: str) -> str:
+        producer, input_name = parse_ref(text)
+        return f"{scope.resolve(producer)}.{input_name}"
+
+    return {
+        name: ref(slot) if isinstance(slot, str) else [r if r is None else ref(r) for r in slot]
+        for name, slot in connections.items()
+    }
 
 
 def _resource(
-    doc: Document, name: Raw, raw: Raw, types: Mapping[str, ResourceType]
+    doc: Document, name: Raw, raw: Raw, types: Mapping[str, ResourceType], vars: Vars | None
 ) -> ResourceState:
     path = ("resources", name)
     check_name(doc, path, name, RESOURCE_NAME, "resource")
@@ -63,7 +152,7 @@ def _resource(
     queue = parse_queue(doc, (*path, "queue"), spec.get("queue"), what)
     if queue is not None:
         tags[QUEUE_TAG] = queue  # kept as a tag: it shows in state and selects in rollback
-    inputs, connections = _inputs(doc, path, name, spec.get("inputs"), rtype)
+    inputs, connections = _inputs(doc, path, name, spec.get("inputs"), rtype, vars)
     return ResourceState(rtype.name, rtype.version, inputs, connections, tags)
 
 
@@ -105,7 +194,7 @@ def _tags(doc: Document, path: Path, raw: Raw, what: str) -> dict[str, str]:
 
 
 def _inputs(
-    doc: Document, path: Path, name: str, raw: Raw, rtype: ResourceType
+    doc: Document, path: Path, name: str, raw: Raw, rtype: ResourceType, vars: Vars | None
 ) -> tuple[dict[str, JSON], dict[str, ConnectionSlot]]:
     """Every declared input (given, else default) and the connections among them."""
     input_path = (*path, "inputs")
@@ -117,7 +206,8 @@ def _inputs(
     connections: dict[str, ConnectionSlot] = {}
     for input_name, spec in declared.items():
         if input_name in given:
-            value, slot = _given(doc, (*input_path, input_name), name, spec, given[input_name])
+            at = (*input_path, input_name)
+            value, slot = _given(doc, at, name, spec, given[input_name], vars)
             if slot is not None:
                 connections[input_name] = slot
         elif spec.has_default:
@@ -145,10 +235,10 @@ def _reject_undeclared(
 
 
 def _given(
-    doc: Document, path: Path, name: str, spec: InputSpec, raw: Raw
+    doc: Document, path: Path, name: str, spec: InputSpec, raw: Raw, vars: Vars | None
 ) -> tuple[JSON, ConnectionSlot | None]:
     """A given input as (value, slot); a whole-value connection is checked in a later pass."""
-    value, slot = input_value(doc, path, raw, secret=spec.secret)
+    value, slot = input_value(doc, path, raw, secret=spec.secret, vars=vars)
     if slot.__class__ is not str and not spec.kind.accepts(value):
         raise InputTypeError(
             name, spec.name, spec.kind.value, raw, location=doc.at(path), secret=spec.secret
@@ -164,7 +254,9 @@ def _fresh(default: JSON) -> JSON:
 
 
 def _check_connections(
-    doc: Document, states: dict[str, ResourceState], types: Mapping[str, ResourceType]
+    origins: Mapping[str, Origin],
+    states: dict[str, ResourceState],
+    types: Mapping[str, ResourceType],
 ) -> dict[str, set[str]]:
     """Check that each connection names a declared input of a resource in the file, of a
     fitting kind; return the producers of each resource that has connections."""
@@ -174,9 +266,11 @@ def _check_connections(
             continue
         declared = types[state.type].inputs
         producers = waits_for[name] = set()
+        origin = origins[name]
+        doc = origin.doc
         for input_name, index, producer, producer_input in iter_refs(state.connections):
             producers.add(producer)
-            path: Path = ("resources", name, "inputs", input_name)
+            path: Path = ("resources", origin.name, "inputs", input_name)
             if index is not None:
                 path = (*path, index)
             source = _producer_input(doc, path, states, types, producer, producer_input)
@@ -236,7 +330,7 @@ def _fits(producer: InputKind, consumer: InputKind) -> bool:
     )
 
 
-def _check_cycles(doc: Document, waits_for: dict[str, set[str]]) -> None:
+def _check_cycles(origins: Mapping[str, Origin], waits_for: dict[str, set[str]]) -> None:
     """Reject a cycle, named in data-flow order (each resource feeds the next).
 
     Only resources with connections are in ``waits_for``: one without any
@@ -248,5 +342,5 @@ def _check_cycles(doc: Document, waits_for: dict[str, set[str]]) -> None:
         # The graph lists what each resource waits for; reversed, the smallest
         # name stays first and every resource is followed by one it feeds.
         cycle = [exc.cycle[0], *reversed(exc.cycle[1:])]
-        where = doc.at(("resources", cycle[0]), key=True)
+        where = origins[cycle[0]].at(key=True)
         raise CycleError(cycle, location=where) from exc

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from retrograde.errors import InputTypeError, MaskedSecretError, StackSyntaxError
 from retrograde.model.jsonvalue import JSON, Raw
@@ -28,6 +28,9 @@ from retrograde.planning.stackfile_values import (
     plain_json,
 )
 from retrograde.planning.stackfile_yaml import Document, Path
+
+if TYPE_CHECKING:
+    from retrograde.planning.stackfile_vars import Vars
 
 HANDLER_KINDS = ("ansible", COMMAND, "python", "shell")
 ACTION_NAMES = frozenset({"run", "update", "remove", "read"})
@@ -55,12 +58,19 @@ QUEUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,199}")
 
 
 def parse_type(
-    doc: Document, name: Raw, raw: Raw, base_dir: str, *, defined_in: str | None = None
+    doc: Document,
+    name: Raw,
+    raw: Raw,
+    base_dir: str,
+    *,
+    defined_in: str | None = None,
+    vars: Vars | None = None,
 ) -> ResourceType:
     """The resource type ``name`` defined at ``types.<name>`` in ``doc``.
 
     ``defined_in`` is the included file (relative to ``base_dir``) that holds
-    the definition, recorded first among the type's ``files``.
+    the definition, recorded first among the type's ``files``. Input defaults
+    may use the stack's ``vars``.
     """
     path = ("types", name)
     if name.__class__ is not str or not name:
@@ -74,7 +84,7 @@ def parse_type(
     return ResourceType(
         name=name,
         version=_version(doc, path, spec, what),
-        inputs=_inputs(doc, (*path, "inputs"), spec.get("inputs"), name),
+        inputs=_inputs(doc, (*path, "inputs"), spec.get("inputs"), name, vars),
         actions=_actions(doc, path, spec, name),
         base_dir=base_dir,
         migrations=_migrations(doc, (*path, "migrations"), spec.get("migrations"), what),
@@ -128,17 +138,21 @@ def _version(doc: Document, path: Path, spec: dict[str, Raw], what: str) -> int:
     return version
 
 
-def _inputs(doc: Document, path: Path, raw: Raw, type_name: str) -> dict[str, InputSpec]:
+def _inputs(
+    doc: Document, path: Path, raw: Raw, type_name: str, vars: Vars | None
+) -> dict[str, InputSpec]:
     specs = mapping(doc, path, raw, f"inputs of type {type_name!r}")
     return {
         check_name(doc, (*path, name), name, INPUT_NAME, "input"): _input(
-            doc, (*path, name), name, spec, type_name
+            doc, (*path, name), name, spec, type_name, vars
         )
         for name, spec in specs.items()
     }
 
 
-def _input(doc: Document, path: Path, name: str, raw: Raw, type_name: str) -> InputSpec:
+def _input(
+    doc: Document, path: Path, name: str, raw: Raw, type_name: str, vars: Vars | None
+) -> InputSpec:
     what = f"input {name!r} of type {type_name!r}"
     spec = mapping(doc, path, raw, what)
     check_keys(doc, path, spec, INPUT_KEYS, what)
@@ -151,7 +165,7 @@ def _input(doc: Document, path: Path, name: str, raw: Raw, type_name: str) -> In
         )
     if "default" not in spec:
         return InputSpec(name, kind, secret=secret)
-    default = literal(doc, (*path, "default"), spec["default"], secret=secret)
+    default = literal(doc, (*path, "default"), spec["default"], secret=secret, vars=vars)
     if secret and is_masked(default):
         where = doc.at((*path, "default"))
         raise MaskedSecretError(f"{type_name}.{name}", default=True, location=where)

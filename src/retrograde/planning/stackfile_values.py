@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from collections.abc import Set as AbstractSet
+from typing import TYPE_CHECKING
 
 from retrograde.errors import StackSyntaxError
 from retrograde.model.jsonvalue import JSON, Raw
@@ -18,12 +19,18 @@ from retrograde.model.secrets import MASK
 from retrograde.model.state import ConnectionSlot
 from retrograde.planning.stackfile_yaml import Document, Path
 
+if TYPE_CHECKING:
+    from retrograde.planning.stackfile_vars import Vars
+
 RESOURCE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 INPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONNECTION = re.compile(r"\$\{([A-Za-z0-9_][A-Za-z0-9_.-]*\.[A-Za-z_][A-Za-z0-9_]*)\}")
 _UNESCAPED = re.compile(r"(?<!\$)\$\{")
+_VAR_REF = re.compile(r"(?<!\$)\$\{var\.")
+WHOLE_VAR = re.compile(r"\$\{var\.([A-Za-z_][A-Za-z0-9_]*)\}")
+"""A value that is exactly one var reference: it takes the var's value, of its type."""
 
-_OnString = Callable[[Document, Path, str, bool], str]
+_OnString = Callable[[Document, Path, str, bool], JSON]
 """What a copy does with each string: keep it, or unescape it (and reject ``${``)."""
 
 
@@ -86,9 +93,24 @@ def plain_json(doc: Document, path: Path, value: Raw) -> JSON:
     return _copy(doc, path, value, _keep_string, False)
 
 
-def literal(doc: Document, path: Path, value: Raw, *, secret: bool = False) -> JSON:
-    """A copy of an input value or default: ``$${`` unescaped, any other ``${`` rejected."""
-    return _copy(doc, path, value, _unescape, secret)
+def literal(
+    doc: Document, path: Path, value: Raw, *, secret: bool = False, vars: Vars | None = None
+) -> JSON:
+    """A copy of an input value or default: ``$${`` unescaped, ``${var.NAME}`` replaced by
+    ``vars`` (see :mod:`~retrograde.planning.stackfile_vars`), any other ``${`` rejected."""
+
+    def on_string(doc: Document, path: Path, text: str, secret: bool) -> JSON:
+        if "${" not in text or not _VAR_REF.search(text):
+            return _unescape(doc, path, text, secret)
+        if vars is None:
+            raise StackSyntaxError(
+                "${var.NAME} cannot be used here; vars go in resource inputs,"
+                " input defaults and outputs",
+                location=doc.at(path),
+            )
+        return vars.substitute(doc, path, text, into_secret=secret)
+
+    return _copy(doc, path, value, on_string, secret)
 
 
 def _keep_string(doc: Document, path: Path, text: str, secret: bool) -> str:
@@ -140,7 +162,7 @@ def _copy(doc: Document, path: Path, value: Raw, on_string: _OnString, secret: b
 
 
 def input_value(
-    doc: Document, path: Path, value: Raw, *, secret: bool
+    doc: Document, path: Path, value: Raw, *, secret: bool, vars: Vars | None = None
 ) -> tuple[JSON, ConnectionSlot | None]:
     """A resource's input as ``(value, connection slot)``.
 
@@ -151,23 +173,25 @@ def input_value(
     cls = value.__class__
     if cls is str and value.startswith("${"):
         match = _CONNECTION.fullmatch(value)
-        if match:
+        if match and not WHOLE_VAR.fullmatch(value):
             return None, match.group(1)
     elif cls is list:
         slot = [_element_ref(item) for item in value]
         if any(ref is not None for ref in slot):
             items = [
-                None if ref is not None else literal(doc, (*path, i), item, secret=secret)
+                None
+                if ref is not None
+                else literal(doc, (*path, i), item, secret=secret, vars=vars)
                 for i, (item, ref) in enumerate(zip(value, slot, strict=True))
             ]
             return items, slot
-    return literal(doc, path, value, secret=secret), None
+    return literal(doc, path, value, secret=secret, vars=vars), None
 
 
 def _element_ref(item: Raw) -> str | None:
     if item.__class__ is str and item.startswith("${"):
         match = _CONNECTION.fullmatch(item)
-        if match:
+        if match and not WHOLE_VAR.fullmatch(item):
             return match.group(1)
     return None
 

@@ -20,6 +20,7 @@ from retrograde.model.change import Change
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import Commit
 from retrograde.model.keys import ChainUpgrade, StoreKeys
+from retrograde.model.outputs import OutputDef
 from retrograde.model.query import LogQuery
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
@@ -69,6 +70,14 @@ class StateRepository(Protocol):
 
     def put(self, states: Mapping[str, ResourceState | None]) -> None:
         """Make committed state of each named resource the given one (None: no resource)."""
+        ...
+
+    def outputs(self) -> list[OutputDef]:
+        """The output definitions of the stack file last staged, in file order."""
+        ...
+
+    def save_outputs(self, outputs: Sequence[OutputDef]) -> None:
+        """Make ``outputs`` the whole set of output definitions."""
         ...
 
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0008"
+HEAD_REVISION = "0010"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -270,3 +270,14 @@ chain_upgrades = Table(
 )
 """Each re-encoding of the log that changed its hashes (schema revision 0006): the head
 before (revision, hash) and its hash after, so the chain still proves continuity."""
+stack_outputs = Table(
+    "stack_outputs",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("definition", Text, nullable=False),
+    PrimaryKeyConstraint("name", name="pk_stack_outputs"),
+)
+"""The outputs of the stack file last staged (schema revision 0010): name, place in the
+file, definition as JSON (see :class:`retrograde.model.outputs.OutputDef`). Replaced as a
+whole by every stage of a stack file; outside the hash chain and never exported."""

@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, insert, select, tuple_
 
 from retrograde.model.change import ActionName, Change
+from retrograde.model.outputs import OutputDef
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.planning.moves import apply_move
 from retrograde.storage.sql import rows
 from retrograde.storage.sql.importing import put_state
-from retrograde.storage.sql.schema import resources
+from retrograde.storage.sql.schema import resources, stack_outputs
 from retrograde.storage.sql.schema import types as types_table
 from retrograde.storage.sql.statements import chunks, keyed_delete, select_by_key, upsert
 
@@ -83,3 +84,20 @@ class SqlState:
         if type_rows:
             statement = upsert(self._c.dialect, types_table, ("name", "version"))
             self._c.writing().execute(statement, [*type_rows.values()])
+
+    def outputs(self) -> list[OutputDef]:
+        query = select(stack_outputs).order_by(stack_outputs.c.position)
+        return [
+            OutputDef.from_json(row["name"], rows.load(row["definition"]))
+            for row in self._c.conn.execute(query).mappings()
+        ]
+
+    def save_outputs(self, outputs: Sequence[OutputDef]) -> None:
+        conn = self._c.writing()
+        conn.execute(delete(stack_outputs))
+        if outputs:
+            written = [
+                {"name": o.name, "position": i, "definition": rows.dump(o.to_json())}
+                for i, o in enumerate(outputs)
+            ]
+            conn.execute(insert(stack_outputs), written)
