@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 from alembic import command
+from sqlalchemy import Connection, text
 
 import retrograde
 from retrograde.commands import history, transfer
@@ -44,9 +45,9 @@ def _old_store(url: str, directory: Path) -> tuple[int, str]:
             tx = SqlTransaction(conn, writable=True)
             tx.state.save_types(list(v1.types.values()))
             changes = list(stage_changes({}, propagate(v1.resources)).values())
-            record = tx.applies.record("old", "v1", NOW, changes)
+            apply_id = _old_apply(conn)
             entries = [CommitEntry(change, NOW) for change in changes]
-            commit_changes(tx, record.id, "old", "v1", entries)
+            commit_changes(tx, apply_id, "old", "v1", entries)
             write_snapshot(conn, tx.log.head()[0])
             staged = stage_changes(tx.state.load(), propagate(v2.resources))
             tx.staged.replace(list(staged.values()))
@@ -55,6 +56,19 @@ def _old_store(url: str, directory: Path) -> tuple[int, str]:
         engine.dispose()
     assert SECRET_V1.encode() in raw_store(url) and SECRET_V2.encode() in raw_store(url)
     return head
+
+
+def _old_apply(conn: Connection) -> int:
+    """An apply row as schema 0005 has them (later revisions add columns)."""
+    inserted = conn.execute(
+        text(
+            "INSERT INTO applies (principal, message, status, started_at, ended_at, succeeded,"
+            " failed, skipped, failures, host, pid) VALUES ('old', 'v1', 'succeeded', :now,"
+            " :now, 1, 0, 0, '{}', 'vm', 1) RETURNING id"
+        ),
+        {"now": NOW},
+    )
+    return int(inserted.scalar_one())
 
 
 def test_an_old_store_is_sealed_once_and_keeps_its_old_head_hash(
