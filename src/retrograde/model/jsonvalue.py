@@ -23,6 +23,12 @@ Raw: TypeAlias = Any
 """Decoded data whose shape is not checked yet (a JSON boundary, see the module docstring)."""
 
 
+_FLOAT_MARKS = bytes.maketrans(b".,]}eE+-", b"\x01\x02\x02\x02\x03\x03\x04\x04")
+"""A ``bytes.translate`` table for :func:`_shows_float`: ``.`` becomes 1, the ends of a
+value 2, exponent letters 3, signs 4 (orjson escapes these control bytes in strings, so
+none is there before)."""
+
+
 def canonical(value: object) -> str:
     """Sorted keys, no spaces, UTF-8 kept: the same value always gives the same text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -61,14 +67,10 @@ def _shows_float(encoded: bytes) -> bool:
     ``]`` or ``}`` follows every value. With the digits deleted, a float leaves
     ``.`` or ``e+``/``e-`` just before one of those, which nothing else outside
     strings does; a string can (then the standard encoder decides, exactly).
-    A few byte searches instead of cutting every string out.
+    One translation and two byte searches instead of cutting every string out.
     """
-    bare = encoded.translate(None, b"0123456789")
-    return (
-        (b"." in bare and (b".," in bare or b".]" in bare or b".}" in bare))
-        or (b"e+" in bare and (b"e+," in bare or b"e+]" in bare or b"e+}" in bare))
-        or (b"e-" in bare and (b"e-," in bare or b"e-]" in bare or b"e-}" in bare))
-    )
+    marked = encoded.translate(_FLOAT_MARKS, b"0123456789")
+    return b"\x01\x02" in marked or b"\x03\x04\x02" in marked
 
 
 def same_json(a: object, b: object) -> bool:

@@ -15,7 +15,6 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import zstandard
 from sqlalchemy import Connection, RowMapping, case, delete, select, update
 
 from retrograde.config import log_cap_bytes
@@ -94,6 +93,8 @@ def _compress(stdout: str, stderr: str) -> bytes:
     if not stdout and not stderr:
         return b""
     text = json.dumps([stdout, stderr], ensure_ascii=False).encode("utf-8")
+    import zstandard  # only an apply that keeps output, or logs, needs it
+
     return bytes(zstandard.ZstdCompressor(level=COMPRESSION_LEVEL).compress(text))
 
 
@@ -114,6 +115,8 @@ def _from_row(row: RowMapping) -> HandlerOutput:
 def _decompress(blob: bytes) -> tuple[str, str]:
     if not blob:
         return "", ""
+    import zstandard
+
     stdout, stderr = json.loads(zstandard.ZstdDecompressor().decompress(blob))
     return str(stdout), str(stderr)
 

@@ -21,7 +21,6 @@ import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import zstandard
 from sqlalchemy import Connection, RowMapping, select
 
 from retrograde.errors import NotFoundError
@@ -93,6 +92,8 @@ def write_snapshot(conn: Connection, rev: int) -> None:
     found = conn.execute(select(resources)).mappings()
     entries = [_entry(row) for row in found]
     text = "{" + ",".join(entries) + "}"
+    import zstandard  # only writing or reading a snapshot needs it
+
     blob = zstandard.ZstdCompressor(level=COMPRESSION_LEVEL).compress(text.encode("utf-8"))
     conn.execute(snapshots.insert().values(rev=rev, resources=len(entries), state=blob))
 
@@ -119,6 +120,8 @@ def nearest_snapshot(conn: Connection, rev: int) -> tuple[int, dict[str, Resourc
 
 
 def _decode(blob: bytes) -> dict[str, ResourceState]:
+    import zstandard
+
     data: dict[str, Any] = json.loads(zstandard.ZstdDecompressor().decompress(blob))
     return {name: ResourceState.from_json(rs) for name, rs in data.items()}
 

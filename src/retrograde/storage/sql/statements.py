@@ -7,7 +7,7 @@ trips.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -23,7 +23,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 T = TypeVar("T")
@@ -68,11 +67,22 @@ _SQLITE_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] 
 
 def upsert(dialect: str, table: Table, keys: Sequence[str]) -> Insert:
     """INSERT that replaces every non-key column when a row with the same ``keys`` exists."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table)
+    statement = _dialect_insert(dialect)(table)
     replaced = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     upserting: Insert = statement.on_conflict_do_update(index_elements=list(keys), set_=replaced)
     return upserting
+
+
+def _dialect_insert(dialect: str) -> Callable[[Table], Any]:
+    """The dialect's own ``insert`` (with ``on_conflict_do_update``), imported on first use:
+    the PostgreSQL dialect module pulls in asyncpg's and more, which SQLite never needs."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
 
 
 def keyed_delete(table: Table, *keys: str) -> Delete:
