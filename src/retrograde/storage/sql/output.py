@@ -21,6 +21,7 @@ from retrograde.config import log_cap_bytes
 from retrograde.model.apply import HandlerOutput
 from retrograde.storage.apply_repositories import OutputDropped
 from retrograde.storage.sql.schema import action_output, output_totals
+from retrograde.storage.sql.statements import insert_many
 
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
@@ -48,7 +49,7 @@ class SqlOutput:
             return
         conn = self._c.writing()
         rows = [_row(output) for output in outputs]
-        conn.execute(action_output.insert(), rows)
+        insert_many(conn, action_output, rows)
         added = sum(row["size"] for row in rows)
         if not added:
             return  # empty output holds no bytes: the total cannot have passed the cap

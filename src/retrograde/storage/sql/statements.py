@@ -7,6 +7,7 @@ trips.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, TypeVar
@@ -44,7 +45,8 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     On SQLite the compiled statement goes straight to the driver with one
     tuple per row: SQLAlchemy's per-row parameter processing costs more than
     SQLite's insert itself when a bulk load writes a million commits. Only for
-    tables whose columns need no bind processing there (integers, text, bytes).
+    tables whose columns need no bind processing there (integers, text, bytes;
+    booleans, which the driver stores as the same 1 and 0).
     Elsewhere it is the ordinary Core ``executemany``.
     """
     if not rows:
@@ -66,7 +68,16 @@ _SQLITE_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] 
 
 
 def upsert(dialect: str, table: Table, keys: Sequence[str]) -> Insert:
-    """INSERT that replaces every non-key column when a row with the same ``keys`` exists."""
+    """INSERT that replaces every non-key column when a row with the same ``keys`` exists.
+
+    Built once per table and keys (statements are immutable): building it
+    costs more than running it for a commit turn's few rows.
+    """
+    return _upsert(dialect, table, tuple(keys))
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
     statement = _dialect_insert(dialect)(table)
     replaced = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     upserting: Insert = statement.on_conflict_do_update(index_elements=list(keys), set_=replaced)
@@ -85,8 +96,9 @@ def _dialect_insert(dialect: str) -> Callable[[Table], Any]:
     return sqlite.insert
 
 
+@functools.cache
 def keyed_delete(table: Table, *keys: str) -> Delete:
-    """DELETE of the row whose ``keys`` equal the parameters ``k_<key>``."""
+    """DELETE of the row whose ``keys`` equal the parameters ``k_<key>`` (built once)."""
     statement = delete(table)
     for key in keys:
         statement = statement.where(table.c[key] == bindparam(f"k_{key}"))
