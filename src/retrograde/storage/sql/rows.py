@@ -164,8 +164,20 @@ def commit_from_tuple(row: Sequence[Any]) -> Commit:
     Positions rather than names: a long history decodes a million rows, and
     reading by name costs as much as the rest of the decoding.
     """
-    rev, apply_id, resource, action, type_, version, principal, timestamp, message = row[:9]
-    reverts, stored_hash, payload = row[9:12]
+    (
+        rev,
+        apply_id,
+        resource,
+        action,
+        type_,
+        version,
+        principal,
+        timestamp,
+        message,
+        reverts,
+        stored_hash,
+        payload,
+    ) = row
     diff, connections, tags = commit_payload.unpack(load(payload))
     return Commit(
         rev=int(rev),
