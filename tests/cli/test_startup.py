@@ -10,6 +10,7 @@ import click
 import pytest
 
 from retrograde.cli.main import VERBS, cli
+from tests import stacks
 
 SLOW = ("sqlalchemy", "rich.console", "jinja2", "yaml", "retrograde.commands")
 """Modules the command line must not import before a verb needs them."""
@@ -63,3 +64,65 @@ def test_json_read_verb_does_not_load_the_console(tmp_path: Path) -> None:
     assert "sqlalchemy" in modules
     assert "rich.console" not in modules
     assert "jinja2" not in modules
+
+
+READ_VERBS_NEVER = (
+    "sqlalchemy.dialects.postgresql",
+    "alembic",
+    "jinja2",
+    "yaml",
+    "zstandard",
+    "retrograde.history",
+    "retrograde.engine",
+    "retrograde.planning.stackfile",
+)
+"""What no read verb on an SQLite store needs: another database's dialect, migrations,
+templates, stack files, compression (snapshots, exports), the log walk, the engine."""
+
+JSON_NEVER = ("rich", "retrograde.cli.render", "retrograde.cli.text")
+"""What a ``--json`` form needs no more: every renderer and rich itself."""
+
+
+@pytest.fixture(scope="module")
+def applied_store(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A store with one applied resource (a directory and its URL), shared by the read verbs."""
+    work = tmp_path_factory.mktemp("read-verbs")
+    url = f"sqlite:///{work}/s.db"
+    stacks.write(work, "stack.yaml", stacks.types("true") + stacks.resources(stacks.NODE1))
+    for args in (["stage", "stack.yaml"], ["apply", "--yes"]):
+        subprocess.run(
+            [sys.executable, "-m", "retrograde.cli.main", "--db", url, *args],
+            cwd=work,
+            capture_output=True,
+            check=True,
+        )
+    return work, url
+
+
+def _unwanted(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(m for m in modules if any(m == p or m.startswith(p + ".") for p in prefixes))
+
+
+@pytest.mark.parametrize(
+    "verb",
+    [
+        ["log", "--json"],
+        ["log"],
+        ["show", "1", "--json"],
+        ["state", "--json"],
+        ["state"],
+        ["applies", "--json"],
+        ["blame", "node1", "--json"],
+    ],
+)
+def test_read_verbs_import_only_what_they_use(
+    applied_store: tuple[Path, str], verb: list[str]
+) -> None:
+    """Read verbs load neither PostgreSQL's dialect, Alembic, Jinja2, YAML, zstd, the log
+    walk nor the engine; their ``--json`` forms load no renderer and no rich."""
+    work, url = applied_store
+    modules, output = imported_modules(work, "--db", url, *verb)
+    assert "sqlalchemy" in modules and output  # the verb ran and the report was read
+    assert _unwanted(modules, READ_VERBS_NEVER) == []
+    if "--json" in verb:
+        assert _unwanted(modules, JSON_NEVER) == []

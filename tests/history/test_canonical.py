@@ -34,6 +34,22 @@ def test_canonical_bytes_are_the_canonical_text_encoded(value: object) -> None:
     assert canonical_bytes(value) == canonical(value).encode("utf-8")
 
 
+FINITE = st.recursive(
+    SCALARS.filter(lambda scalar: not isinstance(scalar, float))
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.sampled_from(["a.,b", "e+]", "x:1.5,", "node-1", "2025-01-06T08:01:21.186152Z"]),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=400)
+@given(FINITE)
+def test_finite_canonical_bytes_are_the_canonical_text_encoded(value: object) -> None:
+    """What JSON decodes to (no NaN, no infinity) hashes the same by the shortcut."""
+    assert canonical_bytes(value, finite=True) == canonical(value).encode("utf-8")
+
+
 @settings(max_examples=300)
 @given(VALUES, VALUES)
 def test_same_json_is_equality_of_canonical_forms(a: object, b: object) -> None:

@@ -7,7 +7,6 @@ import sys
 import click
 
 from retrograde.cli import completion
-from retrograde.cli.render_history import render_applies, render_blame, render_verify
 from retrograde.cli.session import (
     APPLY,
     Session,
@@ -31,7 +30,12 @@ def applies(session: Session, before: int | None, limit: int, as_json: bool) -> 
     skipped. Use `log --apply ID` for an apply's commits.
     """
     view = history_views.applies_json(history.applies(session.context, before=before, limit=limit))
-    emit_json(view) if as_json else render_applies(session.out, view)
+    if as_json:
+        emit_json(view)
+    else:
+        from retrograde.cli.render_history import render_applies  # text only: rich
+
+        render_applies(session.out, view)
 
 
 @click.command()
@@ -46,7 +50,12 @@ def blame(session: Session, resource: str, as_json: bool) -> None:
     """
     found = history.blame(session.context, resource)
     view = history_views.blame_json(found, session.secrets())
-    emit_json(view) if as_json else render_blame(session.out, view)
+    if as_json:
+        emit_json(view)
+    else:
+        from retrograde.cli.render_history import render_blame  # text only: rich
+
+        render_blame(session.out, view)
 
 
 @click.command()
@@ -67,6 +76,8 @@ def verify(session: Session, as_json: bool) -> None:
         if not report.ok:
             sys.exit(1)
         return
+    from retrograde.cli.render_history import render_verify  # text only: rich
+
     render_verify(session.out, report.to_json())
     if not report.ok:
         first = report.problems[0]

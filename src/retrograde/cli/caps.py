@@ -7,11 +7,12 @@ saying how many more there are and how to see them. ``--json`` is never capped.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from retrograde.cli.text import Lines, count
+if TYPE_CHECKING:
+    from retrograde.cli.text import Lines
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -55,4 +56,6 @@ def more(lines: Lines, shown: int, total: int, noun: str, how: str) -> None:
     left = total - shown
     if left > 0:
         plural = "" if left == 1 else "s"
+        from retrograde.cli.text import count  # rich: only text output comes here
+
         lines.add((f"… and {count(left)} more {noun}{plural} ({how})", "dim"))

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 import click
 
 from retrograde.cli import completion
-from retrograde.cli.render_history import render_log_page, render_show
 from retrograde.cli.session import (
     APPLY,
     REVISION,
@@ -111,7 +110,12 @@ def log(
     )
     page = history.log_page(session.context, query)
     view = history_views.log_page_json(page, session.secrets())
-    emit_json(view) if as_json else render_log_page(session.out, view)
+    if as_json:
+        emit_json(view)
+    else:
+        from retrograde.cli.render_history import render_log_page  # text only: rich
+
+        render_log_page(session.out, view)
 
 
 @click.command()
@@ -125,4 +129,9 @@ def show(session: Session, rev: int, as_json: bool) -> None:
     connections and tags where the commit changed them.
     """
     view = views.commit_json(reading.show(session.context, rev), session.secrets())
-    emit_json(view) if as_json else render_show(session.out, view)
+    if as_json:
+        emit_json(view)
+    else:
+        from retrograde.cli.render_history import render_show  # text only: rich
+
+        render_show(session.out, view)

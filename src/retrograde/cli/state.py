@@ -6,7 +6,6 @@ import click
 
 from retrograde.cli import completion
 from retrograde.cli.caps import cap, cap_options
-from retrograde.cli.render import render_state
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
 from retrograde.commands import reading, timetravel, views
 
@@ -56,4 +55,9 @@ def state(
         click.echo(timetravel.stack(ctx, snapshot), nl=False)
         return
     view = views.state_json(snapshot.rev, snapshot.resources, session.secrets())
-    emit_json(view) if as_json else render_state(session.out, view, cap(limit, show_all))
+    if as_json:
+        emit_json(view)
+    else:
+        from retrograde.cli.render import render_state  # text only: rich
+
+        render_state(session.out, view, cap(limit, show_all))

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from retrograde.errors import ExecutorError, HandlerError
-from retrograde.executors.base import Executor
+
+if TYPE_CHECKING:  # the CLI reads the names at start-up; the executors load when chosen
+    from retrograde.executors.base import Executor
 
 DEFAULT_EXECUTOR = "threads"
 

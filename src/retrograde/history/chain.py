@@ -14,6 +14,9 @@ each commit:
 - it replays onto the state the commits before it left
   (:func:`~retrograde.planning.replay.replay_commit`); after the first commit
   that does not, replay stops (the state would be meaningless).
+
+The commits audited are decoded from JSON (stored rows, export lines), which
+holds no NaN or infinity; hashing relies on it (``commit_hash(finite=True)``).
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ class ChainAudit:
         )
 
     def _hash(self, commit: Commit) -> Problem | None:
-        computed = commit_hash(commit.body(), self.hash)
+        computed = commit_hash(commit.body(), self.hash, finite=True)
         if computed == commit.hash:
             return None
         return Problem(

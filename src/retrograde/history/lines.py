@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,8 +70,13 @@ _COMMIT_ORDER = (
     "hash",
 )
 
-_LONG_NUMBER = re.compile(rb"\d{19}")
-"""19 digits in a row: possibly an integer orjson would read as a float (beyond 64 bits)."""
+_DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+"""A ``bytes.translate`` table: every digit becomes ``0``, every other byte a space."""
+
+_LONG_NUMBER = b"0" * 19
+"""19 digits in a row once translated: possibly an integer orjson would read as a float
+(beyond 64 bits). Translating and searching is several times faster than a regular
+expression over a line full of hex digits."""
 
 
 def line(kind: str, fields: Mapping[str, object]) -> bytes:
@@ -154,7 +158,7 @@ def parse(raw: bytes, number: int, source: str) -> tuple[str, dict[str, Any]]:
 
 def _decode(raw: bytes, number: int, source: str) -> Raw:
     """orjson when it reads the line exactly, the standard parser when it might not."""
-    if not _LONG_NUMBER.search(raw):
+    if _LONG_NUMBER not in raw.translate(_DIGITS_AS_ZERO):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:

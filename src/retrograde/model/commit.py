@@ -187,8 +187,14 @@ class Commit:
         )
 
 
-def commit_hash(body: CommitBody | Mapping[str, Raw], previous_hash: str) -> str:
-    """SHA-256 over the previous hash and the canonical JSON of the commit body."""
+def commit_hash(
+    body: CommitBody | Mapping[str, Raw], previous_hash: str, *, finite: bool = False
+) -> str:
+    """SHA-256 over the previous hash and the canonical JSON of the commit body.
+
+    ``finite``: the body was decoded from JSON, so it holds no NaN or infinity
+    (see :func:`~retrograde.model.jsonvalue.canonical_bytes`; same hash, faster).
+    """
     digest = hashlib.sha256(previous_hash.encode("ascii"))
-    digest.update(canonical_bytes(body))
+    digest.update(canonical_bytes(body, finite=finite))
     return digest.hexdigest()

@@ -10,12 +10,13 @@ not allow touches no row and is refused.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import socket
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, Update, bindparam, delete, func, select, update
 
 from retrograde.errors import NotFoundError, StateError
 from retrograde.model.apply import ApplyKind, ApplyRecord, ApplyStatus, can_transition
@@ -29,7 +30,7 @@ from retrograde.storage.sql.export import apply_records
 from retrograde.storage.sql.importing import load_applies
 from retrograde.storage.sql.schema import applies, apply_tasks
 from retrograde.storage.sql.staged import SqlStaged
-from retrograde.storage.sql.statements import chunks, keyed_update
+from retrograde.storage.sql.statements import chunks, insert_many, keyed_update
 
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
@@ -58,8 +59,7 @@ class SqlApplies:
             _task_row(record.id, position, action.resource, action.action, kinds[action.resource])
             for position, action in enumerate(plan.actions)
         ]
-        if tasks:
-            conn.execute(apply_tasks.insert(), tasks)
+        insert_many(conn, apply_tasks, tasks)
         return record
 
     def record(
@@ -207,14 +207,12 @@ class SqlApplies:
         """Set ``values`` on the tasks ``names`` that may move to ``status``; refuse the rest."""
         conn = self._c.writing()
         allowed = [source.value for source in sources_of(status)]
+        statement = _moving(tuple(values))
+        params = {f"v_{column}": value for column, value in values.items()}
         moved = 0
         for chunk in chunks(set(names)):
-            where = (
-                apply_tasks.c.apply_id == apply_id,
-                apply_tasks.c.resource.in_(chunk),
-                apply_tasks.c.status.in_(allowed),
-            )
-            moved += conn.execute(update(apply_tasks).where(*where).values(values)).rowcount
+            chosen = {"k_apply_id": apply_id, "k_names": chunk, "k_allowed": allowed, **params}
+            moved += conn.execute(statement, chosen).rowcount
         if moved != len(set(names)):
             raise StateError(
                 f"apply {apply_id}: {len(set(names)) - moved} task(s) cannot become {status.value}"
@@ -255,6 +253,20 @@ def _insert(
     inserted = applies.insert().values(values).returning(applies.c.id)
     apply_id = int(conn.execute(inserted).scalar_one())
     return ApplyRecord(apply_id, principal, message, status, started_at, ended_at, kind=kind)
+
+
+@functools.cache
+def _moving(columns: tuple[str, ...]) -> Update:
+    """The UPDATE of ``_move`` setting ``columns`` (built once: a commit turn runs it thrice)."""
+    return (
+        update(apply_tasks)
+        .where(
+            apply_tasks.c.apply_id == bindparam("k_apply_id"),
+            apply_tasks.c.resource.in_(bindparam("k_names", expanding=True)),
+            apply_tasks.c.status.in_(bindparam("k_allowed", expanding=True)),
+        )
+        .values({column: bindparam(f"v_{column}") for column in columns})
+    )
 
 
 def _task_row(

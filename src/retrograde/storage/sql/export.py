@@ -8,7 +8,7 @@ a time.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Row, select
 
@@ -26,25 +26,28 @@ _DAMAGE = (ValueError, KeyError, TypeError, AttributeError, IndexError)
 """What decoding a damaged row can raise (broken JSON, a missing key, a wrong shape)."""
 
 
+_HASH = rows.COMMIT_COLUMNS.index("hash")
+
+
 class SqlStoredCommit:
     """:class:`retrograde.storage.repositories.StoredCommit` over one fetched row."""
 
     __slots__ = ("_row",)
 
-    def __init__(self, row: Row[object]) -> None:
+    def __init__(self, row: Row[Any]) -> None:
         self._row = row
 
     @property
     def rev(self) -> int:
-        return int(self._row.rev)
+        return int(self._row[0])
 
     @property
     def hash(self) -> str:
-        return rows.hash_text(self._row.hash)
+        return rows.hash_text(self._row[_HASH])
 
     def decode(self) -> Commit:
         try:
-            return rows.commit_from_row(self._row._mapping)
+            return rows.commit_from_tuple(self._row)
         except _DAMAGE as error:
             raise CorruptLogError(
                 f"rev {self.rev}: the stored commit cannot be read ({error!r})", rev=self.rev

@@ -16,12 +16,24 @@ skewed clocks still agree on expiry.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import uuid
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Connection, Double, RowMapping, cast, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Double,
+    RowMapping,
+    Update,
+    bindparam,
+    cast,
+    func,
+    literal,
+    select,
+)
 
 from retrograde.errors import LockLostError, StoreLockedError
 from retrograde.model.journal import LockGrant, LockHolder
@@ -167,18 +179,25 @@ def refresh(conn: Connection, grant: LockGrant, apply_id: int | None = None) -> 
     One single-row UPDATE by primary key, cheap enough for every commit
     transaction: it is also the fence that stops an apply whose lock was taken.
     """
-    values: dict[str, object] = {
-        "lease_until": database_now(conn.dialect.name) + grant.lease_seconds
-    }
+    params: dict[str, object] = {"k_token": grant.token, "v_lease": grant.lease_seconds}
     if apply_id is not None:
-        values["apply_id"] = apply_id
-    statement = (
+        params["v_apply_id"] = apply_id
+    statement = _refreshing(conn.dialect.name, apply_id is not None)
+    if conn.execute(statement, params).rowcount != 1:
+        raise LockLostError(apply_id)
+
+
+@functools.cache
+def _refreshing(dialect: str, with_apply: bool) -> Update:
+    """The UPDATE of :func:`refresh` (built once: every commit turn runs it)."""
+    values: dict[str, object] = {"lease_until": database_now(dialect) + bindparam("v_lease")}
+    if with_apply:
+        values["apply_id"] = bindparam("v_apply_id")
+    return (
         store_lock.update()
-        .where(store_lock.c.id == LOCK_ID, store_lock.c.token == grant.token)
+        .where(store_lock.c.id == LOCK_ID, store_lock.c.token == bindparam("k_token"))
         .values(values)
     )
-    if conn.execute(statement).rowcount != 1:
-        raise LockLostError(apply_id)
 
 
 def release(conn: Connection, grant: LockGrant) -> None:

@@ -29,6 +29,7 @@ from retrograde.storage.sql.log_reads import (
     kinds_before,
 )
 from retrograde.storage.sql.schema import commit_inputs, commits
+from retrograde.storage.sql.statements import insert_many
 
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
@@ -55,7 +56,7 @@ class SqlLog:
         rev, previous_hash = head(conn)
         entries = log_search.in_time_order(conn, rev, entries)
         built = _build_commits(apply_id, principal, message, entries, rev, previous_hash)
-        conn.execute(commits.insert(), [rows.commit_row(c) for c in built])
+        insert_many(conn, commits, [rows.commit_row(c) for c in built])
         index_commits(conn, built)
         return built
 
@@ -90,7 +91,7 @@ class SqlLog:
         if self._c.dialect == "postgresql":
             conn.execute(text("LOCK TABLE commits IN SHARE ROW EXCLUSIVE MODE"))
         if commits:
-            conn.execute(schema.commits.insert(), [rows.commit_row(c) for c in commits])
+            insert_many(conn, schema.commits, [rows.commit_row(c) for c in commits])
             index_commits(conn, commits)
 
     def indexed_inputs(self) -> int:
@@ -111,7 +112,7 @@ def index_commits(conn: Connection, built: Sequence[Commit]) -> None:
     """Record which inputs each commit touched (the ``--input`` index)."""
     found = [{"name": name, "rev": c.rev} for c in built for name in c.diff]
     if found:
-        conn.execute(commit_inputs.insert(), found)
+        insert_many(conn, commit_inputs, found)
 
 
 def _build_commits(

@@ -20,9 +20,12 @@ from retrograde.storage.sql.statements import chunks
 
 def head(conn: Connection) -> tuple[int, str]:
     """The newest revision and its hash (``(0, GENESIS_HASH)`` when the log is empty)."""
-    query = select(commits.c.rev, commits.c.hash).order_by(commits.c.rev.desc()).limit(1)
-    row = conn.execute(query).first()
+    row = conn.execute(_HEAD).first()
     return (0, GENESIS_HASH) if row is None else (int(row.rev), rows.hash_text(row.hash))
+
+
+_HEAD = select(commits.c.rev, commits.c.hash).order_by(commits.c.rev.desc()).limit(1)
+"""Built once: every commit turn asks for the head."""
 
 
 def commits_by_rev(conn: Connection, revs: Collection[int]) -> list[Commit]:

@@ -22,7 +22,7 @@ import dataclasses
 from collections.abc import Callable, Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, select
+from sqlalchemy import Connection, Select, bindparam, select
 
 from retrograde.model.change import CREATING, ActionName
 from retrograde.model.commit import Commit
@@ -223,8 +223,16 @@ def _bisect(conn: Connection, reached: Callable[[str], bool], low: int, high: in
     return low
 
 
+_TIMESTAMP_FROM = (
+    select(commits.c.timestamp)
+    .where(commits.c.rev >= bindparam("k_rev"))
+    .order_by(commits.c.rev)
+    .limit(1)
+)
+"""Built once: every commit turn checks the time order against the head's timestamp."""
+
+
 def _timestamp_from(conn: Connection, rev: int) -> str | None:
     """The timestamp of ``rev`` (of the next stored revision, should ``rev`` be missing)."""
-    query = select(commits.c.timestamp).where(commits.c.rev >= rev).order_by(commits.c.rev).limit(1)
-    stamp = conn.execute(query).scalar()
+    stamp = conn.execute(_TIMESTAMP_FROM, {"k_rev": rev}).scalar()
     return None if stamp is None else str(stamp)

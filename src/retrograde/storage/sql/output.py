@@ -15,13 +15,13 @@ import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-import zstandard
 from sqlalchemy import Connection, RowMapping, case, delete, select, update
 
 from retrograde.config import log_cap_bytes
 from retrograde.model.apply import HandlerOutput
 from retrograde.storage.apply_repositories import OutputDropped
 from retrograde.storage.sql.schema import action_output, output_totals
+from retrograde.storage.sql.statements import insert_many
 
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
@@ -49,7 +49,7 @@ class SqlOutput:
             return
         conn = self._c.writing()
         rows = [_row(output) for output in outputs]
-        conn.execute(action_output.insert(), rows)
+        insert_many(conn, action_output, rows)
         added = sum(row["size"] for row in rows)
         if not added:
             return  # empty output holds no bytes: the total cannot have passed the cap
@@ -94,6 +94,8 @@ def _compress(stdout: str, stderr: str) -> bytes:
     if not stdout and not stderr:
         return b""
     text = json.dumps([stdout, stderr], ensure_ascii=False).encode("utf-8")
+    import zstandard  # only an apply that keeps output, or logs, needs it
+
     return bytes(zstandard.ZstdCompressor(level=COMPRESSION_LEVEL).compress(text))
 
 
@@ -114,6 +116,8 @@ def _from_row(row: RowMapping) -> HandlerOutput:
 def _decompress(blob: bytes) -> tuple[str, str]:
     if not blob:
         return "", ""
+    import zstandard
+
     stdout, stderr = json.loads(zstandard.ZstdDecompressor().decompress(blob))
     return str(stdout), str(stderr)
 

@@ -7,7 +7,8 @@ trips.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+import functools
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from itertools import islice
 from typing import Any, TypeVar
 
@@ -23,7 +24,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import Insert
 
 T = TypeVar("T")
@@ -39,17 +39,66 @@ def chunks(items: Collection[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
         yield batch
 
 
+def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT every row of ``rows`` (all with the same keys) in one ``executemany``.
+
+    On SQLite the compiled statement goes straight to the driver with one
+    tuple per row: SQLAlchemy's per-row parameter processing costs more than
+    SQLite's insert itself when a bulk load writes a million commits. Only for
+    tables whose columns need no bind processing there (integers, text, bytes;
+    booleans, which the driver stores as the same 1 and 0).
+    Elsewhere it is the ordinary Core ``executemany``.
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "sqlite":
+        conn.execute(table.insert(), list(rows))
+        return
+    key = (table.name, tuple(rows[0]))
+    compiled = _SQLITE_INSERTS.get(key)
+    if compiled is None:
+        statement = table.insert().compile(dialect=conn.dialect, column_keys=list(key[1]))
+        compiled = _SQLITE_INSERTS[key] = (str(statement), tuple(statement.positiontup or ()))
+    sql, order = compiled
+    conn.exec_driver_sql(sql, [tuple(row[column] for column in order) for row in rows])
+
+
+_SQLITE_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+"""Compiled SQLite INSERT text by table and column names, with its parameters' order."""
+
+
 def upsert(dialect: str, table: Table, keys: Sequence[str]) -> Insert:
-    """INSERT that replaces every non-key column when a row with the same ``keys`` exists."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(table)
+    """INSERT that replaces every non-key column when a row with the same ``keys`` exists.
+
+    Built once per table and keys (statements are immutable): building it
+    costs more than running it for a commit turn's few rows.
+    """
+    return _upsert(dialect, table, tuple(keys))
+
+
+@functools.cache
+def _upsert(dialect: str, table: Table, keys: tuple[str, ...]) -> Insert:
+    statement = _dialect_insert(dialect)(table)
     replaced = {c.name: statement.excluded[c.name] for c in table.columns if c.name not in keys}
     upserting: Insert = statement.on_conflict_do_update(index_elements=list(keys), set_=replaced)
     return upserting
 
 
+def _dialect_insert(dialect: str) -> Callable[[Table], Any]:
+    """The dialect's own ``insert`` (with ``on_conflict_do_update``), imported on first use:
+    the PostgreSQL dialect module pulls in asyncpg's and more, which SQLite never needs."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    from sqlalchemy.dialects import sqlite
+
+    return sqlite.insert
+
+
+@functools.cache
 def keyed_delete(table: Table, *keys: str) -> Delete:
-    """DELETE of the row whose ``keys`` equal the parameters ``k_<key>``."""
+    """DELETE of the row whose ``keys`` equal the parameters ``k_<key>`` (built once)."""
     statement = delete(table)
     for key in keys:
         statement = statement.where(table.c[key] == bindparam(f"k_{key}"))
