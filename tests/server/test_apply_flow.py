@@ -145,7 +145,7 @@ def test_a_cli_apply_holding_the_lock_makes_the_server_apply_409(
         staging = client.post("/api/stage", headers=operator, json={"stack.yaml": stack_text()})
         assert staging.status_code == 409
     finally:
-        out, err = cli.communicate(timeout=60)
+        _out, err = cli.communicate(timeout=60)
     assert cli.returncode == 0, err
 
 
