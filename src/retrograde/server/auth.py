@@ -19,7 +19,7 @@ import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -200,10 +200,10 @@ def principal_of(request: Request) -> Principal:
     return found
 
 
-def require(role: Role) -> Callable[[Request], Principal]:
-    """A dependency refusing (403) a principal whose role is below ``role``."""
+def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency refusing (403) a principal whose role is below ``role`` (async: no I/O)."""
 
-    def check(request: Request) -> Principal:
+    async def check(request: Request) -> Principal:
         principal = principal_of(request)
         if not principal.token.role.allows(role):
             raise Forbidden(principal.token, role)
