@@ -165,3 +165,11 @@ def test_a_session_ends_when_its_token_is_revoked(
     client.cookies.clear()
     assert client.delete("/api/tokens/page", headers=admin).status_code == 200
     assert client.get("/api/state", cookies=cookies).status_code == 401
+
+
+def test_session_info_without_a_session_is_unauthorized(
+    client: TestClient, reader: dict[str, str]
+) -> None:
+    """GET /api/session with a bearer token but no page session: 401 unauthorized."""
+    answer = client.get("/api/session", headers=reader)
+    assert answer.status_code == 401 and answer.json()["error"]["kind"] == "unauthorized"

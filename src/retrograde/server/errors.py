@@ -112,6 +112,8 @@ def install(app: FastAPI) -> None:
 
     async def domain(_request: Request, exc: Exception) -> Response:
         assert isinstance(exc, errors.RetrogradeError)
+        if isinstance(exc, errors.TokenRefusedError):  # as the authenticator answers it
+            return error_response(401, error_body("unauthorized", exc.message))
         return error_response(status_of(exc), {"error": domain_fields(exc)})
 
     async def invalid(_request: Request, exc: Exception) -> Response:
