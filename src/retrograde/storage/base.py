@@ -42,6 +42,7 @@ from retrograde.storage.repositories import (
     StagedRepository,
     StateRepository,
 )
+from retrograde.storage.token_repository import TokenRepository
 
 
 class Transaction(Protocol):
@@ -73,6 +74,9 @@ class Transaction(Protocol):
 
     @property
     def keys(self) -> KeysRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
 
 
 class Store(Protocol):

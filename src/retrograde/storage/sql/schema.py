@@ -31,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0010"
+HEAD_REVISION = "0011"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -281,3 +281,18 @@ stack_outputs = Table(
 """The outputs of the stack file last staged (schema revision 0010): name, place in the
 file, definition as JSON (see :class:`retrograde.model.outputs.OutputDef`). Replaced as a
 whole by every stage of a stack file; outside the hash chain and never exported."""
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("created", Text, nullable=False),
+    Column("expires", Text, nullable=True),
+    Column("last_used", Text, nullable=True),
+    PrimaryKeyConstraint("name", name="pk_tokens"),
+    Index("ix_tokens_digest", "digest", unique=True),
+    CheckConstraint("role IN ('reader', 'operator', 'admin')", name="ck_tokens_role"),
+)
+"""API tokens (schema revision 0011): the SHA-256 digest of each secret, never the secret.
+``expires`` and ``last_used`` are timestamps in the log's format (NULL: never)."""

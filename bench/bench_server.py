@@ -1,0 +1,214 @@
+"""Server benchmark: ``retrograde serve`` answering over HTTP on a long history.
+
+Usage: python bench/bench_server.py [--commits N] [--resources M] [--clients C]
+       [--requests R] [--dir DIR] [--reuse]
+
+Builds two embedded stores (SQLite, WAL, synchronous=FULL): the generated
+deployment history of N commits (default 1,000,000; ``history_data.write_export``
+then ``retrograde.import_``, as bench_history.py does) and a state of M
+resources (default 10,000; ``bench_timetravel.build_history``, one commit each).
+Then, against a real ``retrograde serve`` process per store on a free
+loopback port, with a reader token:
+
+- ``GET /api/log`` (first page, 50 commits) from C concurrent clients (default
+  8), each with its own keep-alive connection, R requests each (default 200):
+  p50, p99 and max latency, and throughput (target: p99 under 25 ms);
+- ``GET /api/state`` (every resource, JSON) from one client: the first answer
+  (rendered from the store), then 20 more (p50, p99: answered from the cache
+  while the head stays), and the answer's size (target: under 300 ms).
+
+Latency is wall time per request seen by the client, connection reuse
+included; the server and the clients share the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_timetravel import build_history  # noqa: E402
+from history_data import write_export  # noqa: E402
+
+import retrograde  # noqa: E402
+from retrograde.commands import tokens  # noqa: E402
+from retrograde.model.tokens import Role  # noqa: E402
+from retrograde.storage.connect import open_store  # noqa: E402
+
+LOG_TARGET_MS = 25.0
+STATE_TARGET_MS = 300.0
+CLI = [sys.executable, "-m", "retrograde.cli.main"]
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def build_log_store(directory: Path, commits: int) -> str:
+    url = sqlite_url(directory / "history.db")
+    export = directory / "history.jsonl"
+    started = time.perf_counter()
+    write_export(export, commits)
+    with retrograde.open_context(url, cwd=directory) as ctx:
+        retrograde.import_(ctx, export)
+    export.unlink()
+    print(f"built {commits:,} commits in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return url
+
+
+def build_state_store(directory: Path, resources: int) -> str:
+    url = sqlite_url(directory / "state.db")
+    store = open_store(url)
+    try:
+        build_history(store, resources, resources)
+    finally:
+        store.close()
+    return url
+
+
+def reader_token(url: str, directory: Path) -> str:
+    with retrograde.open_context(url, cwd=directory, principal="bench") as ctx:
+        existing = {t.name for t in tokens.list_tokens(ctx)}
+        if "bench" in existing:
+            tokens.revoke_token(ctx, "bench")
+        return tokens.create_token(ctx, "bench", Role.READER)[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """A ``retrograde serve`` process on a free port, for the ``with`` block."""
+
+    def __init__(self, url: str, directory: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "RETROGRADE_PRINCIPAL": "bench"}
+        args = [*CLI, "--db", url, "serve", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            args, cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.base}/api/state", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("serve did not come up")
+
+    def __exit__(self, *_exc: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def hammer(
+    base: str, path: str, token: str, clients: int, requests: int
+) -> tuple[list[float], float]:
+    """``requests`` GETs of ``path`` from each of ``clients`` threads; latencies (ms), wall s."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        mine: list[float] = []
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
+            http.get(path).raise_for_status()  # connection up, warm
+            barrier.wait()
+            for _ in range(requests):
+                started = time.perf_counter()
+                http.get(path).raise_for_status()
+                mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commits", type=int, default=1_000_000)
+    parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--dir", type=Path)
+    parser.add_argument("--reuse", action="store_true")
+    args = parser.parse_args()
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="bench-server-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    if args.reuse:
+        log_url, state_url = (sqlite_url(directory / n) for n in ("history.db", "state.db"))
+    else:
+        log_url = build_log_store(directory, args.commits)
+        state_url = build_state_store(directory, args.resources)
+    log_token, state_token = reader_token(log_url, directory), reader_token(state_url, directory)
+    with Server(log_url, directory) as server:
+        latencies, wall = hammer(server.base, "/api/log", log_token, args.clients, args.requests)
+    with Server(state_url, directory) as server:
+        auth = {"Authorization": f"Bearer {state_token}"}
+        started = time.perf_counter()
+        size = len(httpx.get(f"{server.base}/api/state", headers=auth, timeout=60).content)
+        cold_ms = (time.perf_counter() - started) * 1000
+        state_ms, _ = hammer(server.base, "/api/state", state_token, 1, 20)
+    report(args, latencies, wall, state_ms, size, cold_ms)
+
+
+def report(
+    args: argparse.Namespace,
+    log_ms: list[float],
+    wall: float,
+    state_ms: list[float],
+    size: int,
+    cold_ms: float,
+) -> None:
+    total = len(log_ms)
+    print(f"\nGET /api/log (first page of 50) on {args.commits:,} commits, {args.clients} clients")
+    print("| requests | p50 | p99 | max | requests/s | target p99 |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {total:,} | {statistics.median(log_ms):.1f} ms | {percentile(log_ms, 0.99):.1f} ms "
+        f"| {max(log_ms):.1f} ms | {total / wall:,.0f} | {LOG_TARGET_MS:.0f} ms |"
+    )
+    print(f"\nGET /api/state of {args.resources:,} resources, one client")
+    print("| first (rendered) | requests after | p50 | p99 | bytes | target |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {cold_ms:.0f} ms | {len(state_ms)} | {statistics.median(state_ms):.0f} ms | "
+        f"{percentile(state_ms, 0.99):.0f} ms | {size:,} | {STATE_TARGET_MS:.0f} ms |"
+    )
+    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+if __name__ == "__main__":
+    main()
