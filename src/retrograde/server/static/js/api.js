@@ -1,0 +1,104 @@
+// The page's one way to talk to the server: the JSON API under api/, relative
+// to the page (so the page works under a reverse proxy's root path too).
+//
+// Signing in trades a token (sent once, as a bearer credential) for an
+// HttpOnly session cookie the script never sees, plus a CSRF value that every
+// writing request repeats in a header. The token itself is never stored.
+
+const CSRF_KEY = "retrograde.csrf";
+const CSRF_HEADER = "X-Retrograde-CSRF";
+
+/** An error answer of the API: `status` and the `error` object of docs/json.md. */
+export class ApiError extends Error {
+  constructor(status, error) {
+    super(error?.message || `the server answered ${status}`);
+    this.status = status;
+    this.error = error || {};
+  }
+}
+
+/** The URL of an API path ("log", {resource: "db"}) relative to the page. */
+export function apiUrl(path, params = {}) {
+  const url = new URL(`api/${path}`, document.baseURI);
+  for (const [name, value] of Object.entries(params)) {
+    if (value !== "" && value !== null && value !== undefined) url.searchParams.set(name, value);
+  }
+  return url;
+}
+
+async function answer(response, quiet = false) {
+  const text = await response.text();
+  let body = null;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    body = null;
+  }
+  if (response.status === 401 && !quiet) window.dispatchEvent(new CustomEvent("retrograde:signed-out"));
+  if (!response.ok) throw new ApiError(response.status, body?.error || { message: text.slice(0, 200) });
+  return body;
+}
+
+/** GET a JSON document. */
+export async function get(path, params = {}) {
+  return answer(await fetch(apiUrl(path, params), { credentials: "same-origin" }));
+}
+
+/** A writing request (POST, DELETE...) with a JSON body and the CSRF header. */
+export async function send(method, path, body = undefined) {
+  const headers = { [CSRF_HEADER]: sessionStorage.getItem(CSRF_KEY) || "" };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(apiUrl(path), {
+    method,
+    headers,
+    credentials: "same-origin",
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return answer(response);
+}
+
+/** Sign in with a token: the server sets the session cookie and gives the CSRF value. */
+export async function signIn(token) {
+  const response = await fetch(apiUrl("session"), {
+    method: "POST",
+    headers: { Authorization: `Bearer ${token}` },
+    credentials: "same-origin",
+  });
+  const body = await answer(response, true);
+  sessionStorage.setItem(CSRF_KEY, body?.csrf ?? body?.csrf_token ?? "");
+  return body;
+}
+
+/** Sign out: the server drops the session; the CSRF value is forgotten. */
+export async function signOut() {
+  try {
+    await send("DELETE", "session");
+  } finally {
+    sessionStorage.removeItem(CSRF_KEY);
+  }
+}
+
+/** Whether this tab holds a session (its CSRF value), without asking the server. */
+export function hasSession() {
+  return sessionStorage.getItem(CSRF_KEY) !== null;
+}
+
+/** Follow an apply's server-sent events; `onEvent(name, data)`; returns a close function. */
+export function followEvents(applyId, onEvent, names) {
+  const source = new EventSource(apiUrl(`applies/${encodeURIComponent(applyId)}/events`), {
+    withCredentials: true,
+  });
+  const relay = (event) => {
+    let data = null;
+    try {
+      data = JSON.parse(event.data);
+    } catch {
+      data = event.data;
+    }
+    onEvent(event.type, data);
+  };
+  source.addEventListener("message", relay);
+  for (const name of names) source.addEventListener(name, relay);
+  source.addEventListener("error", () => onEvent("connection-error", null));
+  return () => source.close();
+}
