@@ -57,6 +57,17 @@ export async function send(method, path, body = undefined) {
   return answer(response);
 }
 
+/** POST a multipart form (an upload) with the CSRF header; `params` go in the query. */
+export async function upload(path, form, params = {}) {
+  const response = await fetch(apiUrl(path, params), {
+    method: "POST",
+    headers: { [CSRF_HEADER]: sessionStorage.getItem(CSRF_KEY) || "" },
+    credentials: "same-origin",
+    body: form,
+  });
+  return answer(response);
+}
+
 /** Sign in with a token: the server sets the session cookie and gives the CSRF value. */
 export async function signIn(token) {
   const response = await fetch(apiUrl("session"), {
@@ -83,12 +94,21 @@ export function hasSession() {
   return sessionStorage.getItem(CSRF_KEY) !== null;
 }
 
-/** Follow an apply's server-sent events; `onEvent(name, data)`; returns a close function. */
+/**
+ * Follow an apply's server-sent events: `onEvent(name, data)` for each event
+ * named in `names` (data parsed as JSON), `onEvent("connection-error", null)`
+ * when the stream drops (EventSource then reconnects by itself, resuming after
+ * the last event id). Returns the function that stops following.
+ */
 export function followEvents(applyId, onEvent, names) {
   const source = new EventSource(apiUrl(`applies/${encodeURIComponent(applyId)}/events`), {
     withCredentials: true,
   });
   const relay = (event) => {
+    if (!(event instanceof MessageEvent)) {
+      onEvent("connection-error", null);
+      return;
+    }
     let data = null;
     try {
       data = JSON.parse(event.data);
@@ -97,8 +117,6 @@ export function followEvents(applyId, onEvent, names) {
     }
     onEvent(event.type, data);
   };
-  source.addEventListener("message", relay);
-  for (const name of names) source.addEventListener(name, relay);
-  source.addEventListener("error", () => onEvent("connection-error", null));
+  for (const name of new Set(["message", "error", ...names])) source.addEventListener(name, relay);
   return () => source.close();
 }

@@ -10,7 +10,7 @@ function previewOf(holder, checkpoint) {
   return async () => {
     replace(holder, h("p", { class: "help" }, `Computing the rollback to ${checkpoint.name}…`));
     try {
-      const preview = await send("POST", "rollback", { to: checkpoint.name, preview: true });
+      const preview = await send("POST", "rollback", { target: checkpoint.name, preview: true });
       replace(holder,
         h("h3", { id: "preview-title", tabindex: -1 }, `Rollback to ${checkpoint.name} (rev ${checkpoint.rev}): preview`),
         h("p", { class: "help" }, "Nothing is staged by a preview. Run `retrograde rollback` or stage it to apply."),
@@ -29,12 +29,12 @@ function createForm(reload) {
   const status = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "inline", id: "checkpoint-form" },
     h("label", { for: "checkpoint-name" }, "Name"), name,
-    h("label", { for: "checkpoint-description" }, "Description"), description,
+    h("label", { for: "checkpoint-description" }, "Message"), description,
     h("button", { type: "submit" }, "Name the current head"), status);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      await send("POST", "checkpoints", { name: name.value.trim(), description: description.value });
+      await send("POST", "checkpoints", { name: name.value.trim(), message: description.value });
       reload();
     } catch (error) {
       replace(status, problem(error.message));

@@ -3,12 +3,12 @@
 // plan that was shown, or is refused), and the live progress of an apply
 // (#/apply/ID) from its server-sent events, ending with its report and commits.
 
-import { followEvents, get, send } from "./api.js";
+import { followEvents, get, send, upload } from "./api.js";
 import { h, link, problem, replace, showValue, table } from "./dom.js";
 
 /** The event names an apply's stream may carry (besides plain messages). */
-export const EVENT_NAMES = ["started", "finished", "failed", "skipped", "retry", "report", "end", "done", "error"];
-const FINAL = new Set(["report", "end", "done"]);
+export const EVENT_NAMES = ["begin", "action_started", "action_finished", "action_failed", "report", "error"];
+const DONE = new Set(["action_finished", "action_failed"]);
 
 /** A `diff --json` changes object as a table: resource, action, input, from, to. */
 export function changesTable(changes, attrs = {}) {
@@ -40,7 +40,7 @@ export function planList(plan, attrs = {}) {
 
 /** The digest that `POST /api/apply` checks the staged log against. */
 export function digestOf(plan) {
-  return plan.plan_digest ?? plan.digest ?? plan.plan_file?.digest ?? null;
+  return plan.plan_digest;
 }
 
 function confirmDialog(plan, onConfirm) {
@@ -62,8 +62,8 @@ function confirmDialog(plan, onConfirm) {
 
 async function startApply(plan, message, status) {
   try {
-    const started = await send("POST", "apply", { plan_digest: digestOf(plan), message: message || undefined });
-    const applyId = started.apply_id ?? started.id;
+    const started = await send("POST", "apply", { plan_digest: digestOf(plan), message });
+    const applyId = started.apply_id;
     sessionStorage.setItem(`retrograde.apply.${applyId}.total`, String(plan.actions.length));
     location.hash = `#/apply/${applyId}`;
   } catch (error) {
@@ -75,12 +75,58 @@ function discardButton(status) {
   return h("button", { type: "button", id: "discard", onclick: async () => {
     if (!window.confirm("Discard every staged change?")) return;
     try {
-      await send("POST", "discard", {});
+      await send("POST", "discard", { resources: [] });
       location.reload();
     } catch (error) {
       replace(status, problem(error.message));
     }
   } }, "Discard staged changes");
+}
+
+/** Where an uploaded file goes in the stack directory: a picked folder's own name is dropped. */
+export function uploadPath(file) {
+  const relative = file.webkitRelativePath || "";
+  return relative ? relative.split("/").slice(1).join("/") : file.name;
+}
+
+function stageForm(status) {
+  const files = h("input", { id: "stack-files", type: "file", multiple: true });
+  const folder = h("input", { id: "stack-folder", type: "file", webkitdirectory: true });
+  const stack = h("select", { id: "stack-name" }, h("option", { value: "" }, "stack.yaml or the only file"));
+  const chosen = () => [...files.files, ...folder.files];
+  const offer = () => {
+    const names = chosen().map(uploadPath).filter((name) => /\.ya?ml$/.test(name)).sort();
+    replace(stack, h("option", { value: "" }, "stack.yaml or the only file"),
+      names.map((name) => h("option", { value: name }, name)));
+    if (names.length === 1) stack.value = names[0];
+  };
+  files.addEventListener("change", offer);
+  folder.addEventListener("change", offer);
+  const form = h("form", { class: "inline", id: "stage-form" },
+    h("label", { for: "stack-files" }, "Stack files"), files,
+    h("label", { for: "stack-folder" }, "or a stack folder"), folder,
+    h("label", { for: "stack-name" }, "Stack file"), stack,
+    h("button", { type: "submit" }, "Stage"));
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = new FormData();
+    for (const file of chosen()) body.append("files", file, uploadPath(file));
+    try {
+      const staged = await upload("stage", body, { stack: stack.value });
+      sessionStorage.setItem("retrograde.stage.warnings", JSON.stringify(staged.warnings || []));
+      window.dispatchEvent(new HashChangeEvent("hashchange"));
+    } catch (error) {
+      replace(status, problem(`Not staged: ${error.message}`));
+    }
+  });
+  return form;
+}
+
+function warnings() {
+  const stored = JSON.parse(sessionStorage.getItem("retrograde.stage.warnings") || "[]");
+  sessionStorage.removeItem("retrograde.stage.warnings");
+  return stored.length ? h("ul", { class: "warnings", id: "stage-warnings" },
+    stored.map((warning) => h("li", {}, warning))) : null;
 }
 
 export async function render(main) {
@@ -95,6 +141,9 @@ export async function render(main) {
     dialog.querySelector("#apply-message").focus();
   });
   main.append(
+    h("h2", {}, "Stage a stack"),
+    stageForm(status),
+    warnings(),
     h("h2", {}, "Staged changes"),
     changesTable(diff.changes, { id: "staged-changes" }),
     h("h2", {}, "Plan"),
@@ -104,17 +153,13 @@ export async function render(main) {
     status);
 }
 
-function eventLine(name, data) {
-  if (data && typeof data === "object") {
-    const what = [data.action, data.resource].filter(Boolean).join(" ");
-    const kind = data.event ?? data.kind ?? data.type ?? name;
-    return `${kind}${what ? `: ${what}` : ""}${data.rev ? ` (commit ${data.rev})` : ""}`;
-  }
-  return `${name}${data ? `: ${showValue(data)}` : ""}`;
-}
+const EVENT_WORDS = { action_started: "started", action_finished: "finished", action_failed: "failed" };
 
-function kindOf(name, data) {
-  return (data && typeof data === "object" && (data.event ?? data.kind ?? data.type)) || name;
+function eventLine(name, data) {
+  const what = `${EVENT_WORDS[name] || name}: ${data.action || ""} ${data.resource || ""}`.trim();
+  const failure = name === "action_failed" && data.failure
+    ? ` (exit ${showValue(data.failure.exit_code)}: ${showValue(data.failure.error ?? "")})` : "";
+  return what + failure;
 }
 
 function reportSection(report) {
@@ -130,38 +175,38 @@ function reportSection(report) {
     h("p", {}, link(`timeline?apply=${report.apply_id}`, "Its commits in the timeline")));
 }
 
-/** The live progress of apply ID from its event stream. */
+/** The live progress of apply ID from its event stream, ending with its report. */
 export async function renderApply(main, route) {
   const applyId = route.args[0];
-  const total = Number(sessionStorage.getItem(`retrograde.apply.${applyId}.total`)) || 0;
-  const bar = h("progress", { id: "apply-progress", max: String(total || 1), value: "0" });
+  const bar = h("progress", { id: "apply-progress", max: "1", value: "0" });
   const counter = h("p", { id: "apply-count", "aria-live": "polite" }, "Waiting for the first event…");
   const lines = h("ol", { id: "apply-events", class: "events" });
   const end = h("div", {});
   main.append(h("h2", {}, `Apply ${applyId}`), bar, counter, lines, end);
   let done = 0;
+  let total = 0;
   let close = () => {};
   const onEvent = (name, data) => {
     if (name === "connection-error") {
       if (!end.childElementCount) counter.textContent = "The event stream was interrupted; reconnecting…";
-      return;
-    }
-    const kind = kindOf(name, data);
-    if (FINAL.has(kind) || (data && typeof data === "object" && data.status && data.commits)) {
+    } else if (name === "begin") {
+      total = data.total;
+      bar.max = String(Math.max(total, 1));
+      counter.textContent = `0 of ${total} actions done`;
+    } else if (name === "report" || name === "error") {
       close();
-      const report = data?.report ?? data;
-      bar.max = bar.max || 1;
       bar.value = bar.max;
-      counter.textContent = `Finished: ${report.status}`;
-      replace(end, reportSection({ apply_id: applyId, ...report }));
-      return;
-    }
-    lines.append(h("li", { class: `event event-${kind}` }, eventLine(name, data)));
-    if (kind === "finished" || kind === "failed" || kind === "skipped") {
-      done += 1;
-      if (done > bar.max) bar.max = done;
-      bar.value = done;
-      counter.textContent = `${done} of ${total || "?"} actions done`;
+      counter.textContent = name === "report" ? `Finished: ${data.status}` : `Stopped: ${data.error?.message}`;
+      main.dataset.apply = "finished";
+      if (name === "report") replace(end, reportSection({ ...data, apply_id: data.apply_id ?? applyId }));
+      else replace(end, problem(data.error?.message || "the apply stopped"));
+    } else if (data && typeof data === "object") {
+      lines.append(h("li", { class: `event event-${name}` }, eventLine(name, data)));
+      if (DONE.has(name)) {
+        done += 1;
+        bar.value = String(done);
+        counter.textContent = `${done} of ${total || "?"} actions done`;
+      }
     }
   };
   close = followEvents(applyId, onEvent, EVENT_NAMES);
