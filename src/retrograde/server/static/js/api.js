@@ -3,10 +3,13 @@
 //
 // Signing in trades a token (sent once, as a bearer credential) for an
 // HttpOnly session cookie the script never sees, plus a CSRF value that every
-// writing request repeats in a header. The token itself is never stored.
+// writing request repeats in a header. Neither the token nor the CSRF value is
+// stored by the page: a reloaded page asks the server for its session again.
 
-const CSRF_KEY = "retrograde.csrf";
 const CSRF_HEADER = "X-Retrograde-CSRF";
+
+/** The signed-in session ({name, role, csrf, expires}), or null. */
+let session = null;
 
 /** An error answer of the API: `status` and the `error` object of docs/json.md. */
 export class ApiError extends Error {
@@ -46,7 +49,7 @@ export async function get(path, params = {}) {
 
 /** A writing request (POST, DELETE...) with a JSON body and the CSRF header. */
 export async function send(method, path, body = undefined) {
-  const headers = { [CSRF_HEADER]: sessionStorage.getItem(CSRF_KEY) || "" };
+  const headers = { [CSRF_HEADER]: session?.csrf || "" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const response = await fetch(apiUrl(path), {
     method,
@@ -61,7 +64,7 @@ export async function send(method, path, body = undefined) {
 export async function upload(path, form, params = {}) {
   const response = await fetch(apiUrl(path, params), {
     method: "POST",
-    headers: { [CSRF_HEADER]: sessionStorage.getItem(CSRF_KEY) || "" },
+    headers: { [CSRF_HEADER]: session?.csrf || "" },
     credentials: "same-origin",
     body: form,
   });
@@ -75,23 +78,37 @@ export async function signIn(token) {
     headers: { Authorization: `Bearer ${token}` },
     credentials: "same-origin",
   });
-  const body = await answer(response, true);
-  sessionStorage.setItem(CSRF_KEY, body?.csrf ?? body?.csrf_token ?? "");
-  return body;
+  session = await answer(response, true);
+  return session;
 }
 
-/** Sign out: the server drops the session; the CSRF value is forgotten. */
+/** The session of a reloaded page (its cookie still valid), or null when there is none. */
+export async function resumeSession() {
+  try {
+    session = await answer(await fetch(apiUrl("session"), { credentials: "same-origin" }), true);
+  } catch {
+    session = null;
+  }
+  return session;
+}
+
+/** Sign out: the server drops the session and its cookie. */
 export async function signOut() {
   try {
     await send("DELETE", "session");
   } finally {
-    sessionStorage.removeItem(CSRF_KEY);
+    session = null;
   }
 }
 
-/** Whether this tab holds a session (its CSRF value), without asking the server. */
-export function hasSession() {
-  return sessionStorage.getItem(CSRF_KEY) !== null;
+/** The current session, or null. */
+export function currentSession() {
+  return session;
+}
+
+/** Forget the session (the server has ended it). */
+export function forgetSession() {
+  session = null;
 }
 
 /**

@@ -3,7 +3,7 @@
 // #/checkpoints, #/staged, #/apply/3). Each view module exports
 // `render(main, route)` and builds its part of the page from API answers.
 
-import { hasSession, signIn, signOut } from "./api.js";
+import { currentSession, forgetSession, resumeSession, signIn, signOut } from "./api.js";
 import { h, problem, replace } from "./dom.js";
 import * as checkpoints from "./checkpoints.js";
 import * as commit from "./commit.js";
@@ -69,10 +69,12 @@ function showSignIn(message) {
 }
 
 async function route() {
-  if (!hasSession()) {
+  if (!currentSession() && !(await resumeSession())) {
     showSignIn();
     return;
   }
+  const { name, role } = currentSession();
+  document.getElementById("who").textContent = `${name} (${role})`;
   nav.hidden = false;
   const current = parseRoute(location.hash);
   const view = VIEWS[current.view];
@@ -95,7 +97,7 @@ async function route() {
 }
 
 window.addEventListener("retrograde:signed-out", () => {
-  sessionStorage.clear();
+  forgetSession();
   showSignIn("Your session has ended: sign in again.");
 });
 window.addEventListener("hashchange", route);

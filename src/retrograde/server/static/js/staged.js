@@ -64,7 +64,6 @@ async function startApply(plan, message, status) {
   try {
     const started = await send("POST", "apply", { plan_digest: digestOf(plan), message });
     const applyId = started.apply_id;
-    sessionStorage.setItem(`retrograde.apply.${applyId}.total`, String(plan.actions.length));
     location.hash = `#/apply/${applyId}`;
   } catch (error) {
     replace(status, problem(`Not applied: ${error.message}`));
@@ -113,7 +112,7 @@ function stageForm(status) {
     for (const file of chosen()) body.append("files", file, uploadPath(file));
     try {
       const staged = await upload("stage", body, { stack: stack.value });
-      sessionStorage.setItem("retrograde.stage.warnings", JSON.stringify(staged.warnings || []));
+      lastWarnings = staged.warnings || [];
       window.dispatchEvent(new HashChangeEvent("hashchange"));
     } catch (error) {
       replace(status, problem(`Not staged: ${error.message}`));
@@ -122,9 +121,12 @@ function stageForm(status) {
   return form;
 }
 
+/** What the last staging from this page warned about, shown once above the staged diff. */
+let lastWarnings = [];
+
 function warnings() {
-  const stored = JSON.parse(sessionStorage.getItem("retrograde.stage.warnings") || "[]");
-  sessionStorage.removeItem("retrograde.stage.warnings");
+  const stored = lastWarnings;
+  lastWarnings = [];
   return stored.length ? h("ul", { class: "warnings", id: "stage-warnings" },
     stored.map((warning) => h("li", {}, warning))) : null;
 }

@@ -1,0 +1,136 @@
+"""Fixtures of the browser tests: the demo's store, a real server over a copy of
+it, and a page in real headless Chromium (Debian's `/usr/bin/chromium`, driven by
+Playwright; no browser is ever downloaded).
+
+The demo store is made once per test process by running the demo's three
+stacks through the CLI (deploy, move keystone, renumber node1) and naming a
+checkpoint; every test gets its own copy and its own `retrograde serve`, so a
+test that applies changes nothing another test sees. Every page records its
+script errors and Content-Security-Policy violations, and a test fails if
+there were any.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
+
+from tests.server.browser.server_process import Server, cli, start_server
+
+CHROMIUM = Path("/usr/bin/chromium")
+DEPLOYMENT = Path(__file__).resolve().parents[3] / "examples" / "deployment"
+VIEWPORT = {"width": 1280, "height": 800}
+TIMEOUT_MS = 20_000
+
+
+@dataclass(frozen=True)
+class DemoStore:
+    """The demo's store (SQLite file) with an operator token for it."""
+
+    db: Path
+    token: str
+    stacks: Path
+
+
+def copy_deployment(target: Path) -> Path:
+    """A clean copy of examples/deployment (without anything a run left in out/)."""
+    shutil.copytree(DEPLOYMENT, target, ignore=shutil.ignore_patterns("out", "*.db", "__pycache__"))
+    return target
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
+    """The demo's history: three applies of stack-v1..v3, a checkpoint, an operator token."""
+    root = tmp_path_factory.mktemp("demo")
+    stacks = copy_deployment(root / "deployment")
+    db = root / "demo.db"
+    steps = [
+        ("stack-v1.yaml", "initial deployment"),
+        ("stack-v2.yaml", "move keystone to node2"),
+        ("stack-v3.yaml", "renumber node1"),
+    ]
+    for stack, message in steps:
+        cli(db, "stage", stack, cwd=stacks)
+        cli(db, "apply", "--yes", "-m", message, cwd=stacks)
+    cli(db, "checkpoint", "renumbered", "-m", "after renumbering node1", cwd=stacks)
+    token = cli(db, "token", "create", "web", "--role", "operator").strip()
+    return DemoStore(db, token, stacks)
+
+
+@pytest.fixture
+def server(demo_store: DemoStore, tmp_path: Path) -> Iterator[Server]:
+    """A `retrograde serve` process of this test's own, over a copy of the demo store."""
+    db = tmp_path / "store.db"
+    shutil.copyfile(demo_store.db, db)
+    running = start_server(db, demo_store.token, tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.fixture(scope="session")
+def playwright_session() -> Iterator[Playwright]:
+    """Playwright's driver for the whole run."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_session: Playwright) -> Iterator[Browser]:
+    """Headless Chromium from the system package, never a downloaded build."""
+    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install -y chromium"
+    launched = playwright_session.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    try:
+        yield launched
+    finally:
+        launched.close()
+
+
+@dataclass
+class Problems:
+    """Script errors and CSP violations a page reported."""
+
+    messages: list[str] = field(default_factory=list)
+
+    def console(self, message: ConsoleMessage) -> None:
+        text = message.text
+        if text.startswith("Failed to load resource"):
+            return  # an API answer such as a 401 the page shows; not a script problem
+        if message.type == "error" or "Content Security Policy" in text:
+            self.messages.append(f"console {message.type}: {text}")
+
+
+@pytest.fixture(scope="session")
+def screenshots(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the tests save their screenshots."""
+    return tmp_path_factory.mktemp("screenshots")
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh page at 1280x800; the test fails if it logged a script error or CSP violation."""
+    context = browser.new_context(viewport=VIEWPORT)
+    opened = context.new_page()
+    opened.set_default_timeout(TIMEOUT_MS)
+    problems = Problems()
+    opened.on("console", problems.console)
+    opened.on("pageerror", lambda error: problems.messages.append(f"page error: {error}"))
+    try:
+        yield opened
+    finally:
+        context.close()
+    assert problems.messages == []
+
+
+def sign_in(page: Page, server: Server) -> None:
+    """Open the page and sign in with the server's token, as a person would."""
+    page.goto(server.url)
+    page.fill("#token", server.token)
+    page.press("#token", "Enter")
+    page.wait_for_selector("#nav:not([hidden])")

@@ -1,0 +1,184 @@
+"""The page's read views in real Chromium over the demo's history: signing in,
+the timeline and its filters, a commit's diff, a resource, the graph, and
+checkpoints with a rollback preview."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.server.browser.conftest import sign_in
+from tests.server.browser.server_process import Server, cli
+
+
+def log_json(server: Server, *args: str) -> list[dict[str, object]]:
+    """The commits `retrograde log --json ARGS` lists on the server's store."""
+    commits: list[dict[str, object]] = json.loads(cli(server.db, "log", "--json", *args))["commits"]
+    return commits
+
+
+def test_a_wrong_token_is_refused_and_the_right_one_signs_in(page: Page, server: Server) -> None:
+    """A wrong token leaves the sign-in form with a refusal; the right one opens the timeline."""
+    page.goto(server.url)
+    page.fill("#token", "not-a-token")
+    page.press("#token", "Enter")
+    expect(page.locator("#sign-in .problem")).to_contain_text("Sign-in refused")
+    expect(page.locator("#nav")).to_be_hidden()
+    page.fill("#token", server.token)
+    page.press("#token", "Enter")
+    expect(page.locator("#nav")).to_be_visible()
+    expect(page.locator("#applies")).to_be_visible()
+
+
+def test_the_timeline_shows_every_apply(page: Page, server: Server, screenshots: Path) -> None:
+    """The timeline lists the demo's three applies, newest first, with their messages."""
+    sign_in(page, server)
+    rows = page.locator("#applies tbody tr")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(0)).to_contain_text("renumber node1")
+    expect(rows.nth(2)).to_contain_text("initial deployment")
+    expect(page.locator("#commits tbody tr")).to_have_count(len(log_json(server)))
+    page.screenshot(path=screenshots / "timeline.png", full_page=False)
+
+
+def test_filtering_the_timeline_by_resource(page: Page, server: Server) -> None:
+    """Filtering by a resource shows exactly the commits `log --resource` lists."""
+    sign_in(page, server)
+    page.fill("#filter-resource", "haproxy")
+    page.press("#filter-resource", "Enter")
+    expected = [str(commit["rev"]) for commit in log_json(server, "--resource", "haproxy")]
+    expect(page.locator("#commits tbody tr")).to_have_count(len(expected))
+    assert page.locator("#commits tbody tr td:nth-child(3)").all_inner_texts() == ["haproxy"] * len(
+        expected
+    )
+    assert page.locator("#commits .rev").all_inner_texts() == expected
+    assert "resource=haproxy" in page.url
+
+
+def test_filtering_by_apply_and_principal_combine(page: Page, server: Server) -> None:
+    """Filters combine like `log`'s: apply 2 by principal web matches nothing, by the demo's user all."""
+    sign_in(page, server)
+    page.goto(f"{server.url}#/timeline?apply=2&principal=web")
+    expect(page.locator("#no-commits")).to_be_visible()
+    expected = log_json(server, "--apply", "2")
+    page.goto(f"{server.url}#/timeline?apply=2")
+    expect(page.locator("#commits tbody tr")).to_have_count(len(expected))
+
+
+def test_a_commit_shows_its_forward_and_reverse_diff(
+    page: Page, server: Server, screenshots: Path
+) -> None:
+    """Opening node1's renumbering commit shows ip 10.20.0.2 -> 10.20.0.12, and the reverse."""
+    sign_in(page, server)
+    page.fill("#filter-resource", "node1")
+    page.press("#filter-resource", "Enter")
+    expect(page.locator("#commits tbody tr")).to_have_count(2)
+    page.locator("#commits .rev").first.click()
+    forward = page.locator("#forward-diff tbody tr")
+    expect(forward).to_have_count(1)
+    assert forward.first.locator("td").all_inner_texts() == ["ip", "10.20.0.2", "10.20.0.12"]
+    reverse = page.locator("#reverse-diff tbody tr").first.locator("td")
+    assert reverse.all_inner_texts() == ["ip", "10.20.0.12", "10.20.0.2"]
+    page.screenshot(path=screenshots / "commit.png")
+
+
+def test_a_resource_shows_its_history_and_blame(page: Page, server: Server) -> None:
+    """haproxy's view lists its commits and names the commit that set each input."""
+    sign_in(page, server)
+    page.goto(f"{server.url}#/resource/haproxy")
+    history = log_json(server, "--resource", "haproxy")
+    expect(page.locator("#history tbody tr")).to_have_count(len(history))
+    blame = json.loads(cli(server.db, "blame", "haproxy", "--json"))["inputs"]
+    expect(page.locator("#blame tbody tr")).to_have_count(len(blame))
+    backends = page.locator("#blame tbody tr", has_text="backends").locator("td")
+    assert backends.nth(2).inner_text() == str(blame["backends"]["rev"])
+
+
+def test_the_graph_draws_every_resource_of_committed_state(
+    page: Page, server: Server, screenshots: Path
+) -> None:
+    """The graph holds one node per committed resource and one edge per producer-consumer pair."""
+    sign_in(page, server)
+    page.click("nav >> text=Graph")
+    page.wait_for_selector("#graph[data-rendered]")
+    state = json.loads(cli(server.db, "state", "--json"))["resources"]
+    ids = page.evaluate(
+        "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').map((node) => node.id())"
+    )
+    assert sorted(ids) == sorted(state)
+    pairs = {
+        (slot.rsplit(".", 1)[0], name)
+        for name, resource in state.items()
+        for source in resource["connections"].values()
+        for slot in (source if isinstance(source, list) else [source])
+        if isinstance(slot, str)
+    }
+    edges = page.evaluate(
+        "window.retrogradeGraph.cy.edges().map((edge) => [edge.source().id(), edge.target().id()])"
+    )
+    assert {tuple(edge) for edge in edges} == pairs
+    page.screenshot(path=screenshots / "graph.png")
+
+
+def test_grouping_the_graph_by_tag_collapses_and_expands(page: Page, server: Server) -> None:
+    """Grouped by `node`, collapsing a group hides its members; expanding shows them again."""
+    sign_in(page, server)
+    page.goto(f"{server.url}#/graph")
+    page.wait_for_selector("#graph[data-rendered]")
+    page.select_option("#graph-group", "node")
+    count = "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').length"
+    total = page.evaluate(count)
+    page.click("#collapse-all")
+    assert page.evaluate(count) == 0
+    assert page.evaluate("window.retrogradeGraph.cy.nodes('.group').length") == 2
+    node1 = page.locator("#graph-groups button", has_text="node=node1")
+    expect(node1).to_have_attribute("aria-expanded", "false")
+    node1.focus()
+    page.keyboard.press("Enter")
+    expect(node1).to_have_attribute("aria-expanded", "true")
+    members = page.evaluate(
+        "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').map((node) => node.id())"
+    )
+    state = json.loads(cli(server.db, "state", "--json"))["resources"]
+    assert sorted(members) == sorted(n for n, r in state.items() if r["tags"].get("node") == "node1")
+    page.click("#expand-all")
+    assert page.evaluate(count) == total
+
+
+def test_a_checkpoint_previews_its_rollback_without_staging(page: Page, server: Server) -> None:
+    """Previewing the rollback to the first commit lists removals and stages nothing."""
+    cli(server.db, "checkpoint", "start", "--at", "1")
+    sign_in(page, server)
+    page.goto(f"{server.url}#/checkpoints")
+    expect(page.locator("#checkpoints tbody tr")).to_have_count(2)
+    page.locator("#checkpoints tbody tr", has_text="start").locator("button.preview").click()
+    changes = page.locator("#rollback-changes")
+    expect(changes).to_contain_text("remove")
+    expect(page.locator("#rollback-plan li").first).to_be_visible()
+    assert json.loads(cli(server.db, "diff", "--json"))["changes"] == {}
+
+
+def test_the_page_is_usable_from_the_keyboard(page: Page, server: Server) -> None:
+    """Sign in, move between views and filter with the keyboard only; focus is visible."""
+    page.goto(server.url)
+    expect(page.locator("#token")).to_be_focused()
+    page.keyboard.type(server.token)
+    page.keyboard.press("Enter")
+    expect(page.locator("#nav")).to_be_visible()
+    graph_link = page.locator("nav a[data-view=graph]")
+    for _ in range(10):
+        page.keyboard.press("Tab")
+        if graph_link.evaluate("(link) => link === document.activeElement"):
+            break
+    outline = graph_link.evaluate("(link) => getComputedStyle(link).outlineStyle")
+    assert outline == "solid"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#graph[data-rendered]")
+    page.focus("#graph-filter")
+    page.keyboard.type("keystone")
+    page.keyboard.press("Enter")
+    expect(page.locator("#graph-status")).to_contain_text("1 of")
+    page.keyboard.press("Escape")
+    expect(page.locator("#graph-filter")).to_have_value("")
