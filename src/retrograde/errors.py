@@ -39,9 +39,11 @@ with ``raise ... from``.
     │   ├── LockLostError           a running apply no longer holds the store lock
     │   ├── MigrationPathError      no migration between the two versions of a type
     │   ├── PlanChangedError        the staged work differs from the plan that was confirmed
+    │   │   └── PlanDigestError         ... from the plan whose digest was given (HTTP apply)
     │   └── StalePlanError          the staged log or committed head moved since a plan was saved
     ├── HandlerError            a handler is misconfigured (unknown kind, bad target)
-    └── ExecutorError           an executor cannot run actions (its broker is unreachable)
+    ├── ExecutorError           an executor cannot run actions (its broker is unreachable)
+    └── TokenRefusedError       an API token is unknown, revoked or expired
 """
 
 from __future__ import annotations
@@ -530,3 +532,21 @@ class ExecutorError(RetrogradeError):
         self.url = url
         self.reason = reason
         super().__init__(f"{executor} executor: cannot reach the {service} at {url}: {reason}")
+
+
+class PlanDigestError(PlanChangedError):
+    """The staged log's plan digest is not the one a client confirmed; nothing ran."""
+
+    def __init__(self, expected: str, found: str) -> None:
+        self.expected = expected
+        self.found = found
+        RetrogradeError.__init__(
+            self,
+            f"refusing to apply: the staged plan's digest is {found}, not the confirmed "
+            f"{one_line(expected)[:80]}; the staged log moved, nothing was run (review the plan)",
+        )
+        self.resources = ()
+
+
+class TokenRefusedError(RetrogradeError):
+    """An API token is unknown, revoked or expired; the message never echoes the token."""

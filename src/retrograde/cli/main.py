@@ -112,6 +112,14 @@ VERBS: Mapping[str, Verb] = {
     "unlock": Verb(
         "retrograde.cli.resume:unlock", "Free the store lock left by a process that is gone."
     ),
+    "token": Verb(
+        "retrograde.cli.tokens:token",
+        "Create, list and revoke the API tokens of `retrograde serve`.",
+    ),
+    "serve": Verb(
+        "retrograde.cli.serve:serve",
+        "Serve the HTTP API (and web page) over this store (see docs/server.md).",
+    ),
     "worker": Verb(
         "retrograde.cli.worker:worker",
         "Run actions sent by `apply --executor celery` (see docs/scale-out.md).",

@@ -17,6 +17,7 @@ from retrograde.commands.context import Context
 from retrograde.commands.locking import settle_interrupted
 from retrograde.errors import NotFoundError
 from retrograde.history.verify import verify_log
+from retrograde.model.apply import ApplyRecord
 from retrograde.model.numbers import check_number
 from retrograde.model.query import LogQuery
 from retrograde.model.reports import AppliesPage, Blame, LogPage, VerifyReport
@@ -59,6 +60,14 @@ def applies(ctx: Context, *, before: int | None = None, limit: int = 50) -> Appl
     page = tuple(found[:limit])
     more = len(found) > limit and bool(page)
     return AppliesPage(applies=page, next=page[-1].id if more else None)
+
+
+def apply_record(ctx: Context, apply_id: int) -> ApplyRecord:
+    """One apply: who, why, status, when and its counts (never ``running`` for a dead one)."""
+    check_number("apply", apply_id)
+    settle_interrupted(ctx)
+    with ctx.store.read() as tx:
+        return tx.applies.get(apply_id)
 
 
 def blame(ctx: Context, resource: str) -> Blame:

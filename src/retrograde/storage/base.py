@@ -41,6 +41,7 @@ from retrograde.storage.repositories import (
     StagedRepository,
     StateRepository,
 )
+from retrograde.storage.token_repository import TokenRepository
 
 
 class Transaction(Protocol):
@@ -69,6 +70,9 @@ class Transaction(Protocol):
 
     @property
     def output(self) -> OutputRepository: ...
+
+    @property
+    def tokens(self) -> TokenRepository: ...
 
 
 class Store(Protocol):

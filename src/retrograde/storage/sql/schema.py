@@ -31,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0009"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -243,3 +243,19 @@ output_totals = Table(
 )
 """One row (``id = 1``): the bytes ``action_output`` holds, and the newest revision and
 apply whose output the store-wide cap has dropped (0: none), so ``logs`` can say so."""
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("name", Text, nullable=False),
+    Column("role", Text, nullable=False),
+    Column("digest", Text, nullable=False),
+    Column("created", Text, nullable=False),
+    Column("expires", Text, nullable=True),
+    Column("last_used", Text, nullable=True),
+    PrimaryKeyConstraint("name", name="pk_tokens"),
+    Index("ix_tokens_digest", "digest", unique=True),
+    CheckConstraint("role IN ('reader', 'operator', 'admin')", name="ck_tokens_role"),
+)
+"""API tokens (schema revision 0009): the SHA-256 digest of each secret, never the secret.
+``expires`` and ``last_used`` are timestamps in the log's format (NULL: never)."""

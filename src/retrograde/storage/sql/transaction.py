@@ -16,6 +16,7 @@ from retrograde.storage.sql.output import SqlOutput
 from retrograde.storage.sql.snapshots import SqlSnapshots
 from retrograde.storage.sql.staged import SqlStaged
 from retrograde.storage.sql.state import SqlState
+from retrograde.storage.sql.tokens import SqlTokens
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +74,10 @@ class SqlTransaction:
     @cached_property
     def output(self) -> SqlOutput:
         return SqlOutput(self.connected)
+
+    @cached_property
+    def tokens(self) -> SqlTokens:
+        return SqlTokens(self.connected)
 
 
 def sql_connection(tx: object) -> Connection:

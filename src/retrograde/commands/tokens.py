@@ -1,0 +1,99 @@
+"""The token verbs: create, list and revoke API tokens, and check one a request presents.
+
+They work on the store directly (no server needed), which is how the first
+admin token is made. ``create`` returns the secret once; only its digest is
+stored (:mod:`retrograde.model.tokens`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import re
+from datetime import UTC, datetime, timedelta
+
+from retrograde.clock import utc_now
+from retrograde.commands.context import Context
+from retrograde.errors import TokenRefusedError
+from retrograde.model.tokens import Role, Token, check_token_name, new_secret, token_digest
+
+STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+_DURATION = re.compile(r"(?:\d{1,6}[smhdw])+")
+_PART = re.compile(r"(\d+)([smhdw])")
+
+
+def create_token(
+    ctx: Context, name: str, role: Role, *, expires: str | None = None
+) -> tuple[Token, str]:
+    """Store a new token ``name`` with ``role``; return it and its secret (shown only now).
+
+    ``expires`` is a duration from now (``30d``, ``12h``, ``1w2d``); a taken
+    name is :class:`AlreadyExistsError`, a bad name :class:`InvalidNameError`.
+    """
+    check_token_name(name)
+    now = datetime.now(UTC)
+    until = None if expires is None else _stamp(now + parse_duration(expires))
+    secret = new_secret()
+    token = Token(name, role, token_digest(secret), _stamp(now), until)
+    with ctx.store.write() as tx:
+        tx.tokens.add(token)
+    return token, secret
+
+
+def list_tokens(ctx: Context) -> list[Token]:
+    """Every token, by name: its role and times, never its secret."""
+    with ctx.store.read() as tx:
+        return tx.tokens.list()
+
+
+def revoke_token(ctx: Context, name: str) -> Token:
+    """Delete token ``name`` (refused from the next request on); NotFoundError if unknown."""
+    with ctx.store.write() as tx:
+        return tx.tokens.revoke(name)
+
+
+def authenticate(ctx: Context, secret: str, *, touch: bool = True) -> Token:
+    """The live token whose secret is ``secret`` (its use recorded when ``touch``).
+
+    An unknown, revoked or expired token is :class:`TokenRefusedError`.
+    """
+    digest = token_digest(secret)
+    with ctx.store.read() as tx:
+        token = tx.tokens.find(digest)
+    now = utc_now()
+    if token is None or not token.matches(secret):
+        raise TokenRefusedError("unknown or revoked token")
+    if token.expired(now):
+        raise TokenRefusedError(f"token {token.name!r} expired at {token.expires}")
+    if touch:
+        with ctx.store.write() as tx:
+            tx.tokens.touch(token.name, now)
+    return token
+
+
+def token_for_digest(ctx: Context, digest: str) -> Token:
+    """The live token with ``digest`` (a page session's); :class:`TokenRefusedError` else."""
+    with ctx.store.read() as tx:
+        token = tx.tokens.find(digest)
+    if token is None or not hmac.compare_digest(token.digest, digest):
+        raise TokenRefusedError("the session's token was revoked: sign in again")
+    if token.expired(utc_now()):
+        raise TokenRefusedError(f"token {token.name!r} expired at {token.expires}")
+    return token
+
+
+def parse_duration(text: str) -> timedelta:
+    """``30d``, ``12h``, ``1w2d``... as a timedelta; ``ValueError`` naming ``text`` else."""
+    cleaned = text.strip()
+    if not _DURATION.fullmatch(cleaned):
+        raise ValueError(f"{text!r} is not a duration like 30d, 12h or 1w2d")
+    total = timedelta()
+    for amount, unit in _PART.findall(cleaned):
+        total += timedelta(**{_UNITS[unit]: int(amount)})
+    if total <= timedelta():
+        raise ValueError(f"{text!r} is not a duration longer than zero")
+    return total
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime(STAMP_FORMAT)

@@ -1,0 +1,1 @@
+"""The API's routes by area: reads, staging and undo, jobs, tokens and the lock, the session."""
