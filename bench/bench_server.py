@@ -84,7 +84,7 @@ def serve(db: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     (work / "stacks").mkdir(exist_ok=True)
-    args = ["serve", "--port", str(port), "--stacks-root", str(work / "stacks")]
+    args = ["serve", "--port", str(port), "--stacks-dir", str(work / "stacks")]
     env = {**os.environ, "RETROGRADE_DB": str(db)}
     process = subprocess.Popen([str(RETROGRADE), *args], env=env, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/"

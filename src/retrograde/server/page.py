@@ -55,7 +55,7 @@ MEDIA_TYPES: Final[Mapping[str, str]] = {
     ".svg": "image/svg+xml",
     ".png": "image/png",
     ".md": "text/plain; charset=utf-8",
-    "": "text/plain; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
 }
 
 

@@ -12,6 +12,8 @@ there were any.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -43,10 +45,8 @@ def copy_deployment(target: Path) -> Path:
     return target
 
 
-@pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
-    """The demo's history: three applies of stack-v1..v3, a checkpoint, an operator token."""
-    root = tmp_path_factory.mktemp("demo")
+def build_demo_store(root: Path) -> DemoStore:
+    """The demo's history in `root`: three applies of stack-v1..v3, a checkpoint, a token."""
     stacks = copy_deployment(root / "deployment")
     db = root / "demo.db"
     steps = [
@@ -59,7 +59,24 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
         cli(db, "apply", "--yes", "-m", message, cwd=stacks)
     cli(db, "checkpoint", "renumbered", "-m", "after renumbering node1", cwd=stacks)
     token = cli(db, "token", "create", "web", "--role", "operator").strip()
+    (root / "token").write_text(token)
     return DemoStore(db, token, stacks)
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
+    """The demo store, built once for the whole run (the xdist workers share it)."""
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent
+    root = shared / "browser-demo"
+    with (shared / "browser-demo.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (root / "token").exists():
+            shutil.rmtree(root, ignore_errors=True)
+            root.mkdir()
+            return build_demo_store(root)
+    return DemoStore(root / "demo.db", (root / "token").read_text(), root / "deployment")
 
 
 @pytest.fixture

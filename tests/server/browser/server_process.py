@@ -89,7 +89,7 @@ def start_server(db: Path, token: str, workdir: Path) -> Server:
     log = workdir / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(RETROGRADE), "serve", "--port", str(port), "--stacks-root", str(stacks)],
+            [str(RETROGRADE), "serve", "--port", str(port), "--stacks-dir", str(stacks)],
             cwd=workdir,
             env=environment(db),
             stdout=out,

@@ -14,10 +14,13 @@ from retrograde.server.page import ASSETS, CONTENT_SECURITY_POLICY
 from tests.server.browser.server_process import Server
 
 
-def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
-    """GET `url` without credentials: status, headers (lower-cased names), body."""
+def fetch(url: str, token: str | None = None) -> tuple[int, dict[str, str], bytes]:
+    """GET `url` (with `token` as bearer credential, if any): status, headers, body."""
+    request = urllib.request.Request(url)
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
     try:
-        with urllib.request.urlopen(url, timeout=10) as answer:
+        with urllib.request.urlopen(request, timeout=10) as answer:
             return answer.status, {k.lower(): v for k, v in answer.headers.items()}, answer.read()
     except urllib.error.HTTPError as error:
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
@@ -45,7 +48,7 @@ def test_modules_and_vendored_files_are_served_with_their_types(server: Server) 
         assert headers["content-type"].startswith("text/javascript")
         assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
         assert len(body) > 100
-    assert "vendor/LICENSE.cytoscape" in ASSETS
+    assert "vendor/LICENSE-cytoscape.txt" in ASSETS
 
 
 @pytest.mark.parametrize(
@@ -69,7 +72,7 @@ def test_no_file_outside_the_shipped_assets_is_served(server: Server, path: str)
 
 def test_the_page_stays_out_of_the_openapi_document(server: Server) -> None:
     """The OpenAPI document lists API routes only: neither the page nor its assets."""
-    status, _, body = fetch(f"{server.url}api/openapi.json")
+    status, _, body = fetch(f"{server.url}api/openapi.json", server.token)
     assert status == 200
     paths = json.loads(body)["paths"]
     assert paths and all(path.startswith("/api/") for path in paths)
