@@ -107,4 +107,4 @@ def start_server(db: Path, token: str, workdir: Path) -> Server:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             time.sleep(0.1)
     server.stop()
-    raise AssertionError(f"retrograde serve did not answer within {START_SECONDS}s: {log.read_text()}")
+    raise AssertionError(f"retrograde serve did not answer in {START_SECONDS}s: {log.read_text()}")

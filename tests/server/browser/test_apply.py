@@ -51,7 +51,7 @@ def stage_from_page(page: Page, files: list[Path] | None = None, folder: Path | 
 def test_stage_plan_confirm_and_watch_the_apply_to_its_end(
     page: Page, server: Server, tmp_path: Path, screenshots: Path
 ) -> None:
-    """Moving keystone back (stack-v2) from the page: plan, confirm, progress to the end, commits."""
+    """Staging stack-v2 from the page: its plan, confirm, progress to the end, the new commits."""
     head = json.loads(cli(server.db, "log", "--json", "--limit", "1"))["commits"][0]["rev"]
     sign_in(page, server)
     stage_from_page(page, folder=DEPLOYMENT, stack="stack-v2.yaml")
@@ -88,7 +88,7 @@ def test_stage_plan_confirm_and_watch_the_apply_to_its_end(
 def test_hostile_markup_in_a_value_shows_literally_and_runs_nothing(
     page: Page, server: Server, tmp_path: Path
 ) -> None:
-    """An input `<img src=x onerror=...>` appears as text in the diff and the commit; no script runs."""
+    """An input `<img src=x onerror=...>` shows as text in the diff and commit; nothing runs."""
     stack = tmp_path / "hostile" / "stack.yaml"
     stack.parent.mkdir()
     stack.write_text(HOSTILE_STACK)

@@ -58,7 +58,7 @@ def test_filtering_the_timeline_by_resource(page: Page, server: Server) -> None:
 
 
 def test_filtering_by_apply_and_principal_combine(page: Page, server: Server) -> None:
-    """Filters combine like `log`'s: apply 2 by principal web matches nothing, by the demo's user all."""
+    """Filters combine like `log`'s: apply 2 by principal `web` matches nothing, apply 2 alone all."""
     sign_in(page, server)
     page.goto(f"{server.url}#/timeline?apply=2&principal=web")
     expect(page.locator("#no-commits")).to_be_visible()
@@ -142,7 +142,8 @@ def test_grouping_the_graph_by_tag_collapses_and_expands(page: Page, server: Ser
         "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').map((node) => node.id())"
     )
     state = json.loads(cli(server.db, "state", "--json"))["resources"]
-    assert sorted(members) == sorted(n for n, r in state.items() if r["tags"].get("node") == "node1")
+    on_node1 = [name for name, resource in state.items() if resource["tags"].get("node") == "node1"]
+    assert sorted(members) == sorted(on_node1)
     page.click("#expand-all")
     assert page.evaluate(count) == total
 
