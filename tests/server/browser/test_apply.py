@@ -35,8 +35,9 @@ resources:
 """
 
 
-def stage_from_page(page: Page, files: list[Path] | None = None, folder: Path | None = None,
-                    stack: str = "") -> None:
+def stage_from_page(
+    page: Page, files: list[Path] | None = None, folder: Path | None = None, stack: str = ""
+) -> None:
     """Stage through the page's form: the chosen files or folder, and the stack file's name."""
     page.goto(page.url.split("#")[0] + "#/staged")
     if files:

@@ -37,7 +37,7 @@ def test_the_page_carries_a_strict_content_security_policy(server: Server) -> No
     assert directives["script-src"] == "'self'"
     assert "unsafe" not in policy
     assert headers["x-content-type-options"] == "nosniff"
-    assert b"<script>" not in body and b"<script type=\"module\" src=" in body
+    assert b"<script>" not in body and b'<script type="module" src=' in body
 
 
 def test_modules_and_vendored_files_are_served_with_their_types(server: Server) -> None:

@@ -58,7 +58,7 @@ def test_filtering_the_timeline_by_resource(page: Page, server: Server) -> None:
 
 
 def test_filtering_by_apply_and_principal_combine(page: Page, server: Server) -> None:
-    """Filters combine as in `log`: apply 2 by principal `web` matches nothing, apply 2 alone all."""
+    """Filters combine as in `log`: apply 2 by principal `web` is empty, apply 2 alone is not."""
     sign_in(page, server)
     page.goto(f"{server.url}#/timeline?apply=2&principal=web")
     expect(page.locator("#no-commits")).to_be_visible()
