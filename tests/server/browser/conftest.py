@@ -79,16 +79,29 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
     return DemoStore(root / "demo.db", (root / "token").read_text(), root / "deployment")
 
 
-@pytest.fixture
-def server(demo_store: DemoStore, tmp_path: Path) -> Iterator[Server]:
-    """A `retrograde serve` process of this test's own, over a copy of the demo store."""
-    db = tmp_path / "store.db"
+def serve_copy(demo_store: DemoStore, workdir: Path) -> Iterator[Server]:
+    """A `retrograde serve` process over a copy of the demo store in `workdir`, stopped after."""
+    db = workdir / "store.db"
     shutil.copyfile(demo_store.db, db)
-    running = start_server(db, demo_store.token, tmp_path)
+    running = start_server(db, demo_store.token, workdir)
     try:
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture
+def server(demo_store: DemoStore, tmp_path: Path) -> Iterator[Server]:
+    """A server of this test's own, for a test that changes the store."""
+    yield from serve_copy(demo_store, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def shared_server(
+    demo_store: DemoStore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """One server for a module's tests that only read (starting one costs seconds)."""
+    yield from serve_copy(demo_store, tmp_path_factory.mktemp("shared-server"))
 
 
 @pytest.fixture(scope="session")
@@ -143,6 +156,16 @@ def page(browser: Browser) -> Iterator[Page]:
     finally:
         context.close()
     assert problems.messages == []
+
+
+def stray_text(page: Page) -> list[str]:
+    """Text written straight into <main> (a `null` the page meant to leave out, say)."""
+    found: list[str] = page.evaluate(
+        "[...document.getElementById('main').childNodes]"
+        ".filter((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim())"
+        ".map((node) => node.textContent)"
+    )
+    return found
 
 
 def sign_in(page: Page, server: Server) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.server.browser.conftest import DEPLOYMENT, sign_in
+from tests.server.browser.conftest import DEPLOYMENT, sign_in, stray_text
 from tests.server.browser.server_process import Server, cli
 
 HOSTILE = '<img src=x onerror="window.__injected = true">'
@@ -61,6 +61,7 @@ def test_stage_plan_confirm_and_watch_the_apply_to_its_end(
     actions = json.loads(cli(server.db, "plan", "--json"))["actions"]
     expect(plan).to_have_count(len(actions))
     assert [item.split()[1] for item in plan.all_inner_texts()] == [a["resource"] for a in actions]
+    assert stray_text(page) == []
     page.screenshot(path=screenshots / "staged.png")
     page.click("#apply")
     dialog = page.locator("#confirm-apply")

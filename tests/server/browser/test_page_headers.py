@@ -26,9 +26,9 @@ def fetch(url: str, token: str | None = None) -> tuple[int, dict[str, str], byte
         return error.code, {k.lower(): v for k, v in error.headers.items()}, error.read()
 
 
-def test_the_page_carries_a_strict_content_security_policy(server: Server) -> None:
+def test_the_page_carries_a_strict_content_security_policy(shared_server: Server) -> None:
     """The page allows scripts, styles and connections from itself only: no inline script."""
-    status, headers, body = fetch(server.url)
+    status, headers, body = fetch(shared_server.url)
     assert status == 200
     policy = headers["content-security-policy"]
     assert policy == CONTENT_SECURITY_POLICY
@@ -40,10 +40,10 @@ def test_the_page_carries_a_strict_content_security_policy(server: Server) -> No
     assert b"<script>" not in body and b'<script type="module" src=' in body
 
 
-def test_modules_and_vendored_files_are_served_with_their_types(server: Server) -> None:
+def test_modules_and_vendored_files_are_served_with_their_types(shared_server: Server) -> None:
     """The app's modules and Cytoscape.js come from the server, as JavaScript, with the policy."""
     for asset in ("js/app.js", "vendor/cytoscape.esm.min.mjs", "vendor/cytoscape-dagre.min.mjs"):
-        status, headers, body = fetch(f"{server.url}static/{asset}")
+        status, headers, body = fetch(f"{shared_server.url}static/{asset}")
         assert status == 200, asset
         assert headers["content-type"].startswith("text/javascript")
         assert headers["content-security-policy"] == CONTENT_SECURITY_POLICY
@@ -63,16 +63,16 @@ def test_modules_and_vendored_files_are_served_with_their_types(server: Server) 
         "static/nothing.js",
     ],
 )
-def test_no_file_outside_the_shipped_assets_is_served(server: Server, path: str) -> None:
+def test_no_file_outside_the_shipped_assets_is_served(shared_server: Server, path: str) -> None:
     """A path that climbs out of the assets, or names no shipped file, gets 404 and no source."""
-    status, _, body = fetch(server.url + path)
+    status, _, body = fetch(shared_server.url + path)
     assert status == 404
     assert b"import" not in body and b"root:" not in body
 
 
-def test_the_page_stays_out_of_the_openapi_document(server: Server) -> None:
+def test_the_page_stays_out_of_the_openapi_document(shared_server: Server) -> None:
     """The OpenAPI document lists API routes only: neither the page nor its assets."""
-    status, _, body = fetch(f"{server.url}api/openapi.json", server.token)
+    status, _, body = fetch(f"{shared_server.url}api/openapi.json", shared_server.token)
     assert status == 200
     paths = json.loads(body)["paths"]
     assert paths and all(path.startswith("/api/") for path in paths)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.server.browser.conftest import sign_in
+from tests.server.browser.conftest import sign_in, stray_text
 from tests.server.browser.server_process import Server, cli
 
 
@@ -19,36 +19,40 @@ def log_json(server: Server, *args: str) -> list[dict[str, object]]:
     return commits
 
 
-def test_a_wrong_token_is_refused_and_the_right_one_signs_in(page: Page, server: Server) -> None:
+def test_a_wrong_token_is_refused_and_the_right_one_signs_in(
+    page: Page, shared_server: Server
+) -> None:
     """A wrong token leaves the sign-in form with a refusal; the right one opens the timeline."""
-    page.goto(server.url)
+    page.goto(shared_server.url)
     page.fill("#token", "not-a-token")
     page.press("#token", "Enter")
     expect(page.locator("#sign-in .problem")).to_contain_text("Sign-in refused")
     expect(page.locator("#nav")).to_be_hidden()
-    page.fill("#token", server.token)
+    page.fill("#token", shared_server.token)
     page.press("#token", "Enter")
     expect(page.locator("#nav")).to_be_visible()
     expect(page.locator("#applies")).to_be_visible()
 
 
-def test_the_timeline_shows_every_apply(page: Page, server: Server, screenshots: Path) -> None:
+def test_the_timeline_shows_every_apply(
+    page: Page, shared_server: Server, screenshots: Path
+) -> None:
     """The timeline lists the demo's three applies, newest first, with their messages."""
-    sign_in(page, server)
+    sign_in(page, shared_server)
     rows = page.locator("#applies tbody tr")
     expect(rows).to_have_count(3)
     expect(rows.nth(0)).to_contain_text("renumber node1")
     expect(rows.nth(2)).to_contain_text("initial deployment")
-    expect(page.locator("#commits tbody tr")).to_have_count(len(log_json(server)))
+    expect(page.locator("#commits tbody tr")).to_have_count(len(log_json(shared_server)))
     page.screenshot(path=screenshots / "timeline.png", full_page=False)
 
 
-def test_filtering_the_timeline_by_resource(page: Page, server: Server) -> None:
+def test_filtering_the_timeline_by_resource(page: Page, shared_server: Server) -> None:
     """Filtering by a resource shows exactly the commits `log --resource` lists."""
-    sign_in(page, server)
+    sign_in(page, shared_server)
     page.fill("#filter-resource", "haproxy")
     page.press("#filter-resource", "Enter")
-    expected = [str(commit["rev"]) for commit in log_json(server, "--resource", "haproxy")]
+    expected = [str(commit["rev"]) for commit in log_json(shared_server, "--resource", "haproxy")]
     expect(page.locator("#commits tbody tr")).to_have_count(len(expected))
     assert page.locator("#commits tbody tr td:nth-child(3)").all_inner_texts() == ["haproxy"] * len(
         expected
@@ -57,21 +61,21 @@ def test_filtering_the_timeline_by_resource(page: Page, server: Server) -> None:
     assert "resource=haproxy" in page.url
 
 
-def test_filtering_by_apply_and_principal_combine(page: Page, server: Server) -> None:
+def test_filtering_by_apply_and_principal_combine(page: Page, shared_server: Server) -> None:
     """Filters combine as in `log`: apply 2 by principal `web` is empty, apply 2 alone is not."""
-    sign_in(page, server)
-    page.goto(f"{server.url}#/timeline?apply=2&principal=web")
+    sign_in(page, shared_server)
+    page.goto(f"{shared_server.url}#/timeline?apply=2&principal=web")
     expect(page.locator("#no-commits")).to_be_visible()
-    expected = log_json(server, "--apply", "2")
-    page.goto(f"{server.url}#/timeline?apply=2")
+    expected = log_json(shared_server, "--apply", "2")
+    page.goto(f"{shared_server.url}#/timeline?apply=2")
     expect(page.locator("#commits tbody tr")).to_have_count(len(expected))
 
 
 def test_a_commit_shows_its_forward_and_reverse_diff(
-    page: Page, server: Server, screenshots: Path
+    page: Page, shared_server: Server, screenshots: Path
 ) -> None:
     """Opening node1's renumbering commit shows ip 10.20.0.2 -> 10.20.0.12, and the reverse."""
-    sign_in(page, server)
+    sign_in(page, shared_server)
     page.fill("#filter-resource", "node1")
     page.press("#filter-resource", "Enter")
     expect(page.locator("#commits tbody tr")).to_have_count(2)
@@ -81,29 +85,30 @@ def test_a_commit_shows_its_forward_and_reverse_diff(
     assert forward.first.locator("td").all_inner_texts() == ["ip", "10.20.0.2", "10.20.0.12"]
     reverse = page.locator("#reverse-diff tbody tr").first.locator("td")
     assert reverse.all_inner_texts() == ["ip", "10.20.0.12", "10.20.0.2"]
+    assert stray_text(page) == []
     page.screenshot(path=screenshots / "commit.png")
 
 
-def test_a_resource_shows_its_history_and_blame(page: Page, server: Server) -> None:
+def test_a_resource_shows_its_history_and_blame(page: Page, shared_server: Server) -> None:
     """haproxy's view lists its commits and names the commit that set each input."""
-    sign_in(page, server)
-    page.goto(f"{server.url}#/resource/haproxy")
-    history = log_json(server, "--resource", "haproxy")
+    sign_in(page, shared_server)
+    page.goto(f"{shared_server.url}#/resource/haproxy")
+    history = log_json(shared_server, "--resource", "haproxy")
     expect(page.locator("#history tbody tr")).to_have_count(len(history))
-    blame = json.loads(cli(server.db, "blame", "haproxy", "--json"))["inputs"]
+    blame = json.loads(cli(shared_server.db, "blame", "haproxy", "--json"))["inputs"]
     expect(page.locator("#blame tbody tr")).to_have_count(len(blame))
     backends = page.locator("#blame tbody tr", has_text="backends").locator("td")
     assert backends.nth(2).inner_text() == str(blame["backends"]["rev"])
 
 
 def test_the_graph_draws_every_resource_of_committed_state(
-    page: Page, server: Server, screenshots: Path
+    page: Page, shared_server: Server, screenshots: Path
 ) -> None:
     """The graph holds one node per committed resource and one edge per producer-consumer pair."""
-    sign_in(page, server)
+    sign_in(page, shared_server)
     page.click("nav >> text=Graph")
     page.wait_for_selector("#graph[data-rendered]")
-    state = json.loads(cli(server.db, "state", "--json"))["resources"]
+    state = json.loads(cli(shared_server.db, "state", "--json"))["resources"]
     ids = page.evaluate(
         "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').map((node) => node.id())"
     )
@@ -122,10 +127,10 @@ def test_the_graph_draws_every_resource_of_committed_state(
     page.screenshot(path=screenshots / "graph.png")
 
 
-def test_grouping_the_graph_by_tag_collapses_and_expands(page: Page, server: Server) -> None:
+def test_grouping_the_graph_by_tag_collapses_and_expands(page: Page, shared_server: Server) -> None:
     """Grouped by `node`, collapsing a group hides its members; expanding shows them again."""
-    sign_in(page, server)
-    page.goto(f"{server.url}#/graph")
+    sign_in(page, shared_server)
+    page.goto(f"{shared_server.url}#/graph")
     page.wait_for_selector("#graph[data-rendered]")
     page.select_option("#graph-group", "node")
     count = "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').length"
@@ -141,7 +146,7 @@ def test_grouping_the_graph_by_tag_collapses_and_expands(page: Page, server: Ser
     members = page.evaluate(
         "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').map((node) => node.id())"
     )
-    state = json.loads(cli(server.db, "state", "--json"))["resources"]
+    state = json.loads(cli(shared_server.db, "state", "--json"))["resources"]
     on_node1 = [name for name, resource in state.items() if resource["tags"].get("node") == "node1"]
     assert sorted(members) == sorted(on_node1)
     page.click("#expand-all")
@@ -161,11 +166,11 @@ def test_a_checkpoint_previews_its_rollback_without_staging(page: Page, server: 
     assert json.loads(cli(server.db, "diff", "--json"))["changes"] == {}
 
 
-def test_the_page_is_usable_from_the_keyboard(page: Page, server: Server) -> None:
+def test_the_page_is_usable_from_the_keyboard(page: Page, shared_server: Server) -> None:
     """Sign in, move between views and filter with the keyboard only; focus is visible."""
-    page.goto(server.url)
+    page.goto(shared_server.url)
     expect(page.locator("#token")).to_be_focused()
-    page.keyboard.type(server.token)
+    page.keyboard.type(shared_server.token)
     page.keyboard.press("Enter")
     expect(page.locator("#nav")).to_be_visible()
     graph_link = page.locator("nav a[data-view=graph]")

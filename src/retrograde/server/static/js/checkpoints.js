@@ -3,7 +3,7 @@
 // plan it leads to — computed by the server without staging anything.
 
 import { get, send } from "./api.js";
-import { h, link, problem, replace, showTime, table } from "./dom.js";
+import { append, h, link, problem, replace, showTime, table } from "./dom.js";
 import { changesTable, planList } from "./staged.js";
 
 function previewOf(holder, checkpoint) {
@@ -54,7 +54,7 @@ export async function render(main) {
     showTime(checkpoint.timestamp),
     h("button", { type: "button", class: "preview", onclick: previewOf(preview, checkpoint) }, "Preview rollback"),
   ]);
-  main.append(
+  append(main, 
     h("h2", {}, "Checkpoints"),
     rows.length ? table(["Name", "Rev", "Description", "Principal", "Time", ""], rows, { id: "checkpoints" })
       : h("p", {}, "No checkpoint yet."),

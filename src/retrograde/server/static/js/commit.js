@@ -3,14 +3,14 @@
 // tags before and after, and what its handler wrote (secrets masked).
 
 import { get } from "./api.js";
-import { h, link, showTime, showValue, table } from "./dom.js";
+import { append, h, link, showSide, showTime, showValue, table } from "./dom.js";
 
 /** A diff ({input: {from, to}}) as a table; values as text, never markup. */
 export function diffTable(diff, attrs = {}) {
   const rows = Object.entries(diff || {}).map(([input, sides]) => [
     h("code", {}, input),
-    h("code", { class: "from" }, showValue(sides.from)),
-    h("code", { class: "to" }, showValue(sides.to)),
+    h("code", { class: "from" }, showSide(sides.from)),
+    h("code", { class: "to" }, showSide(sides.to)),
   ]);
   if (!rows.length) return h("p", { class: "help" }, "No input value changes.");
   return table(["Input", "From", "To"], rows, { class: "diff", ...attrs });
@@ -61,7 +61,7 @@ async function handlerOutput(rev) {
 export async function render(main, route) {
   const rev = route.args[0];
   const [commit, output] = await Promise.all([get(`commits/${encodeURIComponent(rev)}`), handlerOutput(rev)]);
-  main.append(
+  append(main, 
     h("h2", {}, `Commit ${commit.rev}`),
     h("nav", { class: "pager", "aria-label": "Neighbouring commits" },
       commit.rev > 1 ? link(`commit/${commit.rev - 1}`, "← previous") : null,

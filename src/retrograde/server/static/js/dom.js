@@ -23,8 +23,11 @@ export function h(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** Append children (nodes, strings, arrays of them; null is skipped). */
-export function append(node, children) {
+/**
+ * Append children (nodes, strings, arrays of them) to `node`, skipping null,
+ * undefined and false (the DOM's own `append` would write them as text).
+ */
+export function append(node, ...children) {
   for (const child of children.flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
     node.append(child instanceof Node ? child : document.createTextNode(String(child)));
@@ -43,6 +46,11 @@ export function showValue(value) {
   if (value === undefined) return "";
   if (typeof value === "string") return value;
   return JSON.stringify(value);
+}
+
+/** One side of a diff: its value, or "—" when that side has none (`null`). */
+export function showSide(value) {
+  return value === null || value === undefined ? "—" : showValue(value);
 }
 
 /** A table with a header row and one row per entry of `rows` (arrays of cells). */

@@ -9,26 +9,29 @@
 import cytoscape from "../vendor/cytoscape.esm.min.mjs";
 import dagre from "../vendor/cytoscape-dagre.min.mjs";
 import { get } from "./api.js";
-import { h, replace } from "./dom.js";
+import { append, h, replace } from "./dom.js";
 import { fromPlan, fromState, groupKeys, groupOf, initialView, layoutElements } from "./graph_model.js";
 
 cytoscape.use(dagre);
 
 /** Above this many drawn nodes the layered layout is too slow to wait for: a grid instead. */
 const LAYERED_UP_TO = 800;
+/** A small graph is not blown up past this zoom to fill the canvas. */
+const MAX_FIT_ZOOM = 1.3;
 
 const STYLE = [
   { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "bottom", "text-margin-y": 3,
-    "background-color": "#5b7fb5", width: 18, height: 18, color: "#1d2330" } },
-  { selector: "node.group", style: { shape: "round-rectangle", "background-color": "#dfe6f2", "border-width": 1,
+    "background-color": "data(colour)", width: 18, height: 18, color: "#1d2330" } },
+  { selector: "node.group", style: { "background-color": "#dfe6f2", shape: "round-rectangle", "border-width": 1,
     "border-color": "#5b7fb5", "text-valign": "top", "font-weight": "bold" } },
   { selector: "node.group.collapsed", style: { width: 60, height: 28, "text-valign": "center", "text-margin-y": 0 } },
-  { selector: "node.run", style: { "background-color": "#2e7d32" } },
-  { selector: "node.update", style: { "background-color": "#b26a00" } },
-  { selector: "node.remove", style: { "background-color": "#c62828", shape: "diamond" } },
+  { selector: "node.run", style: { "border-width": 3, "border-color": "#2e7d32" } },
+  { selector: "node.update", style: { "border-width": 3, "border-color": "#b26a00" } },
+  { selector: "node.remove", style: { "border-width": 3, "border-color": "#c62828", shape: "diamond" } },
   { selector: "node:selected", style: { "border-width": 3, "border-color": "#111" } },
   { selector: "edge", style: { width: 1.2, "line-color": "#9aa5b8", "target-arrow-color": "#9aa5b8",
-    "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 9 } },
+    "target-arrow-shape": "triangle", "curve-style": "bezier", label: "data(label)", "font-size": 9,
+    color: "#5a6372", "text-rotation": "autorotate", "text-background-color": "#fbfcfe", "text-background-opacity": 1 } },
 ];
 
 async function loadGraph(source) {
@@ -39,7 +42,7 @@ async function loadGraph(source) {
 
 function layoutOptions(drawn) {
   if (drawn > LAYERED_UP_TO) return { name: "grid", animate: false, avoidOverlap: true };
-  return { name: "dagre", rankDir: "LR", nodeSep: 12, rankSep: 60, animate: false, fit: true };
+  return { name: "dagre", rankDir: "LR", nodeSep: 20, rankSep: 90, animate: false, fit: true, padding: 30 };
 }
 
 export async function render(main, route) {
@@ -50,7 +53,7 @@ export async function render(main, route) {
   const ui = controls(graph, view);
   const canvas = h("div", { id: "graph", class: "graph", role: "img",
     "aria-label": source === "plan" ? "Graph of the staged plan" : "Graph of committed state" });
-  main.append(
+  append(main, 
     h("h2", {}, source === "plan" ? "Graph of the staged plan" : "Graph of committed state"),
     h("p", { class: "help" },
       source === "plan" ? h("a", { href: "#/graph" }, "Show committed state")
@@ -68,6 +71,10 @@ export async function render(main, route) {
       cy.add(result.elements);
     });
     cy.layout(layoutOptions(result.drawn)).run();
+    if (cy.zoom() > MAX_FIT_ZOOM) {
+      cy.zoom(MAX_FIT_ZOOM);
+      cy.center();
+    }
     ui.update(result, redraw);
     canvas.dataset.rendered = String((Number(canvas.dataset.rendered) || 0) + 1);
     window.retrogradeGraph.lastDrawMs = performance.now() - started;

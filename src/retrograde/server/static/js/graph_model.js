@@ -71,7 +71,8 @@ export function groupOf(node, groupBy) {
   return value === undefined || value === null || value === "" ? UNTAGGED : String(value);
 }
 
-const groupId = (key) => `group\u241f${key}`;
+const GROUP = "group\u241f";
+const groupId = (key) => `${GROUP}${key}`;
 
 function groupNodes(shown, groupBy) {
   const groups = new Map();
@@ -109,7 +110,7 @@ export function layoutElements(graph, view) {
       drawn += 1;
       endpoint.set(node.id, node.id);
       elements.push({ group: "nodes", data: { id: node.id, kind: "resource", label: node.id, type: node.type,
-        action: node.action || "", parent: key === null ? undefined : groupId(key) },
+        action: node.action || "", colour: colourOf(node.type), parent: key === null ? undefined : groupId(key) },
         classes: node.action ? `resource ${node.action}` : "resource" });
     }
   }
@@ -131,11 +132,28 @@ function edgeElements(edges, endpoint) {
     if (!source || !target || source === target) continue;
     const id = `${source}\u2192${target}`;
     const entry = merged.get(id);
-    if (entry) entry.data.count += 1;
-    else merged.set(id, { group: "edges", data: { id, source, target, count: 1, input: edge.input || "" } });
+    if (entry) {
+      entry.data.count += 1;
+      if (edge.input) entry.inputs.add(edge.input);
+    } else {
+      const inputs = new Set(edge.input ? [edge.input] : []);
+      merged.set(id, { group: "edges", data: { id, source, target, count: 1 }, inputs });
+    }
   }
-  for (const entry of merged.values()) entry.data.label = entry.data.count > 1 ? String(entry.data.count) : "";
-  return [...merged.values()];
+  return [...merged.values()].map(({ group, data, inputs }) => {
+    const between = data.source.startsWith(GROUP) || data.target.startsWith(GROUP);
+    const label = between ? (data.count > 1 ? String(data.count) : "") : [...inputs].sort().join(", ");
+    return { group, data: { ...data, label } };
+  });
+}
+
+const PALETTE = ["#4e79a7", "#59a14f", "#9c755f", "#af7aa1", "#76b7b2", "#edc948", "#ff9da7", "#bab0ac"];
+
+/** A stable colour per resource type (the same type is the same colour in every view). */
+export function colourOf(type) {
+  let hash = 0;
+  for (const char of String(type)) hash = (hash * 31 + char.codePointAt(0)) >>> 0;
+  return PALETTE[hash % PALETTE.length];
 }
 
 /** The starting view: grouped by the most used tag and collapsed when there are many resources. */

@@ -2,7 +2,7 @@
 // that last set each input (blame), and its history (the log filtered by it).
 
 import { get } from "./api.js";
-import { h, link, showTime, showValue, table } from "./dom.js";
+import { append, h, link, showTime, showValue, table } from "./dom.js";
 import { commitRow } from "./timeline.js";
 
 function stateSection(name, resource) {
@@ -49,7 +49,7 @@ export async function render(main, route) {
     get("log", { resource: name, limit: 100 }),
   ]);
   const current = resource?.resources ? resource.resources[name] : resource;
-  main.append(
+  append(main, 
     h("h2", {}, `Resource ${name}`),
     h("p", {}, link(`graph?focus=${encodeURIComponent(name)}`, "Show in the graph")),
     stateSection(name, current),

@@ -4,7 +4,7 @@
 // (#/apply/ID) from its server-sent events, ending with its report and commits.
 
 import { followEvents, get, send, upload } from "./api.js";
-import { h, link, problem, replace, showValue, table } from "./dom.js";
+import { append, h, link, problem, replace, showSide, showValue, table } from "./dom.js";
 
 /** The event names an apply's stream may carry (besides plain messages). */
 export const EVENT_NAMES = ["begin", "action_started", "action_finished", "action_failed", "report", "error"];
@@ -21,8 +21,8 @@ export function changesTable(changes, attrs = {}) {
     inputs.forEach(([input, sides], index) => rows.push([
       ...(index === 0 ? first : ["", ""]),
       h("code", {}, input),
-      h("code", { class: "from" }, showValue(sides.from)),
-      h("code", { class: "to" }, showValue(sides.to)),
+      h("code", { class: "from" }, showSide(sides.from)),
+      h("code", { class: "to" }, showSide(sides.to)),
     ]));
   }
   if (!rows.length) return h("p", { ...attrs, class: "help" }, "Nothing staged.");
@@ -138,11 +138,11 @@ export async function render(main) {
     disabled: !plan.actions.length }, "Apply…");
   applyButton.addEventListener("click", () => {
     const dialog = confirmDialog(plan, (message) => startApply(plan, message, status));
-    main.append(dialog);
+    append(main, dialog);
     dialog.showModal();
     dialog.querySelector("#apply-message").focus();
   });
-  main.append(
+  append(main, 
     h("h2", {}, "Stage a stack"),
     stageForm(status),
     warnings(),
@@ -184,7 +184,7 @@ export async function renderApply(main, route) {
   const counter = h("p", { id: "apply-count", "aria-live": "polite" }, "Waiting for the first event…");
   const lines = h("ol", { id: "apply-events", class: "events" });
   const end = h("div", {});
-  main.append(h("h2", {}, `Apply ${applyId}`), bar, counter, lines, end);
+  append(main, h("h2", {}, `Apply ${applyId}`), bar, counter, lines, end);
   let done = 0;
   let total = 0;
   let close = () => {};

@@ -4,7 +4,7 @@
 // hash, so a filtered view can be bookmarked and Back undoes a filter.
 
 import { get } from "./api.js";
-import { h, link, replace, showTime, table } from "./dom.js";
+import { append, h, link, replace, showTime, table } from "./dom.js";
 
 export const FILTERS = [
   { name: "resource", label: "Resource" },
@@ -120,5 +120,5 @@ async function commitsSection(params) {
 
 export async function render(main, route) {
   const [applies, commits] = await Promise.all([appliesSection(), commitsSection(route.params)]);
-  main.append(h("h2", { class: "visually-hidden" }, "Timeline"), applies, commits);
+  append(main, h("h2", { class: "visually-hidden" }, "Timeline"), applies, commits);
 }
