@@ -26,6 +26,7 @@ from retrograde.engine.cancel import CancelToken
 from retrograde.engine.runner import Progress
 from retrograde.errors import RetrogradeError, StateError
 from retrograde.model.jsonvalue import JSONObject
+from retrograde.server.errors import domain_fields
 
 Work = Callable[[Progress, CancelToken], tuple[int | None, dict[str, Any]]]
 """Runs the verb with this progress and token; returns the apply id and the report's JSON."""
@@ -164,7 +165,7 @@ class Jobs:
         except RetrogradeError as error:
             job.error = error
             if job.apply_id is not None:
-                job.add("error", {"error": {"kind": type(error).__name__, "message": str(error)}})
+                job.add("error", {"error": domain_fields(error)})
         except BaseException as error:  # a defect: the stream still ends
             job.error = error
             if job.apply_id is not None:

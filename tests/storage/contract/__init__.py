@@ -21,6 +21,7 @@ from tests.storage.contract.history import CheckpointContract, SnapshotContract
 from tests.storage.contract.lock import LockContract
 from tests.storage.contract.log import LogContract
 from tests.storage.contract.state import StagedContract, StateContract
+from tests.storage.contract.tokens import TokenContract
 from tests.storage.contract.transactions import TransactionContract
 
 __all__ = ["StoreContract"]
@@ -34,6 +35,7 @@ class StoreContract(
     LockContract,
     CheckpointContract,
     SnapshotContract,
+    TokenContract,
     TransactionContract,
 ):
     """Every part of the store contract; see the module docstring for the hook."""

@@ -77,12 +77,34 @@ def resume(request: Request, body: schemas.ResumeRequest, ctx: Context = Ctx) ->
     return _accepted(request, server_state(request).jobs.start("resume", ctx, work))
 
 
+EVENT_NAMES = (
+    "begin",
+    "action_started",
+    "action_finished",
+    "action_failed",
+    "report",
+    "error",
+    "status",
+)
+
 EVENTS_DOC: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "Server-sent events: begin, action_started, action_finished, "
         "action_failed, then report (the apply --json shape) or error; an apply this server "
         "did not run gives one status event (the apply record).",
-        "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        "content": {
+            "text/event-stream": {
+                "schema": {
+                    "type": "object",
+                    "required": ["event", "data"],
+                    "properties": {
+                        "id": {"type": "string"},
+                        "event": {"enum": list(EVENT_NAMES)},
+                        "data": {"type": "string", "description": "JSON"},
+                    },
+                }
+            }
+        },
     }
 }
 

@@ -9,6 +9,7 @@ it as ``retrograde stage`` does. ``/api/plan`` answers the plan with its
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -105,8 +106,9 @@ async def stage(
 
     def run() -> dict[str, Any]:
         directory = write_upload(files, settings.stacks_root)
+        here = dataclasses.replace(ctx, cwd=directory)  # errors name the file as uploaded
         staged = staging.stage_file(
-            ctx, directory / Path(*chosen.parts), targets=target, tags=pairs, exclude=exclude
+            here, Path(*chosen.parts), targets=target, tags=pairs, exclude=exclude
         )
         secrets = secrets_of(ctx)
         return {
