@@ -17,7 +17,7 @@ cytoscape.use(dagre);
 /** Above this many drawn nodes the layered layout is too slow to wait for: a grid instead. */
 const LAYERED_UP_TO = 800;
 /** A small graph is not blown up past this zoom to fill the canvas. */
-const MAX_FIT_ZOOM = 1.3;
+const MAX_FIT_ZOOM = 1.8;
 
 const STYLE = [
   { selector: "node", style: { label: "data(label)", "font-size": 11, "text-valign": "bottom", "text-margin-y": 3,
