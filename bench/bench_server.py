@@ -86,7 +86,8 @@ def serve(db: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
     (work / "stacks").mkdir(exist_ok=True)
     args = ["serve", "--port", str(port), "--stacks-dir", str(work / "stacks")]
     env = {**os.environ, "RETROGRADE_DB": str(db)}
-    process = subprocess.Popen([str(RETROGRADE), *args], env=env, stderr=subprocess.DEVNULL)
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    process = subprocess.Popen([str(RETROGRADE), *args], env=env, **quiet)
     url = f"http://127.0.0.1:{port}/"
     for _ in range(300):
         try:

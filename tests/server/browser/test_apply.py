@@ -63,6 +63,14 @@ def test_stage_plan_confirm_and_watch_the_apply_to_its_end(
     assert [item.split()[1] for item in plan.all_inner_texts()] == [a["resource"] for a in actions]
     assert stray_text(page) == []
     page.screenshot(path=screenshots / "staged.png")
+    page.click("text=Show the plan as a graph")
+    page.wait_for_selector("#graph[data-rendered]")
+    drawn = page.evaluate(
+        "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]')"
+        ".map((node) => [node.id(), node.data('action')])"
+    )
+    assert sorted(drawn) == sorted([a["resource"], a["action"]] for a in actions)
+    page.go_back()
     page.click("#apply")
     dialog = page.locator("#confirm-apply")
     expect(dialog).to_be_visible()

@@ -71,6 +71,18 @@ def test_filtering_by_apply_and_principal_combine(page: Page, shared_server: Ser
     expect(page.locator("#commits tbody tr")).to_have_count(len(expected))
 
 
+def test_a_bad_filter_is_named_and_the_form_stays(page: Page, shared_server: Server) -> None:
+    """An unreadable `since` gets the log's one-line refusal naming it; the filters stay usable."""
+    sign_in(page, shared_server)
+    page.goto(f"{shared_server.url}#/timeline?since=last%20tuesday")
+    refusal = page.locator("section .problem")
+    expect(refusal).to_contain_text("since")
+    expect(page.locator("#filter-since")).to_have_value("last tuesday")
+    page.fill("#filter-since", "")
+    page.press("#filter-since", "Enter")
+    expect(page.locator("#commits tbody tr").first).to_be_visible()
+
+
 def test_a_commit_shows_its_forward_and_reverse_diff(
     page: Page, shared_server: Server, screenshots: Path
 ) -> None:

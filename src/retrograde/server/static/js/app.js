@@ -1,13 +1,13 @@
 // The page's entry point: signing in, and the views behind the location hash
 // (#/timeline, #/commit/7, #/resource/haproxy, #/graph, #/graph/plan,
 // #/checkpoints, #/staged, #/apply/3). Each view module exports
-// `render(main, route)` and builds its part of the page from API answers.
+// `render(main, route)` and builds its part of the page from API answers. The
+// graph view (with Cytoscape.js, most of the page's bytes) loads when first shown.
 
 import { currentSession, forgetSession, resumeSession, signIn, signOut } from "./api.js";
 import { h, problem, replace } from "./dom.js";
 import * as checkpoints from "./checkpoints.js";
 import * as commit from "./commit.js";
-import * as graph from "./graph.js";
 import * as resource from "./resource.js";
 import * as staged from "./staged.js";
 import * as timeline from "./timeline.js";
@@ -16,7 +16,7 @@ const VIEWS = {
   timeline: timeline.render,
   commit: commit.render,
   resource: resource.render,
-  graph: graph.render,
+  graph: async (main, route) => (await import("./graph.js")).render(main, route),
   checkpoints: checkpoints.render,
   staged: staged.render,
   apply: staged.renderApply,

@@ -61,7 +61,8 @@ export async function render(main, route) {
       " · Click a resource to open it; click a group to expand or collapse it."),
     h("div", { class: "graph-layout" }, ui.panel, canvas),
   );
-  const cy = cytoscape({ container: canvas, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3 });
+  const cy = cytoscape({ container: canvas, style: STYLE, wheelSensitivity: 0.3, minZoom: 0.05, maxZoom: 3,
+    textureOnViewport: true, hideEdgesOnViewport: true, pixelRatio: graph.nodes.length > 1000 ? 1 : "auto" });
   window.retrogradeGraph = { cy, source, view };
   const draw = () => {
     const started = performance.now();

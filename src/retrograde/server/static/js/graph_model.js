@@ -7,7 +7,7 @@
 /** Above this many shown resources, groups start collapsed. */
 export const COLLAPSE_AT = 150;
 /** At most this many resource nodes are drawn at once; filtering narrows the rest. */
-export const MAX_DRAWN = 2500;
+export const MAX_DRAWN = 1500;
 
 const UNTAGGED = "(none)";
 

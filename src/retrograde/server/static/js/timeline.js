@@ -4,7 +4,7 @@
 // hash, so a filtered view can be bookmarked and Back undoes a filter.
 
 import { get } from "./api.js";
-import { append, h, link, replace, showTime, table } from "./dom.js";
+import { append, h, link, problem, replace, showTime, table } from "./dom.js";
 
 export const FILTERS = [
   { name: "resource", label: "Resource" },
@@ -12,6 +12,8 @@ export const FILTERS = [
   { name: "apply", label: "Apply", inputmode: "numeric" },
   { name: "action", label: "Action", options: ["", "run", "update", "remove", "migrate"] },
   { name: "input", label: "Input" },
+  { name: "rev_from", label: "From rev", inputmode: "numeric" },
+  { name: "rev_to", label: "To rev", inputmode: "numeric" },
   { name: "since", label: "Since", placeholder: "2h, 3d, 2026-11-25 15:35" },
   { name: "until", label: "Until", placeholder: "2026-11-25T15:35:56Z" },
 ];
@@ -106,7 +108,16 @@ async function commitsSection(params) {
   let next = null;
   let shown = [];
   const load = async (before) => {
-    const page = await get("log", { ...filters, limit: PAGE, before });
+    let page;
+    try {
+      page = await get("log", { ...filters, limit: PAGE, before });
+    } catch (error) {
+      if (error.status === 401) throw error;
+      replace(holder, problem(`The log refused this search: ${error.message}`));
+      more.hidden = true;
+      status.textContent = "";
+      return;
+    }
     shown = shown.concat(page.commits);
     next = page.next;
     replace(holder, shown.length ? commitTable(shown) : h("p", { id: "no-commits" }, "No commit matches."));
