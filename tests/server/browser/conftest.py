@@ -159,9 +159,9 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 def stray_text(page: Page) -> list[str]:
-    """Text written straight into <main> (a `null` the page meant to leave out, say)."""
+    """Text written straight into the view (a `null` the page meant to leave out, say)."""
     found: list[str] = page.evaluate(
-        "[...document.getElementById('main').childNodes]"
+        "[...document.querySelector('#main > .view').childNodes]"
         ".filter((node) => node.nodeType === Node.TEXT_NODE && node.textContent.trim())"
         ".map((node) => node.textContent)"
     )

@@ -34,6 +34,21 @@ def test_a_wrong_token_is_refused_and_the_right_one_signs_in(
     expect(page.locator("#applies")).to_be_visible()
 
 
+def test_a_reload_keeps_the_session_and_signing_out_ends_it(
+    page: Page, shared_server: Server
+) -> None:
+    """A reloaded page gets its session back from the cookie; after Sign out a reload asks again."""
+    sign_in(page, shared_server)
+    page.reload()
+    expect(page.locator("#applies")).to_be_visible()
+    expect(page.locator("#who")).to_have_text("web (operator)")
+    page.click("#sign-out")
+    expect(page.locator("#sign-in")).to_be_visible()
+    page.reload()
+    expect(page.locator("#sign-in")).to_be_visible()
+    expect(page.locator("#nav")).to_be_hidden()
+
+
 def test_the_timeline_shows_every_apply(
     page: Page, shared_server: Server, screenshots: Path
 ) -> None:
@@ -185,11 +200,14 @@ def test_the_page_is_usable_from_the_keyboard(page: Page, shared_server: Server)
     page.keyboard.type(shared_server.token)
     page.keyboard.press("Enter")
     expect(page.locator("#nav")).to_be_visible()
+    expect(page.locator("#applies")).to_be_visible()
+    expect(page.locator("#main")).to_be_focused()
     graph_link = page.locator("nav a[data-view=graph]")
-    for _ in range(10):
-        page.keyboard.press("Tab")
+    for _ in range(8):
+        page.keyboard.press("Shift+Tab")
         if graph_link.evaluate("(link) => link === document.activeElement"):
             break
+    expect(graph_link).to_be_focused()
     outline = graph_link.evaluate("(link) => getComputedStyle(link).outlineStyle")
     assert outline == "solid"
     page.keyboard.press("Enter")

@@ -58,7 +58,8 @@ function showSignIn(message) {
     try {
       await signIn(input.value.trim());
       input.value = "";
-      route();
+      await route();
+      main.focus();  // the form is gone: keyboard navigation starts at the content
     } catch (error) {
       replace(status, problem(`Sign-in refused: ${error.message}`));
       input.select();
@@ -87,12 +88,15 @@ async function route() {
     replace(main, problem(`No such view: ${current.view}`));
     return;
   }
-  main.replaceChildren();
+  // Each view renders into a container of its own: a slower earlier view that
+  // finishes after the location moved on writes into a detached node, not the page.
+  const container = h("div", { class: "view", dataset: { view: current.view } });
+  replace(main, container);
   main.dataset.view = current.view;
   try {
-    await view(main, current);
+    await view(container, current);
   } catch (error) {
-    if (error.status !== 401) main.append(problem(error.message));
+    if (error.status !== 401) container.append(problem(error.message));
   }
 }
 
