@@ -1,38 +1,235 @@
-"""Server benchmarks: the web page's graph view in headless Chromium.
+"""Server benchmark: ``retrograde serve`` answering over HTTP on a long history.
 
-Usage: python bench/bench_server.py [--graph-resources N] [--rounds R]
+Usage: python bench/bench_server.py [--commits N] [--resources M] [--clients C]
+       [--requests R] [--dir DIR] [--reuse]
 
-`graph_page`: a store of N resources (default 10,000: chains of ten connected
-services, tagged with one of 40 racks; types without actions, so applying them
-costs no handler) is served by a real `retrograde serve`; headless Chromium
-(Debian's /usr/bin/chromium through Playwright) signs in once, then opens the
-graph view R times in a new page, timing from the navigation to the first
-drawn graph (state fetched, grouped by tag, collapsed, laid out), measured
-inside the page from its navigation start, plus the redraw after "Expand all"
-(the most resources the page draws at once). Target: first render under 3 s.
+Builds two embedded stores (SQLite, WAL, synchronous=FULL): the generated
+deployment history of N commits (default 1,000,000; ``history_data.write_export``
+then ``retrograde.import_``, as bench_history.py does) and a state of M
+resources (default 10,000; ``bench_timetravel.build_history``, one commit each).
+Then, against a real ``retrograde serve`` process per store on a free
+loopback port, with a reader token:
+
+- ``GET /api/log`` (first page, 50 commits) from C concurrent clients (default
+  8), each with its own keep-alive connection, R requests each (default 200):
+  p50, p99 and max latency, and throughput (target: p99 under 25 ms);
+- ``GET /api/state`` (every resource, JSON) from one client, 20 times:
+  p50, p99, answer size (target: under 300 ms).
+
+Latency is wall time per request seen by the client, connection reuse
+included; the server and the clients share the machine.
+
+``--graph`` measures the web page's graph view instead (``graph_page``): a
+store of G resources (``--graph-resources``, default 10,000: chains of ten
+connected services, each tagged with one of 40 racks and 3 tiers; types
+without actions, so no handler runs) served by ``retrograde serve``; headless
+Chromium (Debian's /usr/bin/chromium through Playwright) signs in once, then
+opens ``#/graph`` in a new page ``--rounds`` times (default 5), timing inside
+the page from the navigation's start to the first drawn graph (modules loaded,
+session resumed, state fetched, grouped by tag, collapsed, laid out; target
+under 3 s), then the redraw after "Expand all" (the most the page draws).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
 import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import urllib.request
 from pathlib import Path
 
+import httpx
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_timetravel import build_history  # noqa: E402
+from history_data import write_export  # noqa: E402
+
+import retrograde  # noqa: E402
+from retrograde.commands import tokens  # noqa: E402
+from retrograde.model.tokens import Role  # noqa: E402
+from retrograde.storage.connect import open_store  # noqa: E402
+
+LOG_TARGET_MS = 25.0
+STATE_TARGET_MS = 300.0
+CLI = [sys.executable, "-m", "retrograde.cli.main"]
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def build_log_store(directory: Path, commits: int) -> str:
+    url = sqlite_url(directory / "history.db")
+    export = directory / "history.jsonl"
+    started = time.perf_counter()
+    write_export(export, commits)
+    with retrograde.open_context(url, cwd=directory) as ctx:
+        retrograde.import_(ctx, export)
+    export.unlink()
+    print(f"built {commits:,} commits in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return url
+
+
+def build_state_store(directory: Path, resources: int) -> str:
+    url = sqlite_url(directory / "state.db")
+    store = open_store(url)
+    try:
+        build_history(store, resources, resources)
+    finally:
+        store.close()
+    return url
+
+
+def reader_token(url: str, directory: Path) -> str:
+    with retrograde.open_context(url, cwd=directory, principal="bench") as ctx:
+        existing = {t.name for t in tokens.list_tokens(ctx)}
+        if "bench" in existing:
+            tokens.revoke_token(ctx, "bench")
+        return tokens.create_token(ctx, "bench", Role.READER)[1]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class Server:
+    """A ``retrograde serve`` process on a free port, for the ``with`` block."""
+
+    def __init__(self, url: str, directory: Path) -> None:
+        self.port = free_port()
+        env = {**os.environ, "RETROGRADE_PRINCIPAL": "bench"}
+        args = [*CLI, "--db", url, "serve", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            args, cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.base = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> Server:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.base}/api/state", timeout=1)
+                return self
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise RuntimeError("serve did not come up")
+
+    def __exit__(self, *_exc: object) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=60)
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def hammer(
+    base: str, path: str, token: str, clients: int, requests: int
+) -> tuple[list[float], float]:
+    """``requests`` GETs of ``path`` from each of ``clients`` threads; latencies (ms), wall s."""
+    latencies: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        mine: list[float] = []
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
+            http.get(path).raise_for_status()  # connection up, warm
+            barrier.wait()
+            for _ in range(requests):
+                started = time.perf_counter()
+                http.get(path).raise_for_status()
+                mine.append((time.perf_counter() - started) * 1000)
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return latencies, time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--commits", type=int, default=1_000_000)
+    parser.add_argument("--resources", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--dir", type=Path)
+    parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--graph", action="store_true", help="the web page's graph view only")
+    parser.add_argument("--graph-resources", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    if args.graph:
+        report_graph(graph_page(args.graph_resources, args.rounds))
+        return
+    directory = args.dir or Path(tempfile.mkdtemp(prefix="bench-server-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    if args.reuse:
+        log_url, state_url = (sqlite_url(directory / n) for n in ("history.db", "state.db"))
+    else:
+        log_url = build_log_store(directory, args.commits)
+        state_url = build_state_store(directory, args.resources)
+    log_token, state_token = reader_token(log_url, directory), reader_token(state_url, directory)
+    with Server(log_url, directory) as server:
+        latencies, wall = hammer(server.base, "/api/log", log_token, args.clients, args.requests)
+    with Server(state_url, directory) as server:
+        size = len(
+            httpx.get(
+                f"{server.base}/api/state",
+                headers={"Authorization": f"Bearer {state_token}"},
+                timeout=60,
+            ).content
+        )
+        state_ms, _ = hammer(server.base, "/api/state", state_token, 1, 20)
+    report(args, latencies, wall, state_ms, size)
+
+
+def report(
+    args: argparse.Namespace, log_ms: list[float], wall: float, state_ms: list[float], size: int
+) -> None:
+    total = len(log_ms)
+    print(f"\nGET /api/log (first page of 50) on {args.commits:,} commits, {args.clients} clients")
+    print("| requests | p50 | p99 | max | requests/s | target p99 |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {total:,} | {statistics.median(log_ms):.1f} ms | {percentile(log_ms, 0.99):.1f} ms "
+        f"| {max(log_ms):.1f} ms | {total / wall:,.0f} | {LOG_TARGET_MS:.0f} ms |"
+    )
+    print(f"\nGET /api/state of {args.resources:,} resources, one client")
+    print("| requests | p50 | p99 | bytes | target |")
+    print("|---:|---:|---:|---:|---:|")
+    print(
+        f"| {len(state_ms)} | {statistics.median(state_ms):.0f} ms | "
+        f"{percentile(state_ms, 0.99):.0f} ms | {size:,} | {STATE_TARGET_MS:.0f} ms |"
+    )
+
+
+# The web page's graph view in headless Chromium.
+
 CHROMIUM = "/usr/bin/chromium"
-RETROGRADE = Path(sys.executable).parent / "retrograde"
+GRAPH_TARGET_S = 3.0
 RACKS = 40
 CHAIN = 10
 
-TYPES = """types:
+GRAPH_TYPES = """types:
   service:
     version: 1
     inputs:
@@ -41,10 +238,20 @@ TYPES = """types:
 resources:
 """
 
+RENDERED = """() => new Promise((resolve) => {
+  const done = () => resolve(performance.now());
+  const ready = () => document.querySelector('#graph[data-rendered]');
+  if (ready()) return done();
+  new MutationObserver((_, observer) => { if (ready()) { observer.disconnect(); done(); } })
+    .observe(document.body, {subtree: true, attributes: true, childList: true});
+})"""
+
+RESOURCE_NODES = "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').length"
+
 
 def tagged_stack(n: int) -> str:
     """N services in chains of ten (each takes its address from the one before), racked by tag."""
-    lines = [TYPES]
+    lines = [GRAPH_TYPES]
     for index in range(n):
         chain, link = divmod(index, CHAIN)
         tags = f"{{rack: r{chain % RACKS}, tier: t{link % 3}}}"
@@ -57,58 +264,15 @@ def tagged_stack(n: int) -> str:
     return "".join(lines)
 
 
-def build_store(work: Path, n: int) -> Path:
-    """A SQLite store with the N-resource stack applied; its path."""
-    import retrograde
-
-    stack = work / "stack.yaml"
+def build_graph_store(directory: Path, n: int) -> str:
+    """A store with the N-resource tagged stack applied; its URL."""
+    stack = directory / "graph-stack.yaml"
     stack.write_text(tagged_stack(n), encoding="utf-8")
-    db = work / "graph.db"
-    with retrograde.open_context(f"sqlite:///{db}", cwd=work, principal="bench") as ctx:
+    url = sqlite_url(directory / "graph.db")
+    with retrograde.open_context(url, cwd=directory, principal="bench") as ctx:
         retrograde.stage(ctx, stack)
         retrograde.apply(ctx, jobs=8, message="bench")
-    return db
-
-
-def cli(db: Path, *args: str) -> str:
-    env = {**os.environ, "RETROGRADE_DB": str(db)}
-    done = subprocess.run([str(RETROGRADE), *args], env=env, capture_output=True, text=True)
-    if done.returncode:
-        raise SystemExit(f"retrograde {' '.join(args)}: {done.stderr}")
-    return done.stdout
-
-
-def serve(db: Path, work: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`retrograde serve` over `db` on a free loopback port, once it answers."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    (work / "stacks").mkdir(exist_ok=True)
-    args = ["serve", "--port", str(port), "--stacks-dir", str(work / "stacks")]
-    env = {**os.environ, "RETROGRADE_DB": str(db)}
-    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-    process = subprocess.Popen([str(RETROGRADE), *args], env=env, **quiet)
-    url = f"http://127.0.0.1:{port}/"
-    for _ in range(300):
-        try:
-            with urllib.request.urlopen(url, timeout=1):
-                return process, url
-        except OSError:
-            time.sleep(0.1)
-    process.kill()
-    raise SystemExit("retrograde serve did not start")
-
-
-RENDERED = """() => new Promise((resolve) => {
-  const done = () => resolve(performance.now());
-  const ready = () => document.querySelector('#graph[data-rendered]');
-  if (ready()) return done();
-  new MutationObserver((_, observer) => { if (ready()) { observer.disconnect(); done(); } })
-    .observe(document.body, {subtree: true, attributes: true, childList: true});
-})"""
-
-
-RESOURCE_NODES = "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').length"
+    return url
 
 
 def graph_page(n: int, rounds: int) -> dict[str, float]:
@@ -116,67 +280,55 @@ def graph_page(n: int, rounds: int) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        t0 = time.perf_counter()
-        db = build_store(work, n)
-        built = time.perf_counter() - t0
-        token = cli(db, "token", "create", "bench", "--role", "reader").strip()
-        process, url = serve(db, work)
-        try:
-            with sync_playwright() as driver:
-                browser = driver.chromium.launch(executable_path=CHROMIUM)
-                context = browser.new_context(viewport={"width": 1280, "height": 800})
+        directory = Path(tmp)
+        started = time.perf_counter()
+        url = build_graph_store(directory, n)
+        built = time.perf_counter() - started
+        token = reader_token(url, directory)
+        firsts: list[float] = []
+        expands: list[float] = []
+        with Server(url, directory) as server, sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=CHROMIUM)
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.goto(f"{server.base}/")
+            page.fill("#token", token)
+            page.press("#token", "Enter")
+            page.wait_for_selector("#nav:not([hidden])")
+            page.close()
+            for _ in range(rounds):
                 page = context.new_page()
-                page.goto(url)
-                page.fill("#token", token)
-                page.press("#token", "Enter")
-                page.wait_for_selector("#nav:not([hidden])")
+                page.goto(f"{server.base}/#/graph", wait_until="commit")
+                firsts.append(page.evaluate(RENDERED) / 1000)
+                collapsed = page.evaluate("window.retrogradeGraph.cy.nodes().length")
+                clicked = time.perf_counter()
+                page.click("#expand-all")
+                page.wait_for_selector("#graph[data-rendered='2']")
+                expands.append(time.perf_counter() - clicked)
+                expanded = page.evaluate(RESOURCE_NODES)
                 page.close()
-                firsts, expands = [], []
-                for _ in range(rounds):
-                    page = context.new_page()
-                    page.goto(url + "#/graph", wait_until="commit")
-                    firsts.append(page.evaluate(RENDERED) / 1000)
-                    drawn = page.evaluate("window.retrogradeGraph.cy.nodes().length")
-                    t1 = time.perf_counter()
-                    page.click("#expand-all")
-                    page.wait_for_selector("#graph[data-rendered='2']")
-                    expands.append(time.perf_counter() - t1)
-                    expanded = page.evaluate(
-                        "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').length"
-                    )
-                    page.close()
-                browser.close()
-        finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
+            browser.close()
     return {
         "resources": n,
         "store_build_s": built,
         "first_render_p50_s": statistics.median(firsts),
         "first_render_max_s": max(firsts),
-        "collapsed_nodes": drawn,
+        "collapsed_nodes": collapsed,
         "expand_all_p50_s": statistics.median(expands),
         "expanded_resources_drawn": expanded,
     }
 
 
-def machine() -> str:
-    load = os.getloadavg()[0]
-    return f"{os.cpu_count()} cores, Python {platform.python_version()}, load {load:.2f}"
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+def report_graph(figures: dict[str, float]) -> None:
+    print(f"\nGraph page of {figures['resources']:,} resources, headless Chromium at 1280x800")
+    print("| first render p50 | worst | nodes drawn | Expand all p50 | resources drawn | target |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {figures['first_render_p50_s']:.2f} s | {figures['first_render_max_s']:.2f} s "
+        f"| {figures['collapsed_nodes']:.0f} | {figures['expand_all_p50_s']:.1f} s "
+        f"| {figures['expanded_resources_drawn']:.0f} | {GRAPH_TARGET_S:.0f} s |"
     )
-    parser.add_argument("--graph-resources", type=int, default=10_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    print(machine())
-    figures = graph_page(args.graph_resources, args.rounds)
-    for name, value in figures.items():
-        print(f"{name:28} {value:.3f}" if isinstance(value, float) else f"{name:28} {value}")
+    print(f"(store built in {figures['store_build_s']:.1f} s; load {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":

@@ -326,7 +326,7 @@ def _refresh_balancers(state: dict[str, ResourceState]) -> None:
 
 def _state_before(commit: Commit, current: ResourceState | None) -> ResourceState | None:
     """The resource as it was before ``commit`` (``current`` is its state after it)."""
-    if commit.connections.get("before") is None:
+    if commit.connections.before is None:
         return None
     inputs = dict(current.inputs) if current else {}
     for name, entry in commit.diff.items():
@@ -338,8 +338,8 @@ def _state_before(commit: Commit, current: ResourceState | None) -> ResourceStat
         commit.type,
         commit.version,
         inputs,
-        commit.connections["before"] or {},
-        commit.tags.get("before") or {},
+        dict(commit.connections.before),
+        dict(commit.tags.before or {}),
     )
 
 

@@ -155,11 +155,41 @@ def test_staging_a_removal_stages_its_former_consumers(
 def test_staging_a_target_the_file_leaves_as_committed_drops_its_staged_change(
     ctx: retrograde.Context, tmp_path: Path
 ) -> None:
-    """node1's staged new ip goes when v1 (old ip) is staged for node1; nothing else moves."""
+    """node1's staged new ip goes when v1 (old ip) is staged for node1, and so do the staged
+    changes of its consumers that carried that ip along: nothing staged is left stale."""
     retrograde.apply(ctx, write(tmp_path, "v1.yaml", V1))
     retrograde.stage(ctx, write(tmp_path, "ip.yaml", V1_NEW_IP))
-    retrograde.stage(ctx, tmp_path / "v1.yaml", targets=["node1"])
-    assert sorted(store_calls.load_staged(ctx.store)) == ["haproxy", "keystone1"]
+    chosen = retrograde.stage(ctx, tmp_path / "v1.yaml", targets=["node1"])
+    assert store_calls.load_staged(ctx.store) == {}
+    assert chosen == {}
+
+
+def test_staging_a_producer_restages_the_consumers_whose_staged_values_follow_it(
+    ctx: retrograde.Context, tmp_path: Path
+) -> None:
+    """A staged consumer holding the producer's old value is restaged with its new value."""
+    retrograde.apply(ctx, write(tmp_path, "v1.yaml", V1))
+    retrograde.stage(ctx, write(tmp_path, "ip.yaml", V1_NEW_IP))
+    newer = write(tmp_path, "newer.yaml", V1.replace("10.20.0.2", "10.20.0.99"))
+    chosen = retrograde.stage(ctx, newer, targets=["node1"])
+    assert sorted(chosen) == ["haproxy", "keystone1", "node1"]
+    staged = store_calls.load_staged(ctx.store)
+    assert staged["haproxy"].after is not None
+    assert staged["haproxy"].after.inputs["backends"] == ["10.20.0.99"]
+    retrograde.apply(ctx)
+    state = retrograde.state(ctx).resources
+    assert state["keystone1"].inputs["ip"] == state["node1"].inputs["ip"] == "10.20.0.99"
+
+
+def test_a_stale_consumer_cannot_be_excluded(ctx: retrograde.Context, tmp_path: Path) -> None:
+    """Excluding a staged consumer that would keep a producer's old value is refused."""
+    retrograde.apply(ctx, write(tmp_path, "v1.yaml", V1))
+    retrograde.stage(ctx, write(tmp_path, "ip.yaml", V1_NEW_IP))
+    before = change_digests(store_calls.load_staged(ctx.store))
+    newer = write(tmp_path, "newer.yaml", V1.replace("10.20.0.2", "10.20.0.99"))
+    with pytest.raises(ExcludedNeededError, match="haproxy"):
+        retrograde.stage(ctx, newer, targets=["node1"], exclude=["haproxy"])
+    assert change_digests(store_calls.load_staged(ctx.store)) == before
 
 
 def test_staging_an_unknown_target_is_an_error_and_stages_nothing(

@@ -106,6 +106,16 @@ def test_nonzero_exit_is_failure_with_code_and_stderr(
     assert result["duration"] >= 0
 
 
+def test_a_command_killed_by_a_signal_says_which(
+    shell: ShellHandler, make_request: RequestFactory
+) -> None:
+    """A command that dies of a signal and wrote nothing fails naming the signal."""
+    result = shell.run(make_request("shell", "kill -TERM $$"))
+    assert not result["ok"]
+    assert result["exit_code"] == -15
+    assert result["error"] == "killed by SIGTERM"
+
+
 def test_long_stderr_is_cut_to_its_tail(shell: ShellHandler, make_request: RequestFactory) -> None:
     """Only the last characters of a long stderr are kept, where the error usually is."""
     command = "head -c 5000 /dev/zero | tr '\\0' x >&2; printf 'THE-END' >&2; exit 1"

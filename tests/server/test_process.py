@@ -5,13 +5,17 @@ from __future__ import annotations
 
 import json
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.backends import sqlite_url
 from tests.durability import processes
+from tests.durability.test_frozen_holder import HOLDER
 from tests.server.conftest import stack_text
 from tests.server.serving import make_token, serving
 
@@ -137,3 +141,34 @@ def test_token_verbs_on_the_store(store_url: str, tmp_path: Path) -> None:
     assert never.returncode == 2 and "30d" in never.stderr
     taken = processes.run(store_url, tmp_path, "token", "create", "bot", "--role", "reader")
     assert taken.returncode == 1 and "already exists" in taken.stderr
+
+
+@pytest.mark.slow
+def test_a_frozen_writer_makes_a_server_write_409_within_its_short_timeout(
+    tmp_path: Path,
+) -> None:
+    """On SQLite the server waits 5 s (not 30) for another process's transaction, then
+    answers 409 naming the holder; reads still answer at once."""
+    store_url = sqlite_url(tmp_path)
+    token = make_token(store_url, tmp_path, "ops", "operator")
+    auth = {"Authorization": f"Bearer {token}"}
+    marker = tmp_path / "holding"
+    with serving(store_url, tmp_path) as (base, _):
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLDER, store_url, str(marker)], env=processes.environment()
+        )
+        try:
+            processes.wait_for(marker, holder)  # type: ignore[arg-type]
+            started = time.monotonic()
+            assert httpx.get(f"{base}/api/state", headers=auth, timeout=30).status_code == 200
+            answer = httpx.post(
+                f"{base}/api/checkpoints", headers=auth, json={"name": "x"}, timeout=30
+            )
+            waited = time.monotonic() - started
+        finally:
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
+    assert answer.status_code == 409, answer.text
+    error = answer.json()["error"]
+    assert error["kind"] == "store_busy_error" and error["principal"] == "frozen-op"
+    assert 4 < waited < 20

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
 from rich.text import Text
 
+from retrograde.cli.interrupts import cancelled_by_signals
 from retrograde.cli.progress import ApplyProgress
 from retrograde.cli.render import render_apply
 from retrograde.cli.session import (
@@ -24,7 +25,9 @@ from retrograde.cli.session import (
 from retrograde.cli.staging import allow_include_option
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
-from retrograde.commands.views import commit_json
+from retrograde.commands.resume import ResumeView
+from retrograde.engine.cancel import CancelToken
+from retrograde.model.apply import ApplyStatus
 
 KIND_STYLE = {"removed": "red", "added": "green", "changed": "magenta", "staged": "yellow"}
 
@@ -58,35 +61,35 @@ def resume(
     are reconciled with what FILE stages, in this order: removed actions are
     dropped, added ones join the plan, changed type versions are migrated
     (refused, naming resource, type and versions, when the type declares no
-    migration between them). Every step is reported. Exits 1 if an action failed.
+    migration between them). Every step is reported. Exits 1 if an action failed
+    or the resumed apply was interrupted again (Ctrl-C works as for apply).
     """
     if principal:
         session.principal = principal
-    if as_json or not session.err.is_terminal:
-        result = resuming.resume(
-            session.context, file, jobs=jobs, executor=executor, allow_include=allow_include
-        )
-    else:
-        with ApplyProgress(session.err) as progress:
-            result = resuming.resume(
-                session.context,
-                file,
-                jobs=jobs,
-                executor=executor,
-                progress=progress,
-                allow_include=allow_include,
-            )
-    view = result.to_json()
+    run = partial(
+        resuming.resume,
+        session.context,
+        file,
+        jobs=jobs,
+        executor=executor,
+        allow_include=allow_include,
+    )
+    with cancelled_by_signals(CancelToken()) as cancel:
+        if as_json or not session.err.is_terminal:
+            result = run(cancel=cancel)
+        else:
+            with ApplyProgress(session.err) as progress:
+                result = run(cancel=cancel, progress=progress)
+    view = result.to_json(session.secrets())
     if as_json:
-        view["migrations"] = [commit_json(c, session.secrets()) for c in result.migrations]
         emit_json(view)
     else:
         render_resume(session.out, view)
-    if result.report.failed:
+    if result.report.status is not ApplyStatus.SUCCEEDED:
         sys.exit(1)
 
 
-def render_resume(console: Console, view: Mapping[str, Any]) -> None:
+def render_resume(console: Console, view: ResumeView) -> None:
     """The reconciliation steps, the migrations, the re-run actions, then the apply's outcome."""
     for step in view["resumption"]:
         style = KIND_STYLE.get(step["kind"], "")
@@ -98,7 +101,7 @@ def render_resume(console: Console, view: Mapping[str, Any]) -> None:
                 f" ({step['action']}, {step['type']}): {step['detail']}",
             )
         )
-    revs: Sequence[int] = view["migrations"]
+    revs = [commit["rev"] for commit in view["migrations"]]
     if revs:
         console.print(f"migrated committed inputs: {_revisions(revs)}")
     for name in view["rerun"]:

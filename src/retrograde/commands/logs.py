@@ -10,15 +10,21 @@ silence.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict
 
 from retrograde.commands.context import Context
 from retrograde.errors import NotFoundError
-from retrograde.model.apply import HandlerOutput
+from retrograde.model.apply import HandlerOutput, HandlerOutputJSON
 from retrograde.model.change import ActionName
 from retrograde.model.journal import JournalTask, TaskStatus
 from retrograde.model.numbers import check_number
 from retrograde.storage.base import Transaction
+
+
+class LogsJSON(TypedDict):
+    """``logs --json``."""
+
+    logs: list[HandlerOutputJSON]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +38,7 @@ class Logs:
     entries: tuple[HandlerOutput, ...]
     ran_handler: bool = True
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> LogsJSON:
         return {"logs": [entry.to_json() for entry in self.entries]}
 
 

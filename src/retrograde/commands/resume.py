@@ -21,7 +21,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
@@ -29,17 +28,34 @@ from retrograde.commands.migration_steps import StepRegistry
 from retrograde.commands.planning import plan_for
 from retrograde.commands.stack_staging import stack_changes, write_staging
 from retrograde.commands.stackfiles import read_stack
+from retrograde.commands.views import Secrets, commit_json
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
-from retrograde.engine.runner import ApplyReport, Earlier, Job, Progress, RunOptions, run
+from retrograde.engine.runner import (
+    ApplyReport,
+    ApplyReportJSON,
+    Earlier,
+    Job,
+    Progress,
+    RunOptions,
+    run,
+)
 from retrograde.errors import CorruptLogError, StateError
 from retrograde.executors.registry import DEFAULT_EXECUTOR, executor_for
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.change import Change
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, CommitJSON
 from retrograde.model.journal import OPEN_TASKS, JournalTask, LockGrant, TaskStatus
-from retrograde.planning.resumption import ResumptionStep, reconcile
+from retrograde.planning.resumption import ResumptionStep, ResumptionStepJSON, reconcile
 from retrograde.planning.stackfile import Stack
+
+
+class ResumeView(ApplyReportJSON):
+    """``resume --json``: the apply's report plus what resuming did."""
+
+    rerun: list[str]
+    resumption: list[ResumptionStepJSON]
+    migrations: list[CommitJSON]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,12 +72,13 @@ class ResumeReport:
     resumption: tuple[ResumptionStep, ...] = ()
     migrations: tuple[Commit, ...] = ()
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, secrets: Secrets) -> ResumeView:
+        """``resume --json``, secret inputs of the migration commits as ``***``."""
         return {
             **self.report.to_json(),
             "rerun": list(self.rerun),
             "resumption": [step.to_json() for step in self.resumption],
-            "migrations": [commit.rev for commit in self.migrations],
+            "migrations": [commit_json(commit, secrets) for commit in self.migrations],
         }
 
 

@@ -6,38 +6,68 @@ Built on :mod:`retrograde.commands.views`, so secret inputs print as ``***``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TypedDict
 
 from retrograde.commands.rollback import Preview
 from retrograde.commands.timetravel import Revision, RevisionDiff
-from retrograde.commands.views import Secrets, changes_json
-from retrograde.model.checkpoint import Checkpoint
+from retrograde.commands.views import ChangesView, ChangeView, Secrets, changes_json
+from retrograde.model.checkpoint import Checkpoint, CheckpointJSON
+from retrograde.model.plan import PlanJSON
 
 
-def revision_json(revision: Revision) -> dict[str, Any]:
+class RevisionView(TypedDict):
+    """A resolved target revision and the checkpoint that named it (or null)."""
+
+    rev: int
+    checkpoint: str | None
+
+
+class PreviewView(ChangesView):
+    """``revert --json`` / ``rollback --json``."""
+
+    staged: bool
+    reverts: list[int]
+    target: RevisionView | None
+    plan: PlanJSON
+
+
+class CheckpointsView(TypedDict):
+    """``checkpoints --json``."""
+
+    checkpoints: list[CheckpointJSON]
+
+
+RevisionDiffView = TypedDict(
+    "RevisionDiffView",
+    {"from": RevisionView, "to": RevisionView, "changes": dict[str, ChangeView]},
+)
+"""``diff --from X --to Y --json``: the ``diff --json`` shape plus both revisions."""
+
+
+def revision_json(revision: Revision) -> RevisionView:
     return {"rev": revision.rev, "checkpoint": revision.checkpoint}
 
 
-def preview_json(preview: Preview, secrets: Secrets) -> dict[str, Any]:
+def preview_json(preview: Preview, secrets: Secrets) -> PreviewView:
     """``revert --json`` / ``rollback --json``: what was staged and the plan it leads to."""
     return {
         "staged": preview.staged,
         "reverts": list(preview.reverts),
         "target": revision_json(preview.target) if preview.target else None,
-        **changes_json(preview.changes, secrets),
+        "changes": changes_json(preview.changes, secrets)["changes"],
         "plan": preview.plan.to_json(),
     }
 
 
-def checkpoints_json(checkpoints: Sequence[Checkpoint]) -> dict[str, Any]:
+def checkpoints_json(checkpoints: Sequence[Checkpoint]) -> CheckpointsView:
     """``checkpoints --json``."""
     return {"checkpoints": [checkpoint.to_json() for checkpoint in checkpoints]}
 
 
-def revision_diff_json(diff: RevisionDiff, secrets: Secrets) -> dict[str, Any]:
+def revision_diff_json(diff: RevisionDiff, secrets: Secrets) -> RevisionDiffView:
     """``diff --from X --to Y --json``: the ``diff --json`` shape plus both revisions."""
     return {
         "from": revision_json(diff.old),
         "to": revision_json(diff.new),
-        **changes_json(diff.changes, secrets),
+        "changes": changes_json(diff.changes, secrets)["changes"],
     }

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TypedDict
 
 from retrograde.commands.migration_steps import StepRegistry
 from retrograde.commands.stackfiles import read_stack
@@ -84,7 +84,7 @@ class StackProblem:
             where.append(f"action {self.action!r}")
         return f"{', '.join(where)}: {self.message}"
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> StackProblemJSON:
         return {
             "kind": self.kind,
             "message": self.message,
@@ -94,6 +94,26 @@ class StackProblem:
             "name": self.name,
             "line": self.line,
         }
+
+
+class StackProblemJSON(TypedDict):
+    """One problem or warning of ``validate --json``."""
+
+    kind: str
+    message: str
+    file: str
+    type: str | None
+    action: str | None
+    name: str | None
+    line: int | None
+
+
+class ValidationJSON(TypedDict):
+    """``validate --json``."""
+
+    ok: bool
+    problems: list[StackProblemJSON]
+    warnings: list[StackProblemJSON]
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +128,7 @@ class Validation:
     def ok(self) -> bool:
         return not self.problems
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> ValidationJSON:
         return {
             "ok": self.ok,
             "problems": [problem.to_json() for problem in self.problems],

@@ -15,10 +15,11 @@ from collections.abc import Callable
 class CancelToken:
     """Asks a run to stop dispatching; the run finishes what is in flight and ends."""
 
-    __slots__ = ("_callbacks", "_cancelled", "reason")
+    __slots__ = ("_callbacks", "_cancelled", "_killed", "reason")
 
     def __init__(self) -> None:
         self._cancelled = False
+        self._killed = False
         self._callbacks: list[Callable[[], None]] = []
         self.reason = ""
 
@@ -33,6 +34,20 @@ class CancelToken:
         self._cancelled = True
         for callback in list(self._callbacks):
             callback()
+
+    @property
+    def killed(self) -> bool:
+        """Whether the running actions are being killed: a failure now means "cut short"."""
+        return self._killed
+
+    def kill(self, reason: str = "killed") -> None:
+        """Cancel, and say that running actions are about to be killed.
+
+        The run then keeps a failed action ``started`` instead of recording the
+        failure, so ``resume`` runs it again, as after a crash.
+        """
+        self._killed = True
+        self.cancel(reason)
 
     def on_cancel(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` when cancelled (at once if already cancelled)."""

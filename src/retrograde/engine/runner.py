@@ -324,8 +324,8 @@ class _Runner:
                 faults.reached("after-handler", name)
             if result["ok"]:
                 done.append(name)
-            elif self._retries_left(name) and self._stopping:
-                pass  # stays started: resume runs it again
+            elif self.options.cancel.killed or (self._retries_left(name) and self._stopping):
+                pass  # cut short or due again: stays started, resume runs it again
             elif self._retries_left(name):
                 delay = retry_policy(self.job.changes[name], self.job.types)[1]
                 heapq.heappush(self.retries, (time.monotonic() + delay, name))

@@ -188,8 +188,18 @@ def run_command(
     output = captured_bytes(stdout, stderr, mask)
     if process.returncode == 0:
         return success(resource, duration, output)
-    tail = error_tail(stderr, stdout, mask)
+    tail = error_tail(stderr, stdout, mask) or _signal_name(process.returncode)
     return failure(resource, tail, exit_code=process.returncode, duration=duration, output=output)
+
+
+def _signal_name(returncode: int) -> str:
+    """``killed by SIGKILL`` for a command a signal ended (a negative return code), else ``""``."""
+    if returncode >= 0:
+        return ""
+    try:
+        return f"killed by {signal.Signals(-returncode).name}"
+    except ValueError:
+        return f"killed by signal {-returncode}"
 
 
 def _timed_out(
@@ -240,3 +250,32 @@ def _kill_group(process: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
                 pipe.close()
         process.wait()
         return b"", b""
+
+
+def kill_running_commands() -> int:
+    """SIGKILL every command this process started and that still runs; return how many.
+
+    Each command is started as the leader of its own session (so of its own
+    process group), which makes the children of this process exactly the
+    running commands: killing their groups takes what they started along. Their
+    handlers then report them as failures (killed by signal 9) like any other.
+    Linux only (``/proc``); elsewhere nothing is killed.
+    """
+    killed = 0
+    for pid in _children():
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if os.getpgid(pid) == pid:
+                os.killpg(pid, signal.SIGKILL)
+            else:
+                os.kill(pid, signal.SIGKILL)
+            killed += 1
+    return killed
+
+
+def _children() -> set[int]:
+    pids: set[int] = set()
+    with contextlib.suppress(OSError):
+        for task in os.scandir("/proc/self/task"):
+            with contextlib.suppress(OSError), open(f"{task.path}/children") as children:
+                pids.update(int(pid) for pid in children.read().split())
+    return pids

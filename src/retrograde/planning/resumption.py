@@ -26,11 +26,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 from retrograde.errors import MigrationPathError
 from retrograde.model.change import Change
 from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus
 from retrograde.planning.type_migrations import MigrationPlanner
+
+
+class ResumptionStepJSON(TypedDict):
+    """One step of ``resume --json``'s ``resumption``."""
+
+    kind: str
+    resource: str
+    action: str
+    type: str
+    detail: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +54,7 @@ class ResumptionStep:
     type: str
     detail: str
 
-    def to_json(self) -> dict[str, str]:
+    def to_json(self) -> ResumptionStepJSON:
         return {
             "kind": self.kind,
             "resource": self.resource,

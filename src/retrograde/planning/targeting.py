@@ -5,7 +5,10 @@ connected from (new graph) and, for a removal, of its former consumers, so a
 partial apply can never leave a consumer pointing at something that is gone.
 Those are exactly the edges of the plan (each action's ``after``), so the
 closure is one breadth-first walk over them: linear in actions plus edges.
-What is not selected stays staged, untouched.
+What is not selected stays staged, untouched, with one exception when
+*staging* part of a file: a staged consumer whose values came through a
+connection from a restaged resource is restaged with it, so that nothing
+staged keeps a value its producer no longer has (:func:`restaged`).
 
 Names and tags mean what :mod:`.selection` says (different tag keys AND, a
 repeated key ORs). An excluded resource is left out unless a selected one
@@ -23,7 +26,7 @@ from typing import Any
 from retrograde.errors import ExcludedNeededError, NotFoundError
 from retrograde.model.change import Change
 from retrograde.model.plan import Plan
-from retrograde.model.state import ResourceState
+from retrograde.model.state import ResourceState, producers
 from retrograde.planning.selection import Selection, TagPairs
 
 
@@ -145,7 +148,50 @@ def restaged(
     """
     states = (*change_states(fresh), *change_states(staged), desired)
     chosen = roots(targeting, *states, kind="resource")
-    return chosen | closure(plan, chosen, targeting.exclude)
+    names = chosen | closure(plan, chosen, targeting.exclude)
+    consumers = staged_consumers(staged)
+    while extra := stale_consumers(consumers, staged, fresh, names, targeting.exclude):
+        names |= extra | closure(plan, extra, targeting.exclude)
+    return names
+
+
+def staged_consumers(staged: Mapping[str, Change]) -> dict[str, set[str]]:
+    """For each producer, the staged changes whose ``after`` takes a value from it."""
+    consumers: dict[str, set[str]] = {}
+    for name, change in staged.items():
+        if change.after is not None:
+            for producer in producers(change.after.connections):
+                consumers.setdefault(producer, set()).add(name)
+    return consumers
+
+
+def stale_consumers(
+    consumers: Mapping[str, Collection[str]],
+    staged: Mapping[str, Change],
+    fresh: Mapping[str, Change],
+    names: Collection[str],
+    exclude: Collection[str] = (),
+) -> set[str]:
+    """Staged consumers of ``names``, transitively, whose staged change the file now changes.
+
+    Their staged values followed the old staged or committed values of
+    ``names``; keeping them would leave a consumer holding a value its
+    producer no longer has. An excluded one is :class:`ExcludedNeededError`.
+    """
+    reached = set(names)
+    queue = deque(sorted(names))
+    stale: set[str] = set()
+    while queue:
+        producer = queue.popleft()
+        for consumer in sorted(consumers.get(producer, ())):
+            if consumer in reached or fresh.get(consumer) == staged[consumer]:
+                continue
+            if consumer in exclude:
+                raise ExcludedNeededError(consumer, needed_by=producer)
+            reached.add(consumer)
+            stale.add(consumer)
+            queue.append(consumer)
+    return stale
 
 
 def narrowed(plan: Plan, names: Collection[str]) -> Plan:

@@ -15,11 +15,12 @@ once, and no response ever carries the token itself.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import anyio.to_thread
@@ -29,7 +30,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.tokens import authenticate, token_for_digest
-from retrograde.errors import TokenRefusedError
+from retrograde.errors import StoreError, TokenRefusedError
 from retrograde.model.tokens import Role, Token
 from retrograde.server.errors import error_body, error_response
 from retrograde.server.settings import TOUCH_SECONDS
@@ -160,8 +161,9 @@ class Authenticator:
         return Principal(token, via_cookie=True)
 
     def _touch(self, token: Token) -> None:
+        """Record the use, if due; best effort: a read-only or busy store still serves reads."""
         if self.toucher.due(token.name):
-            with self.context().store.write() as tx:
+            with contextlib.suppress(StoreError), self.context().store.write() as tx:
                 tx.tokens.touch(token.name, utc_now())
 
     def _csrf_ok(self, request: Request) -> bool:
@@ -200,10 +202,10 @@ def principal_of(request: Request) -> Principal:
     return found
 
 
-def require(role: Role) -> Callable[[Request], Principal]:
-    """A dependency refusing (403) a principal whose role is below ``role``."""
+def require(role: Role) -> Callable[[Request], Awaitable[Principal]]:
+    """A dependency refusing (403) a principal whose role is below ``role`` (async: no I/O)."""
 
-    def check(request: Request) -> Principal:
+    async def check(request: Request) -> Principal:
         principal = principal_of(request)
         if not principal.token.role.allows(role):
             raise Forbidden(principal.token, role)

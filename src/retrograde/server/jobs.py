@@ -121,8 +121,13 @@ def _running_apply(ctx: Context) -> int | None:
     return newest[0].id if newest else None
 
 
+KEPT_JOBS = 50
+"""Finished jobs whose events stay in memory; an older apply's events stream its record."""
+
+
 class Jobs:
-    """Every job this server began, by apply id; shutdown cancels the running ones."""
+    """The jobs this server began, by apply id (the last :data:`KEPT_JOBS` finished ones and
+    every running one); shutdown cancels the running ones."""
 
     def __init__(self) -> None:
         self._by_id: dict[int, Job] = {}
@@ -175,6 +180,12 @@ class Jobs:
             with self._lock:
                 if job in self._running:
                     self._running.remove(job)
+                self._forget_old()
+
+    def _forget_old(self) -> None:
+        finished = [key for key, job in self._by_id.items() if job.finished]
+        for key in finished[: max(0, len(finished) - KEPT_JOBS)]:
+            del self._by_id[key]
 
     def cancel_all(self, reason: str = "server shutdown") -> None:
         """Refuse new jobs; ask every running one to stop dispatching."""

@@ -53,8 +53,9 @@ def server_state(request: Request) -> ServerState:
     return state
 
 
-def context(request: Request) -> Context:
-    """The verb's context: the server's store, acting as the token's name."""
+async def context(request: Request) -> Context:
+    """The verb's context: the server's store, acting as the token's name (async: it does no
+    I/O, so it costs no trip through the thread pool)."""
     principal = principal_of(request)
     return server_state(request).context_for(principal.name)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from retrograde.commands.context import Context
 from retrograde.server.auth import Sessions
+from retrograde.server.caching import AnswerCache
 from retrograde.server.jobs import Jobs
 from retrograde.server.settings import ServerSettings
 from retrograde.storage.base import Store, Transaction
@@ -50,6 +51,7 @@ class ServerState:
     settings: ServerSettings
     sessions: Sessions = field(init=False)
     jobs: Jobs = field(default_factory=Jobs)
+    answers: AnswerCache = field(default_factory=AnswerCache)
 
     def __post_init__(self) -> None:
         if self.settings.serialise_writes and not isinstance(self.store, SerialisedStore):

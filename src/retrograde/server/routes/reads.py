@@ -6,23 +6,26 @@ verb's ``--json`` shape, rendered by the same views (so secrets are masked).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
 from retrograde.commands import history, history_views, logs, reading, staging, timetravel, views
 from retrograde.commands.context import Context
 from retrograde.commands.rollback import checkpoints
 from retrograde.commands.rollback_views import checkpoints_json, revision_diff_json
+from retrograde.commands.views import Secrets
 from retrograde.model.change import ActionName
 from retrograde.model.query import LogQuery
 from retrograde.model.tokens import Role
 from retrograde.server import schemas
+from retrograde.server.caching import Key
 from retrograde.server.errors import BadRequest
-from retrograde.server.rendering import json_response
-from retrograde.server.routing import Ctx, operation, secrets_of
+from retrograde.server.rendering import JSON_TYPE, json_bytes, json_response
+from retrograde.server.routing import Ctx, operation, secrets_of, server_state
 
 router = APIRouter(prefix="/api", tags=["read"])
 
@@ -34,26 +37,39 @@ Target = Annotated[
     str | None, Query(min_length=1, max_length=300, description="A revision or checkpoint.")
 ]
 READ = Role.READER
+Render = Callable[[Secrets], bytes]
 
 
-def _state(ctx: Context, resource: str | None, at: str | None) -> Response:
-    if at is None:
-        snapshot = reading.state(ctx, resource)
-    else:
-        snapshot = timetravel.state_at(ctx, at, resource)
-    return json_response(views.state_json(snapshot.rev, snapshot.resources, secrets_of(ctx)))
+def cached(request: Request, ctx: Context, key: Key, render: Render) -> Response:
+    """The answer of ``render`` (given the secrets), from the cache while the store's head and
+    secret inputs stay the same (see :mod:`retrograde.server.caching`)."""
+    answers = server_state(request).answers
+    return Response(answers.answer(ctx, key, render), media_type=JSON_TYPE)
+
+
+def _state(request: Request, ctx: Context, resource: str | None, at: str | None) -> Response:
+    def render(secrets: Secrets) -> bytes:
+        if at is None:
+            snapshot = reading.state(ctx, resource)
+        else:
+            snapshot = timetravel.state_at(ctx, at, resource)
+        return json_bytes(views.state_json(snapshot.rev, snapshot.resources, secrets))
+
+    return cached(request, ctx, ("state", resource, at), render)
 
 
 @router.get("/state", **operation(READ, schemas.State, summary="Committed state (state)"))
-def state(ctx: Context = Ctx, at: Target = None) -> Response:
+def state(request: Request, ctx: Context = Ctx, at: Target = None) -> Response:
     """Committed state of every resource; with ``at``, as it was at a revision or checkpoint."""
-    return _state(ctx, None, at)
+    return _state(request, ctx, None, at)
 
 
 @router.get("/state/{resource}", **operation(READ, schemas.State, summary="One resource (state R)"))
-def state_of(resource: ResourceName, ctx: Context = Ctx, at: Target = None) -> Response:
+def state_of(
+    request: Request, resource: ResourceName, ctx: Context = Ctx, at: Target = None
+) -> Response:
     """Committed state of one resource, now or at ``at``."""
-    return _state(ctx, resource, at)
+    return _state(request, ctx, resource, at)
 
 
 @router.get("/diff", **operation(READ, schemas.Changes, summary="Staged changes (diff)"))
@@ -82,6 +98,7 @@ RevBound = Annotated[int | None, Query(ge=0, le=MAX_NUMBER)]
 
 @router.get("/log", **operation(READ, schemas.LogPage, summary="Search the log (log)"))
 def log(
+    request: Request,
     ctx: Context = Ctx,
     resource: Text = None,
     apply: Annotated[int | None, Query(ge=1, le=MAX_NUMBER)] = None,
@@ -109,8 +126,12 @@ def log(
         before_rev=before,
         limit=limit,
     )
-    page = history.log_page(ctx, query)
-    return json_response(history_views.log_page_json(page, secrets_of(ctx)))
+
+    def render(secrets: Secrets) -> bytes:
+        page = history.log_page(ctx, query)
+        return json_bytes(history_views.log_page_json(page, secrets))
+
+    return cached(request, ctx, ("log", query), render)
 
 
 def _moment(text: str | None, name: str, *, end: bool) -> str | None:
@@ -123,9 +144,13 @@ def _moment(text: str | None, name: str, *, end: bool) -> str | None:
 
 
 @router.get("/commits/{rev}", **operation(READ, schemas.Commit, summary="One commit (show)"))
-def commit(rev: Rev, ctx: Context = Ctx) -> Response:
+def commit(request: Request, rev: Rev, ctx: Context = Ctx) -> Response:
     """One commit with its diff, who, when, which apply and why, and its hash."""
-    return json_response(views.commit_json(reading.show(ctx, rev), secrets_of(ctx)))
+
+    def render(secrets: Secrets) -> bytes:
+        return json_bytes(views.commit_json(reading.show(ctx, rev), secrets))
+
+    return cached(request, ctx, ("commit", rev), render)
 
 
 @router.get("/applies", **operation(READ, schemas.AppliesPage, summary="List applies (applies)"))

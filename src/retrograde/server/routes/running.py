@@ -26,7 +26,7 @@ from retrograde.model.tokens import Role
 from retrograde.server import schemas
 from retrograde.server.jobs import Event, Job
 from retrograde.server.rendering import json_response
-from retrograde.server.routing import Ctx, operation, server_state
+from retrograde.server.routing import Ctx, operation, secrets_of, server_state
 
 router = APIRouter(prefix="/api", tags=["apply"])
 OPERATE = Role.OPERATOR
@@ -72,7 +72,7 @@ def resume(request: Request, body: schemas.ResumeRequest, ctx: Context = Ctx) ->
 
     def work(progress: Progress, cancel: CancelToken) -> tuple[int | None, dict[str, Any]]:
         report = resuming.resume(ctx, jobs=body.jobs, progress=progress, cancel=cancel)
-        return report.report.apply_id, report.to_json()
+        return report.report.apply_id, dict(report.to_json(secrets_of(ctx)))
 
     return _accepted(request, server_state(request).jobs.start("resume", ctx, work))
 
