@@ -154,7 +154,9 @@ def test_the_graph_draws_every_resource_of_committed_state(
     page.screenshot(path=screenshots / "graph.png")
 
 
-def test_grouping_the_graph_by_tag_collapses_and_expands(page: Page, shared_server: Server) -> None:
+def test_grouping_the_graph_by_tag_collapses_and_expands(
+    page: Page, shared_server: Server, screenshots: Path
+) -> None:
     """Grouped by `node`, collapsing a group hides its members; expanding shows them again."""
     sign_in(page, shared_server)
     page.goto(f"{shared_server.url}#/graph")
@@ -178,6 +180,7 @@ def test_grouping_the_graph_by_tag_collapses_and_expands(page: Page, shared_serv
     assert sorted(members) == sorted(on_node1)
     page.click("#expand-all")
     assert page.evaluate(count) == total
+    page.screenshot(path=screenshots / "graph-grouped.png")
 
 
 def test_a_checkpoint_previews_its_rollback_without_staging(page: Page, server: Server) -> None:
