@@ -9,7 +9,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.server.browser.conftest import sign_in, stray_text
+from tests.server.browser.conftest import DEPLOYMENT, sign_in, stray_text
 from tests.server.browser.server_process import Server, cli
 
 
@@ -194,6 +194,24 @@ def test_a_checkpoint_previews_its_rollback_without_staging(page: Page, server: 
     expect(changes).to_contain_text("remove")
     expect(page.locator("#rollback-plan li").first).to_be_visible()
     assert json.loads(cli(server.db, "diff", "--json"))["changes"] == {}
+
+
+def test_a_reader_sees_the_staged_diff_but_no_way_to_change_the_store(
+    page: Page, server: Server
+) -> None:
+    """A reader token sees the staged diff and why it cannot stage or apply, and no way to."""
+    cli(server.db, "stage", "stack-v2.yaml", cwd=DEPLOYMENT)
+    reader = cli(server.db, "token", "create", "auditor", "--role", "reader").strip()
+    page.goto(server.url)
+    page.fill("#token", reader)
+    page.press("#token", "Enter")
+    expect(page.locator("#who")).to_have_text("auditor (reader)")
+    page.click("nav >> text=Staged")
+    expect(page.locator("#staged-changes")).to_contain_text("keystone2")
+    expect(page.locator("#read-only")).to_be_visible()
+    expect(page.locator("#stage-form")).to_have_count(0)
+    expect(page.locator("#apply")).to_be_disabled()
+    expect(page.locator("#discard")).to_have_count(0)
 
 
 def test_the_page_is_usable_from_the_keyboard(page: Page, shared_server: Server) -> None:

@@ -106,6 +106,11 @@ export function currentSession() {
   return session;
 }
 
+/** Whether the signed-in token may change the store (operator or admin); the server decides anyway. */
+export function mayOperate() {
+  return session?.role === "operator" || session?.role === "admin";
+}
+
 /** Forget the session (the server has ended it). */
 export function forgetSession() {
   session = null;

@@ -2,7 +2,7 @@
 // each one a rollback preview — what going back to it would change and the
 // plan it leads to — computed by the server without staging anything.
 
-import { get, send } from "./api.js";
+import { get, mayOperate, send } from "./api.js";
 import { append, h, link, problem, replace, showTime, table } from "./dom.js";
 import { changesTable, planList } from "./staged.js";
 
@@ -58,6 +58,6 @@ export async function render(main) {
     h("h2", {}, "Checkpoints"),
     rows.length ? table(["Name", "Rev", "Description", "Principal", "Time", ""], rows, { id: "checkpoints" })
       : h("p", {}, "No checkpoint yet."),
-    createForm(() => { main.replaceChildren(); render(main); }),
+    mayOperate() ? createForm(() => { main.replaceChildren(); render(main); }) : null,
     preview);
 }

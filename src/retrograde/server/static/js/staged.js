@@ -3,7 +3,7 @@
 // plan that was shown, or is refused), and the live progress of an apply
 // (#/apply/ID) from its server-sent events, ending with its report and commits.
 
-import { followEvents, get, send, upload } from "./api.js";
+import { followEvents, get, mayOperate, send, upload } from "./api.js";
 import { append, h, link, problem, replace, showSide, showValue, table } from "./dom.js";
 
 /** The event names an apply's stream may carry (besides plain messages). */
@@ -132,10 +132,12 @@ function warnings() {
 }
 
 export async function render(main) {
-  const [diff, plan] = await Promise.all([get("diff"), get("plan")]);
+  // The plan (with the digest an apply needs) is an operator's verb; a reader sees the diff.
+  const operate = mayOperate();
+  const [diff, plan] = await Promise.all([get("diff"), operate ? get("plan") : { actions: [] }]);
   const status = h("div", { "aria-live": "polite", id: "apply-status" });
   const applyButton = h("button", { type: "button", id: "apply", class: "primary",
-    disabled: !plan.actions.length }, "Apply…");
+    disabled: !plan.actions.length || !operate }, "Apply…");
   applyButton.addEventListener("click", () => {
     const dialog = confirmDialog(plan, (message) => startApply(plan, message, status));
     append(main, dialog);
@@ -143,15 +145,16 @@ export async function render(main) {
     dialog.querySelector("#apply-message").focus();
   });
   append(main, 
-    h("h2", {}, "Stage a stack"),
-    stageForm(status),
+    operate ? h("h2", {}, "Stage a stack") : null,
+    operate ? stageForm(status)
+      : h("p", { class: "help", id: "read-only" }, "Your token is a reader: it can look, not stage or apply."),
     warnings(),
     h("h2", {}, "Staged changes"),
     changesTable(diff.changes, { id: "staged-changes" }),
     h("h2", {}, "Plan"),
     planList(plan, { id: "plan" }),
     h("p", {}, link("graph/plan", "Show the plan as a graph")),
-    h("div", { class: "buttons" }, applyButton, plan.actions.length ? discardButton(status) : null),
+    h("div", { class: "buttons" }, applyButton, plan.actions.length && operate ? discardButton(status) : null),
     status);
 }
 
