@@ -13,8 +13,9 @@ loopback port, with a reader token:
 - ``GET /api/log`` (first page, 50 commits) from C concurrent clients (default
   8), each with its own keep-alive connection, R requests each (default 200):
   p50, p99 and max latency, and throughput (target: p99 under 25 ms);
-- ``GET /api/state`` (every resource, JSON) from one client, 20 times:
-  p50, p99, answer size (target: under 300 ms).
+- ``GET /api/state`` (every resource, JSON) from one client: the first answer
+  (rendered from the store), then 20 more (p50, p99: answered from the cache
+  while the head stays), and the answer's size (target: under 300 ms).
 
 Latency is wall time per request seen by the client, connection reuse
 included; the server and the clients share the machine.
@@ -191,19 +192,21 @@ def main() -> None:
     with Server(log_url, directory) as server:
         latencies, wall = hammer(server.base, "/api/log", log_token, args.clients, args.requests)
     with Server(state_url, directory) as server:
-        size = len(
-            httpx.get(
-                f"{server.base}/api/state",
-                headers={"Authorization": f"Bearer {state_token}"},
-                timeout=60,
-            ).content
-        )
+        auth = {"Authorization": f"Bearer {state_token}"}
+        started = time.perf_counter()
+        size = len(httpx.get(f"{server.base}/api/state", headers=auth, timeout=60).content)
+        cold_ms = (time.perf_counter() - started) * 1000
         state_ms, _ = hammer(server.base, "/api/state", state_token, 1, 20)
-    report(args, latencies, wall, state_ms, size)
+    report(args, latencies, wall, state_ms, size, cold_ms)
 
 
 def report(
-    args: argparse.Namespace, log_ms: list[float], wall: float, state_ms: list[float], size: int
+    args: argparse.Namespace,
+    log_ms: list[float],
+    wall: float,
+    state_ms: list[float],
+    size: int,
+    cold_ms: float,
 ) -> None:
     total = len(log_ms)
     print(f"\nGET /api/log (first page of 50) on {args.commits:,} commits, {args.clients} clients")
@@ -214,12 +217,13 @@ def report(
         f"| {max(log_ms):.1f} ms | {total / wall:,.0f} | {LOG_TARGET_MS:.0f} ms |"
     )
     print(f"\nGET /api/state of {args.resources:,} resources, one client")
-    print("| requests | p50 | p99 | bytes | target |")
-    print("|---:|---:|---:|---:|---:|")
+    print("| first (rendered) | requests after | p50 | p99 | bytes | target |")
+    print("|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {len(state_ms)} | {statistics.median(state_ms):.0f} ms | "
+        f"| {cold_ms:.0f} ms | {len(state_ms)} | {statistics.median(state_ms):.0f} ms | "
         f"{percentile(state_ms, 0.99):.0f} ms | {size:,} | {STATE_TARGET_MS:.0f} ms |"
     )
+    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
 # The web page's graph view in headless Chromium.

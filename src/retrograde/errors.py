@@ -43,7 +43,8 @@ with ``raise ... from``.
     │   └── StalePlanError          the staged log or committed head moved since a plan was saved
     ├── HandlerError            a handler is misconfigured (unknown kind, bad target)
     ├── ExecutorError           an executor cannot run actions (its broker is unreachable)
-    └── TokenRefusedError       an API token is unknown, revoked or expired
+    ├── TokenRefusedError       an API token is unknown, revoked or expired
+    └── InsecureListenError     serve beyond loopback without TLS (exit 2)
 """
 
 from __future__ import annotations
@@ -550,3 +551,9 @@ class PlanDigestError(PlanChangedError):
 
 class TokenRefusedError(RetrogradeError):
     """An API token is unknown, revoked or expired; the message never echoes the token."""
+
+
+class InsecureListenError(RetrogradeError):
+    """``serve`` asked to listen beyond loopback without TLS (and without ``--insecure``)."""
+
+    exit_code = 2

@@ -20,7 +20,8 @@ def test_a_cli_commit_shows_in_the_next_state_and_log(
         assert client.get("/api/state", headers=reader).json()["resources"] == {}
         assert client.get("/api/log", headers=reader).json()["commits"] == []
     (tmp_path / "s.yaml").write_text(stack_text("true"), encoding="utf-8")
-    assert processes.run(store_url, tmp_path, "apply", "s.yaml", "--yes").returncode == 0
+    done = processes.run(store_url, tmp_path, "apply", "s.yaml", "--yes")
+    assert done.returncode == 0, done.stderr
     assert len(client.get("/api/state", headers=reader).json()["resources"]) == 5
     assert len(client.get("/api/log", headers=reader).json()["commits"]) == 5
     assert client.get("/api/commits/1", headers=reader).status_code == 200
@@ -37,7 +38,8 @@ def test_an_input_declared_secret_later_is_masked_in_cached_answers(
     """Staging a type version that makes ``ip`` secret masks it in the log and commits at once,
     though no commit was made."""
     (tmp_path / "s.yaml").write_text(stack_text("true"), encoding="utf-8")
-    assert processes.run(store_url, tmp_path, "apply", "s.yaml", "--yes").returncode == 0
+    done = processes.run(store_url, tmp_path, "apply", "s.yaml", "--yes")
+    assert done.returncode == 0, done.stderr
     first = client.get("/api/commits/1", headers=operator).json()
     assert first["resource"].startswith("node") and first["diff"]["ip"]["to"].startswith("10.")
     assert node_ips(client, operator) == {"10.20.0.2", "10.20.0.3"}

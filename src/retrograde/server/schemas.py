@@ -281,7 +281,6 @@ class ResumeRequest(Request):
 
 
 MAX_REV = 2**63 - 1
-RevNumber = Field(ge=1, le=MAX_REV)
 
 
 class RevertRequest(Request):

@@ -20,18 +20,12 @@ from types import FrameType
 
 import uvicorn
 
-from retrograde.errors import RetrogradeError
+from retrograde.errors import InsecureListenError
 from retrograde.server.app import create_app
 from retrograde.server.settings import ServerSettings
 from retrograde.storage.base import Store
 
 LOOPBACK_NAMES = frozenset({"localhost", "ip6-localhost"})
-
-
-class InsecureListenError(RetrogradeError):
-    """Listening beyond loopback without TLS, and without ``--insecure``."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True, slots=True)
