@@ -19,6 +19,16 @@ loopback port, with a reader token:
 
 Latency is wall time per request seen by the client, connection reuse
 included; the server and the clients share the machine.
+
+``--graph`` measures the web page's graph view instead (``graph_page``): a
+store of G resources (``--graph-resources``, default 10,000: chains of ten
+connected services, each tagged with one of 40 racks and 3 tiers; types
+without actions, so no handler runs) served by ``retrograde serve``; headless
+Chromium (Debian's /usr/bin/chromium through Playwright) signs in once, then
+opens ``#/graph`` in a new page ``--rounds`` times (default 5), timing inside
+the page from the navigation's start to the first drawn graph (modules loaded,
+session resumed, state fetched, grouped by tag, collapsed, laid out; target
+under 3 s), then the redraw after "Expand all" (the most the page draws).
 """
 
 from __future__ import annotations
@@ -164,7 +174,13 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--graph", action="store_true", help="the web page's graph view only")
+    parser.add_argument("--graph-resources", type=int, default=10_000)
+    parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
+    if args.graph:
+        report_graph(graph_page(args.graph_resources, args.rounds))
+        return
     directory = args.dir or Path(tempfile.mkdtemp(prefix="bench-server-"))
     directory.mkdir(parents=True, exist_ok=True)
     if args.reuse:
@@ -208,6 +224,115 @@ def report(
         f"{percentile(state_ms, 0.99):.0f} ms | {size:,} | {STATE_TARGET_MS:.0f} ms |"
     )
     print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+# The web page's graph view in headless Chromium.
+
+CHROMIUM = "/usr/bin/chromium"
+GRAPH_TARGET_S = 3.0
+RACKS = 40
+CHAIN = 10
+
+GRAPH_TYPES = """types:
+  service:
+    version: 1
+    inputs:
+      addr: {type: string}
+      upstream: {type: string, default: ""}
+resources:
+"""
+
+RENDERED = """() => new Promise((resolve) => {
+  const done = () => resolve(performance.now());
+  const ready = () => document.querySelector('#graph[data-rendered]');
+  if (ready()) return done();
+  new MutationObserver((_, observer) => { if (ready()) { observer.disconnect(); done(); } })
+    .observe(document.body, {subtree: true, attributes: true, childList: true});
+})"""
+
+RESOURCE_NODES = "window.retrogradeGraph.cy.nodes('[kind = \"resource\"]').length"
+
+
+def tagged_stack(n: int) -> str:
+    """N services in chains of ten (each takes its address from the one before), racked by tag."""
+    lines = [GRAPH_TYPES]
+    for index in range(n):
+        chain, link = divmod(index, CHAIN)
+        tags = f"{{rack: r{chain % RACKS}, tier: t{link % 3}}}"
+        if link == 0:
+            inputs = f"{{addr: '10.{chain // 250}.{chain % 250}.1'}}"
+        else:
+            before = f"${{s{chain}-{link - 1}.addr}}"
+            inputs = f"{{addr: '{before}', upstream: '{before}'}}"
+        lines.append(f"  s{chain}-{link}: {{type: service, tags: {tags}, inputs: {inputs}}}\n")
+    return "".join(lines)
+
+
+def build_graph_store(directory: Path, n: int) -> str:
+    """A store with the N-resource tagged stack applied; its URL."""
+    stack = directory / "graph-stack.yaml"
+    stack.write_text(tagged_stack(n), encoding="utf-8")
+    url = sqlite_url(directory / "graph.db")
+    with retrograde.open_context(url, cwd=directory, principal="bench") as ctx:
+        retrograde.stage(ctx, stack)
+        retrograde.apply(ctx, jobs=8, message="bench")
+    return url
+
+
+def graph_page(n: int, rounds: int) -> dict[str, float]:
+    """First render of the graph view of N resources, and the redraw after expanding every group."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        started = time.perf_counter()
+        url = build_graph_store(directory, n)
+        built = time.perf_counter() - started
+        token = reader_token(url, directory)
+        firsts: list[float] = []
+        expands: list[float] = []
+        with Server(url, directory) as server, sync_playwright() as driver:
+            browser = driver.chromium.launch(executable_path=CHROMIUM)
+            context = browser.new_context(viewport={"width": 1280, "height": 800})
+            page = context.new_page()
+            page.goto(f"{server.base}/")
+            page.fill("#token", token)
+            page.press("#token", "Enter")
+            page.wait_for_selector("#nav:not([hidden])")
+            page.close()
+            for _ in range(rounds):
+                page = context.new_page()
+                page.goto(f"{server.base}/#/graph", wait_until="commit")
+                firsts.append(page.evaluate(RENDERED) / 1000)
+                collapsed = page.evaluate("window.retrogradeGraph.cy.nodes().length")
+                clicked = time.perf_counter()
+                page.click("#expand-all")
+                page.wait_for_selector("#graph[data-rendered='2']")
+                expands.append(time.perf_counter() - clicked)
+                expanded = page.evaluate(RESOURCE_NODES)
+                page.close()
+            browser.close()
+    return {
+        "resources": n,
+        "store_build_s": built,
+        "first_render_p50_s": statistics.median(firsts),
+        "first_render_max_s": max(firsts),
+        "collapsed_nodes": collapsed,
+        "expand_all_p50_s": statistics.median(expands),
+        "expanded_resources_drawn": expanded,
+    }
+
+
+def report_graph(figures: dict[str, float]) -> None:
+    print(f"\nGraph page of {figures['resources']:,} resources, headless Chromium at 1280x800")
+    print("| first render p50 | worst | nodes drawn | Expand all p50 | resources drawn | target |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {figures['first_render_p50_s']:.2f} s | {figures['first_render_max_s']:.2f} s "
+        f"| {figures['collapsed_nodes']:.0f} | {figures['expand_all_p50_s']:.1f} s "
+        f"| {figures['expanded_resources_drawn']:.0f} | {GRAPH_TARGET_S:.0f} s |"
+    )
+    print(f"(store built in {figures['store_build_s']:.1f} s; load {os.getloadavg()[0]:.1f})")
 
 
 if __name__ == "__main__":
