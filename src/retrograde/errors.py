@@ -530,3 +530,15 @@ class ExecutorError(RetrogradeError):
         self.url = url
         self.reason = reason
         super().__init__(f"{executor} executor: cannot reach the {service} at {url}: {reason}")
+
+
+class KeyFileError(RetrogradeError):
+    """A signing key, public key or witness file cannot be used: ``problem`` says why.
+
+    Never shows what the file holds (it could be a private key).
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{one_line(path)}: {problem}")

@@ -35,6 +35,7 @@ from retrograde.storage.apply_repositories import (
     OutputRepository,
 )
 from retrograde.storage.repositories import (
+    ChainRepository,
     CheckpointRepository,
     LogRepository,
     SnapshotRepository,
@@ -69,6 +70,9 @@ class Transaction(Protocol):
 
     @property
     def output(self) -> OutputRepository: ...
+
+    @property
+    def chain(self) -> ChainRepository: ...
 
 
 class Store(Protocol):

@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, delete, func, select, update
 
+from retrograde.config import principal_source
 from retrograde.errors import NotFoundError, StateError
 from retrograde.model.apply import ApplyRecord, ApplyStatus, can_transition
 from retrograde.model.change import ActionName, Change
 from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus, sources_of
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.plan import Plan
-from retrograde.storage.sql import rows
+from retrograde.storage.sql import chain, rows
 from retrograde.storage.sql.apply_counts import with_journal_counts
 from retrograde.storage.sql.export import apply_records
 from retrograde.storage.sql.importing import load_applies
@@ -60,6 +61,8 @@ class SqlApplies:
         ]
         if tasks:
             conn.execute(apply_tasks.insert(), tasks)
+        chain.note_types(conn, set(kinds.values()))
+        chain.note_applies(conn, [record.id])
         return record
 
     def record(
@@ -75,6 +78,8 @@ class SqlApplies:
         ]
         if tasks:
             conn.execute(apply_tasks.insert(), tasks)
+        chain.note_types(conn, {c.type_state.type_key for c in changes})
+        chain.note_applies(conn, [record.id])
         return self.finish(record.id, ApplyStatus.SUCCEEDED, ended_at=timestamp)
 
     def get(self, apply_id: int) -> ApplyRecord:
@@ -91,7 +96,9 @@ class SqlApplies:
         return apply_records(self._c.conn, ids)
 
     def load(self, records: Sequence[JSONObject]) -> None:
-        load_applies(self._c.writing(), records)
+        conn = self._c.writing()
+        load_applies(conn, records)
+        chain.note_applies(conn, [int(str(record["id"])) for record in records])
 
     def unfinished(self) -> list[ApplyRecord]:
         query = select(applies).where(applies.c.status.in_(UNFINISHED)).order_by(applies.c.id)
@@ -104,6 +111,7 @@ class SqlApplies:
             return record
         _check_transition(record, status)
         conn.execute(applies.update().where(applies.c.id == apply_id).values(status=status.value))
+        chain.note_applies(conn, [apply_id])
         return dataclasses.replace(record, status=status)
 
     def finish(self, apply_id: int, status: ApplyStatus, *, ended_at: str) -> ApplyRecord:
@@ -123,6 +131,7 @@ class SqlApplies:
             failures={t.resource: dict(t.error) for t in tasks if t.error is not None},
         )
         conn.execute(_outcome(finished))
+        chain.note_applies(conn, [apply_id])
         return finished
 
     def tasks(self, apply_id: int) -> list[JournalTask]:
@@ -174,6 +183,7 @@ class SqlApplies:
             for position, c in enumerate(changes, start)
         ]
         conn.execute(apply_tasks.insert(), tasks)
+        chain.note_types(conn, {c.type_state.type_key for c in changes})
 
     def retype_tasks(self, apply_id: int, changes: Sequence[Change]) -> None:
         if not changes:
@@ -187,7 +197,9 @@ class SqlApplies:
             }
             for c in changes
         ]
-        self._c.writing().execute(_RETYPED, params)
+        conn = self._c.writing()
+        conn.execute(_RETYPED, params)
+        chain.note_types(conn, {c.type_state.type_key for c in changes})
 
     def _open_tasks(self, apply_id: int) -> list[str]:
         open_statuses = [status.value for status in OPEN_TASKS]
@@ -243,6 +255,7 @@ def _insert(
         "failures": "{}",
         "host": socket.gethostname(),
         "pid": os.getpid(),
+        "principal_source": principal_source(principal),
     }
     inserted = applies.insert().values(values).returning(applies.c.id)
     apply_id = int(conn.execute(inserted).scalar_one())

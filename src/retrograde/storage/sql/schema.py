@@ -31,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0005"
+HEAD_REVISION = "0007"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -93,6 +93,7 @@ applies = Table(
     Column("failures", Text, nullable=False),
     Column("host", Text, nullable=False),
     Column("pid", Integer, nullable=False),
+    Column("principal_source", Text, nullable=True),
     PrimaryKeyConstraint("id", name="pk_applies"),
     CheckConstraint(_one_of("status", APPLY_STATUSES), name="ck_applies_status"),
     Index("ix_applies_status", "status"),
@@ -243,3 +244,37 @@ output_totals = Table(
 )
 """One row (``id = 1``): the bytes ``action_output`` holds, and the newest revision and
 apply whose output the store-wide cap has dropped (0: none), so ``logs`` can say so."""
+
+chain_entries = Table(
+    "chain_entries",
+    metadata,
+    Column("seq", Integer, nullable=False, autoincrement=False),
+    Column("after_rev", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("seq", name="pk_chain_entries"),
+    Index("ix_chain_entries_kind_key_seq", "kind", "key", "seq"),
+)
+"""Type definitions, checkpoints and apply records as hash-chain entries (schema revision
+0007; :mod:`retrograde.model.chain`). ``seq`` is gapless and assigned by the store; an
+entry sits in the chain after commit ``after_rev``. ``(kind, key, seq)`` finds the latest
+entry of a record. Inserted, never updated or deleted."""
+
+signatures = Table(
+    "signatures",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=True),
+    Column("rev", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("signed_at", Text, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_signatures"),
+    Index("ix_signatures_rev_seq", "rev", "seq"),
+)
+"""Ed25519 signatures of chain heads (schema revision 0007), beside the chain, not in it:
+a write turn that adds to the chain signs the head it leaves (``rev``, ``seq``, ``hash``)
+with the key of ``RETROGRADE_SIGNING_KEY``; ``public_key`` is the raw 32-byte key."""

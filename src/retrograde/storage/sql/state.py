@@ -7,10 +7,11 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select, tuple_
 
+from retrograde.model.chain import EntryKind, type_key
 from retrograde.model.change import Change
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
-from retrograde.storage.sql import rows
+from retrograde.storage.sql import chain, rows
 from retrograde.storage.sql.importing import put_state
 from retrograde.storage.sql.schema import resources
 from retrograde.storage.sql.schema import types as types_table
@@ -58,4 +59,7 @@ class SqlState:
         type_rows = {(t.name, t.version): rows.type_row(t) for t in types}
         if type_rows:
             statement = upsert(self._c.dialect, types_table, ("name", "version"))
-            self._c.writing().execute(statement, [*type_rows.values()])
+            conn = self._c.writing()
+            conn.execute(statement, [*type_rows.values()])
+            changed = {type_key(t.name, t.version): dict(t.to_json()) for t in types}
+            chain.note(conn, EntryKind.TYPE, changed, only_chained=True)
