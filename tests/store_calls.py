@@ -9,8 +9,8 @@ from typing import Any
 
 from retrograde.engine.committing import commit_changes
 from retrograde.history.verify import verify_log
-from retrograde.model.chain import ChainEntry
 from retrograde.model.apply import ApplyRecord, ApplyStatus
+from retrograde.model.chain import ChainEntry
 from retrograde.model.change import Change
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import Commit

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from retrograde.model.apply import ApplyRecord
-from retrograde.model.change import Change, make_change
 from retrograde.model.chain import ChainEntry
+from retrograde.model.change import Change, make_change
 from retrograde.model.commit import GENESIS_HASH, Commit, commit_hash
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.plan import Plan, PlannedAction

@@ -78,6 +78,10 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.audit:verify",
         "Check the commit log and committed state for tampering or damage.",
     ),
+    "keygen": Verb(
+        "retrograde.cli.audit:keygen",
+        "Write a new Ed25519 signing key to PATH (mode 0600) and its public key to PATH.pub.",
+    ),
     "export": Verb(
         "retrograde.cli.transfer:export",
         "Export the commit log as JSON Lines, one commit per line (see docs/history.md).",

@@ -27,9 +27,9 @@ heads kept elsewhere against. ``verify`` and ``import`` use the same checks.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import pairwise
 
 from retrograde.errors import CorruptLogError
 from retrograde.model.chain import ChainEntry, ChainPoint, EntryKind
@@ -332,7 +332,7 @@ def _unsigned(audit: ChainAudit, good: list[tuple[int, int]], trust_from: int) -
     problems: list[Problem] = []
     head = (audit.rev, audit.seq)
     spans = [*audit.applies, None]
-    for start, end in zip(spans, spans[1:], strict=False):
+    for start, end in pairwise(spans):
         assert start is not None
         if start[0] < trust_from:
             continue
@@ -358,7 +358,9 @@ def _unsigned(audit: ChainAudit, good: list[tuple[int, int]], trust_from: int) -
     return problems
 
 
-def head_problems(audit: ChainAudit, heads: Sequence[tuple[int, str]], source: str) -> list[Problem]:
+def head_problems(
+    audit: ChainAudit, heads: Sequence[tuple[int, str]], source: str
+) -> list[Problem]:
     """Heads kept elsewhere (``rev``, chain hash at some point after commit ``rev``) that
     the chain does not reach or does not hold."""
     problems: list[Problem] = []

@@ -25,9 +25,9 @@ from retrograde.history.chain_records import (
     check_entry_fields,
     file_records,
 )
-from retrograde.model.chain import ChainEntry, type_key
 from retrograde.memory import gc_paused
 from retrograde.model.apply import APPLY_FIELDS, ApplyStatus
+from retrograde.model.chain import ChainEntry, type_key
 from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
@@ -251,7 +251,8 @@ class _Loader:
         ):
             raise self._corrupt(
                 f"the segment before this point promised commits up to rev "
-                f"{rev}" + ("" if seq is None else f" and chain entry {seq}")
+                f"{rev}"
+                + ("" if seq is None else f" and chain entry {seq}")
                 + f" but ends at rev {self.audit.rev}, entry {self.audit.seq}"
             )
 

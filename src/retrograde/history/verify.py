@@ -90,7 +90,9 @@ def verify_log(tx: Transaction, trust: Trust | None = None) -> VerifyReport:
             )
         )
     problems.extend(record_problems(audit, tx.chain.records()))
-    problems.extend(signature_problems(audit, signatures, trusted=trust.keys, trust_from=trust.trust_from))
+    problems.extend(
+        signature_problems(audit, signatures, trusted=trust.keys, trust_from=trust.trust_from)
+    )
     for source, rev, hash_ in trust.heads:
         problems.extend(head_problems(audit, [(rev, hash_)], source))
     return VerifyReport(

@@ -112,7 +112,7 @@ def keygen(path: Path) -> tuple[Path, str]:
     public_path = path.with_name(path.name + ".pub")
     for target in (path, public_path):
         if target.exists():
-            raise KeyFileError(str(target), f"already exists; keygen never overwrites a key")
+            raise KeyFileError(str(target), "already exists; keygen never overwrites a key")
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -135,9 +135,9 @@ def load_signer(path: Path) -> Signer:
     try:
         private = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as error:
-        raise KeyFileError(str(path), f"not an unencrypted Ed25519 private key (PEM)") from error
+        raise KeyFileError(str(path), "not an unencrypted Ed25519 private key (PEM)") from error
     if not isinstance(private, Ed25519PrivateKey):
-        raise KeyFileError(str(path), f"not an Ed25519 private key")
+        raise KeyFileError(str(path), "not an Ed25519 private key")
     return Signer(private)
 
 
@@ -150,10 +150,10 @@ def load_public(path: Path) -> bytes:
         try:
             private = serialization.load_pem_private_key(data, password=None)
         except (ValueError, TypeError, UnsupportedAlgorithm) as error:
-            raise KeyFileError(str(path), f"not an Ed25519 public key (PEM)") from error
+            raise KeyFileError(str(path), "not an Ed25519 public key (PEM)") from error
         public = private.public_key()
     if not isinstance(public, Ed25519PublicKey):
-        raise KeyFileError(str(path), f"not an Ed25519 public key")
+        raise KeyFileError(str(path), "not an Ed25519 public key")
     return raw_public(public)
 
 

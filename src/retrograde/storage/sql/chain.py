@@ -13,8 +13,9 @@ other across processes.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from typing import cast
 
-from sqlalchemy import Connection, func, select, text, tuple_
+from sqlalchemy import Connection, RowMapping, func, select, text, tuple_
 
 from retrograde.errors import CorruptLogError
 from retrograde.model.apply import ApplyStatus
@@ -27,7 +28,7 @@ from retrograde.model.chain import (
     end_data,
     type_key,
 )
-from retrograde.model.jsonvalue import JSONObject, canonical_bytes
+from retrograde.model.jsonvalue import JSON, JSONObject, canonical_bytes
 from retrograde.model.types import TypeKey
 from retrograde.storage.sql import rows
 from retrograde.storage.sql.log_reads import head as commit_head
@@ -145,9 +146,9 @@ def note_applies(conn: Connection, ids: Collection[int]) -> list[ChainEntry]:
     return note(conn, EntryKind.APPLY_BEGIN, begins) + note(conn, EntryKind.APPLY_END, ends)
 
 
-def apply_record(row: Mapping[str, object]) -> JSONObject:
+def apply_record(row: RowMapping) -> JSONObject:
     """An ``applies`` row as JSON, failures parsed (what the apply entries hold)."""
-    record: JSONObject = {key: row[key] for key in row.keys()}  # type: ignore[misc]
+    record: JSONObject = {str(key): cast(JSON, row[key]) for key in row}
     record["failures"] = rows.load(str(row["failures"]))
     return record
 
@@ -166,20 +167,18 @@ def entries(conn: Connection) -> Iterator[ChainEntry]:
                 rows.hash_text(row["hash"]),
             )
         except (ValueError, TypeError) as error:
-            raise CorruptLogError(
-                f"chain entry {row['seq']} cannot be read ({error!r})"
-            ) from error
+            raise CorruptLogError(f"chain entry {row['seq']} cannot be read ({error!r})") from error
 
 
 def stored_records(conn: Connection) -> dict[str, dict[str, JSONObject]]:
     """What the store holds now of each entry kind, by key (what ``verify`` compares)."""
     found: dict[str, dict[str, JSONObject]] = {kind.value: {} for kind in EntryKind}
-    for row in conn.execute(select(types)):
+    for row in conn.execute(select(types)).mappings():
         try:
-            definition = rows.load(row.definition)
+            definition = rows.load(row["definition"])
         except ValueError:
-            definition = {"unreadable": str(row.definition)[:200]}
-        found[EntryKind.TYPE][type_key(row.name, int(row.version))] = definition
+            definition = {"unreadable": str(row["definition"])[:200]}
+        found[EntryKind.TYPE][type_key(row["name"], int(row["version"]))] = definition
     for mark in conn.execute(select(checkpoints)).mappings():
         found[EntryKind.CHECKPOINT][mark["name"]] = dict(mark)
     for row in conn.execute(select(applies).order_by(applies.c.id)).mappings():

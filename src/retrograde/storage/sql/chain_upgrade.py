@@ -13,6 +13,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from retrograde.model.chain import ChainEntry, EntryKind
+from retrograde.model.jsonvalue import JSONObject
 from retrograde.storage.sql import chain
 from retrograde.storage.sql.schema import applies, checkpoints, commits, types
 
@@ -22,7 +23,7 @@ def chain_upgrade(conn: Connection, reason: str) -> ChainEntry:
     re-encoding of the history: ``reason`` says which)."""
     chain.lock_chain(conn)
     point = chain.chain_head(conn)
-    data = {"reason": reason, "rev": point.rev, "seq": point.seq, "hash": point.hash}
+    data: JSONObject = {"reason": reason, "rev": point.rev, "seq": point.seq, "hash": point.hash}
     return chain.append(conn, [(EntryKind.UPGRADE.value, reason, data)])[0]
 
 

@@ -23,6 +23,7 @@ from retrograde.storage.sql.schema import signatures
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
 
+
 def mark_grown(conn: Connection) -> None:
     conn.info[chain.GREW] = True
 

@@ -21,8 +21,8 @@ from retrograde.clock import utc_now
 from retrograde.errors import ReadOnlyStoreError, StoreError
 from retrograde.storage.signing import Signature, append_witness, configured_signer, witness_path
 from retrograde.storage.sql.busy import busy_error
-from retrograde.storage.sql.database import writer
 from retrograde.storage.sql.chain import GREW
+from retrograde.storage.sql.database import writer
 from retrograde.storage.sql.driver_errors import mask_password, translated
 from retrograde.storage.sql.signatures import sign_head
 from retrograde.storage.sql.transaction import SqlTransaction

@@ -37,9 +37,7 @@ def upgrade() -> None:
         sa.Column("hash", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("seq", name="pk_chain_entries"),
     )
-    op.create_index(
-        "ix_chain_entries_kind_key_seq", "chain_entries", ["kind", "key", "seq"]
-    )
+    op.create_index("ix_chain_entries_kind_key_seq", "chain_entries", ["kind", "key", "seq"])
     op.create_table(
         "signatures",
         sa.Column("id", sa.Integer(), nullable=False, autoincrement=True),
