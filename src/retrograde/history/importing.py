@@ -124,13 +124,15 @@ class _Loader:
         self._check_chain()
         self._flush()
         self._check_references()
+        if not self.entries_seen and self.audit.rev:
+            self.tx.chain.upgrade("import of an export without chain entries")
         self.tx.state.save_types(self.types.values())
         self.tx.applies.load([*self.applies.values()])
         for row in self.checkpoints.values():
             self.tx.checkpoints.add(Checkpoint(**row))
         self.tx.chain.load_signatures(self.signatures)
         if not self.entries_seen:
-            self.tx.chain.chain_existing("import of an export without chain entries")
+            self.tx.chain.chain_stored()
         rev = self.audit.rev
         return TransferReport(
             commits=rev,

@@ -243,9 +243,12 @@ class ChainRepository(Protocol):
         """Insert ``entries`` as they are (import; the caller has checked their chain)."""
         ...
 
-    def chain_existing(self, reason: str) -> list[ChainEntry]:
-        """An ``upgrade`` entry, then an entry for every record not yet chained (nothing for
-        an empty store)."""
+    def upgrade(self, reason: str) -> ChainEntry:
+        """An ``upgrade`` entry recording the head as it is (``reason`` says why)."""
+        ...
+
+    def chain_stored(self) -> list[ChainEntry]:
+        """An entry for every stored record new to the chain or changed since its entry."""
         ...
 
     def signatures(self) -> list[Signature]:

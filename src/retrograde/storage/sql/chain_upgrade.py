@@ -35,7 +35,13 @@ def chain_existing(conn: Connection, reason: str) -> list[ChainEntry]:
         for table in (commits, applies, types, checkpoints)
     ):
         return []
-    made = [chain_upgrade(conn, reason)]
+    return [chain_upgrade(conn, reason), *chain_stored(conn)]
+
+
+def chain_stored(conn: Connection) -> list[ChainEntry]:
+    """Chain every stored type definition, checkpoint and apply record that is new to the
+    chain or differs from its latest entry."""
+    made: list[ChainEntry] = []
     type_keys = [(row.name, int(row.version)) for row in conn.execute(select(types))]
     made += chain.note_types(conn, type_keys)
     marks = {row["name"]: dict(row) for row in conn.execute(select(checkpoints)).mappings()}

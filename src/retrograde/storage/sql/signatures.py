@@ -17,7 +17,7 @@ from retrograde.model.chain import ChainEntry, ChainPoint
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.storage.signing import Signature, Signer
 from retrograde.storage.sql import chain, rows
-from retrograde.storage.sql.chain_upgrade import chain_existing
+from retrograde.storage.sql.chain_upgrade import chain_stored, chain_upgrade
 from retrograde.storage.sql.schema import signatures
 
 if TYPE_CHECKING:
@@ -91,9 +91,14 @@ class SqlChain:
         if entries:
             mark_grown(conn)
 
-    def chain_existing(self, reason: str) -> list[ChainEntry]:
+    def upgrade(self, reason: str) -> ChainEntry:
         conn = self._c.writing()
-        made = chain_existing(conn, reason)
+        mark_grown(conn)
+        return chain_upgrade(conn, reason)
+
+    def chain_stored(self) -> list[ChainEntry]:
+        conn = self._c.writing()
+        made = chain_stored(conn)
         if made:
             mark_grown(conn)
         return made
