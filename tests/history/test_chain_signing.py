@@ -311,3 +311,19 @@ def test_keygen_writes_a_private_key_only_its_owner_reads_and_never_overwrites(
     assert b"PRIVATE" not in result.output.encode()
     with pytest.raises(KeyFileError, match="never overwrites"):
         signing.keygen(tmp_path / "k")
+
+
+def test_the_chain_records_where_each_appliers_principal_came_from(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An apply by a declared principal is ``declared``, one by the OS user ``os``."""
+    from tests.commands.stacks import V1, V1_NEW_IP, write
+
+    monkeypatch.delenv("RETROGRADE_PRINCIPAL", raising=False)
+    with retrograde.open_context(store_url, cwd=tmp_path, principal="alice") as ctx:
+        retrograde.apply(ctx, write(tmp_path, "a.yaml", V1), message="declared")
+    with retrograde.open_context(store_url, cwd=tmp_path) as ctx:
+        retrograde.apply(ctx, write(tmp_path, "b.yaml", V1_NEW_IP), message="os user")
+        begins = [e for e in store_calls.chain_entries(ctx.store) if e.kind == "apply-begin"]
+        assert [e.data["principal_source"] for e in begins] == ["declared", "os"]
+        assert history.verify(ctx).ok

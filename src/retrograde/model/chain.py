@@ -45,11 +45,12 @@ class EntryKind(StrEnum):
     not as they happened; reused by any later re-encoding of the history."""
 
 
-BEGIN_FIELDS = ("id", "principal", "principal_source", "message", "started_at", "host", "pid")
-"""The apply record's fields an ``apply-begin`` entry holds (plus any the store adds later)."""
-
 END_FIELDS = ("id", "status", "ended_at", "succeeded", "failed", "skipped", "failures")
-"""The apply record's fields an ``apply-end`` entry holds."""
+"""The apply record's fields an ``apply-end`` entry holds: its outcome."""
+
+BEGIN_FIELDS = ("id", "principal", "principal_source", "message", "started_at", "host", "pid")
+"""The apply record's fields an ``apply-begin`` entry holds at least: every field but the
+outcome is in it, so a field a later schema adds (an apply's kind) is chained too."""
 
 PRINCIPAL_SOURCES = ("declared", "os", "token", "unknown")
 """Where an apply's principal came from: ``--principal``/``RETROGRADE_PRINCIPAL``, the OS
@@ -137,10 +138,15 @@ def type_key(name: str, version: int) -> str:
 
 
 def begin_data(record: Mapping[str, Raw]) -> JSONObject:
-    """The ``apply-begin`` data of an apply record (an exported record's shape)."""
+    """The ``apply-begin`` data of an apply record (a row, or an exported record): every
+    field but the outcome; no known principal source is ``unknown``."""
     data = {key: record.get(key) for key in BEGIN_FIELDS}
+    data.update((key, value) for key, value in record.items() if key not in _OUTCOME)
     data["principal_source"] = data["principal_source"] or "unknown"
     return data
+
+
+_OUTCOME = frozenset(END_FIELDS) - {"id"}
 
 
 def end_data(record: Mapping[str, Raw]) -> JSONObject:
