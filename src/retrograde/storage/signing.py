@@ -20,14 +20,20 @@ import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-
-from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from retrograde.errors import KeyFileError
 from retrograde.model.chain import ChainPoint
 from retrograde.model.jsonvalue import canonical_bytes
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+        Ed25519PrivateKey,
+        Ed25519PublicKey,
+    )
+
+# ``cryptography`` is imported where a key is used, never when a store opens without one,
+# so commands that neither sign nor check signatures do not load it.
 
 SIGNING_KEY_ENV = "RETROGRADE_SIGNING_KEY"
 WITNESS_ENV = "RETROGRADE_WITNESS"
@@ -47,6 +53,8 @@ def key_id(public_raw: bytes) -> str:
 
 
 def raw_public(public: Ed25519PublicKey) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+
     return public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -65,6 +73,9 @@ class Signature:
 
     def valid(self) -> bool:
         """Whether the signature is the key's over the point."""
+        from cryptography.exceptions import InvalidSignature
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         try:
             Ed25519PublicKey.from_public_bytes(self.public_key).verify(
                 self.signature, message(self.point)
@@ -113,6 +124,9 @@ def keygen(path: Path) -> tuple[Path, str]:
     for target in (path, public_path):
         if target.exists():
             raise KeyFileError(str(target), "already exists; keygen never overwrites a key")
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     private = Ed25519PrivateKey.generate()
     pem = private.private_bytes(
         serialization.Encoding.PEM,
@@ -131,6 +145,9 @@ def keygen(path: Path) -> tuple[Path, str]:
 
 def load_signer(path: Path) -> Signer:
     """The private key at ``path``; a file that is not one is a UsageError naming it."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     data = _read(path, "signing key")
     try:
         private = serialization.load_pem_private_key(data, password=None)
@@ -143,6 +160,10 @@ def load_signer(path: Path) -> Signer:
 
 def load_public(path: Path) -> bytes:
     """The raw public key in the file at ``path`` (PEM, or a private key's file)."""
+    from cryptography.exceptions import UnsupportedAlgorithm
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
     data = _read(path, "public key")
     try:
         public = serialization.load_pem_public_key(data)
