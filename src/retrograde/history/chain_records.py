@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from retrograde.history.chain import ChainAudit
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.chain import ChainEntry, EntryKind, begin_data, end_data, type_key
 from retrograde.model.jsonvalue import JSONObject
@@ -50,13 +51,13 @@ def file_records(
 
 
 def add_chained_records(
-    audit: Any,
+    audit: ChainAudit,
     types: dict[TypeKey, ResourceType],
     applies: dict[int, dict[str, Any]],
     checkpoints: dict[str, dict[str, Any]],
 ) -> None:
     """Add the records only the chain carries (their latest entries) to what is imported."""
-    chained: dict[str, dict[str, ChainEntry]] = audit.chained
+    chained = audit.chained
     for entry in chained.get(EntryKind.TYPE, {}).values():
         parsed = ResourceType.from_json(entry.data)
         if type_key(parsed.name, parsed.version) != entry.key:
