@@ -327,3 +327,34 @@ def test_the_chain_records_where_each_appliers_principal_came_from(
         begins = [e for e in store_calls.chain_entries(ctx.store) if e.kind == "apply-begin"]
         assert [e.data["principal_source"] for e in begins] == ["declared", "os"]
         assert history.verify(ctx).ok
+
+
+def test_a_history_that_began_unsigned_is_trusted_from_where_signing_began(
+    fresh: retrograde.Context,
+    known_export: Path,
+    tmp_path: Path,
+    keys: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Applies from before the key are unsigned: --trust fails, --trust-from the first signed
+    revision passes once a signed turn covers the head."""
+    transfer.import_(fresh, known_export)
+    head = store_calls.head(fresh.store)[0]
+    monkeypatch.setenv(signing.SIGNING_KEY_ENV, str(keys[0]))
+    with retrograde.open_context(fresh.store.url, cwd=tmp_path, principal="tester") as later:
+        retrograde.checkpoint(later, "signed-from-here", message="first signed turn")
+    assert any(
+        "carries no signature" in p.detail
+        for p in history.verify(fresh, trust=owner(tmp_path)).problems
+    )
+    assert history.verify(fresh, trust=owner(tmp_path), trust_from=head).ok
+    tamper(fresh, lambda conn: conn.execute(delete(signatures)))
+    assert not history.verify(fresh, trust=owner(tmp_path), trust_from=head + 1).ok
+
+
+def test_a_malformed_expect_head_is_one_line_naming_it(signed: retrograde.Context) -> None:
+    """--expect-head takes REV:HASH; anything else is a usage error that names the value."""
+    result = CliRunner().invoke(
+        cli, ["--db", signed.store.url, "verify", "--expect-head", "12:nothex"]
+    )
+    assert result.exit_code == 2 and "'12:nothex'" in result.output

@@ -298,8 +298,9 @@ def signature_problems(
     trust_from: int = 0,
 ) -> list[Problem]:
     """Signatures that are invalid or do not match the chain; with ``trusted`` (raw public
-    keys), also every apply beginning after ``trust_from`` without a trusted signature in
-    its span of the chain, and a chain head no trusted signature covers."""
+    keys), also every apply beginning at or after rev ``trust_from`` without a trusted
+    signature in its span of the chain, and a chain head no trusted signature covers
+    (whatever ``trust_from``: the head vouches for all before it)."""
     problems: list[Problem] = []
     good: list[tuple[int, int]] = []
     for signature in signatures:
@@ -346,7 +347,7 @@ def _unsigned(audit: ChainAudit, good: list[tuple[int, int]], trust_from: int) -
                     rev=start[0],
                 )
             )
-    if head != (0, 0) and head[0] >= trust_from and (not good or good[-1] != head):
+    if head != (0, 0) and (not good or good[-1] != head):
         problems.append(
             Problem(
                 ProblemKind.SIGNATURE,
