@@ -21,6 +21,7 @@ from pathlib import Path
 
 from retrograde.history import lines as export_lines
 from retrograde.model.apply import ApplyRecord, ApplyStatus
+from retrograde.model.chain import ChainPoint
 from retrograde.model.change import Change, make_change
 from retrograde.model.commit import GENESIS_HASH, Commit
 from retrograde.model.commit_builder import build_commit
@@ -360,7 +361,8 @@ def write_export(path: Path, total: int, *, seed: int = 5) -> tuple[int, str]:
             out.write(b"".join(lines))
     last = (generator.rev, generator.previous_hash)
     with open(path, "wb") as out, open(body, "rb") as source:
-        out.write(export_lines.segment_line((0, GENESIS_HASH), last, _stamp(generator.clock)))
+        start, end = ChainPoint(0, 0, GENESIS_HASH), ChainPoint(last[0], 0, last[1])
+        out.write(export_lines.segment_line(start, end, _stamp(generator.clock)))
         shutil.copyfileobj(source, out, 1 << 20)
     body.unlink()
     return last

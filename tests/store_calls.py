@@ -10,6 +10,7 @@ from typing import Any
 from retrograde.engine.committing import commit_changes
 from retrograde.history.verify import verify_log
 from retrograde.model.apply import ApplyRecord, ApplyStatus
+from retrograde.model.chain import ChainEntry
 from retrograde.model.change import Change
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import Commit
@@ -28,6 +29,11 @@ from retrograde.storage.sql.transaction import sql_connection
 def head(store: Store) -> tuple[int, str]:
     with store.read() as tx:
         return tx.log.head()
+
+
+def chain_entries(store: Store) -> list[ChainEntry]:
+    with store.read() as tx:
+        return list(tx.chain.entries())
 
 
 def load_state(store: Store, names: Collection[str] | None = None) -> dict[str, ResourceState]:

@@ -38,17 +38,35 @@ def sqlite_file_url(path: Path) -> str:
     return f"sqlite:///{Path(os.path.abspath(path)).as_posix()}"
 
 
-def principal(explicit: str | None = None) -> str:
+class Principal(str):
+    """A principal's name that knows where it came from (``source``): ``declared`` for
+    ``--principal``/``RETROGRADE_PRINCIPAL``, ``os`` for the OS user, ``token`` for a server
+    token. It is the name everywhere; apply records keep the source in the hash chain."""
+
+    source: str
+
+    def __new__(cls, name: str, source: str) -> Principal:
+        made = super().__new__(cls, name)
+        made.source = source
+        return made
+
+
+def principal(explicit: str | None = None) -> Principal:
     """Who acts: ``--principal``, else ``RETROGRADE_PRINCIPAL``, else the OS user."""
     if explicit:
-        return explicit
+        return Principal(explicit, "declared")
     from_env = os.environ.get(PRINCIPAL_ENV)
     if from_env:
-        return from_env
+        return Principal(from_env, "declared")
     try:
-        return getpass.getuser()
+        return Principal(getpass.getuser(), "os")
     except (KeyError, OSError):
-        return f"uid:{os.getuid()}"
+        return Principal(f"uid:{os.getuid()}", "os")
+
+
+def principal_source(name: str) -> str:
+    """Where ``name`` came from (see :class:`Principal`); a plain string was declared."""
+    return name.source if isinstance(name, Principal) else "declared"
 
 
 FAULT_ENV = "RETROGRADE_FAULT"

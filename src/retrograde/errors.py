@@ -603,3 +603,15 @@ class InsecureListenError(RetrogradeError):
     """``serve`` asked to listen beyond loopback without TLS (and without ``--insecure``)."""
 
     exit_code = 2
+
+
+class KeyFileError(RetrogradeError):
+    """A signing key, public key or witness file cannot be used: ``problem`` says why.
+
+    Never shows what the file holds (it could be a private key).
+    """
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{one_line(path)}: {problem}")

@@ -196,18 +196,19 @@ def _tampered(source: Path, target: Path, rev: int, edit: str) -> int:
     [
         ("diff", "hash mismatch"),
         ("reverse", "hash mismatch"),
-        ("drop", "expected rev 4, found rev 5"),
+        ("drop", "says it follows rev 4, but it follows rev 3"),
     ],
 )
 def test_a_bad_line_is_named_and_nothing_is_imported(
     fresh: retrograde.Context, known_export: Path, edit: str, message: str
 ) -> None:
-    """An edited or missing commit line stops the import at that line and revision."""
+    """An edited or missing commit line stops the import at that line and revision (a
+    missing one at the chain entry after it, which no longer follows its commit)."""
     number = _tampered(known_export, fresh.cwd / "bad.jsonl", 4, edit)
     with pytest.raises(CorruptLogError, match=message) as caught:
         transfer.import_(fresh, Path("bad.jsonl"))
     assert f"bad.jsonl:{number}" in str(caught.value)
-    assert caught.value.rev == (None if edit == "drop" else 4)
+    assert caught.value.rev == (3 if edit == "drop" else 4)
     assert store_calls.head(fresh.store)[0] == 0
     assert store_calls.load_state(fresh.store) == {}
     assert history.applies(fresh).applies == ()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from retrograde.model.apply import ApplyRecord
+from retrograde.model.chain import ChainEntry
 from retrograde.model.change import Change, make_change
 from retrograde.model.commit import GENESIS_HASH, Commit, commit_hash
 from retrograde.model.jsonvalue import JSON
@@ -98,10 +99,16 @@ def commit_all(
     return store_calls.record_commits(store, record.id, principal, "deploy", entries)
 
 
-def chain_breaks(commits_oldest_first: Sequence[Commit]) -> list[int]:
-    """Revisions whose hash does not follow from the one before (empty when the chain holds)."""
+def chain_breaks(
+    commits_oldest_first: Sequence[Commit], entries: Sequence[ChainEntry] = ()
+) -> list[int]:
+    """Revisions whose hash does not follow from the chain element before it, commit or
+    chain entry (empty when the chain holds)."""
     previous, bad = GENESIS_HASH, []
+    pending = list(entries)
     for commit in commits_oldest_first:
+        while pending and pending[0].after_rev < commit.rev:
+            previous = pending.pop(0).hash
         if commit_hash(commit.body(), previous) != commit.hash:
             bad.append(commit.rev)
         previous = commit.hash

@@ -93,6 +93,10 @@ VERBS: Mapping[str, Verb] = {
         "retrograde.cli.keys:rekey",
         "Wrap the store's secret data key under a new key file; no stored value or hash changes.",
     ),
+    "keygen": Verb(
+        "retrograde.cli.audit:keygen",
+        "Write a new Ed25519 signing key to PATH (mode 0600) and its public key to PATH.pub.",
+    ),
     "export": Verb(
         "retrograde.cli.transfer:export",
         "Export the commit log as JSON Lines, one commit per line (see docs/history.md).",

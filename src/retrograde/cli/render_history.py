@@ -97,6 +97,7 @@ def render_verify(console: Console, view: Mapping[str, Any]) -> None:
     if view["ok"]:
         lines.add(("verified", "bold green"), f": {checked}")
         lines.add((f"head hash {head['hash']}", "dim"))
+        _chain_lines(lines, view)
     else:
         lines.add(("verification failed", "bold red"), f": {checked}")
         for problem in view["problems"]:
@@ -107,6 +108,28 @@ def render_verify(console: Console, view: Mapping[str, Any]) -> None:
             f"{upgrade['old_hash']} became {upgrade['new_hash']} ({upgrade['reason']})"
         )
     lines.print(console)
+
+
+def _chain_lines(lines: Lines, view: Mapping[str, Any]) -> None:
+    """The chain head and whether (and by which keys) the store is signed."""
+    chain, signing = view.get("chain"), view.get("signing")
+    if chain is None or signing is None:
+        return
+    lines.add(
+        (
+            f"chain head rev {chain['rev']} entry {chain['seq']}: {chain['rev']}:{chain['hash']}",
+            "dim",
+        )
+    )
+    if not signing["signed"]:
+        lines.add(("unsigned: no signatures (set RETROGRADE_SIGNING_KEY to sign)", "yellow"))
+        return
+    trusted = " by trusted keys" if signing["trusted"] else ""
+    last = signing["last_signed"]
+    lines.add(
+        f"signed{trusted}: {signing['signatures']} signature(s) by key(s) "
+        f"{', '.join(signing['keys'])}, last at rev {last['rev']} entry {last['seq']}"
+    )
 
 
 def render_transfer(console: Console, verb: str, view: Mapping[str, Any], where: str) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from retrograde.commands.context import Context
 from retrograde.commands.locking import settle_interrupted
@@ -20,6 +22,8 @@ from retrograde.model.apply import ApplyRecord
 from retrograde.model.numbers import check_number
 from retrograde.model.query import LogQuery
 from retrograde.model.reports import AppliesPage, Blame, LogPage, VerifyReport
+from retrograde.storage.signing import keygen as signing_keygen
+from retrograde.storage.signing import load_public, read_witness
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 """How the log stores timestamps (:func:`retrograde.clock.utc_now`)."""
@@ -79,12 +83,33 @@ def blame(ctx: Context, resource: str) -> Blame:
     return Blame(resource, state, {name: found.get(name) for name in state.inputs})
 
 
-def verify(ctx: Context) -> VerifyReport:
-    """Recompute the hash chain, replay the log, and compare it with committed state."""
-    with ctx.store.read() as tx:
-        from retrograde.history.verify import verify_log  # only this verb walks the log
+def verify(
+    ctx: Context,
+    *,
+    trust: Sequence[Path] = (),
+    trust_from: int = 0,
+    expect_heads: Sequence[tuple[int, str]] = (),
+    witness: Path | None = None,
+) -> VerifyReport:
+    """Recompute the hash chain, replay the log, and compare it with committed state.
 
-        return verify_log(tx)
+    ``trust``: public key files; every apply beginning at or after rev ``trust_from``, and
+    the head, must then carry a valid signature by one of them. ``expect_heads``
+    (``(rev, hash)``) and the signed heads of the ``witness`` file must be in the chain.
+    """
+    keys = frozenset(load_public(path) for path in trust) if trust else None
+    heads = [("--expect-head", rev, hash_) for rev, hash_ in expect_heads]
+    if witness is not None:
+        heads += [(f"witness {witness}", s.point.rev, s.point.hash) for s in read_witness(witness)]
+    with ctx.store.read() as tx:
+        from retrograde.history.verify import Trust, verify_log  # only this verb walks the log
+
+        return verify_log(tx, Trust(keys, trust_from, tuple(heads)))
+
+
+def keygen(path: Path) -> tuple[Path, str]:
+    """Write a new Ed25519 key pair: PATH (private, 0600) and PATH.pub; (public path, key id)."""
+    return signing_keygen(path)
 
 
 def parse_moment(text: str, now: datetime, *, end: bool = False) -> str:

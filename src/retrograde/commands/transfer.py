@@ -37,7 +37,7 @@ from retrograde.errors import (
     one_line,
 )
 from retrograde.history import files
-from retrograde.history.export import export_log
+from retrograde.history.export import chain_point, export_log
 from retrograde.history.importing import import_log
 from retrograde.model.jsonvalue import JSON
 from retrograde.model.numbers import check_number
@@ -140,26 +140,37 @@ def _append(ctx: Context, target: Path) -> TransferReport:
         head, _ = tx.log.head()
         if rev > head:
             raise StateError(f"{target.name} ends at rev {rev}, past this store's last rev {head}")
-        ours = tx.log.get(rev).hash if rev else file_hash
         upgraded = any((u.old_rev, u.old_hash) == (rev, file_hash) for u in tx.keys.upgrades())
-    if ours != file_hash and upgraded and not tail.torn:
+        sealed_since = upgraded and (tx.log.get(rev).hash if rev else file_hash) != file_hash
+    if sealed_since and not tail.torn:
         return _restate(ctx, target, (rev, file_hash))
+    with ctx.store.read() as tx:
+        try:
+            at = chain_point(tx, list(tx.chain.entries()), rev, tail.seq)
+        except NotFoundError:
+            raise StateError(
+                f"{target.name} ends at chain entry {tail.seq} after rev {rev}, "
+                "which this store's chain does not have there"
+            ) from None
+        ours = at.hash if rev or tail.seq else file_hash
+        chain_head = tx.chain.head()
     if ours != file_hash:
         raise StateError(
             f"{target.name} does not continue this store's history: its rev {rev} has hash "
             f"{file_hash[:12]}…, this store's {ours[:12]}…"
         )
-    if rev == head and not tail.torn:
+    current = (at.rev, at.seq) == (chain_head.rev, chain_head.seq)
+    if current and not tail.torn:
         return TransferReport(commits=0, first_rev=None, last_rev=None, last_hash=file_hash)
     start = tail.end if tail.torn else None
-    if rev == head:
+    if current:
         with open(target, "r+b") as raw:
             raw.truncate(tail.end)
         report = TransferReport(commits=0, first_rev=None, last_rev=None, last_hash=file_hash)
     else:
         compressed = _compressed(target)
         with files.segment_writer(target, compressed=compressed, start=start) as write:
-            report = _write_segment(ctx, write, rev)
+            report = _write_segment(ctx, write, rev, at.seq)
     return _with_torn(report, tail, f"{target.name}: cut off", "appending after")
 
 
@@ -177,11 +188,23 @@ def _restate(ctx: Context, target: Path, end: tuple[int, str]) -> TransferReport
 
 
 def _write_segment(
-    ctx: Context, write: Write, after_rev: int, restates: tuple[int, str] | None = None
+    ctx: Context,
+    write: Write,
+    after_rev: int,
+    after_seq: int | None = None,
+    restates: tuple[int, str] | None = None,
 ) -> TransferReport:
-    """One export segment of the commits after ``after_rev``, read in one consistent moment."""
+    """One export segment of the chain after ``after_rev`` (and entry ``after_seq``), read in
+    one consistent moment."""
     with ctx.store.read() as tx:
-        return export_log(tx, write, after_rev=after_rev, exported_at=utc_now(), restates=restates)
+        return export_log(
+            tx,
+            write,
+            after_rev=after_rev,
+            after_seq=after_seq,
+            exported_at=utc_now(),
+            restates=restates,
+        )
 
 
 def _tail_or_none(source: Path) -> files.Tail | None:

@@ -68,6 +68,9 @@ class Tail:
     """The offset just past the last complete segment."""
     size: int
     """The file's size; more than ``end`` when the tail is torn."""
+    seq: int | None = None
+    """The last chain entry of the last complete segment (None: a version 1 segment,
+    which ends just after commit ``rev``)."""
 
     @property
     def torn(self) -> int:
@@ -157,15 +160,19 @@ def _zstd_tail(raw: IO[bytes], path: Path, size: int) -> Tail:
     promised = _promise(fields)
     if promised is None:
         raise CorruptLogError(f"{path}: the last frame's segment line is malformed")
-    return Tail(promised[0], promised[1], end, size)
+    return Tail(promised[0], promised[1], end, size, promised[2])
 
 
-def _promise(fields: dict[str, Any]) -> tuple[int, str] | None:
-    """``(last_rev, last_hash)`` a segment line promises, None when it is malformed."""
+def _promise(fields: dict[str, Any]) -> tuple[int, str, int | None] | None:
+    """``(last_rev, last_hash, last_seq)`` a segment line promises (``last_seq`` None for
+    version 1), None when it is malformed."""
     rev, hash_, after = fields.get("last_rev"), fields.get("last_hash"), fields.get("after_rev")
     if type(rev) is not int or type(after) is not int or not isinstance(hash_, str):
         return None
-    return rev, hash_
+    seq = fields.get("last_seq")
+    if fields.get("version", 1) >= 2 and type(seq) is not int:
+        return None
+    return rev, hash_, seq if type(seq) is int else None
 
 
 def _last_frame(raw: IO[bytes], path: Path, size: int) -> tuple[int | None, int]:
@@ -240,7 +247,7 @@ def _plain_tail(raw: IO[bytes], path: Path, size: int) -> Tail:
         whole = _whole_lines_end(raw, start, end)
         promised = _complete(raw, start, whole, path)
         if promised is not None:
-            return Tail(promised[0], promised[1], whole, size)
+            return Tail(promised[0], promised[1], whole, size, promised[2])
         end = start
     if not found_any:
         raise CorruptLogError(f"{path}: not a retrograde export (no segment line)")
@@ -272,11 +279,14 @@ def _segment_starts(raw: IO[bytes], size: int) -> Iterator[int]:
         end = start
 
 
-def _complete(raw: IO[bytes], start: int, end: int, path: Path) -> tuple[int, str] | None:
-    """``(last_rev, last_hash)`` when the segment in ``start..end`` is whole, else None.
+def _complete(
+    raw: IO[bytes], start: int, end: int, path: Path
+) -> tuple[int, str, int | None] | None:
+    """``(last_rev, last_hash, last_seq)`` when the segment in ``start..end`` is whole, else
+    None.
 
-    Whole: it ends with a newline, and its last line is the commit its
-    segment line promised last (or it promised none). Bytes after the last
+    Whole: it ends with a newline, and its last line is the commit or chain
+    entry its segment line promised last (or it promised none). Bytes after the last
     newline are the start of a line that was never finished.
     """
     raw.seek(start)
@@ -287,12 +297,17 @@ def _complete(raw: IO[bytes], start: int, end: int, path: Path) -> tuple[int, st
     try:
         kind, fields = lines.parse(first, 0, f"{path} (segment)")
         promised = _promise(fields) if kind == "segment" else None
-        if promised is None or promised[0] == fields["after_rev"]:
+        if promised is None or (promised[0], promised[2]) == (
+            fields["after_rev"],
+            fields.get("after_seq"),
+        ):
             return promised
         kind, fields = lines.parse(last, 0, f"{path} (end)")
     except CorruptLogError:
         return None
-    if kind == "commit" and (fields.get("rev"), fields.get("hash")) == promised:
+    if kind == "commit" and (fields.get("rev"), fields.get("hash")) == promised[:2]:
+        return promised
+    if kind == "entry" and (fields.get("seq"), fields.get("hash")) == (promised[2], promised[1]):
         return promised
     return None
 

@@ -19,17 +19,24 @@ from typing import Any
 
 from retrograde.errors import CorruptLogError, StateError
 from retrograde.history import lines
-from retrograde.history.chain import ChainAudit
+from retrograde.history.chain import ChainAudit, record_problems, signature_problems
+from retrograde.history.chain_records import (
+    add_chained_records,
+    check_entry_fields,
+    file_records,
+)
 from retrograde.memory import gc_paused
 from retrograde.model.apply import APPLY_FIELDS, ApplyKind, ApplyStatus
+from retrograde.model.chain import ChainEntry, type_key
 from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
-from retrograde.model.jsonvalue import Raw, same_json
+from retrograde.model.jsonvalue import JSONObject, Raw, same_json
 from retrograde.model.keys import StoreKeys
 from retrograde.model.reports import ProblemKind, TransferReport
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Transaction
+from retrograde.storage.signing import Signature
 from retrograde.storage.sql.reencoding import forget_loaded
 
 BATCH = 5_000
@@ -79,7 +86,12 @@ class _Loader:
         self.line = 0
         self.audit = ChainAudit()
         self.segments = 0
-        self.segment_end = (0, GENESIS_HASH)
+        self.segment_end: tuple[int, int | None, str] = (0, None, GENESIS_HASH)
+        self.entries: list[ChainEntry] = []
+        self.entries_seen = 0
+        self.signatures: list[Signature] = []
+        self.raw_types: dict[str, JSONObject] = {}
+        self.raw_applies: dict[int, dict[str, Any]] = {}
         self.dirty: set[str] = set()
         self.pending: list[Commit] = []
         self.flushed_rev = 0
@@ -101,6 +113,8 @@ class _Loader:
             "type": self._type,
             "apply": self._apply,
             "commit": self._commit,
+            "entry": self._entry,
+            "signature": self._signature,
         }
         try:
             handlers[kind](fields)
@@ -112,25 +126,35 @@ class _Loader:
             raise CorruptLogError(f"{self.source}: empty file, not a retrograde export")
         self.line += 1
         self._end_segment()
+        self._check_chain()
         self._flush()
         self._check_references()
+        if not self.entries_seen and self.audit.rev:
+            self.tx.chain.upgrade("import of an export without chain entries")
         self.tx.state.save_types(self.types.values())
         if self.keys is not None:
             self.tx.keys.save(self.keys)
         self.tx.applies.load([*self.applies.values()])
         for row in self.checkpoints.values():
             self.tx.checkpoints.add(Checkpoint(**row))
+        self.tx.chain.load_signatures(self.signatures)
+        if not self.entries_seen:
+            self.tx.chain.chain_stored()
         rev = self.audit.rev
         return TransferReport(
             commits=rev,
             first_rev=1 if rev else None,
             last_rev=rev or None,
-            last_hash=self.audit.hash,
+            last_hash=self.audit.commit_hash,
             applies=len(self.applies),
             types=len(self.types),
             checkpoints=len(self.checkpoints),
             resources=len(self.audit.state),
-            extra={"segments": self.segments}
+            extra={
+                "segments": self.segments,
+                "entries": self.entries_seen,
+                "signatures": len(self.signatures),
+            }
             | ({"clear_segments": self.clear_segments} if self.clear_segments else {}),
         )
 
@@ -141,7 +165,12 @@ class _Loader:
         after, previous = int(fields["after_rev"]), str(fields["previous_hash"])
         if self.segments and after == 0 and self._restated(fields.get("restates")):
             self._start_over()
-        self.segment_end = (int(fields["last_rev"]), str(fields["last_hash"]))
+        v2 = fields["version"] >= 2
+        self.segment_end = (
+            int(fields["last_rev"]),
+            _seq(fields["last_seq"]) if v2 else None,
+            str(fields["last_hash"]),
+        )
         if not self.segments and after != 0:
             raise self._corrupt(
                 f"the export starts after rev {after} (made with --since); "
@@ -150,6 +179,11 @@ class _Loader:
         if (after, previous) != (self.audit.rev, self.audit.hash):
             raise self._corrupt(
                 f"segment continues rev {after}, but the file so far ends at rev {self.audit.rev}"
+            )
+        if v2 and fields["after_seq"] != self.audit.seq:
+            raise self._corrupt(
+                f"segment continues chain entry {fields['after_seq']}, but the file so far "
+                f"ends at entry {self.audit.seq}"
             )
         self.segments += 1
         if fields.get("secrets") != lines.SEALED:
@@ -166,7 +200,8 @@ class _Loader:
         self.audit = ChainAudit()
         self.segments = 0
         self.clear_segments = 0
-        self.segment_end = (0, GENESIS_HASH)
+        self.segment_end = (0, None, GENESIS_HASH)
+        self.entries, self.entries_seen, self.signatures = [], 0, []
         self.dirty, self.pending, self.flushed_rev, self.needs = set(), [], 0, {}
 
     def _key(self, fields: dict[str, Any]) -> None:
@@ -196,6 +231,20 @@ class _Loader:
         parsed = ResourceType.from_json(fields["definition"])
         parsed.to_json()  # a definition the store could not write back is malformed too
         self.types[(parsed.name, parsed.version)] = parsed
+        self.raw_types[type_key(parsed.name, parsed.version)] = fields["definition"]
+
+    def _entry(self, fields: dict[str, Any]) -> None:
+        entry = ChainEntry.from_json(fields)
+        check_entry_fields(entry)
+        for problem in self.audit.check_entry(entry):
+            raise self._corrupt(_import_detail(problem.detail), self.audit.rev)
+        self.entries.append(entry)
+        self.entries_seen += 1
+
+    def _signature(self, fields: dict[str, Any]) -> None:
+        signature = Signature.from_json(fields)
+        self.signatures.append(signature)
+        self.audit.watch.add(signature.point.rev)
 
     def _apply(self, fields: dict[str, Any]) -> None:
         """Keep the apply's latest record; one still unfinished in the file ends as failed.
@@ -207,6 +256,8 @@ class _Loader:
         row = {key: fields[key] for key in APPLY_FIELDS if key != "kind"}
         kind = fields.get(lines.APPLY_KIND, ApplyKind.APPLY.value)  # absent in older exports
         row["kind"] = ApplyKind(kind).value
+        row["principal_source"] = fields.get("principal_source")
+        self.raw_applies[row["id"]] = dict(row)
         if ApplyStatus(row["status"]) in (ApplyStatus.RUNNING, ApplyStatus.INTERRUPTED):
             row["status"] = ApplyStatus.FAILED.value
         _check_apply(row)
@@ -231,12 +282,32 @@ class _Loader:
     # checks
 
     def _end_segment(self) -> None:
-        """The segment that ends here must hold every commit its first line promised."""
-        if self.segments and self.segment_end != (self.audit.rev, self.audit.hash):
+        """The segment that ends here must hold every commit and entry its first line
+        promised."""
+        rev, seq, hash_ = self.segment_end
+        if not self.segments:
+            return
+        if (rev, hash_) != (self.audit.rev, self.audit.hash) or (
+            seq is not None and seq != self.audit.seq
+        ):
             raise self._corrupt(
                 f"the segment before this point promised commits up to rev "
-                f"{self.segment_end[0]} but ends at rev {self.audit.rev}"
+                f"{rev}"
+                + ("" if seq is None else f" and chain entry {seq}")
+                + f" but ends at rev {self.audit.rev}, entry {self.audit.seq}"
             )
+
+    def _check_chain(self) -> None:
+        """The file's records must agree with their chain entries, its signatures with its
+        chain; records only the chain holds are brought in from it."""
+        if not self.entries_seen:
+            return
+        held = file_records(self.raw_types, self.raw_applies, self.checkpoints)
+        for problem in record_problems(self.audit, held, complete=False):
+            raise CorruptLogError(f"{self.source}: {problem.detail}")
+        for problem in signature_problems(self.audit, self.signatures):
+            raise CorruptLogError(f"{self.source}: {problem.detail}", rev=problem.rev)
+        add_chained_records(self.audit, self.types, self.applies, self.checkpoints)
 
     def _check_references(self) -> None:
         for (kind, key), rev in sorted(self.needs.items(), key=lambda item: item[1]):
@@ -262,6 +333,8 @@ class _Loader:
 
     def _flush(self) -> None:
         """Load the pending commits, bring their resources' state up, consider a snapshot."""
+        self.tx.chain.load(self.entries)
+        self.entries = []
         if not self.pending:
             return
         self.tx.log.load(self.pending)
@@ -305,6 +378,12 @@ def _check_commit(commit: Commit) -> None:
         raise TypeError("consumers must be an object")
     if not all(type(entry) is dict for entry in commit.diff.values()):
         raise TypeError("each diff entry must be an object")
+
+
+def _seq(value: object) -> int:
+    _integer(value, "a chain entry's number")
+    assert isinstance(value, int)
+    return value
 
 
 def _integer(value: object, what: str) -> None:

@@ -26,6 +26,15 @@ An export is a sequence of *segments* (one per ``export`` or ``export
    ``commit`` line: every field of ``log --json`` (secret values sealed) plus
    ``"kind": "commit"``.
 
+Version 2 (chain entries) adds ``after_seq`` and ``last_seq`` to the segment
+line (the segment holds the chain after point ``(after_rev, after_seq)`` up to
+``(last_rev, last_seq)``; ``previous_hash``/``last_hash`` are the chain's
+hashes there), ``signature`` lines after the checkpoints (the signatures of
+the chain points in the segment), and an ``entry`` line for each chain entry
+in its place: after the commit it follows (``{"kind": "entry", "seq",
+"after_rev", "entry", "key", "data", "hash"}``). Version 1 segments are
+still read; a file may hold both.
+
 Keys of a commit line are ordered so that what repeats from one commit to the
 next sits together (apply, principal, message, type...), which is what lets
 zstd keep a commit in a few dozen bytes. Readers must not rely on key order.
@@ -42,15 +51,18 @@ from typing import Any
 import orjson
 
 from retrograde.errors import CorruptLogError
+from retrograde.model.chain import ChainEntry, ChainPoint
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import Raw
 
 FORMAT = "retrograde-export"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Segments written now; version 1 segments (no chain entries) are read as well."""
+READ_VERSIONS = (1, 2)
 SEALED = "sealed"
 """A segment's ``secrets``: its secret values are sealed (a segment without it is of the
 format before, with secret values in clear)."""
-KINDS = ("segment", "key", "checkpoint", "type", "apply", "commit")
+KINDS = ("segment", "key", "checkpoint", "type", "apply", "commit", "entry", "signature")
 
 _COMMIT_ORDER = (
     "apply_id",
@@ -89,15 +101,15 @@ def line(kind: str, fields: Mapping[str, object]) -> bytes:
 
 
 def segment_line(
-    after: tuple[int, str],
-    last: tuple[int, str],
+    after: ChainPoint,
+    last: ChainPoint,
     exported_at: str,
     restates: tuple[int, str] | None = None,
 ) -> bytes:
-    """The first line of a segment holding the commits after ``after`` up to ``last``.
+    """The first line of a segment holding the chain after point ``after`` up to ``last``.
 
-    Both are ``(rev, hash)``; naming the last commit up front lets ``export
-    --append`` find where a file ends by reading one line.
+    Naming the last element up front lets ``export --append`` find where a
+    file ends by reading one line.
     """
     fields: dict[str, object] = {}
     if restates is not None:
@@ -108,10 +120,12 @@ def segment_line(
             **fields,
             "format": FORMAT,
             "version": FORMAT_VERSION,
-            "after_rev": after[0],
-            "previous_hash": after[1],
-            "last_rev": last[0],
-            "last_hash": last[1],
+            "after_rev": after.rev,
+            "after_seq": after.seq,
+            "previous_hash": after.hash,
+            "last_rev": last.rev,
+            "last_seq": last.seq,
+            "last_hash": last.hash,
             "exported_at": exported_at,
             "secrets": SEALED,
         },
@@ -127,6 +141,10 @@ def apply_line(record: Mapping[str, object]) -> bytes:
     fields = {key: value for key, value in record.items() if key != "kind"}
     fields[APPLY_KIND] = record.get("kind", "apply")
     return line("apply", fields)
+
+
+def entry_line(entry: ChainEntry) -> bytes:
+    return line("entry", entry.to_json())
 
 
 def commit_line(commit: Commit) -> bytes:
@@ -148,11 +166,10 @@ def parse(raw: bytes, number: int, source: str) -> tuple[str, dict[str, Any]]:
     if not isinstance(data, dict) or data.get("kind") not in KINDS:
         raise _corrupt(source, number, f"not a record of {', '.join(KINDS)}")
     kind = data.pop("kind")
-    if kind == "segment" and (data.get("format"), data.get("version")) != (
-        FORMAT,
-        FORMAT_VERSION,
+    if kind == "segment" and (
+        data.get("format") != FORMAT or data.get("version") not in READ_VERSIONS
     ):
-        raise _corrupt(source, number, f"not a {FORMAT} version {FORMAT_VERSION} segment")
+        raise _corrupt(source, number, f"not a {FORMAT} version 1 or 2 segment")
     return str(kind), data
 
 

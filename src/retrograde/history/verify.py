@@ -15,15 +15,23 @@ resource and what is wrong, never an input's value (it could be a secret).
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 
 from retrograde.errors import CorruptLogError
-from retrograde.history.chain import ChainAudit
+from retrograde.history.chain import (
+    ChainAudit,
+    EntryFeed,
+    head_problems,
+    record_problems,
+    signature_problems,
+)
 from retrograde.memory import gc_paused
 from retrograde.model.jsonvalue import canonical_bytes, same_json
 from retrograde.model.keys import ChainUpgrade
-from retrograde.model.reports import Problem, ProblemKind, VerifyReport
+from retrograde.model.reports import ChainSummary, Problem, ProblemKind, VerifyReport
 from retrograde.model.state import ResourceState
 from retrograde.storage.base import Transaction
+from retrograde.storage.signing import Signature
 
 MAX_PROBLEMS = 100
 """Problems listed at most; the first one is what matters, the rest give the extent."""
@@ -31,8 +39,23 @@ MAX_PROBLEMS = 100
 Snapshot = tuple[int, dict[str, ResourceState]]
 
 
-def verify_log(tx: Transaction) -> VerifyReport:
+@dataclass(frozen=True, slots=True)
+class Trust:
+    """What ``verify`` is asked to hold the chain to besides itself.
+
+    ``keys``: raw public keys whose signatures every apply (beginning at or after
+    ``trust_from``) and the head must carry (None: signatures are only checked, not
+    required); ``heads``: ``(rev, hash)`` kept elsewhere, each named by ``source``.
+    """
+
+    keys: frozenset[bytes] | None = None
+    trust_from: int = 0
+    heads: tuple[tuple[str, int, str], ...] = ()
+
+
+def verify_log(tx: Transaction, trust: Trust | None = None) -> VerifyReport:
     """Check the log and committed state that ``tx`` sees (see the module docstring)."""
+    trust = trust or Trust()
     audit = ChainAudit()
     problems: list[Problem] = []
     commits = 0
@@ -41,9 +64,14 @@ def verify_log(tx: Transaction) -> VerifyReport:
     upgraded = {upgrade.old_rev: upgrade for upgrade in upgrades}
     snapshots = tx.snapshots.all()
     pending = next(snapshots, None)
+    signatures = tx.chain.signatures()
+    audit.watch = {s.point.rev for s in signatures} | {rev for _, rev, _ in trust.heads}
+    feed = EntryFeed(audit, list(tx.chain.entries()))
     with gc_paused():
         for batch in tx.log.stored(0, head):
             for stored in batch:
+                if feed.before is not None and stored.rev >= feed.before:
+                    problems.extend(feed.upto(stored.rev - 1))
                 try:
                     commit = stored.decode()
                 except CorruptLogError as error:
@@ -55,6 +83,7 @@ def verify_log(tx: Transaction) -> VerifyReport:
                 if commit.rev in upgraded:
                     problems.extend(_upgrade_problems(upgraded[commit.rev], commit.hash))
                 pending = _check_snapshots(audit, snapshots, pending, problems)
+        problems.extend(feed.rest())
         if audit.replaying:
             problems.extend(_state_problems(tx, audit.state))
     indexed = tx.log.indexed_inputs()
@@ -65,13 +94,39 @@ def verify_log(tx: Transaction) -> VerifyReport:
                 f"the input index has {indexed} entries, the commits' diffs have {audit.inputs}",
             )
         )
+    problems.extend(record_problems(audit, tx.chain.records()))
+    problems.extend(
+        signature_problems(audit, signatures, trusted=trust.keys, trust_from=trust.trust_from)
+    )
+    for source, rev, hash_ in trust.heads:
+        problems.extend(head_problems(audit, [(rev, hash_)], source))
     return VerifyReport(
         commits=commits,
         head_rev=audit.rev,
-        head_hash=audit.hash,
+        head_hash=audit.commit_hash,
         resources=len(audit.state),
         problems=tuple(problems[:MAX_PROBLEMS]),
         chain_upgrades=tuple(upgrades),
+        chain=_summary(audit, signatures, trust, problems),
+    )
+
+
+def _summary(
+    audit: ChainAudit, signatures: list[Signature], trust: Trust, problems: list[Problem]
+) -> ChainSummary:
+    keys = tuple(dict.fromkeys(s.key_id for s in signatures))
+    last = max(((s.point.rev, s.point.seq) for s in signatures), default=None)
+    return ChainSummary(
+        rev=audit.rev,
+        seq=audit.seq,
+        hash=audit.hash,
+        entries=audit.seq,
+        signatures=len(signatures),
+        keys=keys,
+        last_signed=last,
+        trusted=None
+        if trust.keys is None
+        else not any(p.kind is ProblemKind.SIGNATURE for p in problems),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TypedDict
+from typing import NotRequired, TypedDict
 
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.commit import Commit
@@ -62,6 +62,14 @@ class ProblemKind(StrEnum):
     """Committed state differs from the state the log gives."""
     INDEX = "index"
     """The input index does not match the commits."""
+    ENTRY = "entry"
+    """A chain entry breaks the chain: a gap in its sequence, its place, its hash."""
+    RECORD = "record"
+    """A stored type definition, checkpoint or apply record differs from its chain entry."""
+    SIGNATURE = "signature"
+    """A signature is invalid, does not match the chain, or a trusted one is missing."""
+    WITNESS = "witness"
+    """A head kept elsewhere (``--expect-head``, ``--witness``) is not in the chain."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +119,59 @@ class VerifyJSON(TypedDict):
     resources: int
     problems: list[ProblemJSON]
     chain_upgrades: list[ChainUpgradeJSON]
+    chain: NotRequired[ChainJSON]
+    signing: NotRequired[SigningJSON]
+
+
+class ChainJSON(TypedDict):
+    """``verify --json``'s ``chain``: the chain's last element and how many entries it has."""
+
+    rev: int
+    seq: int
+    hash: str
+    entries: int
+
+
+class SigningJSON(TypedDict):
+    """``verify --json``'s ``signing``: whether the store is signed, by which keys, and
+    whether ``--trust`` was asked and held."""
+
+    signed: bool
+    signatures: int
+    keys: list[str]
+    last_signed: dict[str, int] | None
+    trusted: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class ChainSummary:
+    """What ``verify`` adds about chain entries and signatures (see :class:`SigningJSON`)."""
+
+    rev: int
+    seq: int
+    hash: str
+    entries: int
+    signatures: int = 0
+    keys: tuple[str, ...] = ()
+    last_signed: tuple[int, int] | None = None
+    trusted: bool | None = None
+
+    def to_json(self) -> tuple[ChainJSON, SigningJSON]:
+        last = self.last_signed
+        chain: ChainJSON = {
+            "rev": self.rev,
+            "seq": self.seq,
+            "hash": self.hash,
+            "entries": self.entries,
+        }
+        signing: SigningJSON = {
+            "signed": self.signatures > 0,
+            "signatures": self.signatures,
+            "keys": list(self.keys),
+            "last_signed": None if last is None else {"rev": last[0], "seq": last[1]},
+            "trusted": self.trusted,
+        }
+        return chain, signing
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,13 +185,14 @@ class VerifyReport:
     problems: tuple[Problem, ...] = ()
     chain_upgrades: tuple[ChainUpgrade, ...] = ()
     """Re-encodings that changed the log's hashes (secrets sealed at rest), oldest first."""
+    chain: ChainSummary | None = None
 
     @property
     def ok(self) -> bool:
         return not self.problems
 
     def to_json(self) -> VerifyJSON:
-        return {
+        out: VerifyJSON = {
             "ok": self.ok,
             "commits": self.commits,
             "head": {"rev": self.head_rev, "hash": self.head_hash},
@@ -138,6 +200,9 @@ class VerifyReport:
             "problems": [problem.to_json() for problem in self.problems],
             "chain_upgrades": [upgrade.to_json() for upgrade in self.chain_upgrades],
         }
+        if self.chain is not None:
+            out["chain"], out["signing"] = self.chain.to_json()
+        return out
 
 
 @dataclass(frozen=True, slots=True)

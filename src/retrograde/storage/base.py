@@ -35,6 +35,7 @@ from retrograde.storage.apply_repositories import (
     OutputRepository,
 )
 from retrograde.storage.repositories import (
+    ChainRepository,
     CheckpointRepository,
     KeysRepository,
     LogRepository,
@@ -77,6 +78,9 @@ class Transaction(Protocol):
 
     @property
     def tokens(self) -> TokenRepository: ...
+
+    @property
+    def chain(self) -> ChainRepository: ...
 
 
 class Store(Protocol):

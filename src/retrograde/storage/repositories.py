@@ -16,14 +16,17 @@ from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from retrograde.model.chain import ChainEntry, ChainPoint
 from retrograde.model.change import Change
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import Commit
+from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.keys import ChainUpgrade, StoreKeys
 from retrograde.model.outputs import OutputDef
 from retrograde.model.query import LogQuery
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
+from retrograde.storage.signing import Signature
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,4 +246,50 @@ class KeysRepository(Protocol):
 
     def record_upgrade(self, upgrade: ChainUpgrade) -> None:
         """Keep the record of a re-encoding that changed the log's hashes."""
+        ...
+
+
+class ChainRepository(Protocol):
+    """Chain entries (:mod:`retrograde.model.chain`) and the signatures of chain heads.
+
+    Repositories that keep a chained record append its entry themselves, in
+    the same transaction; this one reads the chain, loads it (import) and
+    chains what an older store kept unchained.
+    """
+
+    def head(self) -> ChainPoint:
+        """The chain's last element: the newest commit, or an entry after it."""
+        ...
+
+    def entries(self) -> Iterator[ChainEntry]:
+        """Every entry in sequence order (a damaged row is CorruptLogError)."""
+        ...
+
+    def count(self) -> int:
+        """How many entries the chain holds."""
+        ...
+
+    def records(self) -> dict[str, dict[str, JSONObject]]:
+        """What the store holds now of each entry kind, by key: the data each record's latest
+        entry must equal."""
+        ...
+
+    def load(self, entries: Sequence[ChainEntry]) -> None:
+        """Insert ``entries`` as they are (import; the caller has checked their chain)."""
+        ...
+
+    def upgrade(self, reason: str) -> ChainEntry:
+        """An ``upgrade`` entry recording the head as it is (``reason`` says why)."""
+        ...
+
+    def chain_stored(self) -> list[ChainEntry]:
+        """An entry for every stored record new to the chain or changed since its entry."""
+        ...
+
+    def signatures(self) -> list[Signature]:
+        """Every signature of a chain head, oldest first."""
+        ...
+
+    def load_signatures(self, found: Sequence[Signature]) -> None:
+        """Insert signatures as they are (import)."""
         ...

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Update, bindparam, delete, func, select, update
 
+from retrograde.config import principal_source
 from retrograde.errors import NotFoundError, StateError
 from retrograde.model.apply import ApplyKind, ApplyRecord, ApplyStatus, can_transition
 from retrograde.model.change import ActionName, Change
 from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus, sources_of
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.plan import Plan
-from retrograde.storage.sql import rows
+from retrograde.storage.sql import chain, rows
 from retrograde.storage.sql.apply_counts import with_journal_counts
 from retrograde.storage.sql.export import apply_records
 from retrograde.storage.sql.importing import load_applies
@@ -60,6 +61,8 @@ class SqlApplies:
             for position, action in enumerate(plan.actions)
         ]
         insert_many(conn, apply_tasks, tasks)
+        chain.note_types(conn, set(kinds.values()))
+        chain.note_applies(conn, [record.id])
         return record
 
     def record(
@@ -80,6 +83,8 @@ class SqlApplies:
         ]
         if tasks:
             conn.execute(apply_tasks.insert(), tasks)
+        chain.note_types(conn, {c.type_state.type_key for c in changes})
+        chain.note_applies(conn, [record.id])
         return self.finish(record.id, ApplyStatus.SUCCEEDED, ended_at=timestamp)
 
     def get(self, apply_id: int) -> ApplyRecord:
@@ -96,7 +101,9 @@ class SqlApplies:
         return apply_records(self._c.conn, ids)
 
     def load(self, records: Sequence[JSONObject]) -> None:
-        load_applies(self._c.writing(), records)
+        conn = self._c.writing()
+        load_applies(conn, records)
+        chain.note_applies(conn, [int(str(record["id"])) for record in records])
 
     def unfinished(self) -> list[ApplyRecord]:
         query = select(applies).where(applies.c.status.in_(UNFINISHED)).order_by(applies.c.id)
@@ -109,6 +116,7 @@ class SqlApplies:
             return record
         _check_transition(record, status)
         conn.execute(applies.update().where(applies.c.id == apply_id).values(status=status.value))
+        chain.note_applies(conn, [apply_id])
         return dataclasses.replace(record, status=status)
 
     def finish(self, apply_id: int, status: ApplyStatus, *, ended_at: str) -> ApplyRecord:
@@ -128,6 +136,7 @@ class SqlApplies:
             failures={t.resource: dict(t.error) for t in tasks if t.error is not None},
         )
         conn.execute(_outcome(finished))
+        chain.note_applies(conn, [apply_id])
         return finished
 
     def tasks(self, apply_id: int) -> list[JournalTask]:
@@ -179,6 +188,7 @@ class SqlApplies:
             for position, c in enumerate(changes, start)
         ]
         conn.execute(apply_tasks.insert(), tasks)
+        chain.note_types(conn, {c.type_state.type_key for c in changes})
 
     def retype_tasks(self, apply_id: int, changes: Sequence[Change]) -> None:
         if not changes:
@@ -192,7 +202,9 @@ class SqlApplies:
             }
             for c in changes
         ]
-        self._c.writing().execute(_RETYPED, params)
+        conn = self._c.writing()
+        conn.execute(_RETYPED, params)
+        chain.note_types(conn, {c.type_state.type_key for c in changes})
 
     def _open_tasks(self, apply_id: int) -> list[str]:
         open_statuses = [status.value for status in OPEN_TASKS]
@@ -249,6 +261,7 @@ def _insert(
         "host": socket.gethostname(),
         "pid": os.getpid(),
         "kind": kind.value,
+        "principal_source": principal_source(principal),
     }
     inserted = applies.insert().values(values).returning(applies.c.id)
     apply_id = int(conn.execute(inserted).scalar_one())

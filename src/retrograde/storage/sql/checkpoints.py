@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Connection, RowMapping, select
 
 from retrograde.errors import AlreadyExistsError, NotFoundError
+from retrograde.model.chain import EntryKind
 from retrograde.model.checkpoint import Checkpoint
+from retrograde.model.jsonvalue import JSONObject
+from retrograde.storage.sql import chain
 from retrograde.storage.sql.log import SqlLog
 from retrograde.storage.sql.schema import checkpoints
 
@@ -23,7 +26,11 @@ class SqlCheckpoints:
         self._log = log
 
     def add(self, checkpoint: Checkpoint) -> None:
-        insert_checkpoint(self._c.writing(), checkpoint, self._log.head()[0])
+        conn = self._c.writing()
+        insert_checkpoint(conn, checkpoint, self._log.head()[0])
+        chain.note(
+            conn, EntryKind.CHECKPOINT, {checkpoint.name: cast(JSONObject, checkpoint.to_json())}
+        )
 
     def get(self, name: str) -> Checkpoint:
         return get_checkpoint(self._c.conn, name)

@@ -83,5 +83,8 @@ def apply_records(conn: Connection, ids: Collection[int]) -> list[JSONObject]:
         query = select(applies).where(applies.c.id.in_(chunk)).order_by(applies.c.id)
         for row in conn.execute(query).mappings():
             record = cast(JSONObject, rows.apply_from_row(row).to_json())  # a JSON object
-            found.append({**record, "host": row["host"], "pid": row["pid"]})
+            origin = {"host": row["host"], "pid": row["pid"]}
+            if row["principal_source"] is not None:
+                origin["principal_source"] = row["principal_source"]
+            found.append({**record, **origin})
     return found

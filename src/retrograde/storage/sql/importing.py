@@ -27,7 +27,11 @@ def load_applies(conn: Connection, records: Sequence[JSONObject]) -> None:
     if not records:
         return
     found = [
-        {**{key: record[key] for key in APPLY_FIELDS}, "failures": rows.dump(record["failures"])}
+        {
+            **{key: record[key] for key in APPLY_FIELDS},
+            "failures": rows.dump(record["failures"]),
+            "principal_source": record.get("principal_source"),
+        }
         for record in records
     ]
     conn.execute(applies.insert(), found)

@@ -20,6 +20,7 @@ from retrograde.model.query import LogQuery
 from retrograde.model.types import TypeKey
 from retrograde.storage.repositories import CommitEntry
 from retrograde.storage.sql import log_search, rows, schema
+from retrograde.storage.sql.chain import GREW, chain_head, lock_chain
 from retrograde.storage.sql.export import SqlStoredCommit, stored_batches
 from retrograde.storage.sql.log_reads import (
     commits_between,
@@ -53,11 +54,14 @@ class SqlLog:
         if not entries:
             return []
         conn = self._c.writing()
-        rev, previous_hash = head(conn)
+        lock_chain(conn)
+        point = chain_head(conn)
+        rev, previous_hash = point.rev, point.hash
         entries = log_search.in_time_order(conn, rev, entries)
         built = _build_commits(apply_id, principal, message, entries, rev, previous_hash)
         insert_many(conn, commits, [rows.commit_row(c) for c in built])
         index_commits(conn, built)
+        conn.info[GREW] = True
         return built
 
     def get(self, rev: int) -> Commit:
@@ -93,6 +97,7 @@ class SqlLog:
         if commits:
             insert_many(conn, schema.commits, [rows.commit_row(c) for c in commits])
             index_commits(conn, commits)
+            conn.info[GREW] = True
 
     def indexed_inputs(self) -> int:
         query = select(func.count()).select_from(commit_inputs)

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -94,6 +94,7 @@ applies = Table(
     Column("host", Text, nullable=False),
     Column("pid", Integer, nullable=False),
     Column("kind", Text, nullable=False, server_default="apply"),
+    Column("principal_source", Text, nullable=True),
     PrimaryKeyConstraint("id", name="pk_applies"),
     CheckConstraint(_one_of("status", APPLY_STATUSES), name="ck_applies_status"),
     Index("ix_applies_status", "status"),
@@ -296,3 +297,36 @@ tokens = Table(
 )
 """API tokens (schema revision 0011): the SHA-256 digest of each secret, never the secret.
 ``expires`` and ``last_used`` are timestamps in the log's format (NULL: never)."""
+chain_entries = Table(
+    "chain_entries",
+    metadata,
+    Column("seq", Integer, nullable=False, autoincrement=False),
+    Column("after_rev", Integer, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("seq", name="pk_chain_entries"),
+    Index("ix_chain_entries_kind_key_seq", "kind", "key", "seq"),
+)
+"""Type definitions, checkpoints and apply records as hash-chain entries (schema revision
+0012; :mod:`retrograde.model.chain`). ``seq`` is gapless and assigned by the store; an
+entry sits in the chain after commit ``after_rev``. ``(kind, key, seq)`` finds the latest
+entry of a record. Inserted, never updated or deleted."""
+
+signatures = Table(
+    "signatures",
+    metadata,
+    Column("id", Integer, nullable=False, autoincrement=True),
+    Column("rev", Integer, nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    Column("public_key", LargeBinary, nullable=False),
+    Column("signature", LargeBinary, nullable=False),
+    Column("signed_at", Text, nullable=False),
+    PrimaryKeyConstraint("id", name="pk_signatures"),
+    Index("ix_signatures_rev_seq", "rev", "seq"),
+)
+"""Ed25519 signatures of chain heads (schema revision 0012), beside the chain, not in it:
+a write turn that adds to the chain signs the head it leaves (``rev``, ``seq``, ``hash``)
+with the key of ``RETROGRADE_SIGNING_KEY``; ``public_key`` is the raw 32-byte key."""

@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select, tuple_
 
+from retrograde.model.chain import EntryKind, type_key
 from retrograde.model.change import ActionName, Change
 from retrograde.model.outputs import OutputDef
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.planning.moves import apply_move
-from retrograde.storage.sql import rows
+from retrograde.storage.sql import chain, rows
 from retrograde.storage.sql.importing import put_state
 from retrograde.storage.sql.schema import resources, stack_outputs
 from retrograde.storage.sql.schema import types as types_table
@@ -83,7 +84,10 @@ class SqlState:
         type_rows = {(t.name, t.version): rows.type_row(t) for t in types}
         if type_rows:
             statement = upsert(self._c.dialect, types_table, ("name", "version"))
-            self._c.writing().execute(statement, [*type_rows.values()])
+            conn = self._c.writing()
+            conn.execute(statement, [*type_rows.values()])
+            changed = {type_key(t.name, t.version): dict(t.to_json()) for t in types}
+            chain.note(conn, EntryKind.TYPE, changed, only_chained=True)
 
     def outputs(self) -> list[OutputDef]:
         query = select(stack_outputs).order_by(stack_outputs.c.position)

@@ -15,12 +15,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import TracebackType
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
+from retrograde.clock import utc_now
 from retrograde.errors import ReadOnlyStoreError, StoreError
+from retrograde.storage.signing import Signature, append_witness, configured_signer, witness_path
 from retrograde.storage.sql.busy import busy_error
+from retrograde.storage.sql.chain import GREW
 from retrograde.storage.sql.database import writer
 from retrograde.storage.sql.driver_errors import mask_password, translated
+from retrograde.storage.sql.signatures import sign_head
 from retrograde.storage.sql.transaction import SqlTransaction
 from retrograde.storage.sql.upgrade import scrub_sqlite
 
@@ -37,6 +41,8 @@ class SqlStore:
         self.read_only = read_only
         self._engine = engine
         self._writer = writer(engine)
+        self._signer = configured_signer()
+        self._witness = witness_path()
 
     @property
     def engine(self) -> Engine:
@@ -55,8 +61,20 @@ class SqlStore:
     def write(self) -> Iterator[SqlTransaction]:
         if self.read_only:
             raise ReadOnlyStoreError(mask_password(self.url))
+        signed: Signature | None = None
         with translated(self.url, "write to", busy=self._busy), self._writer.begin() as conn:
+            conn.info.pop(GREW, None)
             yield SqlTransaction(conn, writable=True)
+            if conn.info.pop(GREW, False):
+                signed = self._sign(conn)
+        if signed is not None and self._witness is not None:
+            append_witness(self._witness, signed)
+
+    def _sign(self, conn: Connection) -> Signature | None:
+        """Sign the head a transaction that grew the chain leaves, with the configured key."""
+        if self._signer is None:
+            return None
+        return sign_head(conn, self._signer, utc_now())
 
     def _busy(self, _error: BaseException) -> StoreError:
         return busy_error(self._engine, self.url)

@@ -14,6 +14,7 @@ from retrograde.storage.sql.keys import SqlKeys
 from retrograde.storage.sql.locks import SqlLock
 from retrograde.storage.sql.log import SqlLog
 from retrograde.storage.sql.output import SqlOutput
+from retrograde.storage.sql.signatures import SqlChain
 from retrograde.storage.sql.snapshots import SqlSnapshots
 from retrograde.storage.sql.staged import SqlStaged
 from retrograde.storage.sql.state import SqlState
@@ -71,6 +72,10 @@ class SqlTransaction:
     @cached_property
     def snapshots(self) -> SqlSnapshots:
         return SqlSnapshots(self.connected, self.log)
+
+    @cached_property
+    def chain(self) -> SqlChain:
+        return SqlChain(self.connected)
 
     @cached_property
     def output(self) -> SqlOutput:
