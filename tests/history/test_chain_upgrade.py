@@ -72,12 +72,17 @@ def test_a_0005_store_is_chained_once_after_an_upgrade_entry_with_its_old_head(
 def test_the_golden_export_keeps_its_hashes_and_its_records_are_chained(
     ctx: retrograde.Context,
 ) -> None:
-    """A version 1 export imports with every commit hash; its records are chained after an
-    ``upgrade`` entry naming the file's head, so editing a type afterwards is caught."""
+    """A version 1 export imports every commit; sealing its clear secrets rehashes them
+    (the chain upgrade keeps the file's head), and its records are chained after an
+    ``upgrade`` entry naming the sealed head, so editing a type afterwards is caught."""
     shutil.copy(GOLDEN, ctx.cwd / GOLDEN.name)
     report = transfer.import_(ctx, Path(GOLDEN.name))
     file_hashes = {r["rev"]: r["hash"] for r in _records(GOLDEN) if r["kind"] == "commit"}
-    assert {c.rev: c.hash for c in store_calls.log(ctx.store, LogQuery(limit=1000))} == file_hashes
+    stored = {c.rev: c.hash for c in store_calls.log(ctx.store, LogQuery(limit=1000))}
+    assert set(stored) == set(file_hashes)
+    last = max(file_hashes)
+    assert report.extra["chain_upgrade"]["old_hash"] == file_hashes[last]
+    assert report.last_hash == stored[last]
     entries = store_calls.chain_entries(ctx.store)
     assert entries[0].kind == EntryKind.UPGRADE
     assert (entries[0].data["rev"], entries[0].data["hash"]) == (

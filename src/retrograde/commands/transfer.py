@@ -10,7 +10,7 @@ with its own history. ``import`` loads a whole export into an empty store,
 under the store lock. Secret values are exported sealed, as stored, with the
 store's wrapped data key (a ``key`` line), so the store's key file opens them
 after an import; an export from before secrets were sealed holds them in clear,
-and importing it seals them (:func:`seal_imported`).
+and importing it seals them (:func:`resealer`).
 
 A file whose last segment is torn (an export killed while it wrote) keeps
 its complete segments: ``append`` cuts the torn part off and writes from the
@@ -39,7 +39,7 @@ from retrograde.errors import (
 from retrograde.history import files
 from retrograde.history.export import chain_point, export_log
 from retrograde.history.importing import import_log
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.keys import ChainUpgrade
 from retrograde.model.numbers import check_number
 from retrograde.model.reports import TransferReport
 from retrograde.storage.base import Transaction
@@ -93,28 +93,18 @@ def import_(ctx: Context, path: Path) -> TransferReport:
         raise CorruptLogError(f"{path}: {_no_complete_segment(tail)}")
     end = tail.end if tail is not None and tail.torn else None
     with exclusive(ctx, "import"), ctx.store.write() as tx:
-        report = import_log(tx, files.read_lines(source, end), source=str(path))
-        report = seal_imported(tx, str(path), report)
+        lines = files.read_lines(source, end)
+        report = import_log(tx, lines, source=str(path), reseal=resealer(tx, str(path)))
     if "chain_upgrade" in report.extra:
         ctx.store.scrub()  # the clear values were written before they were sealed
     return _with_torn(report, tail, f"{path.name}: left out", "not imported")
 
 
-def seal_imported(tx: Transaction, source: str, report: TransferReport) -> TransferReport:
-    """Seal the secrets that segments of the older format (``clear_segments`` in the report)
-    brought in clear. The chain is rehashed from the first sealed commit on and
-    recorded as a chain upgrade (in the report's ``chain_upgrade``, its ``last_hash`` the
-    store's new head hash)."""
-    if not report.extra.get("clear_segments"):
-        return report
+def resealer(tx: Transaction, source: str) -> Callable[[], ChainUpgrade | None]:
+    """What seals the secrets that segments of the older format brought in clear (the
+    importer calls it before chaining anything onto the commits it rehashes)."""
     reason = f"secret values of {one_line(source)} sealed on import"
-    upgrade = seal_clear_secrets(tx, lambda: box_in(tx), reason=reason, at=utc_now())
-    if upgrade is None:
-        return report
-    shown = upgrade.to_json()
-    record: dict[str, JSON] = {key: shown[key] for key in ("old_rev", "old_hash", "new_hash")}
-    extra = {**report.extra, "chain_upgrade": record}
-    return dataclasses.replace(report, last_hash=upgrade.new_hash, extra=extra)
+    return lambda: seal_clear_secrets(tx, lambda: box_in(tx), reason=reason, at=utc_now())
 
 
 def _export_new(ctx: Context, target: Path, since: int) -> TransferReport:

@@ -31,8 +31,8 @@ from retrograde.model.chain import ChainEntry, type_key
 from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
 from retrograde.model.commit import GENESIS_HASH, Commit
-from retrograde.model.jsonvalue import JSONObject, Raw, same_json
-from retrograde.model.keys import StoreKeys
+from retrograde.model.jsonvalue import JSON, JSONObject, Raw, same_json
+from retrograde.model.keys import ChainUpgrade, StoreKeys
 from retrograde.model.reports import ProblemKind, TransferReport
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Transaction
@@ -63,10 +63,25 @@ def require_empty(tx: Transaction) -> None:
             )
 
 
-def import_log(tx: Transaction, records: Iterable[bytes], *, source: str) -> TransferReport:
+def _upgrade_json(upgrade: ChainUpgrade) -> dict[str, JSON]:
+    shown = upgrade.to_json()
+    return {key: shown[key] for key in ("old_rev", "old_hash", "new_hash")}
+
+
+def import_log(
+    tx: Transaction,
+    records: Iterable[bytes],
+    *,
+    source: str,
+    reseal: Callable[[], ChainUpgrade | None] | None = None,
+) -> TransferReport:
     """Load export lines ``records`` into the empty store of ``tx`` (else
     :class:`StateError`), checking every line and hash (:class:`CorruptLogError` naming
-    ``source``, line and rev); all or nothing (the caller's write transaction)."""
+    ``source``, line and rev); all or nothing (the caller's write transaction).
+
+    ``reseal`` seals what segments of the older format brought in clear; it runs once
+    the commits and types are loaded and before anything is chained onto them, since
+    sealing rehashes the commits (its chain upgrade goes in the report)."""
     tx.log.load(())
     require_empty(tx)
     loader = _Loader(tx, source)
@@ -74,7 +89,7 @@ def import_log(tx: Transaction, records: Iterable[bytes], *, source: str) -> Tra
         for number, raw in enumerate(records, 1):
             if raw.strip():
                 loader.feed(number, *lines.parse(raw, number, source))
-        return loader.finish()
+        return loader.finish(reseal)
 
 
 class _Loader:
@@ -121,7 +136,7 @@ class _Loader:
         except _MALFORMED as error:
             raise self._corrupt(f"malformed {kind} record ({_short(error)})") from None
 
-    def finish(self) -> TransferReport:
+    def finish(self, reseal: Callable[[], ChainUpgrade | None] | None) -> TransferReport:
         if not self.segments:
             raise CorruptLogError(f"{self.source}: empty file, not a retrograde export")
         self.line += 1
@@ -129,11 +144,12 @@ class _Loader:
         self._check_chain()
         self._flush()
         self._check_references()
-        if not self.entries_seen and self.audit.rev:
-            self.tx.chain.upgrade("import of an export without chain entries")
         self.tx.state.save_types(self.types.values())
         if self.keys is not None:
             self.tx.keys.save(self.keys)
+        sealed = reseal() if reseal is not None and self.clear_segments else None
+        if not self.entries_seen and self.audit.rev:
+            self.tx.chain.upgrade("import of an export without chain entries")
         self.tx.applies.load([*self.applies.values()])
         for row in self.checkpoints.values():
             self.tx.checkpoints.add(Checkpoint(**row))
@@ -145,7 +161,7 @@ class _Loader:
             commits=rev,
             first_rev=1 if rev else None,
             last_rev=rev or None,
-            last_hash=self.audit.commit_hash,
+            last_hash=sealed.new_hash if sealed else self.audit.commit_hash,
             applies=len(self.applies),
             types=len(self.types),
             checkpoints=len(self.checkpoints),
@@ -155,7 +171,8 @@ class _Loader:
                 "entries": self.entries_seen,
                 "signatures": len(self.signatures),
             }
-            | ({"clear_segments": self.clear_segments} if self.clear_segments else {}),
+            | ({"clear_segments": self.clear_segments} if self.clear_segments else {})
+            | ({"chain_upgrade": _upgrade_json(sealed)} if sealed else {}),
         )
 
     # one method per line kind

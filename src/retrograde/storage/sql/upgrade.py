@@ -68,6 +68,8 @@ def upgrade_to_head(engine: Engine) -> bool:
         _run_alembic_upgrade(connection)
         sealed = before is not None and before < SEALING_REVISION
         sealed = sealed and seal_clear_secrets_on_upgrade(connection)
+        if before is not None and before < CHAINING_REVISION:
+            _chain_existing(connection)
     if sealed and engine.dialect.name == "sqlite":
         scrub_sqlite(engine)
     return True
@@ -75,6 +77,17 @@ def upgrade_to_head(engine: Engine) -> bool:
 
 SEALING_REVISION = "0006"
 """The revision from which secret values are sealed at rest; older stores are sealed once."""
+
+CHAINING_REVISION = "0012"
+"""The revision from which type definitions, checkpoints and apply records are chained; an
+older store's are chained once, after an ``upgrade`` entry naming its head, and after its
+secrets are sealed (sealing rehashes the commits the entries are chained onto)."""
+
+
+def _chain_existing(connection: Connection) -> None:
+    from retrograde.storage.sql.chain_upgrade import chain_existing
+
+    chain_existing(connection, f"schema revision {CHAINING_REVISION}")
 
 
 def seal_clear_secrets_on_upgrade(connection: Connection) -> bool:
