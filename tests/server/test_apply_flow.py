@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 import retrograde
-from tests import stacks
+from tests import stacks, store_calls
 from tests.durability import processes
 from tests.server.conftest import events_of, stack_text
 
@@ -65,6 +65,10 @@ def test_an_operator_stages_applies_and_reverts_as_the_tokens_name(
     assert {c["principal"] for c in undo} == {"olga"} and all(c["reverts"] for c in undo)
     record = client.get(f"/api/applies/{second}", headers=operator).json()
     assert record["principal"] == "olga" and record["status"] == "succeeded"
+    begins = [e for e in store_calls.chain_entries(app_ctx.store) if e.kind == "apply-begin"]
+    assert {(e.data["principal"], e.data["principal_source"]) for e in begins} == {
+        ("olga", "token")
+    }
 
 
 def test_the_events_name_every_action_and_end_with_the_report(

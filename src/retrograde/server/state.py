@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from retrograde.commands.context import Context
+from retrograde.config import Principal
 from retrograde.server.auth import Sessions
 from retrograde.server.caching import AnswerCache
 from retrograde.server.jobs import Jobs
@@ -64,4 +65,5 @@ class ServerState:
 
     def context_for(self, principal: str) -> Context:
         """A context on the shared store acting as ``principal`` (never closed per request)."""
-        return Context(store=self.store, principal=principal, cwd=self.settings.stacks_root)
+        proven = Principal(principal, "token")
+        return Context(store=self.store, principal=proven, cwd=self.settings.stacks_root)
