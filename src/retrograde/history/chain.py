@@ -50,7 +50,7 @@ class ChainAudit:
         if replayed is not None:
             problems.append(replayed)
         self.rev, self.hash, self.timestamp = commit.rev, commit.hash, commit.timestamp
-        self.inputs += len(commit.diff)
+        self.inputs += len(commit.changed_inputs())
         return problems
 
     def skip(self, rev: int, stored_hash: str) -> None:

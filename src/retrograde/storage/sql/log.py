@@ -108,8 +108,8 @@ class SqlLog:
 
 
 def index_commits(conn: Connection, built: Sequence[Commit]) -> None:
-    """Record which inputs each commit touched (the ``--input`` index)."""
-    found = [{"name": name, "rev": c.rev} for c in built for name in c.diff]
+    """Record which inputs each commit changed (the ``--input`` index)."""
+    found = [{"name": name, "rev": c.rev} for c in built for name in c.changed_inputs()]
     if found:
         conn.execute(commit_inputs.insert(), found)
 
