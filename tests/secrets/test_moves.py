@@ -158,3 +158,23 @@ def test_mv_without_the_key_names_the_key_file_and_writes_nothing(
         assert raised.value.key_file == str(missing)
         assert store_calls.head(keyless.store) == head
         assert "vault" in store_calls.load_state(keyless.store)
+
+
+def test_chained_renames_and_their_revert_seal_each_step_under_its_name(
+    ctx: retrograde.Context,
+) -> None:
+    """``moved:`` vault -> mid -> safe seals twice; reverting the apply goes back in two
+    steps to the ciphertext ``vault`` had, and replay matches every step."""
+    retrograde.apply(ctx, write_vault(ctx.cwd, "v1.yaml", SECRET_V1))
+    original = store_calls.load_state(ctx.store)["vault"].inputs["password"]
+    text = vault_stack(SECRET_V1).replace("  vault: {type", "  safe: {type")
+    text += "moved:\n  - {from: vault, to: mid}\n  - {from: mid, to: safe}\n"
+    assert retrograde.stage(ctx, write(ctx.cwd, "chain.yaml", text)) == {}
+    first, second = store_calls.log(ctx.store, LogQuery(action=ActionName.MOVE.value))[::-1]
+    assert first.diff["password"]["to"] == second.diff["password"]["from"]
+    assert _password(ctx, "safe") == SECRET_V1
+    assert history.verify(ctx).ok
+    assert first.apply_id is not None
+    retrograde.revert(ctx, apply_id=first.apply_id)
+    assert store_calls.load_state(ctx.store)["vault"].inputs["password"] == original
+    assert history.verify(ctx).ok
