@@ -100,15 +100,6 @@ class Opener:
 
     def change(self, change: Change) -> Change:
         """``change`` in plaintext (what a handler is given)."""
-        if change.action is ActionName.MOVE and change.moved_from is not None:
-            old = change.moved_from
-            self._move_diff(old, change.resource, change.diff)
-            return dataclasses.replace(
-                change,
-                before=self.state(old, change.before),
-                after=self.state(change.resource, change.after),
-                diff={},
-            )
         return dataclasses.replace(
             change,
             before=self.state(change.resource, change.before),
