@@ -3,13 +3,16 @@
 A rename changes no value and runs no handler: it is one ``move`` commit (an
 apply of kind ``move``) naming the resource after the move, its former name,
 and the connections other resources took from it, which follow it (see
-:mod:`retrograde.planning.moves`). ``mv`` holds the store lock like ``stage``
+:mod:`retrograde.planning.moves`). Its secret values are sealed again under
+the new name (:func:`~retrograde.storage.sealing.resealed_move`), which needs
+the store's key. ``mv`` holds the store lock like ``stage``
 and refuses while changes are staged: they would still name the old resource.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
@@ -23,6 +26,7 @@ from retrograde.planning.moves import Move, moved
 from retrograde.planning.stackfile_values import RESOURCE_NAME
 from retrograde.storage.base import Transaction
 from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sealing import Opener, resealed_move
 
 
 def mv(ctx: Context, old: str, new: str, *, message: str = "") -> Commit:
@@ -43,7 +47,8 @@ def mv(ctx: Context, old: str, new: str, *, message: str = "") -> Commit:
                     f"cannot mv: {len(staged)} change(s) are staged; apply or discard them first"
                 )
             committed = tx.state.load()
-        _, changes = moved(committed, [Move(old, new)])
+        opener = Opener(ctx.keys.box)
+        _, changes = moved(committed, [Move(old, new)], partial(resealed_move, opener=opener))
         with ctx.store.write() as tx:
             return write_moves(tx, ctx.principal, message or f"mv {old} {new}", changes)[0]
 

@@ -16,6 +16,7 @@ import dataclasses
 from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from functools import partial
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
@@ -31,13 +32,14 @@ from retrograde.model.commit import Commit
 from retrograde.model.numbers import check_number
 from retrograde.model.plan import Plan
 from retrograde.model.query import LogQuery
+from retrograde.model.state import State
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.planning.diffing import stage_changes
 from retrograde.planning.moves import Move, applicable_moves, inverse_moves
 from retrograde.planning.reversal import revert_changes, rollback_state
 from retrograde.planning.selection import Selection, TagPairs
 from retrograde.storage.base import Transaction
-from retrograde.storage.sealing import Opener, Sealer, secret_names
+from retrograde.storage.sealing import Opener, Sealer, resealed_move, secret_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +82,17 @@ def revert(
             types = tx.state.types()
             undone = [c.rev for c in commits if c.action not in CREATING]
             kinds = tx.log.kinds_before(undone)
-            current = tx.state.load()
+            stored = tx.state.load()
         opener = Opener(ctx.keys.box)
-        current = opener.states(current)  # first: unchanged values keep today's ciphertext
+        current = opener.states(stored)  # first: unchanged values keep today's ciphertext
         commits = [opener.commit(commit) for commit in commits]
         changes = revert_changes(
             current, commits, force=force, secrets=Secrets(types).of, kinds_before=kinds
         )
         newest_first = sorted(commits, key=lambda commit: commit.rev, reverse=True)
-        _, moves = applicable_moves(current, inverse_moves(newest_first))
+        moves = _moves_back(opener, stored, inverse_moves(newest_first))
         reverted = tuple(sorted(commit.rev for commit in commits))
         sealed = _sealed(ctx, opener, types, changes)
-        moves = list(_sealed(ctx, opener, types, {m.resource: m for m in moves}).values())
         return _staged(ctx, sealed, dry_run, reverts=reverted, moves=moves)
 
 
@@ -116,20 +117,20 @@ def rollback(
         with ctx.store.read() as tx:
             refuse_if_staged(tx, "roll back")
             revision = resolve(tx, target)
-            current = tx.state.load()
+            stored = tx.state.load()
             past = tx.snapshots.state_at(revision.rev)
             since = _moves_since(tx, revision.rev)
             types = tx.state.types()
         opener = Opener(ctx.keys.box)
-        current, past = opener.states(current), opener.states(past)
+        current, past = opener.states(stored), opener.states(past)
         selection = Selection.of(resources, tags)
         selected = None if selection.everything else selection.pick(current, past)
         wanted = [m for m in since if selected is None or {m.old, m.new} & selected]
-        base, moves = applicable_moves(current, wanted)
+        moves = _moves_back(opener, stored, wanted)
+        base, _ = applicable_moves(current, wanted)
         changes = _sealed(
             ctx, opener, types, stage_changes(base, rollback_state(base, past, selected))
         )
-        moves = list(_sealed(ctx, opener, types, {m.resource: m for m in moves}).values())
         return _staged(ctx, changes, dry_run, target=revision, moves=moves)
 
 
@@ -184,6 +185,14 @@ def _commits(tx: Transaction, revs: Sequence[int], apply_id: int | None) -> list
     if not commits:
         raise StateError(f"apply {apply_id} wrote no commits: there is nothing to revert")
     return commits
+
+
+def _moves_back(opener: Opener, stored: State, moves: Sequence[Move]) -> list[Change]:
+    """The ``move`` changes of ``moves`` that still apply, made on ``stored`` (committed state
+    as stored) with their secret values sealed again under the names they go back to: the
+    ciphertexts those names were read with where ``opener`` knows them."""
+    _, changes = applicable_moves(stored, moves, partial(resealed_move, opener=opener))
+    return changes
 
 
 def _sealed(

@@ -17,6 +17,7 @@ under the new names.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
@@ -33,7 +34,7 @@ from retrograde.planning.stackfile import Stack
 from retrograde.planning.type_migrations import MigrationPlanner, migrated, version_migrations
 from retrograde.storage.base import Transaction
 from retrograde.storage.repositories import CommitEntry
-from retrograde.storage.sealing import Opener, Sealer, secret_names
+from retrograde.storage.sealing import Opener, Sealer, resealed_move, secret_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,8 +72,9 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
     with ctx.store.read() as tx:
         committed = tx.state.load()
         known = tx.state.types()
-    committed, moves = moved(committed, stack_moves(committed, stack.moved))
-    opener = Opener(ctx.keys.box)
+    opener = Opener(ctx.keys.box)  # first: the moves seal values again under new names
+    reseal = partial(resealed_move, opener=opener)
+    committed, moves = moved(committed, stack_moves(committed, stack.moved), reseal)
     plain = opener.states(committed)
     migrations = version_migrations(plain, desired, planner)
     changes = stage_changes(migrated(plain, migrations), desired)

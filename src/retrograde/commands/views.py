@@ -69,12 +69,14 @@ def changes_json(changes: Mapping[str, Change], secrets: Secrets) -> ChangesView
 
 
 def commit_json(commit: Commit, secrets: Secrets) -> CommitJSON:
-    """One COMMIT of ``log --json`` / ``show --json``."""
+    """One COMMIT of ``log --json`` / ``show --json``: the diff of the values it changed (a
+    move's re-sealed secrets are the same values, so its diff shows empty)."""
     hidden = secrets.of(commit.type)
+    changed = commit.changed_inputs()
     return {
         **commit.to_json(),
-        "diff": mask_diff(commit.diff, hidden),
-        "reverse": mask_diff(commit.reverse, hidden),
+        "diff": mask_diff({name: commit.diff[name] for name in changed}, hidden),
+        "reverse": mask_diff({name: commit.reverse[name] for name in changed}, hidden),
     }
 
 

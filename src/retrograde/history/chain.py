@@ -79,7 +79,7 @@ class ChainAudit:
             problems.append(replayed)
         self.rev, self.hash, self.timestamp = commit.rev, commit.hash, commit.timestamp
         self.commit_hash = commit.hash
-        self.inputs += len(commit.diff)
+        self.inputs += len(commit.changed_inputs())
         if self.watch and commit.rev in self.watch:
             self.points[(commit.rev, self.seq)] = commit.hash
         return problems

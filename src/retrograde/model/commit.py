@@ -124,6 +124,11 @@ class Commit:
     moved_from: str | None = None
     """A ``move`` commit's resource name before the move (``from`` in JSON)."""
 
+    def changed_inputs(self) -> list[str]:
+        """The inputs whose value this commit changed (what ``log --input`` finds): a move
+        changes none; its diff only holds secret values sealed again under the new name."""
+        return [] if self.action is ActionName.MOVE else list(self.diff)
+
     def body(self) -> CommitBody:
         """Every field but ``hash``: what the hash covers (``from`` only on a move, so that
         every other commit hashes as it always did)."""

@@ -5,7 +5,9 @@ former name (``moved_from``) and the connections other resources took from
 the former name (its ``consumers``, as a removal keeps them). No handler runs:
 the world does not change, only the name under which it is recorded. Applying
 a move to a state removes the former name, adds the new one with the same
-inputs, connections and tags, and rewrites each consumer's ``${OLD.x}`` to
+inputs (secret values sealed again for the new name, which the caller does
+through ``reseal``: the move's ``after`` and diff hold them), connections and
+tags, and rewrites each consumer's ``${OLD.x}`` to
 ``${NEW.x}``. The same function serves committed state (the store), replay
 (import, verify, state at a revision) and reversal.
 
@@ -17,7 +19,7 @@ already; both or neither committed is an error naming both.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from dataclasses import dataclass
 
 from retrograde.errors import StateError
@@ -25,6 +27,14 @@ from retrograde.model.change import ActionName, Change, Consumers
 from retrograde.model.commit import Commit
 from retrograde.model.state import Connections, ConnectionSlot, ResourceState, State, parse_ref
 from retrograde.planning.diffing import taken_index
+
+Reseal = Callable[[Change], Change]
+"""What a caller does to each ``move`` change before it is applied to the work state (the
+store seals secret values again under the new name); by default nothing."""
+
+
+def _as_is(change: Change) -> Change:
+    return change
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,12 +126,15 @@ def stack_moves(committed: State, moves: Iterable[Move]) -> list[Move]:
     return pending
 
 
-def moved(committed: State, moves: Iterable[Move]) -> tuple[dict[str, ResourceState], list[Change]]:
-    """``committed`` after ``moves`` (in order) and their ``move`` changes."""
+def moved(
+    committed: State, moves: Iterable[Move], reseal: Reseal = _as_is
+) -> tuple[dict[str, ResourceState], list[Change]]:
+    """``committed`` after ``moves`` (in order) and their ``move`` changes, each passed
+    through ``reseal`` before the next move sees it."""
     work = dict(committed)
     changes: list[Change] = []
     for move in moves:
-        change = move_change(work, move)
+        change = reseal(move_change(work, move))
         assert change.after is not None
         apply_move(work, move.old, move.new, change.after, change.consumers)
         changes.append(change)
@@ -143,7 +156,7 @@ def inverse_moves(commits: Iterable[Commit]) -> list[Move]:
 
 
 def applicable_moves(
-    committed: State, moves: Iterable[Move]
+    committed: State, moves: Iterable[Move], reseal: Reseal = _as_is
 ) -> tuple[dict[str, ResourceState], list[Change]]:
     """Like :func:`moved`, skipping each move whose old name is gone or whose new name is
     taken by then (reverts and rollbacks make the moves that still apply)."""
@@ -152,7 +165,7 @@ def applicable_moves(
     for move in moves:
         if move.old not in work or move.new in work:
             continue
-        change = move_change(work, move)
+        change = reseal(move_change(work, move))
         assert change.after is not None
         apply_move(work, move.old, move.new, change.after, change.consumers)
         changes.append(change)

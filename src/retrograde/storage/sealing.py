@@ -10,6 +10,13 @@ hash), and only new values are encrypted, once, when staged. From there the
 ciphertext travels unchanged through the commit, committed state, snapshots
 and exports.
 
+A rename is the one change that seals a value again without a new
+plaintext: the associated data names the resource, so :func:`resealed_move`
+seals each sealed input of the moved resource under its new name and records
+the pair as the move's diff (``from`` bound to the old name, ``to`` to the
+new), which replay applies like any diff. In plaintext a move changes nothing
+(:meth:`Opener.commit` gives it an empty diff).
+
 Sealed values are recognised by their form (:mod:`retrograde.model.sealed`),
 so opening needs no type definitions; sealing seals exactly the inputs a
 resource's type declares secret.
@@ -20,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 
-from retrograde.model.change import Change, Diff, reverse_diff
+from retrograde.model.change import ActionName, Change, Diff, reverse_diff
 from retrograde.model.commit import Commit
 from retrograde.model.jsonvalue import JSON, canonical_bytes
 from retrograde.model.sealed import is_sealed
@@ -56,6 +63,19 @@ class Opener:
         self.known.setdefault((resource, name, canonical_bytes(plain)), value)
         return plain
 
+    def resealed(self, old: str, new: str, name: str, value: JSON) -> JSON:
+        """``value``, sealed for ``old.name``, sealed for ``new.name`` instead (the ciphertext
+        ``new.name`` was read with for that plaintext, if any, so a rename back restores it)."""
+        if not is_sealed(value):
+            return value
+        plain = self.value(old, name, value)
+        key = (new, name, canonical_bytes(plain))
+        found = self.known.get(key)
+        if found is None:
+            assert self._box is not None  # opening ``value`` made it
+            found = self.known[key] = self._box.seal(new, name, plain)
+        return found
+
     def inputs(self, resource: str, inputs: Mapping[str, JSON]) -> dict[str, JSON]:
         return {name: self.value(resource, name, value) for name, value in inputs.items()}
 
@@ -88,9 +108,19 @@ class Opener:
         )
 
     def commit(self, commit: Commit) -> Commit:
-        """``commit`` with its diff (and reverse) in plaintext, for planning an undo."""
+        """``commit`` with its diff (and reverse) in plaintext, for planning an undo (a move's
+        diff, re-sealed values only, is empty in plaintext)."""
+        if commit.action is ActionName.MOVE and commit.moved_from is not None:
+            self._move_diff(commit.moved_from, commit.resource, commit.diff)
+            return dataclasses.replace(commit, diff={}, reverse={})
         diff = self.diff(commit.resource, commit.diff)
         return dataclasses.replace(commit, diff=diff, reverse=reverse_diff(diff))
+
+    def _move_diff(self, old: str, new: str, diff: Diff) -> None:
+        """Open a move's re-sealed values, each side under its name (so both are known)."""
+        for name, entry in diff.items():
+            self.value(old, name, entry.get("from"))
+            self.value(new, name, entry.get("to"))
 
 
 class Sealer:
@@ -147,6 +177,32 @@ class Sealer:
             for name, v in state.inputs.items()
         }
         return dataclasses.replace(state, inputs=inputs)
+
+
+def resealed_move(change: Change, opener: Opener) -> Change:
+    """``change``, a ``move`` of stored state, with each sealed input of the resource sealed
+    again under the new name (see the module docstring); any other change as it is.
+
+    ``after`` holds the new ciphertexts and the diff one ``{from: old ciphertext, to: new
+    ciphertext}`` entry per input, so replaying the diff on the former name's inputs gives
+    the stored state. Opening needs the store's key: without it, the opener's
+    :class:`~retrograde.errors.SecretKeyError` (naming the key file) before anything is
+    written.
+    """
+    old, after = change.moved_from, change.after
+    if change.action is not ActionName.MOVE or old is None or after is None:
+        return change
+    diff: dict[str, dict[str, JSON]] = {}
+    inputs = dict(after.inputs)
+    for name, value in after.inputs.items():
+        if is_sealed(value):
+            inputs[name] = opener.resealed(old, change.resource, name, value)
+            diff[name] = {"from": value, "to": inputs[name]}
+    if not diff:
+        return change
+    return dataclasses.replace(
+        change, after=dataclasses.replace(after, inputs=inputs), diff={**change.diff, **diff}
+    )
 
 
 def secret_names(types: Mapping[TypeKey, ResourceType]) -> SecretNames:

@@ -114,8 +114,8 @@ class SqlLog:
 
 
 def index_commits(conn: Connection, built: Sequence[Commit]) -> None:
-    """Record which inputs each commit touched (the ``--input`` index)."""
-    found = [{"name": name, "rev": c.rev} for c in built for name in c.diff]
+    """Record which inputs each commit changed (the ``--input`` index)."""
+    found = [{"name": name, "rev": c.rev} for c in built for name in c.changed_inputs()]
     if found:
         insert_many(conn, commit_inputs, found)
 

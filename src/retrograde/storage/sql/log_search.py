@@ -158,10 +158,11 @@ def blame(conn: Connection, resource: str, names: Collection[str]) -> dict[str, 
         page = conn.execute(_resource_page(resource, before)).all()
         for rev, action, payload in page:
             loaded = rows.load(payload)
-            touched = commit_payload.diff_names(loaded)
+            moving = action == ActionName.MOVE.value  # re-sealed values, none changed
+            touched = [] if moving else commit_payload.diff_names(loaded)
             found.update((name, int(rev)) for name in pending.intersection(touched))
             pending.difference_update(touched)
-            if action == ActionName.MOVE.value and pending:
+            if moving and pending:
                 resource, before = commit_payload.moved_from(loaded) or resource, int(rev)
                 break  # the former name's commits, below the move
             if action in CREATING_VALUES or not pending:
