@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
-from tests.server.browser.server_process import Server, cli, start_server
+from tests.server.browser.server_process import DEMO_KEY_ENV, Server, cli, start_server
 
 CHROMIUM = Path("/usr/bin/chromium")
 DEPLOYMENT = Path(__file__).resolve().parents[3] / "examples" / "deployment"
@@ -70,6 +70,7 @@ def demo_store(tmp_path_factory: pytest.TempPathFactory) -> DemoStore:
     if os.environ.get("PYTEST_XDIST_WORKER"):
         shared = shared.parent
     root = shared / "browser-demo"
+    os.environ[DEMO_KEY_ENV] = str(shared / "browser-demo.key")
     with (shared / "browser-demo.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (root / "token").exists():

@@ -19,6 +19,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrograde.config import SECRET_KEY_FILE_ENV
+
 RETROGRADE = Path(sys.executable).parent / "retrograde"
 """The installed command, from the same virtualenv as the tests."""
 
@@ -33,6 +35,11 @@ def free_port() -> int:
         return port
 
 
+DEMO_KEY_ENV = "RETROGRADE_TEST_DEMO_KEY"
+"""Where the demo store's secret key file is: every copy of the store (one per test, in
+any xdist worker) has the same store id, so they share the one key file."""
+
+
 def environment(db: Path) -> dict[str, str]:
     """The environment of the CLI and the server: this store, this virtualenv's tools first.
 
@@ -40,6 +47,8 @@ def environment(db: Path) -> dict[str, str]:
     """
     env = dict(os.environ)
     env["RETROGRADE_DB"] = str(db)
+    if DEMO_KEY_ENV in env:
+        env[SECRET_KEY_FILE_ENV] = env[DEMO_KEY_ENV]
     env["PATH"] = f"{RETROGRADE.parent}{os.pathsep}{env.get('PATH', '')}"
     env.pop("RETROGRADE_PRINCIPAL", None)
     return env
