@@ -220,6 +220,20 @@ class Verify(Shape):
     problems: list[Problem]
 
 
+class InputDrift(Shape):
+    committed: Any
+    observed: Any
+
+
+class Refreshed(Shape):
+    """``refresh --json``."""
+
+    drift: dict[str, dict[str, InputDrift]]
+    failed: dict[str, str]
+    observed: list[int]
+    staged: list[str]
+
+
 class Discarded(Shape):
     discarded: list[str]
 
@@ -300,6 +314,15 @@ class RollbackRequest(Request):
 class CheckpointRequest(Request):
     name: str = Field(min_length=1, max_length=300)
     at: int | None = Field(None, ge=0, le=MAX_REV)
+    message: str = Field("", max_length=10_000)
+
+
+class RefreshRequest(Request):
+    resources: list[str] = Field(default_factory=list, max_length=100_000)
+    tags: list[str] = Field(default_factory=list, max_length=1000, description="KEY=VALUE")
+    exclude: list[str] = Field(default_factory=list, max_length=100_000)
+    accept: bool = Field(False, description="Record the observed values as observe commits.")
+    restore: bool = Field(False, description="Record them, then stage the way back.")
     message: str = Field("", max_length=10_000)
 
 

@@ -151,6 +151,27 @@ async def _multipart(request: Request, max_files: int) -> dict[str, bytes]:
     return files
 
 
+@router.post("/refresh", **operation(OPERATE, schemas.Refreshed, summary="Drift (refresh)"))
+def refresh(body: schemas.RefreshRequest, ctx: Context = Ctx) -> Response:
+    """Run the read actions of ``resources`` (all with a ``read`` when none is selected) and
+    answer the drift; ``accept`` records it as observe commits, ``restore`` also stages the
+    way back (``drift`` non-empty: the world differs from committed state)."""
+    if body.accept and body.restore:
+        raise BadRequest("accept and restore exclude each other", param="restore")
+    from retrograde.commands.refresh import refresh as refresh_verb
+
+    found = refresh_verb(
+        ctx,
+        body.resources,
+        tags=tag_pairs(body.tags, "tags"),
+        exclude=body.exclude,
+        accept=body.accept,
+        restore=body.restore,
+        message=body.message,
+    )
+    return json_response(found.to_json(secrets_of(ctx)))
+
+
 @router.post("/discard", **operation(OPERATE, schemas.Discarded, summary="Discard (discard)"))
 def discard(body: schemas.DiscardRequest, ctx: Context = Ctx) -> Response:
     """Drop the staged changes of ``resources`` (all staged changes when none are named)."""
