@@ -71,3 +71,35 @@ def test_adopt_refusals_write_nothing(invoke: Invoke, tmp_path: Path) -> None:
     assert invoke("adopt", "stack.yaml", "conf1").exit_code == 0
     again = invoke("adopt", "stack.yaml", "conf1")
     assert again.stderr.strip() == "error: cannot adopt 'conf1': it is committed already"
+
+
+VARS_STACK = """
+vars:
+  greeting: {type: string}
+types:
+  conf:
+    version: 1
+    inputs:
+      path: {type: string}
+      content: {type: string}
+    actions:
+      run: {shell: "printf %s {{ inputs.content }} > {{ inputs.path }} && echo run >> actions.log"}
+resources:
+  conf1: {type: conf, inputs: {path: conf1.txt, content: "${var.greeting}"}}
+"""
+
+
+def test_adopt_takes_the_stacks_vars_like_stage(invoke: Invoke, tmp_path: Path) -> None:
+    """--var sets the adopted values, a missing var is one error and adopts nothing."""
+    (tmp_path / "vars.yaml").write_text(VARS_STACK)
+    (tmp_path / "conf1.txt").write_text("bonjour")
+    missing = invoke("adopt", "vars.yaml", "conf1")
+    assert missing.exit_code == 1 and "greeting" in missing.output
+    assert json.loads(invoke("state", "--json").stdout)["resources"] == {}
+    adopted = invoke("adopt", "vars.yaml", "conf1", "--var", "greeting=bonjour", "--json")
+    assert adopted.exit_code == 0, adopted.output
+    [commit] = json.loads(adopted.stdout)["commits"]
+    assert commit["diff"]["content"] == {"from": None, "to": "bonjour"}
+    assert not (tmp_path / "actions.log").exists()
+    again = invoke("stage", "vars.yaml", "--var", "greeting=bonjour", "--json")
+    assert json.loads(again.stdout)["changes"] == {}

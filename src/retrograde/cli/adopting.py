@@ -14,6 +14,7 @@ from retrograde.cli.session import (
     json_option,
     pass_session,
 )
+from retrograde.cli.stack_vars import stack_vars, var_options
 from retrograde.cli.staging import allow_include_option
 from retrograde.cli.text import Lines, name_list
 
@@ -24,6 +25,7 @@ from retrograde.cli.text import Lines, name_list
 @click.option("--read", "use_read", is_flag=True, help="Take the inputs their read actions report.")
 @click.option("--message", "-m", default="", help="Message of the adopt commits.")
 @allow_include_option
+@var_options
 @jobs_option
 @executor_option
 @json_option
@@ -35,6 +37,8 @@ def adopt(
     use_read: bool,
     message: str,
     allow_include: tuple[Path, ...],
+    var_values: tuple[tuple[str, str], ...],
+    var_files: tuple[Path, ...],
     jobs: int,
     executor: str,
     as_json: bool,
@@ -60,6 +64,7 @@ def adopt(
         executor=executor,
         jobs=jobs,
         allow_include=allow_include,
+        stack_vars=stack_vars(var_values, var_files),
     )
     if as_json:
         secrets = session.secrets()

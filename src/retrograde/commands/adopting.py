@@ -21,7 +21,7 @@ from pathlib import Path
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
-from retrograde.commands.stackfiles import read_stack
+from retrograde.commands.stackfiles import StackVars, read_stack
 from retrograde.commands.validating import check_stack, raise_problems
 from retrograde.engine.committing import commit_changes
 from retrograde.engine.reading import read_request, run_reads
@@ -50,6 +50,7 @@ def adopt(
     executor: str = DEFAULT_EXECUTOR,
     jobs: int = 4,
     allow_include: Sequence[Path] = (),
+    stack_vars: StackVars | None = None,
 ) -> list[Commit]:
     """Record ``resources`` of the stack file at ``path`` as committed; returns the commits.
 
@@ -59,7 +60,13 @@ def adopt(
     if not resources:
         raise StateError("adopt needs the names of the resources to adopt")
     allowed = [ctx.cwd / directory for directory in allow_include]
-    stack = read_stack(ctx.cwd / path, source=str(path), allow_include=allowed)
+    stack = read_stack(
+        ctx.cwd / path,
+        source=str(path),
+        allow_include=allowed,
+        stack_vars=stack_vars,
+        cwd=ctx.cwd,
+    )
     raise_problems(check_stack(stack))
     with exclusive(ctx, "adopt"):
         with ctx.store.read() as tx:
