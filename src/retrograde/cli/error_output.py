@@ -11,23 +11,18 @@ docs/json.md).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import click
 
-from retrograde.errors import InputTypeError, RetrogradeError
+from retrograde.commands.error_views import domain_fields, snake_case
+from retrograde.errors import RetrogradeError
 
 USAGE_ERROR = "usage_error"
 """The kind of every usage error (an unknown option, a bad value, a missing argument)."""
 ABORTED = "aborted"
 """The kind of a declined confirmation or an interrupted prompt."""
-MASK = "***"
-
-_RENAMED = {"kind": "what"}
-"""Error fields whose name is taken in the JSON shape: ``NotFoundError.kind`` (``resource``,
-``revision``...) is ``what``."""
 
 
 def report(exc: Exception, *, as_json: bool, no_color: bool) -> int:
@@ -54,18 +49,6 @@ def describe(exc: Exception) -> tuple[dict[str, Any], int]:
             exc.exit_code
         )
     return {"kind": ABORTED, "message": "aborted: nothing was done"}, 1
-
-
-def domain_fields(exc: RetrogradeError) -> dict[str, Any]:
-    """``kind`` (the class name in snake case: ``not_found_error``), ``message``, then every
-    structured field the error carries (``resource``, ``input``, ``rev``, ``location``...)."""
-    fields: dict[str, Any] = {"kind": snake_case(type(exc).__name__), "message": exc.message}
-    for name, value in vars(exc).items():
-        if not name.startswith("_") and name != "message":
-            fields.setdefault(_RENAMED.get(name, name), jsonable(value))
-    if isinstance(exc, InputTypeError) and exc.secret:
-        fields["value"] = MASK
-    return fields
 
 
 def usage_fields(exc: click.UsageError) -> dict[str, Any]:
@@ -102,22 +85,3 @@ def print_line(message: str, *, no_color: bool) -> None:
     if no_color or colour_off():
         console = Console(stderr=True, highlight=False, soft_wrap=True, color_system=None)
     console.print(f"[red]error:[/red] {escape(escape_controls(message))}")
-
-
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-
-
-def snake_case(name: str) -> str:
-    """``StoreLockedError`` -> ``store_locked_error``."""
-    return _CAMEL.sub("_", name).lower()
-
-
-def jsonable(value: object) -> Any:
-    """A field's value as JSON: tuples as lists, other objects as their text."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    return str(value)

@@ -11,7 +11,6 @@ them before they raise.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from retrograde import errors
+from retrograde.commands.error_views import domain_fields
 from retrograde.server.rendering import json_response
 
 STATUS: tuple[tuple[type[errors.RetrogradeError], int], ...] = (
@@ -47,9 +47,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     )
 }
 """Filled in with the error model by :mod:`retrograde.server.routing`."""
-
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
-_RENAMED = {"kind": "what"}
 
 
 class BadRequest(Exception):
@@ -80,31 +77,6 @@ def error_response(status: int, body: Mapping[str, Any], **headers: str) -> Resp
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="retrograde"')
     return json_response(body, status=status, headers=headers)
-
-
-def domain_fields(exc: errors.RetrogradeError) -> dict[str, Any]:
-    """``kind``, ``message`` and the structured fields, as ``--json`` errors have them."""
-    fields: dict[str, Any] = {"kind": snake_case(type(exc).__name__), "message": exc.message}
-    for name, value in vars(exc).items():
-        if not name.startswith("_") and name != "message":
-            fields.setdefault(_RENAMED.get(name, name), jsonable(value))
-    if isinstance(exc, errors.InputTypeError) and exc.secret:
-        fields["value"] = "***"
-    return fields
-
-
-def snake_case(name: str) -> str:
-    return _CAMEL.sub("_", name).lower()
-
-
-def jsonable(value: object) -> Any:
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, list | tuple):
-        return [jsonable(item) for item in value]
-    if isinstance(value, Mapping):
-        return {str(key): jsonable(item) for key, item in value.items()}
-    return str(value)
 
 
 def install(app: FastAPI) -> None:

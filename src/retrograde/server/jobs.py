@@ -22,11 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from retrograde.commands.context import Context
+from retrograde.commands.error_views import domain_fields
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.runner import Progress
 from retrograde.errors import RetrogradeError, StateError
 from retrograde.model.jsonvalue import JSONObject
-from retrograde.server.errors import domain_fields
 
 Work = Callable[[Progress, CancelToken], tuple[int | None, dict[str, Any]]]
 """Runs the verb with this progress and token; returns the apply id and the report's JSON."""
