@@ -128,3 +128,18 @@ def test_a_broker_that_is_down_is_one_error_before_anything_is_journaled(
     assert "broker" in str(raised.value) and "127.0.0.1:1" in str(raised.value)
     assert "secret" not in str(raised.value)
     assert list_applies(ctx.store) == []
+
+
+def test_a_tls_backend_url_celery_refuses_is_one_error_naming_it(
+    ctx: retrograde.Context, celery_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rediss://`` without ``ssl_cert_reqs``: ExecutorError with Celery's reason, no apply."""
+    monkeypatch.setenv("RETROGRADE_CELERY_BACKEND", "rediss://:secret@127.0.0.1:6379/0")
+    stack, _marks = _slow_stack(ctx.cwd, "anything", sleep=0, timeout=5, queue_timeout=5)
+
+    with pytest.raises(ExecutorError) as raised:
+        retrograde.apply(ctx, stack / "stack.yaml", executor="celery")
+
+    assert "result backend" in str(raised.value) and "ssl_cert_reqs" in str(raised.value)
+    assert "secret" not in str(raised.value)
+    assert list_applies(ctx.store) == []

@@ -83,15 +83,25 @@ class Workers:
         self.queues.add(unique)
         return unique
 
-    def start(self, name: str, root: Path, *queues: str, concurrency: int = 1) -> Worker:
+    def start(
+        self,
+        name: str,
+        root: Path,
+        *queues: str,
+        concurrency: int = 1,
+        options: tuple[str, ...] = (),
+        env: dict[str, str] | None = None,
+    ) -> Worker:
+        """A worker ``name`` on ``queues``, with extra command-line ``options`` and
+        environment ``env`` (added to the services')."""
         log = root.parent / f"{name}-{self.suffix}.log"
         self.queues.update(queues)
-        args = [*CLI, "worker", "--name", name, "--root", str(root)]
+        args = [*CLI, "worker", "--name", name, "--root", str(root), *options]
         args += [f"--queue={','.join(queues)}", f"--concurrency={concurrency}"]
         with log.open("w") as out:
             process = subprocess.Popen(
                 args,
-                env=self.services.environment(),
+                env=self.services.environment(**(env or {})),
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 text=True,

@@ -40,12 +40,20 @@ from retrograde import config
     help="Messages each process holds ahead: more is faster for short actions, but they wait"
     " behind a long one that another worker could have taken.",
 )
+@click.option(
+    "--key-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The store's secret key file, which opens the secret values actions carry (sealed)."
+    " Default: RETROGRADE_SECRET_KEY_FILE, else the store id's file in"
+    " ~/.config/retrograde/keys/.",
+)
 def worker(
     name: str | None,
     queues: tuple[str, ...],
     root: Path,
     concurrency: int | None,
     prefetch: int,
+    key_file: Path | None,
 ) -> None:
     """Run actions sent by `apply --executor celery` (see docs/scale-out.md).
 
@@ -61,5 +69,6 @@ def worker(
         root=root,
         concurrency=concurrency or os.cpu_count() or 1,
         prefetch=prefetch,
+        key_file=key_file.expanduser().resolve() if key_file else None,
     )
     run_worker(options)

@@ -27,6 +27,7 @@ from retrograde.engine.committing import commit_changes
 from retrograde.engine.reading import read_request, run_reads
 from retrograde.errors import NotFoundError, StateError
 from retrograde.executors.registry import DEFAULT_EXECUTOR, executor_for
+from retrograde.executors.wire_secrets import WireSecrets
 from retrograde.model.apply import ApplyKind
 from retrograde.model.change import ActionName, Change, input_diff
 from retrograde.model.commit import Commit
@@ -78,7 +79,7 @@ def adopt(
             )
         wanted = _adopted(stack, committed, list(dict.fromkeys(resources)))
         if read:
-            wanted = _read(stack.types, wanted, executor, jobs)
+            wanted = _read(stack.types, wanted, executor, jobs, WireSecrets(ctx.keys))
         changes = [_adopt_change(name, state) for name, state in wanted.items()]
         text = message or f"adopt from {path}"
         with ctx.store.write() as tx:
@@ -114,6 +115,7 @@ def _read(
     wanted: dict[str, ResourceState],
     executor: str,
     jobs: int,
+    secrets: WireSecrets,
 ) -> dict[str, ResourceState]:
     """``wanted`` with what each resource's read reports; StateError naming the first that
     has no read action or whose read failed."""
@@ -123,7 +125,7 @@ def _read(
         if READ_ACTION not in rtype.actions:
             raise StateError(f"cannot adopt {name!r} with --read: type {rtype.name!r} has no read")
         requests[name] = read_request(name, state, rtype)
-    runner = executor_for(executor, jobs)
+    runner = executor_for(executor, jobs, secrets=secrets)
     try:
         results = run_reads(runner, requests)
     finally:

@@ -29,6 +29,7 @@ from retrograde.engine.faults import configured_fault
 from retrograde.engine.runner import ApplyReport, Job, Progress, RunOptions, run
 from retrograde.errors import PlanChangedError, StateError
 from retrograde.executors.registry import DEFAULT_EXECUTOR, executor_for
+from retrograde.executors.wire_secrets import WireSecrets
 from retrograde.memory import gc_paused
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import Change
@@ -99,7 +100,9 @@ def apply(
             _check_unchanged(ctx, plan, changes, targeting)
         with ctx.store.read() as tx:
             types = tx.state.types()
-        runner = executor_for(executor, jobs, scope=ctx.store.url)
+        opener = Opener(ctx.keys.box)
+        wire = WireSecrets(ctx.keys, opener)
+        runner = executor_for(executor, jobs, scope=ctx.store.url, secrets=wire)
         try:
             options = RunOptions(
                 ctx.principal,
@@ -110,7 +113,7 @@ def apply(
                 faults=configured_fault(),
                 cancel=cancel or CancelToken(),
             )
-            job = Job(plan, changes, types, reveal=Opener(ctx.keys.box).change)
+            job = Job(plan, changes, types, reveal=opener.change)
             return run(ctx.store, job, options)
         finally:
             runner.shutdown()

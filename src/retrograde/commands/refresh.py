@@ -26,6 +26,7 @@ from retrograde.engine.committing import commit_changes
 from retrograde.engine.reading import Finished, read_request, run_reads
 from retrograde.errors import StateError
 from retrograde.executors.registry import DEFAULT_EXECUTOR, executor_for
+from retrograde.executors.wire_secrets import WireSecrets
 from retrograde.model.apply import ActionRequest, ActionResult, ApplyKind
 from retrograde.model.change import Change, make_change
 from retrograde.model.commit import Commit
@@ -121,7 +122,9 @@ def refresh(
         named = list(resources)
         names = _selected(committed, named, tags, exclude)
         reads, failed = _requests(committed, types, names, set(named))
-        drift = _compare(committed, types, _run(reads, executor, jobs, finished), failed)
+        drift = _compare(
+            committed, types, _run(reads, executor, jobs, finished, WireSecrets(ctx.keys)), failed
+        )
         kinds = {name: committed[name].type for name in drift}
         if not writing or not drift:
             return Refreshed(drift, failed, types=kinds)
@@ -158,12 +161,16 @@ def _requests(
 
 
 def _run(
-    requests: Mapping[str, ActionRequest], executor: str, jobs: int, finished: Finished | None
+    requests: Mapping[str, ActionRequest],
+    executor: str,
+    jobs: int,
+    finished: Finished | None,
+    secrets: WireSecrets,
 ) -> dict[str, ActionResult]:
     """The result of every request, run through a new executor named ``executor``."""
     if not requests:
         return {}
-    runner = executor_for(executor, jobs)
+    runner = executor_for(executor, jobs, secrets=secrets)
     try:
         return run_reads(runner, requests, finished)
     finally:

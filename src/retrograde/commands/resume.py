@@ -42,6 +42,7 @@ from retrograde.engine.runner import (
 )
 from retrograde.errors import CorruptLogError, StateError
 from retrograde.executors.registry import DEFAULT_EXECUTOR, executor_for
+from retrograde.executors.wire_secrets import WireSecrets
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit, CommitJSON
@@ -163,7 +164,9 @@ def _continue(
     with ctx.store.read() as tx:
         changes = _remaining_changes(record, tasks, tx.staged.load())
         types = tx.state.types()
-    runner = executor_for(executor, jobs, scope=ctx.store.url)
+    opener = Opener(ctx.keys.box)
+    wire = WireSecrets(ctx.keys, opener)
+    runner = executor_for(executor, jobs, scope=ctx.store.url, secrets=wire)
     try:
         options = RunOptions(
             ctx.principal,
@@ -180,7 +183,7 @@ def _continue(
             types,
             apply_id=record.id,
             earlier=_earlier(tasks),
-            reveal=Opener(ctx.keys.box).change,
+            reveal=opener.change,
         )
         return run(ctx.store, job, options)
     finally:

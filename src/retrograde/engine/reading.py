@@ -6,7 +6,8 @@ time (nothing queues inside it), and every result comes back as a value.
 
 A read's request carries no secret values to mask: its output *is* the
 resource's inputs, secrets included, and has to reach the comparison
-unchanged. What the caller shows of it is masked there.
+unchanged. What the caller shows of it is masked there. It does name its secret
+inputs, so that a remote executor sends their values sealed.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ def read_request(name: str, state: ResourceState, rtype: ResourceType) -> Action
         "queue": rtype.queue_for(state.tags),
         "queue_timeout": spec.queue_timeout,
         "files": list(rtype.files),
+        "secret_inputs": sorted(rtype.secrets),
     }
 
 

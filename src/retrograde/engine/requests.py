@@ -17,8 +17,9 @@ NO_HANDLER = "none"
 def action_request(
     change: Change, types: Mapping[TypeKey, ResourceType], apply_id: int
 ) -> ActionRequest:
-    """The request for ``change``: handler, target, working directory, timeout, stdin context
-    and the secret values the handler side masks in what it reports.
+    """The request for ``change``: handler, target, working directory, timeout, stdin context,
+    the secret values the handler side masks in what it reports and the names of the
+    inputs that hold them.
 
     A removal runs the handler of the type the resource had (``before``).
     """
@@ -26,6 +27,7 @@ def action_request(
     spec = rtype.actions.get(change.action.value)
     after = change.after.inputs if change.after else None
     before = change.before.inputs if change.before else None
+    secret = _secret_names(change, types)
     return {
         "handler": spec.handler if spec else NO_HANDLER,
         "target": spec.target if spec else "",
@@ -40,10 +42,11 @@ def action_request(
             "diff": {k: dict(v) for k, v in change.diff.items()},
             "apply_id": apply_id,
         },
-        "secrets": secret_values(_secret_names(change, types), after, before, change.diff),
+        "secrets": secret_values(secret, after, before, change.diff),
         "queue": action_queue(change, types),
         "queue_timeout": spec.queue_timeout if spec else None,
         "files": list(rtype.files),
+        "secret_inputs": sorted(secret),
     }
 
 

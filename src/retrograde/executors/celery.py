@@ -29,9 +29,14 @@ but without a result ``queue_timeout + timeout + grace`` after it was sent (its
 worker was lost and no other took it over) fails too, and its fence is removed
 so that a late redelivery never runs it. Either way the action stays staged.
 
-Secrets: a request's ``secrets`` (the values handlers mask) and its inputs
-travel in the message as they are; :func:`wire_request` is the one place a
-request is serialised for the wire, where encrypting them would go.
+Secrets: :meth:`CeleryExecutor.wire_request` is the one place a request is
+serialised for the wire. Its secret values go sealed under the store's data
+key (:class:`~retrograde.executors.wire_secrets.WireSecrets`, the ciphertext
+they have at rest), never in clear; an executor given no store key fails an
+action that has any. The worker opens them with its key file and masks what the
+handler wrote before the result is stored (see
+:mod:`~retrograde.executors.worker`); the coordinator deletes each result once
+read, and one nobody reads expires after :data:`RESULT_EXPIRES_SECONDS`.
 
 Connectivity is checked when the executor is created: a broker or backend that
 cannot be reached is an :class:`~retrograde.errors.ExecutorError` before
@@ -60,7 +65,7 @@ from redis import Redis
 from redis.exceptions import RedisError
 
 from retrograde import config
-from retrograde.errors import ExecutorError, HandlerError
+from retrograde.errors import ExecutorError, HandlerError, SecretKeyError, one_line
 from retrograde.executors.celery_app import (
     RESULT_EXPIRES_SECONDS,
     TASK_NAME,
@@ -77,6 +82,7 @@ from retrograde.executors.celery_results import (
     withdrawn,
 )
 from retrograde.executors.handler_files import digests, handler_file_names
+from retrograde.executors.wire_secrets import WireSecrets, refuse_clear
 from retrograde.handlers.process import KILL_GRACE_SECONDS, failure
 from retrograde.model.apply import ActionRequest, ActionResult
 
@@ -94,7 +100,8 @@ class CeleryExecutor:
     resolved the previous future). ``shutdown`` waits until every submitted
     action has a result or has passed its deadline. ``scope`` names the store
     (its URL: only a digest of it reaches Redis), so that fences of different
-    stores sharing one Redis never meet.
+    stores sharing one Redis never meet; ``secrets`` seals the store's secret
+    values for the wire (without it, an action that has any fails).
     """
 
     def __init__(
@@ -105,6 +112,7 @@ class CeleryExecutor:
         backend: str | None = None,
         default_queue: str | None = None,
         scope: str = "",
+        secrets: WireSecrets | None = None,
     ) -> None:
         if jobs < 1:
             raise HandlerError(f"jobs must be at least 1, got {jobs}")
@@ -120,6 +128,7 @@ class CeleryExecutor:
         )
         self._redis = _check_connections(self._app, backend_url)
         self._scope = hashlib.sha256(scope.encode()).hexdigest()[:16]
+        self._secrets = secrets
         self._digests: dict[tuple[str, ...], dict[str, str]] = {}
         self._attempts = itertools.count(1)
         self._prefix = uuid.uuid4().hex  # tokens: a counter and this, unique per submission
@@ -253,6 +262,11 @@ class CeleryExecutor:
         if running <= 0 or pickup + running > self.visibility:
             future.set_result(failure(resource, self._too_long(pickup, running)))
             return None
+        try:
+            wired = self.wire_request(request)
+        except (HandlerError, SecretKeyError) as exc:
+            future.set_result(failure(resource, f"cannot send the action: {exc}"))
+            return None
         queue = self._queue(request)
         apply_id = context.get("apply_id")
         self._supersede(apply_id)
@@ -263,7 +277,7 @@ class CeleryExecutor:
         deadlines = (now + pickup, now + expires, pickup)
         pending = Pending(future, resource, queue, fence, token, *deadlines)
         message = {
-            "args": [self.wire_request(request)],
+            "args": [wired],
             "kwargs": {"fence": fence, "token": token},
             "task_id": token,
             "queue": action_queue(self._app, queue),  # a Queue: declared as workers do
@@ -291,19 +305,25 @@ class CeleryExecutor:
             self._withdraw_all(keys=[k for k, _ in queued], args=[v for _, v in queued])
 
     def wire_request(self, request: ActionRequest) -> dict[str, Any]:
-        """The request as a worker gets it: its directory relative to the stack's, with digests.
+        """The request as a worker gets it: its directory relative to the stack's, with
+        digests, its secret values sealed.
 
         A type's directory is the top-level stack file's, which is what a
-        worker's ``--root`` is a checkout of. This is where a request is
-        serialised for the wire: its ``secrets`` and inputs go as they are
-        (encrypting them in transit would be done here, and undone in
-        :mod:`~retrograde.executors.worker`).
+        worker's ``--root`` is a checkout of. Secret values are sealed by
+        :meth:`WireSecrets.sealed <retrograde.executors.wire_secrets.WireSecrets.sealed>`
+        (and opened in :mod:`~retrograde.executors.worker`); without ``secrets``,
+        a request that has any is :class:`~retrograde.errors.HandlerError`.
         """
         names = handler_file_names(request)
         key = (request["cwd"], *names)
         if key not in self._digests:
             self._digests[key] = digests(Path(request["cwd"]), names)
-        return {**request, "cwd": ".", "digests": self._digests[key]}
+        if self._secrets is None:
+            refuse_clear(request)
+            wired = dict(request)
+        else:
+            wired = self._secrets.sealed(request)
+        return {**wired, "cwd": ".", "digests": self._digests[key]}
 
     def _too_long(self, pickup: float, running: float) -> str:
         return (
@@ -338,7 +358,11 @@ def _check_connections(app: Celery, backend_url: str) -> Redis:
             connection.ensure_connection(max_retries=1, timeout=5)
     except (KombuError, OSError) as exc:
         raise ExecutorError("celery", "broker", _shown(app.conf.broker_url), str(exc)) from exc
-    backend: Any = app.backend
+    try:
+        backend: Any = app.backend  # Celery checks the URL's TLS parameters here
+    except ValueError as exc:
+        url = _shown(backend_url)
+        raise ExecutorError("celery", "result backend", url, one_line(str(exc))) from exc
     client: Redis = backend.client
     try:
         client.ping()

@@ -34,8 +34,10 @@ TASK_NAME = "retrograde.run_action"
 DELIVERY_LIMIT = 3
 """Redeliveries of one message (a worker lost while running it) before the broker drops it."""
 
-RESULT_EXPIRES_SECONDS = 600
-"""Results the coordinator never read (it died) leave Redis after this long."""
+RESULT_EXPIRES_SECONDS = 60
+"""Results the coordinator never read (it died) leave Redis after this long; it reads (and
+deletes) each within a moment of its arrival, so only a coordinator cut off from Redis for
+longer loses one (the action then fails as lost and stays staged)."""
 
 FENCE_PREFIX = "retrograde:fence:"
 
@@ -94,6 +96,10 @@ def celery_app(
     url = f"{backend_class}+{backend}" if backend_class else backend
     app = Celery("retrograde", broker=broker, backend=url, set_as_current=False)
     app.conf.update(_settings(visibility_seconds))
+    if broker.startswith(("amqps://", "pyamqps://")):
+        # TLS checks that the certificate names the broker's host, not only who signed it
+        # (None: the host of the URL, of each one with failover)
+        app.conf.broker_use_ssl = {"server_hostname": None}
     return app
 
 

@@ -7,10 +7,15 @@ and is resolved under the root. Before running, it claims the action's fence
 compares the handler files' digests with its copy; a difference is a failure
 value naming the file. Everything else is :func:`run_action`, the same entry
 point the threads executor calls, so results (and their masking) are the same.
+
 A request arrives as :meth:`CeleryExecutor.wire_request
-<retrograde.executors.celery.CeleryExecutor.wire_request>` serialised it (its
-secrets as they are): decrypting secrets sent encrypted would go in
-:func:`_run`, before anything reads the request.
+<retrograde.executors.celery.CeleryExecutor.wire_request>` serialised it, its
+secret values sealed: :func:`_run` opens them with the worker's key file
+(:class:`~retrograde.executors.wire_secrets.WorkerKeys`) before anything reads
+the request, and computes the texts to mask from them. So what comes back (the
+result Celery stores in Redis) holds the handler's output masked; a worker that
+cannot open the values (no key file, not the store's) fails the action with one
+line naming the key file, and runs nothing.
 """
 
 from __future__ import annotations
@@ -25,8 +30,10 @@ from celery import Celery, Task
 from celery.exceptions import Ignore
 
 from retrograde import config
+from retrograde.errors import SecretKeyError
 from retrograde.executors.celery_app import CLAIM, TASK_NAME, action_queue, celery_app
 from retrograde.executors.handler_files import first_difference
+from retrograde.executors.wire_secrets import WorkerKeys
 from retrograde.handlers.process import failure
 from retrograde.handlers.registry import run_action
 from retrograde.model.apply import ActionRequest, ActionResult
@@ -43,6 +50,9 @@ class WorkerOptions:
     prefetch: int = 1
     """Celery's prefetch multiplier: unacknowledged messages per process (late ack holds each
     until its action ends, so a held message is redelivered if the worker is lost)."""
+    key_file: Path | None = None
+    """The key file that opens the secret values sent to it (None: each store's default,
+    :func:`~retrograde.config.secret_key_file`)."""
 
 
 def worker_app(options: WorkerOptions) -> Celery:
@@ -55,10 +65,11 @@ def worker_app(options: WorkerOptions) -> Celery:
     app.conf.task_queues = [action_queue(app, name) for name in options.queues]
     app.conf.task_default_queue = options.queues[0]
     root = options.root.resolve()
+    keys = WorkerKeys(options.key_file)
 
     @app.task(name=TASK_NAME, bind=True)
     def run_request(task: Task[Any, Any], request: ActionRequest, fence: str, token: str) -> Any:
-        return _run(task, root, request, fence, token)
+        return _run(task, root, keys, request, fence, token)
 
     return app
 
@@ -86,23 +97,43 @@ def _argv(options: WorkerOptions) -> list[str]:
 
 
 def _run(
-    task: Task[Any, Any], root: Path, request: ActionRequest, fence: str, token: str
+    task: Task[Any, Any],
+    root: Path,
+    keys: WorkerKeys,
+    request: ActionRequest,
+    fence: str,
+    token: str,
 ) -> ActionResult:
-    """Claim the fence, check the handler files, run the action under ``root``."""
+    """Claim the fence, check the handler files, open the secret values, run the action
+    under ``root``."""
     backend: Any = task.app.backend
     claim = backend.client.register_script(CLAIM)
     if not claim(keys=[fence], args=[f"queued:{token}", f"running:{token}"]):
         raise Ignore  # stale: another submission, or one the coordinator gave up on
     resource = str(request["context"].get("resource") or "")
+    worker = os.environ[config.WORKER_ENV]
     expected = request.get("digests")
     if isinstance(expected, dict):
         mismatch = first_difference(root, expected)
         if mismatch is not None:
-            return failure(
-                resource, f"refused by worker {os.environ[config.WORKER_ENV]}: {mismatch}"
-            )
-    local: ActionRequest = {**request, "cwd": str(_under(root, request["cwd"]))}
+            return failure(resource, f"refused by worker {worker}: {mismatch}")
+    try:
+        opened = keys.opened(request)
+    except SecretKeyError as error:
+        return failure(resource, f"refused by worker {worker}: {_keyless(error)}")
+    local: ActionRequest = {**opened, "cwd": str(_under(root, request["cwd"]))}
     return run_action(local)
+
+
+def _keyless(error: SecretKeyError) -> str:
+    """Why the worker cannot open an action's secret values, and what to give it."""
+    if error.problem == "tampered":
+        return str(error)
+    return (
+        f"secret key file {error.key_file} {error.problem}: cannot open the action's secret"
+        " values (start the worker with the store's key file: --key-file or"
+        f" {config.SECRET_KEY_FILE_ENV}; see docs/scale-out.md)"
+    )
 
 
 def _under(root: Path, relative: str) -> Path:

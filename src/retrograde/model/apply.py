@@ -60,6 +60,9 @@ class ActionRequest(TypedDict):
     """How long the action may wait to be taken by a worker (None: its ``timeout``)."""
     files: NotRequired[list[str]]
     """The type's handler files, relative to ``cwd``, that a worker's copy must match."""
+    secret_inputs: NotRequired[list[str]]
+    """The names of the action's secret inputs: a remote executor sends their values (in
+    ``inputs``, ``previous`` and both sides of ``diff``) sealed, never in clear."""
 
 
 class ActionOutput(TypedDict):

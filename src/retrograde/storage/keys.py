@@ -76,6 +76,7 @@ class Keyring:
         self._store = store
         self._key_file = key_file
         self._box: SecretBox | None = None
+        self._keys: StoreKeys | None = None
         self._problem: SecretKeyError | None = None
         self._checked = False
         self._lock = threading.Lock()
@@ -116,7 +117,18 @@ class Keyring:
                 self.raised = True
                 raise self._problem
             self._box = self._create()
+            self._keys = None  # it holds a wrapped key now
             return self._box
+
+    def store_keys(self) -> StoreKeys:
+        """The store id and its wrapped data key (made if the store has none yet): what a
+        worker holding the key file opens this store's secrets with."""
+        self.sealing_box()
+        with self._lock:
+            if self._keys is None:
+                with self._store.read() as tx:
+                    self._keys = tx.keys.load()
+            return self._keys
 
     def _check(self) -> None:
         if self._checked:
@@ -126,6 +138,7 @@ class Keyring:
             keys = tx.keys.load()
         if keys.wrapped_key is None:
             return
+        self._keys = keys
         try:
             self._box = self._open(keys)
         except SecretKeyError as error:
