@@ -11,7 +11,7 @@ RabbitMQ broker. Prints wall time per action, actions per second, and the CPU
 seconds per action that the coordinator (this process) and the workers spent:
 on a shared machine, wall time is mostly waiting for a core.
 
-    python bench/bench_celery.py [N] [--jobs J] [--prefetch P] [--no-taskflow]
+    python bench/bench_celery.py [N] [--jobs J] [--prefetch P] [--no-taskflow] [--workers W ...]
 
 Needs RabbitMQ and Redis (RETROGRADE_CELERY_BROKER, RETROGRADE_CELERY_BACKEND;
 default: the local ones), the `celery` extra, and for TaskFlow the `bench`
@@ -222,16 +222,23 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=32)
     parser.add_argument("--prefetch", type=int, default=1, help="retrograde worker --prefetch")
     parser.add_argument("--no-taskflow", action="store_true")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        action="append",
+        help="worker counts to run (repeatable; default: 1, 2 and 4)",
+    )
     args = parser.parse_args()
     print(f"N = {args.n} no-op actions, --jobs {args.jobs}, load average {os.getloadavg()[0]:.1f}")
     print("| executor | workers | wall | per action | actions/s | coordinator CPU | workers CPU |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for workers in WORKER_COUNTS:
+    counts = tuple(args.workers or WORKER_COUNTS)
+    for workers in counts:
         run = measure(args.n, args.jobs, "celery", workers, args.prefetch)
         print(row(f"retrograde celery, prefetch {args.prefetch}", workers, args.n, run), flush=True)
     print(row("retrograde threads", "-", args.n, measure(args.n, args.jobs, "threads", 0)))
     if not args.no_taskflow:
-        for workers in WORKER_COUNTS:
+        for workers in counts:
             run = measure_taskflow(args.n, workers)
             print(row("TaskFlow WBE", workers, args.n, run), flush=True)
     print(f"load average after: {os.getloadavg()[0]:.1f}")

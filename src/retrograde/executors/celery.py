@@ -14,7 +14,9 @@ and an interrupt has little to take back. For each request the executor:
    died; ``resume`` continues the apply): those messages never run;
 2. sends it with the digests of its handler files
    (:mod:`~retrograde.executors.handler_files`), a soft and a hard time limit
-   above its ``timeout``, and ``expires`` past every deadline below;
+   above its ``timeout``, and ``expires`` past every deadline below; alone, or
+   with other actions ready for the same queue in one message
+   (:mod:`~retrograde.executors.celery_bundles`);
 3. resolves its future from the result backend
    (:class:`~retrograde.executors.celery_results.Results`).
 
@@ -48,14 +50,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import itertools
-import math
 import threading
-import time
 import uuid
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -67,6 +66,7 @@ from redis.exceptions import RedisError
 from retrograde import config
 from retrograde.errors import ExecutorError, HandlerError, SecretKeyError, one_line
 from retrograde.executors.celery_app import (
+    BUNDLE_TASK_NAME,
     RESULT_EXPIRES_SECONDS,
     TASK_NAME,
     WITHDRAW_ALL,
@@ -74,6 +74,13 @@ from retrograde.executors.celery_app import (
     apply_fences,
     celery_app,
     fence_key,
+)
+from retrograde.executors.celery_bundles import (
+    Durations,
+    Message,
+    Outgoing,
+    bundles,
+    message,
 )
 from retrograde.executors.celery_results import (
     COORDINATOR_BACKEND,
@@ -88,9 +95,6 @@ from retrograde.model.apply import ActionRequest, ActionResult
 
 DEFAULT_QUEUE_TIMEOUT = 3600.0
 """How long an action without ``timeout`` or ``queue_timeout`` may wait to be picked up."""
-
-RESULT_GRACE_SECONDS = 10.0
-"""Slack past the worker's hard time limit before a missing result counts as a lost worker."""
 
 
 class CeleryExecutor:
@@ -138,7 +142,10 @@ class CeleryExecutor:
         self._withdrawn = False
         self._applies: set[object] = set()
         self._withdraw_all = cast(Any, self._redis).register_script(WITHDRAW_ALL)
-        self._outbox: list[_Outgoing] = []
+        self._outbox: list[Outgoing] = []
+        self._durations = Durations()
+        self._out: dict[str, int] = {}
+        self._out_futures: dict[Future[ActionResult], str] = {}
         self._holding = threading.local()
         self._results = Results(self._app, self._redis, batching=self._batch)
 
@@ -168,8 +175,13 @@ class CeleryExecutor:
             self._withdrawn = True
             unsent = list(self._unsent)
             self._unsent.clear()
+            held, self._outbox = self._outbox, []
         for request, future in unsent:
             future.set_result(withdrawn(_resource(request), self._queue(request)))
+        for action in held:
+            action.pending.future.set_result(
+                withdrawn(action.pending.resource, action.pending.queue)
+            )
         with contextlib.suppress(RedisError, OSError):  # Redis is gone: deadlines resolve them
             self._results.withdraw_unclaimed()
 
@@ -178,16 +190,30 @@ class CeleryExecutor:
         self._app.close()
 
     def _freed(self, future: Future[ActionResult]) -> None:
-        """A sent action resolved: send the next unsent one in its place."""
+        """An action resolved: send the next unsent one in its place (and what waited for a
+        fuller bundle, unless the results thread sends it with its batch)."""
+        following: tuple[ActionRequest, Future[ActionResult]] | None = None
         with self._lock:
-            if future not in self._sent:
-                return
-            self._sent.discard(future)
-            if self._withdrawn or not self._unsent:
-                return
-            request, following = self._unsent.popleft()
-            self._sent.add(following)
-        self._start(request, following)
+            self._landed(future)
+            if future in self._sent:
+                self._sent.discard(future)
+                if not self._withdrawn and self._unsent:
+                    following = self._unsent.popleft()
+                    self._sent.add(following[1])
+        if following is not None:
+            self._start(*following)
+        elif self._outbox and not getattr(self._holding, "active", False):
+            self._flush()
+
+    def _landed(self, future: Future[ActionResult]) -> None:
+        """Count a sent action's result (under the lock): one less out, and its duration."""
+        queue = self._out_futures.pop(future, None)
+        if queue is None:
+            return
+        self._out[queue] -= 1
+        result = future.result()
+        if not result.get("withdrawn"):
+            self._durations.add(queue, float(result.get("duration") or 0.0))
 
     def _start(self, request: ActionRequest, future: Future[ActionResult]) -> None:
         """Send ``request`` now, or with the others resolved in the same batch of results."""
@@ -215,26 +241,51 @@ class CeleryExecutor:
             self._flush()
 
     def _flush(self) -> None:
+        """Send what is ready, in bundles (:func:`~retrograde.executors.celery_bundles.bundles`)."""
         with self._lock:
-            batch, self._outbox = self._outbox, []
-        if not batch:
-            return
-        try:
-            with self._redis.pipeline(transaction=False) as pipe:
-                for out in batch:
-                    pipe.set(out.pending.fence, f"queued:{out.pending.token}", ex=out.fence_ttl)
-                pipe.execute()
-            for out in batch:
-                self._results.expect(out.pending)
-            with self._app.producer_or_acquire() as producer:
-                for out in batch:
-                    self._app.send_task(TASK_NAME, producer=producer, **out.message)
-        except (KombuError, RedisError, OSError) as exc:
-            self._abandon(batch, f"cannot send the action: {exc}")
+            ready, self._outbox = bundles(
+                self._outbox, self._durations.limit, self._out_count, self.visibility
+            )
+            for bundle in ready:
+                for action in bundle:
+                    self._out_futures[action.pending.future] = action.pending.queue
+                    self._out[action.pending.queue] = self._out_count(action.pending.queue) + 1
+        if ready:
+            self._send([self._message(bundle) for bundle in ready])
         if self._withdrawn:  # an interrupt came while these were on their way
             self.withdraw()
 
-    def _abandon(self, batch: list[_Outgoing], reason: str) -> None:
+    def _send(self, messages: list[Message]) -> None:
+        """The fences of ``messages`` in one Redis round trip, then the messages through one
+        producer."""
+        batch = [action for sent in messages for action in sent.actions]
+        try:
+            with self._redis.pipeline(transaction=False) as pipe:
+                for sent in messages:
+                    for key, value, ttl in sent.fences:
+                        pipe.set(key, value, ex=ttl)
+                pipe.execute()
+            for action in batch:
+                self._results.expect(action.pending)
+            with self._app.producer_or_acquire() as producer:
+                for sent in messages:
+                    self._app.send_task(sent.task, producer=producer, **sent.options)
+        except (KombuError, RedisError, OSError) as exc:
+            self._abandon(batch, f"cannot send the action: {exc}")
+
+    def _message(self, bundle: list[Outgoing]) -> Message:
+        return message(
+            BUNDLE_TASK_NAME,
+            TASK_NAME,
+            bundle,
+            visibility=self.visibility,
+            result_expires=RESULT_EXPIRES_SECONDS,
+        )
+
+    def _out_count(self, queue: str) -> int:
+        return self._out.get(queue, 0)
+
+    def _abandon(self, batch: list[Outgoing], reason: str) -> None:
         """A batch that could not all be sent: take back what no worker claimed, and fail it.
 
         A message that did go out and was claimed is left to finish; when Redis
@@ -251,9 +302,9 @@ class CeleryExecutor:
     def _queue(self, request: ActionRequest) -> str:
         return request.get("queue") or self.default_queue
 
-    def _prepare(self, request: ActionRequest, future: Future[ActionResult]) -> _Outgoing | None:
-        """The fence and message of one submission; None (the future resolved) when its
-        deadlines cannot fit the broker's visibility timeout."""
+    def _prepare(self, request: ActionRequest, future: Future[ActionResult]) -> Outgoing | None:
+        """One submission, ready to go; None (the future resolved) when its deadlines cannot
+        fit the broker's visibility timeout or its secret values cannot be sealed."""
         context = request["context"]
         resource = _resource(request)
         timeout = request["timeout"]
@@ -272,22 +323,9 @@ class CeleryExecutor:
         self._supersede(apply_id)
         token = f"{next(self._attempts)}:{self._prefix}"
         fence = fence_key(self._scope, apply_id, resource)
-        expires = pickup + running + RESULT_GRACE_SECONDS
-        now = time.monotonic()
-        deadlines = (now + pickup, now + expires, pickup)
-        pending = Pending(future, resource, queue, fence, token, *deadlines)
-        message = {
-            "args": [wired],
-            "kwargs": {"fence": fence, "token": token},
-            "task_id": token,
-            "queue": action_queue(self._app, queue),  # a Queue: declared as workers do
-            "expires": expires,
-            "soft_time_limit": math.ceil(timeout + KILL_GRACE_SECONDS) if timeout else None,
-            "time_limit": math.ceil(timeout + 2 * KILL_GRACE_SECONDS) if timeout else None,
-            "argsrepr": f"({resource!r},)",  # what logs and monitors show: never the inputs
-            "kwargsrepr": "{}",
-        }
-        return _Outgoing(pending, message, int(expires) + RESULT_EXPIRES_SECONDS)
+        pending = Pending(future, resource, queue, fence, token, 0.0, 0.0, pickup)  # deadlines:
+        # from when it is sent
+        return Outgoing(pending, wired, action_queue(self._app, queue), pickup, running, timeout)
 
     def _supersede(self, apply_id: object) -> None:
         """Once per apply: take back the unclaimed submissions an earlier coordinator left."""
@@ -336,15 +374,6 @@ class CeleryExecutor:
 
     def __exit__(self, *_exc: object) -> None:
         self.shutdown()
-
-
-@dataclass(frozen=True, slots=True)
-class _Outgoing:
-    """A submission ready to go: what the coordinator waits for, the message, the fence's TTL."""
-
-    pending: Pending
-    message: dict[str, Any]
-    fence_ttl: int
 
 
 def _resource(request: ActionRequest) -> str:

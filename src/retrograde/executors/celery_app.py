@@ -29,7 +29,18 @@ from celery import Celery
 from kombu import Exchange, Queue
 
 TASK_NAME = "retrograde.run_action"
-"""The one task: run an action request, return its result (both JSON)."""
+"""Run an action request, return its result (both JSON)."""
+
+BUNDLE_TASK_NAME = "retrograde.run_actions"
+"""Run several action requests of one queue, one after another, storing each one's result
+under its own token (as if it had been sent alone); the bundle itself has no result."""
+
+BUNDLE_LIMIT = 8
+"""Most actions sent in one message."""
+
+SHORT_ACTION_SECONDS = 0.25
+"""Actions of a queue are bundled while its recent ones took less than this on average: the
+actions of a bundle run one after another, which only costs nothing when they are short."""
 
 DELIVERY_LIMIT = 3
 """Redeliveries of one message (a worker lost while running it) before the broker drops it."""

@@ -7,6 +7,9 @@ and is resolved under the root. Before running, it claims the action's fence
 compares the handler files' digests with its copy; a difference is a failure
 value naming the file. Everything else is :func:`run_action`, the same entry
 point the threads executor calls, so results (and their masking) are the same.
+A bundle (several actions in one message, see
+:mod:`~retrograde.executors.celery_bundles`) runs its actions one after
+another, each exactly so.
 
 A request arrives as :meth:`CeleryExecutor.wire_request
 <retrograde.executors.celery.CeleryExecutor.wire_request>` serialised it, its
@@ -21,22 +24,34 @@ line naming the key file, and runs nothing.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from celery import Celery, Task
+from celery import Celery, Task, states
 from celery.exceptions import Ignore
 
 from retrograde import config
 from retrograde.errors import SecretKeyError
-from retrograde.executors.celery_app import CLAIM, TASK_NAME, action_queue, celery_app
+from retrograde.executors.celery_app import (
+    BUNDLE_TASK_NAME,
+    CLAIM,
+    TASK_NAME,
+    action_queue,
+    celery_app,
+)
 from retrograde.executors.handler_files import first_difference
 from retrograde.executors.wire_secrets import WorkerKeys
 from retrograde.handlers.process import failure
 from retrograde.handlers.registry import run_action
 from retrograde.model.apply import ActionRequest, ActionResult
+
+RESULT_FLUSH_SECONDS = 0.05
+"""The results of a bundle's actions are stored together, at its end or once the first of
+them has waited this long (so that the coordinator commits them together, and none waits
+behind a long action)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,12 @@ def worker_app(options: WorkerOptions) -> Celery:
     @app.task(name=TASK_NAME, bind=True)
     def run_request(task: Task[Any, Any], request: ActionRequest, fence: str, token: str) -> Any:
         return _run(task, root, keys, request, fence, token)
+
+    @app.task(name=BUNDLE_TASK_NAME, bind=True, ignore_result=True)
+    def run_requests(
+        task: Task[Any, Any], requests: list[ActionRequest], fences: list[str], tokens: list[str]
+    ) -> None:
+        _run_bundle(task, root, keys, list(zip(requests, fences, tokens, strict=True)))
 
     return app
 
@@ -123,6 +144,58 @@ def _run(
         return failure(resource, f"refused by worker {worker}: {_keyless(error)}")
     local: ActionRequest = {**opened, "cwd": str(_under(root, request["cwd"]))}
     return run_action(local)
+
+
+def _run_bundle(
+    task: Task[Any, Any],
+    root: Path,
+    keys: WorkerKeys,
+    actions: list[tuple[ActionRequest, str, str]],
+) -> None:
+    """Run a bundle's actions one after another, each as :func:`_run` runs one alone, and
+    store each one's result under its token (:class:`_ResultBuffer`).
+
+    A stale action is skipped. Killed midway, the worker leaves the message
+    unacknowledged: its redelivery skips the actions whose results were read
+    (their fences are gone) and runs the others.
+    """
+    results = _ResultBuffer(task.app.backend)
+    try:
+        for request, fence, token in actions:
+            try:
+                results.add(token, _run(task, root, keys, request, fence, token))
+            except Ignore:
+                continue
+    finally:
+        results.flush()
+
+
+class _ResultBuffer:
+    """Stores results in Redis under their tokens, those that finish close together in one
+    go: :data:`RESULT_FLUSH_SECONDS` after the first waiting one, at the latest."""
+
+    def __init__(self, backend: Any) -> None:
+        self._backend = backend
+        self._lock = threading.Lock()
+        self._waiting: list[tuple[str, ActionResult]] = []
+        self._timer: threading.Timer | None = None
+
+    def add(self, token: str, result: ActionResult) -> None:
+        with self._lock:
+            self._waiting.append((token, result))
+            if self._timer is None:
+                self._timer = threading.Timer(RESULT_FLUSH_SECONDS, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            for token, result in self._waiting:
+                self._backend.store_result(token, result, states.SUCCESS)
+            self._waiting = []
 
 
 def _keyless(error: SecretKeyError) -> str:
