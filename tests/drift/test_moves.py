@@ -296,3 +296,24 @@ def test_import_is_kept_as_a_deprecated_name_of_import_log(invoke: Invoke, tmp_p
     assert result.exit_code == 0
     assert result.stderr == "note: `import` is deprecated; use `retrograde import-log`\n"
     assert "imported 3 commit(s)" in result.stdout
+
+
+def test_staged_moves_come_with_any_selection_and_refuse_a_partial_stage(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """plan --target lists the staged moves too; stage --target would mix names, so it is
+    refused; staging the whole file replaces them."""
+    stack = _deployed(invoke, tmp_path)
+    invoke("checkpoint", "before")
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    drift_stack(tmp_path, content="later")
+    _renamed(stack, "conf1", "main", moved=False)
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    assert invoke("rollback", "before").exit_code == 0
+    targeted = json.loads(invoke("plan", "--target", "user1", "--json").stdout)
+    assert targeted["moves"] == [STAGED_MOVE]
+    assert [a["resource"] for a in targeted["actions"]] == ["conf1", "user1"]
+    refused = invoke("stage", "stack.yaml", "--target", "user1")
+    assert refused.exit_code == 1 and "renames are staged" in refused.stderr
+    assert invoke("stage", "stack.yaml").exit_code == 0
+    assert json.loads(invoke("diff", "--json").stdout) == {"changes": {}}

@@ -4,7 +4,8 @@
 staged log, ordered by the normal planner and carried out by the normal
 ``apply``, whose commits name what they revert. Renames to undo are staged
 too, as moves back (no handler), which ``apply`` commits before the value
-changes; those are staged under the names the moves give back. History is never rewritten.
+changes; those are staged under the names the moves give back. History is
+never rewritten.
 Both refuse to start while other changes are staged, so a staged log always
 has one meaning (docs/design.md, "Reverting"), and both return the staged diff with the plan it
 leads to; with ``dry_run`` nothing is staged. Like ``stage``, they hold the

@@ -12,7 +12,8 @@ and what the handlers of those results wrote (``tx.output``, beside each
 commit or failure, retried attempts included).
 So a crash at any instant leaves every finished and recorded action with
 exactly one commit and at most the in-flight actions ``started`` without one;
-``resume`` re-runs those.
+``resume`` re-runs those. The staged moves of a fresh apply (renames back,
+which run no handler) are committed in the transaction that begins it.
 
 At most ``executor.capacity`` handlers run at once, and at most
 :data:`WINDOW` times that many actions are journaled ``started`` ahead of their
