@@ -31,8 +31,9 @@ class StagedRepository(Protocol):
         """How many entries the staged log holds, moves included (reads no change)."""
         ...
 
-    def replace(self, changes: Sequence[Change], moves: Sequence[Change] = ()) -> None:
-        """Make ``moves`` (in order) and ``changes`` the whole staged log."""
+    def replace(self, changes: Sequence[Change], moves: Sequence[Change] | None = ()) -> None:
+        """Make ``moves`` (in order) and ``changes`` the whole staged log (``moves`` None:
+        only the value changes are replaced, the staged moves stay as they are)."""
         ...
 
     def discard(self, names: Collection[str] | None = None) -> list[str]:

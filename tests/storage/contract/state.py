@@ -139,7 +139,8 @@ class StagedContract(StoreFixtures):
         self, store: Store
     ) -> None:
         """Moves come back in the order staged, apart from the value changes (one may be for
-        the name a move gives); count counts both; replace without moves drops them."""
+        the name a move gives); count counts both; replace with None keeps the moves, without
+        moves drops them."""
         moves = [_move("b", "a"), _move("a", "b"), _move("b", "a")]
         value = change("a", node("1"), node("2"))
         with store.write() as tx:
@@ -148,6 +149,10 @@ class StagedContract(StoreFixtures):
             assert tx.staged.moves() == moves
             assert tx.staged.load() == {"a": value}
             assert tx.staged.count() == 4
+        with store.write() as tx:
+            tx.staged.replace([change("c", None, node("3"))], None)  # the moves stay
+        with store.read() as tx:
+            assert (tx.staged.moves(), list(tx.staged.load())) == (moves, ["c"])
         store_calls.replace_staged(store, [value], [NODE])
         with store.read() as tx:
             assert (tx.staged.moves(), tx.staged.count()) == ([], 1)

@@ -196,7 +196,7 @@ class _Walk:
         sealer = Sealer(opener, self._box, self.names)
         sealed = {name: sealer.change(opener.change(c)) for name, c in staged.items()}
         if sealed != staged:
-            self.tx.staged.replace(list(sealed.values()), self.tx.staged.moves())
+            self.tx.staged.replace(list(sealed.values()), None)
 
     def _box(self) -> SecretBox:
         if self.box is None:

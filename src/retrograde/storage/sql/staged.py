@@ -37,12 +37,13 @@ class SqlStaged:
         counted = [conn.execute(select(func.count()).select_from(t)).scalar_one() for t in _BOTH]
         return sum(int(n) for n in counted)
 
-    def replace(self, changes: Sequence[Change], moves: Sequence[Change] = ()) -> None:
+    def replace(self, changes: Sequence[Change], moves: Sequence[Change] | None = ()) -> None:
         conn = self._c.writing()
         conn.execute(delete(staged))
-        conn.execute(delete(staged_moves))
         if changes:
             conn.execute(staged.insert(), [rows.staged_row(c) for c in changes])
+        if moves is not None:
+            conn.execute(delete(staged_moves))
         if moves:
             conn.execute(
                 staged_moves.insert(),
