@@ -123,34 +123,112 @@ def test_mv_refusals_name_what_is_wrong(invoke: Invoke, tmp_path: Path) -> None:
     assert staged.exit_code == 1 and "change(s) are staged" in staged.stderr
 
 
-def test_reverting_a_move_renames_back_before_any_value_change(
+def _head(invoke: Invoke) -> int:
+    return json.loads(invoke("log", "--limit", "1", "--json").stdout)["commits"][0]["rev"]
+
+
+STAGED_MOVE = {"resource": "conf1", "action": "move", "from": "main"}
+
+
+def test_reverting_a_move_stages_the_move_back_before_any_value_change(
     invoke: Invoke, tmp_path: Path
 ) -> None:
-    """revert of the move and a later update: the move back is written, the value staged."""
+    """revert of the move and a later update stages both; committed state stays as it was
+    until apply, which commits the move back (no handler) and then runs the updates."""
     stack = _deployed(invoke, tmp_path)
     assert invoke("mv", "conf1", "main").exit_code == 0
     drift_stack(tmp_path, content="later")
     _renamed(stack, "conf1", "main", moved=False)
     assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
     assert (tmp_path / "conf1.txt").read_text() == "later"
-    ran = (tmp_path / "actions.log").read_text()
+    head, before = _head(invoke), _state(invoke)
     view = json.loads(invoke("revert", "4", "5", "--json").stdout)
-    assert view["moves"] == [{"from": "main", "to": "conf1"}]
+    assert view["staged"] is True and view["moves"] == [{"from": "main", "to": "conf1"}]
     assert set(view["changes"]) == {"conf1", "user1"}
     assert view["changes"]["conf1"]["diff"] == {"content": {"from": "later", "to": "hello"}}
-    assert view["reverts"] == [4, 5]
-    assert (tmp_path / "actions.log").read_text() == ran  # the move back ran nothing
-    move = json.loads(invoke("show", "7", "--json").stdout)
+    assert view["plan"]["moves"] == [STAGED_MOVE]
+    assert (_head(invoke), _state(invoke)) == (head, before)  # nothing committed yet
+    diff = json.loads(invoke("diff", "--json").stdout)
+    assert diff["moves"] == [STAGED_MOVE] and set(diff["changes"]) == {"conf1", "user1"}
+    plan = json.loads(invoke("plan", "--json").stdout)
+    assert plan["moves"] == [STAGED_MOVE]
+    assert [(a["resource"], a["action"]) for a in plan["actions"]] == [
+        ("conf1", "update"),
+        ("user1", "update"),
+    ]
+    text = invoke("plan").stdout
+    assert "main → conf1" in text and "1 to move" in text
+    ran = (tmp_path / "actions.log").read_text()
+    report = json.loads(invoke("apply", "--yes", "--json").stdout)
+    assert report["status"] == "succeeded" and report["commits"] == [head + 1, head + 2, head + 3]
+    move = json.loads(invoke("show", str(head + 1), "--json").stdout)
     assert (move["action"], move["resource"], move["from"]) == ("move", "conf1", "main")
-    assert invoke("apply", "--yes").exit_code == 0
+    assert move["apply_id"] == report["apply_id"]
+    applies = json.loads(invoke("applies", "--json").stdout)["applies"]
+    assert (applies[0]["id"], applies[0]["kind"]) == (report["apply_id"], "apply")
+    assert (tmp_path / "actions.log").read_text() == ran + "update\nupdate-user\n"
     assert (tmp_path / "conf1.txt").read_text() == "hello"
     state = _state(invoke)
     assert "main" not in state and state["user1"]["connections"] == {"greeting": "conf1.content"}
+    log = json.loads(invoke("log", "--resource", "conf1", "--json").stdout)["commits"]
+    followed = [(c["rev"], c["action"], c["resource"]) for c in log]
+    assert followed[:2] == [(head + 2, "update", "conf1"), (head + 1, "move", "conf1")]
+    assert {(5, "update", "main"), (4, "move", "main")} <= set(followed)
+    assert json.loads(invoke("blame", "conf1", "--json").stdout)["inputs"]["content"]["rev"] == (
+        head + 2
+    )
+    assert json.loads(invoke("diff", "--json").stdout) == {"changes": {}}
     assert json.loads(invoke("verify", "--json").stdout)["ok"] is True
 
 
+def test_reverting_only_a_move_stages_it_and_apply_runs_no_handler(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """A dry run shows the move back and writes nothing; the revert stages it alone; apply
+    commits it and no handler writes a file."""
+    _deployed(invoke, tmp_path)
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    head = _head(invoke)
+    dry = json.loads(invoke("revert", "4", "--dry-run", "--json").stdout)
+    assert dry["staged"] is False and dry["moves"] == [{"from": "main", "to": "conf1"}]
+    assert json.loads(invoke("diff", "--json").stdout) == {"changes": {}}
+    shown = invoke("revert", "4")
+    assert shown.exit_code == 0 and "staged the rename of main back to conf1" in shown.stdout
+    assert _head(invoke) == head and "main" in _state(invoke)
+    assert "mv" not in (tmp_path / "actions.log").read_text()
+    refused = invoke("mv", "main", "other")
+    assert refused.exit_code == 1 and "1 change(s) are staged" in refused.stderr
+    (tmp_path / "conf1.txt").unlink()
+    ran = (tmp_path / "actions.log").read_text()
+    report = json.loads(invoke("apply", "--yes", "--json").stdout)
+    assert report["commits"] == [head + 1] and report["failed"] == []
+    assert not (tmp_path / "conf1.txt").exists()  # no handler wrote the file again
+    assert (tmp_path / "actions.log").read_text() == ran
+    state = _state(invoke)
+    assert "main" not in state and state["conf1"]["inputs"]["content"] == "hello"
+    assert state["user1"]["connections"] == {"greeting": "conf1.content"}
+    assert json.loads(invoke("verify", "--json").stdout)["ok"] is True
+
+
+def test_discard_drops_a_staged_move_and_only_whole(invoke: Invoke, tmp_path: Path) -> None:
+    """Naming resources is refused while moves are staged; discarding all drops them."""
+    _deployed(invoke, tmp_path)
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    head = _head(invoke)
+    assert invoke("revert", "4").exit_code == 0
+    named = invoke("discard", "conf1")
+    assert named.exit_code == 1 and "renames are staged" in named.stderr
+    dropped = json.loads(invoke("discard", "--json").stdout)
+    assert dropped == {"discarded": ["conf1"]}
+    assert json.loads(invoke("diff", "--json").stdout) == {"changes": {}}
+    assert json.loads(invoke("plan", "--json").stdout) == {"actions": []}
+    assert _head(invoke) == head and "main" in _state(invoke)
+    assert json.loads(invoke("apply", "--yes", "--json").stdout)["apply_id"] is None
+
+
 def test_rollback_across_a_move_and_state_at_replay_it(invoke: Invoke, tmp_path: Path) -> None:
-    """state --at sees both names in their time; rollback to before the move renames back."""
+    """state --at sees both names in their time; rollback to before the move stages the
+    move back, which apply commits."""
     _deployed(invoke, tmp_path)
     invoke("checkpoint", "before")
     assert invoke("mv", "conf1", "main").exit_code == 0
@@ -160,7 +238,36 @@ def test_rollback_across_a_move_and_state_at_replay_it(invoke: Invoke, tmp_path:
     assert "main" in now and now["user1"]["connections"] == {"greeting": "main.content"}
     view = json.loads(invoke("rollback", "before", "--json").stdout)
     assert view["moves"] == [{"from": "main", "to": "conf1"}] and view["changes"] == {}
-    assert "conf1" in _state(invoke)
+    assert "main" in _state(invoke) and _head(invoke) == 4
+    assert invoke("apply", "--yes").exit_code == 0
+    assert "conf1" in _state(invoke) and _head(invoke) == 5
+
+
+def test_rollback_across_a_move_and_a_value_change(invoke: Invoke, tmp_path: Path) -> None:
+    """The move back and the values back are staged together and applied in that order; a
+    saved plan carries the move too."""
+    stack = _deployed(invoke, tmp_path)
+    invoke("checkpoint", "before")
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    drift_stack(tmp_path, content="later")
+    _renamed(stack, "conf1", "main", moved=False)
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    head, before = _head(invoke), _state(invoke)
+    assert invoke("rollback", "before", "--dry-run").exit_code == 0
+    assert json.loads(invoke("diff", "--json").stdout) == {"changes": {}}
+    view = json.loads(invoke("rollback", "before", "--json").stdout)
+    assert view["plan"]["moves"] == [STAGED_MOVE]
+    assert view["changes"]["conf1"]["diff"] == {"content": {"from": "later", "to": "hello"}}
+    assert (_head(invoke), _state(invoke)) == (head, before)
+    assert invoke("plan", "-o", "back.plan").exit_code == 0
+    report = json.loads(invoke("apply", "back.plan", "--yes", "--json").stdout)
+    assert report["status"] == "succeeded" and len(report["commits"]) == 3
+    first = json.loads(invoke("show", str(head + 1), "--json").stdout)
+    assert (first["action"], first["resource"], first["from"]) == ("move", "conf1", "main")
+    assert (tmp_path / "conf1.txt").read_text() == "hello"
+    state = _state(invoke)
+    assert "main" not in state and state["conf1"]["inputs"]["content"] == "hello"
+    assert json.loads(invoke("verify", "--json").stdout)["ok"] is True
 
 
 def test_an_export_with_a_move_imports_and_verifies(invoke: Invoke, tmp_path: Path) -> None:
@@ -189,3 +296,24 @@ def test_import_is_kept_as_a_deprecated_name_of_import_log(invoke: Invoke, tmp_p
     assert result.exit_code == 0
     assert result.stderr == "note: `import` is deprecated; use `retrograde import-log`\n"
     assert "imported 3 commit(s)" in result.stdout
+
+
+def test_staged_moves_come_with_any_selection_and_refuse_a_partial_stage(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """plan --target lists the staged moves too; stage --target would mix names, so it is
+    refused; staging the whole file replaces them."""
+    stack = _deployed(invoke, tmp_path)
+    invoke("checkpoint", "before")
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    drift_stack(tmp_path, content="later")
+    _renamed(stack, "conf1", "main", moved=False)
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    assert invoke("rollback", "before").exit_code == 0
+    targeted = json.loads(invoke("plan", "--target", "user1", "--json").stdout)
+    assert targeted["moves"] == [STAGED_MOVE]
+    assert [a["resource"] for a in targeted["actions"]] == ["conf1", "user1"]
+    refused = invoke("stage", "stack.yaml", "--target", "user1")
+    assert refused.exit_code == 1 and "renames are staged" in refused.stderr
+    assert invoke("stage", "stack.yaml").exit_code == 0
+    assert json.loads(invoke("diff", "--json").stdout) == {"changes": {}}

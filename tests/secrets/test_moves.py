@@ -1,7 +1,8 @@
 """Renames of resources with sealed secrets: the values are sealed again under the new name.
 
 A ciphertext is bound to its resource's name, so each rename (``mv``, a
-stack's ``moved:``, the renames back of ``revert`` and ``rollback``) records
+stack's ``moved:``, the renames back that ``revert`` and ``rollback`` stage
+and ``apply`` commits) records
 the old and the new ciphertext in its diff; replay, committed state,
 snapshots, ``verify`` and exports then agree, handlers get the plaintext under
 the new name, and no store row holds it in clear.
@@ -82,7 +83,8 @@ def test_a_move_shows_no_value_change(invoke: Invoke) -> None:
 
 
 def test_reverting_a_move_restores_the_old_ciphertext(ctx: retrograde.Context) -> None:
-    """The rename back stores the very ciphertext ``vault`` had, so no revision diff shows."""
+    """The staged rename back holds the very ciphertext ``vault`` had; once applied, no
+    revision diff shows."""
     retrograde.apply(ctx, write_vault(ctx.cwd, "v1.yaml", SECRET_V1))
     original = store_calls.load_state(ctx.store)["vault"].inputs["password"]
     head = store_calls.head(ctx.store)[0]
@@ -90,6 +92,8 @@ def test_reverting_a_move_restores_the_old_ciphertext(ctx: retrograde.Context) -
     preview = retrograde.revert(ctx, [commit.rev])
     [back] = preview.moves
     assert back.diff["password"] == {"from": commit.diff["password"]["to"], "to": original}
+    assert "vault" not in store_calls.load_state(ctx.store), "staged, not committed"
+    retrograde.apply(ctx)
     assert store_calls.load_state(ctx.store)["vault"].inputs["password"] == original
     assert retrograde.diff_revisions(ctx, head, None).changes == {}
     assert history.verify(ctx).ok
@@ -120,7 +124,7 @@ def test_a_rollback_across_the_rename_brings_back_the_old_name_and_value(
     retrograde.apply(ctx, _safe(ctx.cwd, "v2.yaml", SECRET_V2, moved=False))
     assert (ctx.cwd / "safe.password").read_text() == SECRET_V2
     retrograde.rollback(ctx, target)
-    assert _password(ctx, "vault") == SECRET_V2, "renamed back first, the value still V2"
+    assert _password(ctx, "safe") == SECRET_V2, "nothing committed before apply"
     retrograde.apply(ctx)
     assert (ctx.cwd / "vault.password").read_text() == SECRET_V1
     assert _password(ctx, "vault") == SECRET_V1
@@ -176,5 +180,6 @@ def test_chained_renames_and_their_revert_seal_each_step_under_its_name(
     assert history.verify(ctx).ok
     assert first.apply_id is not None
     retrograde.revert(ctx, apply_id=first.apply_id)
+    retrograde.apply(ctx)
     assert store_calls.load_state(ctx.store)["vault"].inputs["password"] == original
     assert history.verify(ctx).ok

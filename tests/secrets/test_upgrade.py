@@ -23,7 +23,7 @@ from retrograde.planning.diffing import stage_changes
 from retrograde.planning.propagation import propagate
 from retrograde.storage.repositories import CommitEntry
 from retrograde.storage.sql.database import create_store_engine, normalise_url, writer
-from retrograde.storage.sql.schema import chain_entries, signatures
+from retrograde.storage.sql.schema import chain_entries, signatures, staged_moves
 from retrograde.storage.sql.snapshots import write_snapshot
 from retrograde.storage.sql.transaction import SqlTransaction
 from retrograde.storage.sql.upgrade import alembic_config
@@ -43,7 +43,11 @@ def _old_store(url: str, directory: Path) -> tuple[int, str]:
     try:
         with writer(engine).begin() as conn:
             command.upgrade(alembic_config(conn), "0005")
-            later = [chain_entries, signatures]  # tables the code below expects, gone after
+            later = [
+                chain_entries,
+                signatures,
+                staged_moves,
+            ]  # tables the code below expects, gone after
             for table in later:
                 table.create(conn)
             tx = SqlTransaction(conn, writable=True)

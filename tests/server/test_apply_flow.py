@@ -185,3 +185,32 @@ def test_checkpoints_name_the_token_too(
     assert made.status_code == 201 and made.json()["principal"] == "olga"
     listed = client.get("/api/checkpoints", headers=operator).json()["checkpoints"]
     assert [(c["name"], c["principal"]) for c in listed] == [("empty", "olga")]
+
+
+def test_a_reverted_move_is_staged_shown_and_applied_over_http(
+    client: TestClient, operator: dict[str, str], app_ctx: retrograde.Context
+) -> None:
+    """POST /api/revert of a move stages it (the log keeps its head); diff and plan list it
+    under moves; the apply by digest commits it, running no handler."""
+    stage(client, operator, stack_text())
+    apply(client, operator)
+    moved = retrograde.mv(app_ctx, "keystone2", "keystone_b")
+    reverted = client.post("/api/revert", headers=operator, json={"revs": [moved.rev]})
+    assert reverted.status_code == 200, reverted.text
+    assert reverted.json()["moves"] == [{"from": "keystone_b", "to": "keystone2"}]
+    staged_move = {"resource": "keystone2", "action": "move", "from": "keystone_b"}
+    assert client.get("/api/diff", headers=operator).json() == {
+        "changes": {},
+        "moves": [staged_move],
+    }
+    plan = client.get("/api/plan", headers=operator).json()
+    assert plan["moves"] == [staged_move] and plan["actions"] == []
+    assert client.get("/api/log?limit=1", headers=operator).json()["commits"][0]["rev"] == (
+        moved.rev
+    )
+    apply_id = apply(client, operator)
+    commits = client.get(f"/api/log?apply={apply_id}", headers=operator).json()["commits"]
+    assert [(c["action"], c["resource"], c["from"]) for c in commits] == [
+        ("move", "keystone2", "keystone_b")
+    ]
+    assert "keystone2" in store_calls.load_state(app_ctx.store)

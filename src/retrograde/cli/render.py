@@ -62,8 +62,18 @@ def action_counts(actions: Iterable[str]) -> str:
 
 
 def plan_line(view: Mapping[str, Any]) -> str:
-    """The one line a plan ends with: ``Plan: 3 to run, 1 to update, 2 to remove.``"""
-    return f"Plan: {action_counts(a['action'] for a in view['actions'])}."
+    """The one line a plan ends with: ``Plan: 3 to run, 1 to update, 2 to remove.`` (and
+    ``, 1 to move`` when renames are staged)."""
+    steps = [*view.get("moves", ()), *view["actions"]]
+    return f"Plan: {action_counts(a['action'] for a in steps)}."
+
+
+def add_moves(lines: Lines, moves: Sequence[Mapping[str, Any]]) -> None:
+    """The staged renames, in the order ``apply`` commits them (before everything else)."""
+    if moves:
+        lines.add((f"{count(len(moves))} staged rename(s), first, no handler:", "bold"))
+    for move in moves:
+        lines.add("  ", action_piece("move"), " ", move["from"], " → ", (move["resource"], "bold"))
 
 
 def add_diff(lines: Lines, diff: Mapping[str, Mapping[str, Any]], width: int | None) -> None:
@@ -100,8 +110,10 @@ def render_changes(
     """``diff`` (and ``stage``): the counts, then the first ``limit`` changes, then what is left."""
     changes = view["changes"]
     lines = Lines()
+    add_moves(lines, view.get("moves", ()))
     if not changes:
-        lines.add("Nothing staged.")
+        if not view.get("moves"):
+            lines.add("Nothing staged.")
     else:
         actions = action_counts(c["action"] for c in changes.values())
         lines.add((f"{count(len(changes))} staged change(s)", "bold"), f": {actions}.")
@@ -113,8 +125,10 @@ def render_changes(
 def add_plan(lines: Lines, view: Mapping[str, Any], limit: int | None, how: str) -> None:
     """The plan's first ``limit`` actions in order, then what is left (no ``Plan:`` line)."""
     actions: Sequence[Mapping[str, Any]] = view["actions"]
+    add_moves(lines, view.get("moves", ()))
     if not actions:
-        lines.add("Nothing to do: the staged log is empty.")
+        if not view.get("moves"):
+            lines.add("Nothing to do: the staged log is empty.")
         return
     width = VALUE_WIDTH if limit is not None else None
     shown = actions if limit is None else actions[:limit]

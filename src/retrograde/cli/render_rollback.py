@@ -36,26 +36,28 @@ def render_preview(console: Console, view: Mapping[str, Any], verb: str) -> None
     else:
         what = f"{verb} to {target_text(view['target'])}"
     lines = Lines()
-    for move in view.get("moves", ()):
-        done = "renamed" if view["staged"] else "would rename"
-        lines.add(
-            f"{what}: {done} {move['from']} back to {move['to']} (a move commit, no handler)."
-        )
+    staged = view["staged"]
+    moves = view.get("moves", ())
+    for move in moves:
+        done = "staged the rename of" if staged else "would stage the rename of"
+        lines.add(f"{what}: {done} {move['from']} back to {move['to']} (a move, no handler).")
     changes = view["changes"]
-    if not changes:
+    if not changes and not moves:
         lines.add(f"{what}: nothing to change, committed state already matches.")
         lines.print(console)
         return
-    staged = view["staged"]
-    lines.add((f"{what}:", "bold"), f" {count(len(changes))} change(s)")
-    shown = add_changes(lines, changes, PREVIEW)
-    more(lines, shown, len(changes), "change", _how(staged, "diff", "changes"))
-    lines.blank()
+    if changes:
+        lines.add((f"{what}:", "bold"), f" {count(len(changes))} change(s)")
+        shown = add_changes(lines, changes, PREVIEW)
+        more(lines, shown, len(changes), "change", _how(staged, "diff", "changes"))
+        lines.blank()
     add_plan(lines, view["plan"], PREVIEW, _how(staged, "plan", "plan"))
     lines.add((plan_line(view["plan"]), "bold"))
     if staged:
+        renames = f"{count(len(moves))} rename(s) and " if moves else ""
         lines.add(
-            f"Staged {count(len(changes))} change(s); run `retrograde apply` to carry them out."
+            f"Staged {renames}{count(len(changes))} change(s); "
+            "run `retrograde apply` to carry them out."
         )
     else:
         lines.add("Dry run: nothing was staged.")

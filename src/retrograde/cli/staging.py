@@ -147,7 +147,8 @@ def diff(
         view = revision_diff_json(between, session.secrets())
         emit_json(view) if as_json else render_revision_diff(session.out, view, shown)
         return
-    staged = views.changes_json(staging.diff(session.context), session.secrets())
+    ctx = session.context
+    staged = views.changes_json(staging.diff(ctx), session.secrets(), staging.staged_moves(ctx))
     emit_json(staged) if as_json else render_changes(session.out, staged, shown)
 
 
@@ -280,7 +281,7 @@ def plan(
         shown = escape(str(out))
         saved_line = f"Plan saved to {shown}; `retrograde apply {shown}` runs it."
         session.err.print(saved_line, markup=False)
-    if detailed and view["actions"]:
+    if detailed and (view["actions"] or view.get("moves")):
         sys.exit(2)
 
 

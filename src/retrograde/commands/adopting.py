@@ -71,11 +71,11 @@ def adopt(
     raise_problems(check_stack(stack))
     with exclusive(ctx, "adopt"):
         with ctx.store.read() as tx:
-            staged = tx.staged.load()
+            staged = tx.staged.count()
             committed = tx.state.load()
         if staged:
             raise StateError(
-                f"cannot adopt: {len(staged)} change(s) are staged; apply or discard them first"
+                f"cannot adopt: {staged} change(s) are staged; apply or discard them first"
             )
         wanted = _adopted(stack, committed, list(dict.fromkeys(resources)))
         if read:

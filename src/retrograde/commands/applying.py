@@ -72,9 +72,11 @@ def apply(
     With ``confirm``, the plan is shown to it first and runs only if it says
     yes (else the report has ``apply_id=None`` and status ``interrupted``, and
     nothing ran). Returns a report with ``apply_id=None`` when nothing is
-    selected. Refused while another process holds the store (the error names the
-    holder) or while an interrupted apply waits for ``resume`` or ``discard``;
-    :class:`PlanChangedError` when the staged log moved after confirmation.
+    selected. Staged moves (a revert of a rename) are committed first, in the
+    transaction that begins the apply, whatever the selection. Refused while
+    another process holds the store (the error names the holder) or while an
+    interrupted apply waits for ``resume`` or ``discard``; :class:`PlanChangedError`
+    when the staged log moved after confirmation.
     ``cancel`` stops dispatching (see :mod:`retrograde.engine.runner`).
     """
     targeting = Targeting.of(targets, tags, exclude)
@@ -86,13 +88,13 @@ def apply(
             if stack is not None:
                 stage_selected(ctx, stack, targeting)
             with ctx.store.read() as tx:
-                staged = tx.staged.load()
+                staged, moves = tx.staged.load(), tx.staged.moves()
                 head = tx.log.head()
             if saved is None:
-                plan, changes = selected(staged, targeting)
+                plan, changes = selected(staged, targeting, moves)
             else:
-                plan, changes = saved_work(saved, str(path), staged, head)
-        if not changes:
+                plan, changes = saved_work(saved, str(path), staged, head, moves)
+        if not changes and not moves:
             return ApplyReport(apply_id=None, status=ApplyStatus.SUCCEEDED)
         if confirm is not None:
             if not confirm(plan, changes):
@@ -113,7 +115,7 @@ def apply(
                 faults=configured_fault(),
                 cancel=cancel or CancelToken(),
             )
-            job = Job(plan, changes, types, reveal=opener.change)
+            job = Job(plan, changes, types, moves=moves, reveal=opener.change)
             return run(ctx.store, job, options)
         finally:
             runner.shutdown()
@@ -155,7 +157,7 @@ def _check_unchanged(
     """Refuse when what is selected from the staged log now is not what was confirmed."""
     with gc_paused():
         with ctx.store.read() as tx:
-            staged = tx.staged.load()
-        now_plan, now = selected(staged, targeting)
+            staged, moves = tx.staged.load(), tx.staged.moves()
+        now_plan, now = selected(staged, targeting, moves)
     if plan_digest(now_plan, now) != plan_digest(plan, changes):
         raise PlanChangedError(differing(change_digests(changes), change_digests(now)))

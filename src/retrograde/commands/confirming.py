@@ -34,8 +34,8 @@ def plan_with_digest(
     """The plan for the staged log (or its selected part) and its digest, from one read."""
     with gc_paused():
         with ctx.store.read() as tx:
-            changes = tx.staged.load()
-        plan, chosen = selected(changes, Targeting.of(targets, tags, exclude))
+            changes, moves = tx.staged.load(), tx.staged.moves()
+        plan, chosen = selected(changes, Targeting.of(targets, tags, exclude), moves)
         return plan, plan_digest(plan, chosen)
 
 

@@ -6,7 +6,7 @@ and the connections other resources took from it, which follow it (see
 :mod:`retrograde.planning.moves`). Its secret values are sealed again under
 the new name (:func:`~retrograde.storage.sealing.resealed_move`), which needs
 the store's key. ``mv`` holds the store lock like ``stage``
-and refuses while changes are staged: they would still name the old resource.
+and refuses while changes (or moves) are staged: they would still name the old resource.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ def mv(ctx: Context, old: str, new: str, *, message: str = "") -> Commit:
         )
     with exclusive(ctx, "mv"):
         with ctx.store.read() as tx:
-            staged = tx.staged.load()
+            staged = tx.staged.count()
             if staged:
                 raise StateError(
-                    f"cannot mv: {len(staged)} change(s) are staged; apply or discard them first"
+                    f"cannot mv: {staged} change(s) are staged; apply or discard them first"
                 )
             committed = tx.state.load()
         opener = Opener(ctx.keys.box)

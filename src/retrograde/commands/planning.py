@@ -2,37 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from retrograde.commands.context import Context
 from retrograde.engine.requests import action_queue
 from retrograde.memory import gc_paused
 from retrograde.model.change import Change
-from retrograde.model.plan import Plan
+from retrograde.model.plan import Plan, PlannedMove
 from retrograde.planning.dot import GraphJSON, plan_graph, plan_to_dot, state_graph, state_to_dot
 from retrograde.planning.ordering import plan_actions
 from retrograde.planning.selection import TagPairs
 from retrograde.planning.targeting import Targeting, narrowed, select
 
 
-def plan_for(changes: Mapping[str, Change]) -> Plan:
-    """The ordered actions for ``changes``.
+def plan_for(changes: Mapping[str, Change], moves: Sequence[Change] = ()) -> Plan:
+    """The ordered actions for ``changes``, after the staged ``moves`` (in their order).
 
     Each change carries its ``before`` state, which holds exactly the old-graph
-    connections the planner needs, so no store read is required.
+    connections the planner needs, so no store read is required (the changes
+    name resources as after the moves, and their ``before`` is state after them).
     """
     committed = {name: c.before for name, c in changes.items() if c.before is not None}
-    return plan_actions(changes, committed)
+    ordered = plan_actions(changes, committed)
+    if not moves:
+        return ordered
+    return Plan(ordered.actions, tuple(PlannedMove(m.resource, str(m.moved_from)) for m in moves))
 
 
-def selected(changes: Mapping[str, Change], targeting: Targeting) -> tuple[Plan, dict[str, Change]]:
+def selected(
+    changes: Mapping[str, Change], targeting: Targeting, moves: Sequence[Change] = ()
+) -> tuple[Plan, dict[str, Change]]:
     """The part of the plan for ``changes`` that ``targeting`` picks, and its changes.
 
     The whole plan is made first and then narrowed, so the selected actions
     keep the order the whole plan gives them (see :mod:`retrograde.planning.targeting`).
+    The staged ``moves`` come with any selection: every staged change is named as after
+    them.
     """
-    whole = plan_for(changes)
+    whole = plan_for(changes, moves)
     if targeting.everything:
         return whole, dict(changes)
     names = select(whole, changes, targeting)
@@ -64,8 +72,8 @@ def plan(
     """
     with gc_paused():
         with ctx.store.read() as tx:
-            changes = tx.staged.load()
-        return selected(changes, Targeting.of(targets, tags, exclude))[0]
+            changes, moves = tx.staged.load(), tx.staged.moves()
+        return selected(changes, Targeting.of(targets, tags, exclude), moves)[0]
 
 
 class Graph(NamedTuple):

@@ -2,7 +2,10 @@
 
 ``revert`` and ``rollback`` only *stage*: the undo is ordinary changes in the
 staged log, ordered by the normal planner and carried out by the normal
-``apply``, whose commits name what they revert. History is never rewritten.
+``apply``, whose commits name what they revert. Renames to undo are staged
+too, as moves back (no handler), which ``apply`` commits before the value
+changes; those are staged under the names the moves give back. History is
+never rewritten.
 Both refuse to start while other changes are staged, so a staged log always
 has one meaning (docs/design.md, "Reverting"), and both return the staged diff with the plan it
 leads to; with ``dry_run`` nothing is staged. Like ``stage``, they hold the
@@ -21,7 +24,6 @@ from functools import partial
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
-from retrograde.commands.moving import write_moves
 from retrograde.commands.planning import plan_for
 from retrograde.commands.timetravel import Revision, Target, resolve
 from retrograde.commands.views import Secrets
@@ -52,7 +54,7 @@ class Preview:
     reverts: tuple[int, ...] = ()
     target: Revision | None = None
     moves: tuple[Change, ...] = ()
-    """The renames back, committed before ``changes`` were staged (only shown on a dry run)."""
+    """The renames back, staged before ``changes`` (``apply`` commits them first)."""
 
 
 MOVES_PAGE = 1_000
@@ -151,11 +153,11 @@ def checkpoints(ctx: Context) -> list[Checkpoint]:
 
 
 def refuse_if_staged(tx: Transaction, verb: str) -> None:
-    """:class:`StateError` when the staged log is not empty."""
-    staged = tx.staged.load()
+    """:class:`StateError` when the staged log is not empty (staged moves count)."""
+    staged = tx.staged.count()
     if staged:
         raise StateError(
-            f"cannot {verb}: {len(staged)} change(s) are staged; apply or discard them first"
+            f"cannot {verb}: {staged} change(s) are staged; apply or discard them first"
         )
 
 
@@ -213,23 +215,20 @@ def _staged(
     target: Revision | None = None,
     moves: Sequence[Change] = (),
 ) -> Preview:
-    """Stage ``changes`` (unless ``dry_run``), after writing the ``moves`` that go first.
+    """Stage the ``moves`` that go first and then ``changes`` (unless ``dry_run``).
 
-    Renames run no handler, so the moves back are committed at once, as an apply of
-    kind ``move``, in the transaction that stages the value changes that follow them.
+    Renames run no handler; ``apply`` commits the staged moves back (as ``move`` commits
+    of its own apply) before any of the value changes, which name resources as after them.
     """
-    if (changes or moves) and not dry_run:
-        with ctx.store.write() as tx:
-            if moves:
-                write_moves(tx, ctx.principal, _moves_message(reverts, target), moves)
-            tx.staged.replace(list(changes.values()))
     staged = bool(changes or moves) and not dry_run
+    if staged:
+        with ctx.store.write() as tx:
+            tx.staged.replace(list(changes.values()), moves)
     return Preview(
-        changes, plan_for(changes), staged, reverts=reverts, target=target, moves=tuple(moves)
+        changes,
+        plan_for(changes, moves),
+        staged,
+        reverts=reverts,
+        target=target,
+        moves=tuple(moves),
     )
-
-
-def _moves_message(reverts: tuple[int, ...], target: Revision | None) -> str:
-    if target is not None:
-        return f"rename back for rollback to rev {target.rev}"
-    return f"rename back for revert of rev {', '.join(map(str, reverts))}"

@@ -10,7 +10,7 @@ from typing import TypedDict
 
 from retrograde.commands.rollback import Preview
 from retrograde.commands.timetravel import Revision, RevisionDiff
-from retrograde.commands.views import ChangesView, ChangeView, Secrets, changes_json
+from retrograde.commands.views import ChangeView, Secrets, changes_json
 from retrograde.model.checkpoint import Checkpoint, CheckpointJSON
 from retrograde.model.plan import PlanJSON
 
@@ -26,9 +26,10 @@ MoveView = TypedDict("MoveView", {"from": str | None, "to": str})
 """A rename back that a revert or rollback committed before staging its changes."""
 
 
-class PreviewView(ChangesView):
+class PreviewView(TypedDict):
     """``revert --json`` / ``rollback --json``."""
 
+    changes: dict[str, ChangeView]
     staged: bool
     reverts: list[int]
     target: RevisionView | None

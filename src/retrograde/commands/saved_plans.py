@@ -23,7 +23,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,8 +41,8 @@ from retrograde.errors import (
 from retrograde.memory import gc_paused
 from retrograde.model.change import ActionName, Change
 from retrograde.model.jsonvalue import canonical
-from retrograde.model.plan import Plan, PlannedAction
-from retrograde.planning.digest import change_digests, differing, digest_of
+from retrograde.model.plan import Plan, PlannedAction, PlannedMove
+from retrograde.planning.digest import change_digests, differing, digested
 from retrograde.planning.selection import TagPairs
 from retrograde.planning.targeting import Targeting
 
@@ -77,6 +77,7 @@ class SavedPlan:
             "digest": self.digest,
             "changes": dict(sorted(self.changes.items())),
             "actions": self.plan.to_json()["actions"],
+            **({"moves": self.plan.to_json()["moves"]} if self.plan.moves else {}),
         }
 
     @classmethod
@@ -86,8 +87,9 @@ class SavedPlan:
             PlannedAction(a["resource"], ActionName(a["action"]), tuple(a["after"]))
             for a in body["actions"]
         )
+        moves = tuple(PlannedMove.from_json(move) for move in body.get("moves", ()))
         return cls(
-            plan=Plan(actions),
+            plan=Plan(actions, moves),
             digest=str(body["digest"]),
             changes={str(name): str(value) for name, value in body["changes"].items()},
             head=(int(body["head"]["rev"]), str(body["head"]["hash"])),
@@ -114,13 +116,13 @@ def save_plan(
     targeting = Targeting.of(targets, tags, exclude)
     with gc_paused():
         with ctx.store.read() as tx:
-            changes = tx.staged.load()
+            changes, moves = tx.staged.load(), tx.staged.moves()
             head = tx.log.head()
-        plan, chosen = selected(changes, targeting)
+        plan, chosen = selected(changes, targeting, moves)
         digests = change_digests(chosen)
     saved = SavedPlan(
         plan=plan,
-        digest=digest_of(plan.to_json()["actions"], digests),
+        digest=digested(plan, digests),
         changes=digests,
         head=head,
         targeting=targeting,
@@ -194,7 +196,7 @@ def read_plan_file(path: Path, shown: str) -> SavedPlan:
         saved = SavedPlan.from_body(body)
     except (KeyError, TypeError, ValueError, AttributeError) as error:
         raise PlanFileError(shown, f"it is damaged: {error!r} is missing or wrong") from error
-    if digest_of(saved.plan.to_json()["actions"], saved.changes) != saved.digest:
+    if digested(saved.plan, saved.changes) != saved.digest:
         raise PlanFileError(shown, "it was edited or damaged: its digest does not match it")
     return saved
 
@@ -210,7 +212,11 @@ def _parse(header_line: str, rest: str, shown: str) -> tuple[dict[str, Any], dic
 
 
 def saved_work(
-    saved: SavedPlan, shown: str, staged: Mapping[str, Change], head: tuple[int, str]
+    saved: SavedPlan,
+    shown: str,
+    staged: Mapping[str, Change],
+    head: tuple[int, str],
+    moves: Sequence[Change] = (),
 ) -> tuple[Plan, dict[str, Change]]:
     """The plan ``saved`` names, made from ``staged`` at ``head``, and its changes.
 
@@ -219,14 +225,14 @@ def saved_work(
     longer fits the staged log (a target gone) is refused the same way.
     """
     try:
-        plan, changes = selected(staged, saved.targeting)
+        plan, changes = selected(staged, saved.targeting, moves)
     except (NotFoundError, ExcludedNeededError):
         digests = change_digests({n: staged[n] for n in saved.changes if n in staged})
         raise StalePlanError(
             shown, differing(saved.changes, digests), head=saved.head, head_now=head
         ) from None
     digests = change_digests(changes)
-    same_work = digest_of(plan.to_json()["actions"], digests) == saved.digest
+    same_work = digested(plan, digests) == saved.digest
     if not same_work or head != saved.head:
         gone = differing(saved.changes, digests)
         raise StalePlanError(shown, gone, head=saved.head, head_now=head)

@@ -105,6 +105,9 @@ def stage_selected(ctx: Context, stack: Stack, targeting: Targeting) -> Staged:
     """
     if targeting.everything:
         return stage_stack(ctx, stack)
+    with ctx.store.read() as tx:
+        if tx.staged.moves():
+            raise StateError(_MOVES_GO_TOGETHER.format(verb="stage part of a stack file"))
     found = stack_changes(ctx, stack)
     if found.migrations:
         kinds = sorted({f"{c.type_state.type} v{c.type_state.version}" for c in found.migrations})
@@ -123,9 +126,22 @@ def stage_selected(ctx: Context, stack: Stack, targeting: Targeting) -> Staged:
 
 
 def diff(ctx: Context) -> dict[str, Change]:
-    """The staged log, by resource name."""
+    """The staged log's value changes, by resource name (its moves: :func:`staged_moves`)."""
     with ctx.store.read() as tx:
         return tx.staged.load()
+
+
+def staged_moves(ctx: Context) -> list[Change]:
+    """The staged moves (renames back, staged by a revert or rollback), in the order
+    ``apply`` commits them, before every value change."""
+    with ctx.store.read() as tx:
+        return tx.staged.moves()
+
+
+_MOVES_GO_TOGETHER = (
+    "cannot {verb}: renames are staged, and every staged change is named as after them; "
+    "apply or discard the whole staged log"
+)
 
 
 def discard(ctx: Context, resources: Sequence[str] = ()) -> list[str]:
@@ -133,9 +149,13 @@ def discard(ctx: Context, resources: Sequence[str] = ()) -> list[str]:
 
     An interrupted apply is abandoned first: it ends ``failed``, its commits
     stay, and its unfinished actions count as skipped (their changes, unless
-    dropped here, stay staged for the next apply).
+    dropped here, stay staged for the next apply). Staged moves go only with
+    the whole staged log (the changes after them name resources as after them):
+    naming resources while moves are staged is a :class:`StateError`.
     """
     with exclusive(ctx, "discard", allow_interrupted=True), ctx.store.write() as tx:
+        if resources and tx.staged.moves():
+            raise StateError(_MOVES_GO_TOGETHER.format(verb="discard some staged changes"))
         if resources:
             staged = tx.staged.kinds(resources)
             for name in resources:

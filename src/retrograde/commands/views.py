@@ -7,12 +7,13 @@ as ``***``.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TypedDict
+from collections.abc import Mapping, Sequence
+from typing import NotRequired, TypedDict
 
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit, CommitJSON
 from retrograde.model.jsonvalue import JSON
+from retrograde.model.plan import PlannedMove
 from retrograde.model.secrets import mask_diff, mask_inputs
 from retrograde.model.state import ResourceState, ResourceStateJSON
 from retrograde.model.types import ResourceType, TypeKey
@@ -41,6 +42,8 @@ class ChangesView(TypedDict):
     """``diff --json``."""
 
     changes: dict[str, ChangeView]
+    moves: NotRequired[list[dict[str, str]]]
+    """Present when renames are staged (``plan --json``'s ``moves``), committed first."""
 
 
 class StageView(ChangesView):
@@ -63,9 +66,16 @@ def change_json(change: Change, secrets: Secrets) -> ChangeView:
     }
 
 
-def changes_json(changes: Mapping[str, Change], secrets: Secrets) -> ChangesView:
-    """``diff --json``."""
-    return {"changes": {name: change_json(c, secrets) for name, c in sorted(changes.items())}}
+def changes_json(
+    changes: Mapping[str, Change], secrets: Secrets, moves: Sequence[Change] = ()
+) -> ChangesView:
+    """``diff --json``: the value changes, and the staged ``moves`` (in order) when any."""
+    view: ChangesView = {
+        "changes": {name: change_json(c, secrets) for name, c in sorted(changes.items())}
+    }
+    if moves:
+        view["moves"] = [PlannedMove(m.resource, str(m.moved_from)).to_json() for m in moves]
+    return view
 
 
 def commit_json(commit: Commit, secrets: Secrets) -> CommitJSON:

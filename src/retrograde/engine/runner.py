@@ -12,7 +12,8 @@ and what the handlers of those results wrote (``tx.output``, beside each
 commit or failure, retried attempts included).
 So a crash at any instant leaves every finished and recorded action with
 exactly one commit and at most the in-flight actions ``started`` without one;
-``resume`` re-runs those.
+``resume`` re-runs those. The staged moves of a fresh apply (renames back,
+which run no handler) are committed in the transaction that begins it.
 
 At most ``executor.capacity`` handlers run at once, and at most
 :data:`WINDOW` times that many actions are journaled ``started`` ahead of their
@@ -37,14 +38,14 @@ import heapq
 import queue
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Protocol, TypedDict
 
 from retrograde.clock import utc_now
 from retrograde.engine.cancel import CancelToken
-from retrograde.engine.committing import commit_changes
+from retrograde.engine.committing import commit_changes, commit_staged_moves
 from retrograde.engine.faults import FaultHook
 from retrograde.engine.feeder import Feeder, Result
 from retrograde.engine.requests import action_request, check_types, retry_policy, revealed
@@ -153,11 +154,15 @@ class Job:
 
     ``apply_id`` is None for a fresh apply (the run begins one) or the id of
     an interrupted apply to continue, with ``earlier`` saying what it had done.
+    ``moves`` are the staged moves (the plan's ``moves``), committed in order in
+    the transaction that begins a fresh apply, before any handler runs: the
+    changes are named as after them.
     """
 
     plan: Plan
     changes: Mapping[str, Change]
     types: Mapping[TypeKey, ResourceType]
+    moves: Sequence[Change] = ()
     apply_id: int | None = None
     earlier: Earlier = field(default_factory=Earlier)
     reveal: Callable[[Change], Change] = _as_stored
@@ -250,23 +255,28 @@ class _Runner:
         return self.options.cancel.cancelled or self.store_error is not None
 
     def _begin(self) -> list[str]:
-        """Record the apply (or resume it) with its first wave journaled; return that wave."""
+        """Record the apply (or resume it) with its first wave journaled, after the staged moves
+        of a fresh apply are committed; return that wave."""
         earlier = self.job.earlier
         blocked = [s for name in earlier.failures if name in self.actions for s in self._fail(name)]
         self.skipped.extend(blocked)
         self.ready.extend(n for n in self.schedule.initial() if n not in earlier.failures)
         first = self._take_ready()
         o = self.options
+        moved: list[int] = []
         with self.store.write() as tx:
             if self.job.apply_id is None:
                 record = tx.applies.begin(o.principal, o.message, utc_now(), self.job.plan)
                 self.apply_id = record.id
+                written = commit_staged_moves(tx, record.id, o.principal, o.message, self.job.moves)
+                moved = [commit.rev for commit in written]
             else:
                 tx.applies.set_status(self.apply_id, ApplyStatus.RUNNING)
                 tx.applies.mark(self.apply_id, blocked, TaskStatus.SKIPPED)
             tx.applies.start(self.apply_id, self._next_attempts(first))
             if o.lock is not None:
                 tx.lock.refresh(o.lock, apply_id=self.apply_id)
+        self.commits.extend(moved)
         self.refreshed = time.monotonic()
         types = self.job.types
         self.requests = {

@@ -53,7 +53,7 @@ def require_empty(tx: Transaction) -> None:
         ("commits", lambda: tx.log.head()[0] > 0),
         ("applies", lambda: len(tx.applies.page(limit=1)) > 0),
         ("resources", lambda: len(tx.state.load()) > 0),
-        ("staged changes", lambda: len(tx.staged.load()) > 0),
+        ("staged changes", lambda: tx.staged.count() > 0),
         ("checkpoints", lambda: len(tx.checkpoints.list()) > 0),
     )
     for what, present in checks:

@@ -36,6 +36,9 @@ class PlanJSON(TypedDict):
     """``plan --json``: the actions in a valid execution order (and the saved file, if any)."""
 
     actions: list[PlannedActionJSON]
+    moves: NotRequired[list[dict[str, str]]]
+    """Present when renames are staged: ``{"resource": NEW, "action": "move", "from": OLD}``
+    each, in the order ``apply`` commits them, before every action."""
     plan_file: NotRequired[PlanFileJSON]
     refresh: NotRequired[RefreshJSON]
 
@@ -53,13 +56,33 @@ class PlannedAction:
 
 
 @dataclass(frozen=True, slots=True)
+class PlannedMove:
+    """A staged rename: ``moved_from`` becomes ``resource``, committed before every action."""
+
+    resource: str
+    moved_from: str
+
+    def to_json(self) -> dict[str, str]:
+        return {"resource": self.resource, "action": ActionName.MOVE.value, "from": self.moved_from}
+
+    @classmethod
+    def from_json(cls, data: dict[str, str]) -> PlannedMove:
+        return cls(str(data["resource"]), str(data["from"]))
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
-    """Actions listed in a valid execution order (deterministic for the same input)."""
+    """Actions listed in a valid execution order (deterministic for the same input), after
+    the staged renames (``moves``, which run no handler) in the order they are committed."""
 
     actions: tuple[PlannedAction, ...]
+    moves: tuple[PlannedMove, ...] = ()
 
     def to_json(self) -> PlanJSON:
-        return {"actions": [a.to_json() for a in self.actions]}
+        out: PlanJSON = {"actions": [a.to_json() for a in self.actions]}
+        if self.moves:
+            out["moves"] = [move.to_json() for move in self.moves]
+        return out
 
     def __len__(self) -> int:
         return len(self.actions)

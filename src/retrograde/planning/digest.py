@@ -9,7 +9,7 @@ field of each change (values included, secrets as stored) but reveal none.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from retrograde.model.change import Change
@@ -26,17 +26,30 @@ def change_digests(changes: Mapping[str, Change]) -> dict[str, str]:
 
 
 def plan_digest(plan: Plan, changes: Mapping[str, Change]) -> str:
-    """SHA-256 over the plan's actions and the digest of every change it acts on."""
-    return digest_of(plan.to_json()["actions"], change_digests(changes))
+    """SHA-256 over the plan's staged moves and actions and the digest of every change it
+    acts on."""
+    return digested(plan, change_digests(changes))
 
 
-def digest_of(actions: list[Any], digests: Mapping[str, str]) -> str:
-    """:func:`plan_digest` from the actions' JSON and the change digests alone.
+def digested(plan: Plan, digests: Mapping[str, str]) -> str:
+    """:func:`plan_digest` from ``plan`` and the change ``digests`` (as a saved plan holds)."""
+    shown = plan.to_json()
+    return digest_of(shown["actions"], digests, shown.get("moves", ()))
+
+
+def digest_of(
+    actions: list[Any], digests: Mapping[str, str], moves: Sequence[Mapping[str, str]] = ()
+) -> str:
+    """:func:`plan_digest` from the actions' JSON, the change digests and the staged moves'
+    JSON alone (a plan without moves digests as before moves could be staged).
 
     A saved plan file holds exactly these (never a value), so its digest can
     be checked from the file itself.
     """
-    digest = hashlib.sha256(canonical({"actions": actions}).encode("utf-8"))
+    head: dict[str, Any] = (
+        {"actions": actions, "moves": list(moves)} if moves else {"actions": actions}
+    )
+    digest = hashlib.sha256(canonical(head).encode("utf-8"))
     for name, value in sorted(digests.items()):
         digest.update(f"\n{name}\t{value}".encode())
     return digest.hexdigest()

@@ -196,7 +196,7 @@ def stale_consumers(
 
 def narrowed(plan: Plan, names: Collection[str]) -> Plan:
     """The actions of ``names`` in ``plan``'s order (a closed set keeps every ``after``)."""
-    return Plan(tuple(action for action in plan.actions if action.resource in names))
+    return Plan(tuple(action for action in plan.actions if action.resource in names), plan.moves)
 
 
 def merged(

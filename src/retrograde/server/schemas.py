@@ -80,8 +80,19 @@ class Change(Shape):
     diff: Diff
 
 
+class StagedMove(Shape):
+    """A staged rename, committed by apply before every change (no handler)."""
+
+    resource: str = Field(description="The name after the move.")
+    action: Literal["move"]
+    from_: str = Field(alias="from", description="The name before the move.")
+
+
 class Changes(Shape):
     changes: dict[str, Change]
+    moves: list[StagedMove] | None = Field(
+        default=None, description="Present when renames are staged, in the order applied."
+    )
 
 
 class Staged(Changes):
@@ -106,6 +117,9 @@ class PlannedAction(Shape):
 
 class Plan(Shape):
     actions: list[PlannedAction]
+    moves: list[StagedMove] | None = Field(
+        default=None, description="Present when renames are staged: committed before actions."
+    )
 
 
 class DigestedPlan(Plan):

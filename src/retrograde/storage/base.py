@@ -40,9 +40,9 @@ from retrograde.storage.repositories import (
     KeysRepository,
     LogRepository,
     SnapshotRepository,
-    StagedRepository,
     StateRepository,
 )
+from retrograde.storage.staged_repository import StagedRepository
 from retrograde.storage.token_repository import TokenRepository
 
 

@@ -84,31 +84,6 @@ class StateRepository(Protocol):
         ...
 
 
-class StagedRepository(Protocol):
-    """The staged log: at most one change per resource."""
-
-    def load(self) -> dict[str, Change]:
-        """The staged log, by resource name."""
-        ...
-
-    def replace(self, changes: Sequence[Change]) -> None:
-        """Make ``changes`` the whole staged log."""
-        ...
-
-    def discard(self, names: Collection[str] | None = None) -> list[str]:
-        """Drop the staged changes of ``names`` (all when None); the names dropped, sorted."""
-        ...
-
-    def remove(self, names: Collection[str]) -> None:
-        """Drop the staged changes of ``names`` (those not staged are ignored); reads nothing,
-        for the commit path, where the names are known to be staged."""
-        ...
-
-    def kinds(self, names: Collection[str]) -> dict[str, TypeKey]:
-        """``resource -> (type, version)`` of the staged changes of ``names`` (absent if none)."""
-        ...
-
-
 class LogRepository(Protocol):
     """The append-only commit log, its search index and its reads by revision.
 

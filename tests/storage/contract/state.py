@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from retrograde.model.change import ActionName, Change
 from retrograde.model.commit import GENESIS_HASH
 from retrograde.model.query import LogQuery
 from retrograde.storage.base import Store
@@ -134,6 +135,44 @@ class StagedContract(StoreFixtures):
             tx.staged.remove(["c", "a", "nope"])
         assert sorted(store_calls.load_staged(store)) == ["b"]
 
+    def test_staged_moves_keep_their_order_beside_a_change_of_the_same_name(
+        self, store: Store
+    ) -> None:
+        """Moves come back in the order staged, apart from the value changes (one may be for
+        the name a move gives); count counts both; replace with None keeps the moves, without
+        moves drops them."""
+        moves = [_move("b", "a"), _move("a", "b"), _move("b", "a")]
+        value = change("a", node("1"), node("2"))
+        with store.write() as tx:
+            tx.staged.replace([value], moves)
+        with store.read() as tx:
+            assert tx.staged.moves() == moves
+            assert tx.staged.load() == {"a": value}
+            assert tx.staged.count() == 4
+        with store.write() as tx:
+            tx.staged.replace([change("c", None, node("3"))], None)  # the moves stay
+        with store.read() as tx:
+            assert (tx.staged.moves(), list(tx.staged.load())) == (moves, ["c"])
+        store_calls.replace_staged(store, [value], [NODE])
+        with store.read() as tx:
+            assert (tx.staged.moves(), tx.staged.count()) == ([], 1)
+
+    def test_remove_moves_keeps_the_value_changes_and_discard_all_drops_both(
+        self, store: Store
+    ) -> None:
+        """The commit path drops only the moves; discarding everything names the moved too."""
+        with store.write() as tx:
+            tx.staged.replace([change("a", node("1"), node("2"))], [_move("b", "a")])
+        with store.write() as tx:
+            tx.staged.remove_moves()
+        with store.read() as tx:
+            assert (tx.staged.moves(), list(tx.staged.load())) == ([], ["a"])
+        with store.write() as tx:
+            tx.staged.replace([change("c", node("1"), node("2"))], [_move("z", "y")])
+        assert store_calls.discard_staged(store) == ["c", "y"]
+        with store.read() as tx:
+            assert tx.staged.count() == 0
+
     def test_kinds_name_the_type_and_version_of_staged_changes(self, store: Store) -> None:
         """A removal is of the type it had before; names without a staged change are absent."""
         store_calls.replace_staged(
@@ -144,3 +183,9 @@ class StagedContract(StoreFixtures):
         with store.read() as tx:
             kinds = tx.staged.kinds(["a", "web", "ghost"])
         assert kinds == {"a": ("node", 1), "web": ("service", 1)}
+
+
+def _move(old: str, new: str) -> Change:
+    """The staged ``move`` of ``old`` (a node) to ``new``."""
+    state = node("1")
+    return Change(new, ActionName.MOVE, state, state, {}, moved_from=old)

@@ -75,7 +75,8 @@ def state_of(
 @router.get("/diff", **operation(READ, schemas.Changes, summary="Staged changes (diff)"))
 def staged_diff(ctx: Context = Ctx) -> Response:
     """The staged changes: per resource, its action and each input's from/to."""
-    return json_response(views.changes_json(staging.diff(ctx), secrets_of(ctx)))
+    moves = staging.staged_moves(ctx)
+    return json_response(views.changes_json(staging.diff(ctx), secrets_of(ctx), moves))
 
 
 @router.get(

@@ -184,7 +184,8 @@ class _Walk:
             self.tx.state.put(dict[str, ResourceState | None](found))
 
     def staged(self) -> None:
-        """The staged log sealed, its ``from`` sides with committed state's ciphertexts."""
+        """The staged log sealed, its ``from`` sides with committed state's ciphertexts (its
+        moves, staged from sealed state only, are kept as they are)."""
         staged = self.tx.staged.load()
         if not staged:
             return
@@ -195,7 +196,7 @@ class _Walk:
         sealer = Sealer(opener, self._box, self.names)
         sealed = {name: sealer.change(opener.change(c)) for name, c in staged.items()}
         if sealed != staged:
-            self.tx.staged.replace(list(sealed.values()))
+            self.tx.staged.replace(list(sealed.values()), None)
 
     def _box(self) -> SecretBox:
         if self.box is None:

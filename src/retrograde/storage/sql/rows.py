@@ -102,6 +102,17 @@ def staged_row(change: Change) -> Row:
     }
 
 
+def staged_move_row(seq: int, move: Change) -> Row:
+    """A staged ``move`` change, ``seq`` its place in the order the moves are committed."""
+    assert move.moved_from is not None
+    return {
+        "seq": seq,
+        "resource": move.resource,
+        "moved_from": move.moved_from,
+        "change": dump(move.to_json()),
+    }
+
+
 def change_from_row(row: RowMapping) -> Change:
     return Change.from_json(load(row["change"]))
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.journal import TaskStatus
 
-HEAD_REVISION = "0012"
+HEAD_REVISION = "0013"
 """The newest Alembic revision; a store whose ``alembic_version`` holds it needs no upgrade."""
 
 TASK_STATUSES = tuple(status.value for status in TaskStatus)
@@ -77,6 +77,18 @@ staged = Table(
     Column("change", Text, nullable=False),
     PrimaryKeyConstraint("resource", name="pk_staged"),
 )
+
+staged_moves = Table(
+    "staged_moves",
+    metadata,
+    Column("seq", Integer, nullable=False, autoincrement=False),
+    Column("resource", Text, nullable=False),
+    Column("moved_from", Text, nullable=False),
+    Column("change", Text, nullable=False),
+    PrimaryKeyConstraint("seq", name="pk_staged_moves"),
+)
+"""Renames waiting in the staged log (schema revision 0013), committed by ``apply`` in
+``seq`` order before any value change; ``staged`` names resources as after them."""
 
 applies = Table(
     "applies",

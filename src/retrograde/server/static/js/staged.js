@@ -29,13 +29,22 @@ export function changesTable(changes, attrs = {}) {
   return table(["Resource", "Action", "Input", "From", "To"], rows, { class: "diff", ...attrs });
 }
 
-/** A `plan --json` document as an ordered list of actions with what they wait for. */
+/** How many steps a plan holds: its staged renames (committed first) and its actions. */
+export function stepCount(plan) {
+  return (plan?.moves?.length || 0) + (plan?.actions?.length || 0);
+}
+
+/** A `plan --json` document as an ordered list: the staged renames (no handler), then the
+ * actions with what they wait for. */
 export function planList(plan, attrs = {}) {
-  if (!plan?.actions?.length) return h("p", { ...attrs, class: "help" }, "No action.");
-  return h("ol", { class: "plan", ...attrs }, plan.actions.map((action) => h("li", {},
+  if (!stepCount(plan)) return h("p", { ...attrs, class: "help" }, "No action.");
+  const moves = (plan.moves || []).map((move) => h("li", {},
+    h("span", { class: "action action-move" }, "move"), " ", move.from, " → ",
+    h("strong", {}, move.resource), h("span", { class: "help" }, " (no handler)")));
+  return h("ol", { class: "plan", ...attrs }, [...moves, ...plan.actions.map((action) => h("li", {},
     h("span", { class: `action action-${action.action}` }, action.action), " ",
     h("strong", {}, action.resource),
-    action.after.length ? h("span", { class: "help" }, ` after ${action.after.join(", ")}`) : null)));
+    action.after.length ? h("span", { class: "help" }, ` after ${action.after.join(", ")}`) : null))]);
 }
 
 /** The digest that `POST /api/apply` checks the staged log against. */
@@ -48,7 +57,7 @@ function confirmDialog(plan, onConfirm) {
   const cancel = h("button", { type: "button", value: "cancel" }, "Cancel");
   const dialog = h("dialog", { id: "confirm-apply", "aria-labelledby": "confirm-title" },
     h("form", { method: "dialog" },
-      h("h3", { id: "confirm-title" }, `Apply ${plan.actions.length} action${plan.actions.length === 1 ? "" : "s"}?`),
+      h("h3", { id: "confirm-title" }, `Apply ${stepCount(plan)} action${stepCount(plan) === 1 ? "" : "s"}?`),
       h("p", {}, "Every finished action writes one commit. The plan runs only if the staged log has not changed since it was shown."),
       h("label", { for: "apply-message" }, "Message"), message,
       h("div", { class: "buttons" }, h("button", { type: "submit", value: "apply", id: "confirm" }, "Apply"), cancel)));
@@ -137,7 +146,7 @@ export async function render(main) {
   const [diff, plan] = await Promise.all([get("diff"), operate ? get("plan") : { actions: [] }]);
   const status = h("div", { "aria-live": "polite", id: "apply-status" });
   const applyButton = h("button", { type: "button", id: "apply", class: "primary",
-    disabled: !plan.actions.length || !operate }, "Apply…");
+    disabled: !stepCount(plan) || !operate }, "Apply…");
   applyButton.addEventListener("click", () => {
     const dialog = confirmDialog(plan, (message) => startApply(plan, message, status));
     append(main, dialog);
@@ -154,7 +163,7 @@ export async function render(main) {
     h("h2", {}, "Plan"),
     planList(plan, { id: "plan" }),
     h("p", {}, link("graph/plan", "Show the plan as a graph")),
-    h("div", { class: "buttons" }, applyButton, plan.actions.length && operate ? discardButton(status) : null),
+    h("div", { class: "buttons" }, applyButton, stepCount(plan) && operate ? discardButton(status) : null),
     status);
 }
 
