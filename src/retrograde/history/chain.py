@@ -36,7 +36,8 @@ from itertools import pairwise
 
 from retrograde.errors import CorruptLogError
 from retrograde.model.chain import ChainEntry, ChainPoint, EntryKind
-from retrograde.model.commit import GENESIS_HASH, CommitBody, changed_inputs, commit_hash
+from retrograde.model.change import ActionName
+from retrograde.model.commit import GENESIS_HASH, CommitBody, commit_hash
 from retrograde.model.jsonvalue import JSONObject, canonical_bytes
 from retrograde.model.reports import Problem, ProblemKind
 from retrograde.model.state import ResourceState
@@ -95,7 +96,8 @@ class ChainAudit:
                 problems.append(replayed)
         self.rev, self.hash, self.timestamp = rev, stored_hash, timestamp
         self.commit_hash = stored_hash
-        self.inputs += len(changed_inputs(body))
+        if body["action"] != _MOVE:  # changed_inputs(body), counted
+            self.inputs += len(body["diff"])
         if self.watch and rev in self.watch:
             self.points[(rev, self.seq)] = stored_hash
         return problems
@@ -168,6 +170,8 @@ def _hash_problem(rev: int, stored: str, computed: str) -> Problem:
 
 
 _KINDS = frozenset(kind.value for kind in EntryKind)
+_MOVE = ActionName.MOVE.value
+"""A move changes no input (see :func:`retrograde.model.commit.changed_inputs`)."""
 
 
 def _entry_gap(audit: ChainAudit, entry: ChainEntry) -> Problem | None:

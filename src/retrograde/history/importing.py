@@ -154,8 +154,8 @@ class _Loader:
         for row in self.checkpoints.values():
             self.tx.checkpoints.add(Checkpoint(**row))
         self.tx.chain.load_signatures(self.signatures)
-        if not self.entries_seen:
-            self.tx.chain.chain_stored()
+        if not self.entries_seen:  # the apply records were chained as they were loaded
+            self.tx.chain.chain_stored(applies_too=False)
         rev = self.audit.rev
         return TransferReport(
             commits=rev,

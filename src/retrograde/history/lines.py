@@ -82,6 +82,7 @@ _COMMIT_ORDER = (
     "hash",
 )
 _BODY_ORDER = _COMMIT_ORDER[:-1]
+_BODY_KEYS = list(_BODY_ORDER)
 
 _DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 """A ``bytes.translate`` table: every digit becomes ``0``, every other byte a space."""
@@ -153,8 +154,11 @@ def commit_line(commit: Commit) -> bytes:
 
 
 def body_line(body: CommitBody, hash_: str) -> bytes:
-    """The line of the commit with ``body`` and ``hash_``."""
+    """The line of the commit with ``body`` and ``hash_`` (a body already in line order, as
+    :mod:`retrograde.storage.sql.commit_bodies` gives it, is written as it is)."""
     data: Mapping[str, object] = body
+    if "from" not in data and list(data) == _BODY_KEYS:
+        return line("commit", {**data, "hash": hash_})
     fields = {key: data[key] for key in _BODY_ORDER}
     fields["hash"] = hash_
     if "from" in data:

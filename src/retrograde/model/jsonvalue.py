@@ -82,6 +82,8 @@ def same_json(a: object, b: object) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
+    if a is b:
+        return True
     if kind in (str, int, bool) or a is None:
         return bool(a == b)
     try:

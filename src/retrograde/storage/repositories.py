@@ -288,8 +288,10 @@ class ChainRepository(Protocol):
         """An ``upgrade`` entry recording the head as it is (``reason`` says why)."""
         ...
 
-    def chain_stored(self) -> list[ChainEntry]:
-        """An entry for every stored record new to the chain or changed since its entry."""
+    def chain_stored(self, *, applies_too: bool = True) -> list[ChainEntry]:
+        """An entry for every stored record new to the chain or changed since its entry
+        (apply records only with ``applies_too``: :meth:`AppliesRepository.load` chains
+        the records it loads)."""
         ...
 
     def signatures(self) -> list[Signature]:

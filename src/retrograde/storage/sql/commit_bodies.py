@@ -48,21 +48,23 @@ def body_from_tuple(row: Sequence[Any]) -> tuple[CommitBody, str]:
     ) = row
     payload = load(stored_payload)
     diff, connections, tags = commit_payload.unpack(payload)
-    body: dict[str, Any] = {
-        "rev": int(rev),
+    action_value = _ACTIONS.get(action) or ActionName(action).value
+    rev_number, version_number = int(rev), int(version)
+    body: dict[str, Any] = {  # in the order of an export line (lines.body_line)
         "apply_id": apply_id,
+        "principal": principal,
+        "message": message,
+        "type": type_,
+        "version": version_number,
+        "action": action_value,
+        "reverts": list(tuple(load(reverts))) if reverts is not None else [],
+        "timestamp": timestamp,
+        "rev": rev_number,
         "resource": resource,
-        "action": _ACTIONS.get(action) or ActionName(action).value,
-        "diff": diff,
-        "reverse": reverse_diff(diff),
         "connections": _connections(connections),
         "tags": _sides(tags or {}),
-        "type": type_,
-        "version": int(version),
-        "principal": principal,
-        "timestamp": timestamp,
-        "message": message,
-        "reverts": list(tuple(load(reverts))) if reverts is not None else [],
+        "diff": diff,
+        "reverse": reverse_diff(diff),
     }
     moved = commit_payload.moved_from(payload)
     if moved is not None:
