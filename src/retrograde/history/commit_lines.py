@@ -99,8 +99,10 @@ def _in_body_form(fields: dict[str, Any]) -> bool:
             return False
     elif order != _SIDES:
         return False
-    sides = (connections["before"], connections["after"], tags["before"], tags["after"])
-    return all(side is None or type(side) is dict for side in sides)
+    for side in (connections["before"], connections["after"], tags["before"], tags["after"]):
+        if side is not None and type(side) is not dict:
+            return False
+    return True
 
 
 def _check_commit(commit: Commit) -> None:
@@ -127,16 +129,24 @@ def _check_body(body: CommitBody) -> None:
 def _check_values(
     texts: tuple[object, ...], numbers: tuple[object, ...], apply_id: object, *diffs: object
 ) -> None:
-    if not all(type(text) is str for text in texts):
-        raise TypeError("resource, type, principal, timestamp and message must be text")
+    # loops rather than all(...): this runs for every line of an import
+    for text in texts:
+        if type(text) is not str:
+            raise TypeError("resource, type, principal, timestamp and message must be text")
     for number in numbers:
-        check_integer(number, "rev, version and reverts")
+        if type(number) is not int or not _LOWEST <= number <= _HIGHEST:
+            check_integer(number, "rev, version and reverts")
     if apply_id is not None:
         check_integer(apply_id, "apply_id")
-    if not all(type(diff) is dict for diff in diffs):
-        raise TypeError("diff and reverse must be objects")
+    for diff in diffs:
+        if type(diff) is not dict:
+            raise TypeError("diff and reverse must be objects")
 
 
 def _check_entries(diff: Mapping[str, object]) -> None:
-    if not all(type(entry) is dict for entry in diff.values()):
-        raise TypeError("each diff entry must be an object")
+    for entry in diff.values():
+        if type(entry) is not dict:
+            raise TypeError("each diff entry must be an object")
+
+
+_LOWEST, _HIGHEST = -(2**63), 2**63 - 1

@@ -56,11 +56,32 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), list(rows))
         return
-    key = (table.name, tuple(rows[0]))
-    compiled = _SQLITE_INSERTS.get(key)
+    _sqlite_many(conn, ("insert", table.name), table.insert(), rows)
+
+
+def upsert_many(
+    conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """:func:`upsert` of every row of ``rows`` in one ``executemany`` (on SQLite straight to
+    the driver, as :func:`insert_many`)."""
+    if not rows:
+        return
+    statement = upsert(conn.dialect.name, table, keys)
+    if conn.dialect.name != "sqlite":
+        conn.execute(statement, list(rows))
+        return
+    _sqlite_many(conn, ("upsert", table.name, *keys), statement, rows)
+
+
+def _sqlite_many(
+    conn: Connection, key: tuple[str, ...], statement: Insert, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    columns = tuple(rows[0])
+    compiled = _SQLITE_STATEMENTS.get((key, columns))
     if compiled is None:
-        statement = table.insert().compile(dialect=conn.dialect, column_keys=list(key[1]))
-        compiled = _SQLITE_INSERTS[key] = (str(statement), tuple(statement.positiontup or ()))
+        built = statement.compile(dialect=conn.dialect, column_keys=list(columns))
+        compiled = (str(built), tuple(built.positiontup or ()))
+        _SQLITE_STATEMENTS[(key, columns)] = compiled
     sql, order = compiled
     if len(order) == 1:
         conn.exec_driver_sql(sql, [(row[order[0]],) for row in rows])
@@ -68,8 +89,9 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     conn.exec_driver_sql(sql, list(map(itemgetter(*order), rows)))
 
 
-_SQLITE_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
-"""Compiled SQLite INSERT text by table and column names, with its parameters' order."""
+_SQLITE_STATEMENTS: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+"""Compiled SQLite statement text by statement and column names, with its parameters'
+order."""
 
 
 def driver_rows(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
