@@ -61,3 +61,29 @@ def test_numbers_of_different_kinds_differ() -> None:
     assert not same_json(1, 1.0) and not same_json(1, True) and not same_json([1], [True])
     assert same_json({"a": [1, {"b": None}]}, {"a": [1, {"b": None}]})
     assert not same_json([float("nan")], [None])
+
+
+def _reordered(value: object) -> object:
+    """An equal copy: every object's keys in reverse order, every float a new object."""
+    if isinstance(value, dict):
+        return {key: _reordered(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [_reordered(item) for item in value]
+    if isinstance(value, float):
+        return float(repr(value))
+    return value
+
+
+@settings(max_examples=300)
+@given(VALUES)
+def test_same_json_of_a_copy_with_its_keys_reordered(value: object) -> None:
+    """Equal values in another key order, NaN, infinities and nulls included."""
+    copy = _reordered(value)
+    assert same_json(value, copy) == (canonical(value) == canonical(copy))
+
+
+def test_a_null_is_neither_a_nan_nor_an_infinity() -> None:
+    nan, inf = float("nan"), float("inf")
+    assert not same_json({"a": None, "b": 1}, {"a": nan, "b": 1})
+    assert not same_json([inf], [-inf]) and not same_json([inf], [None])
+    assert same_json({"a": [nan]}, {"a": [float("nan")]})

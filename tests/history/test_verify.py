@@ -13,7 +13,9 @@ from sqlalchemy import Connection, delete, func, select, update
 import retrograde
 from retrograde.cli.main import cli
 from retrograde.commands import history, transfer
+from retrograde.history.verify import _differences
 from retrograde.model.reports import ProblemKind
+from retrograde.model.state import ResourceState
 from retrograde.storage.sql import snapshots
 from retrograde.storage.sql.schema import commit_inputs, commits, resources
 from retrograde.storage.sql.store import SqlStore
@@ -196,3 +198,15 @@ def test_the_input_index_holds_every_diff_input(imported: retrograde.Context) ->
         for name in c.diff
     }
     assert indexed == wanted
+
+
+def test_a_snapshot_value_of_another_json_kind_is_a_difference() -> None:
+    """1, 1.0 and true are equal in Python, not in JSON; None is not NaN; key order is no
+    difference."""
+    log = {"web": ResourceState("service", 1, {"port": 1, "debug": None})}
+    for other in (1.0, True):
+        snapshot = {"web": ResourceState("service", 1, {"port": other, "debug": None})}
+        assert _differences(log, snapshot) == [("web", "differs from the log in input 'port'")]
+    snapshot = {"web": ResourceState("service", 1, {"port": 1, "debug": float("nan")})}
+    assert _differences(log, snapshot) == [("web", "differs from the log in input 'debug'")]
+    assert _differences(log, {"web": ResourceState("service", 1, {"debug": None, "port": 1})}) == []

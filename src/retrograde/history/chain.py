@@ -12,7 +12,7 @@ each commit:
 - its timestamp is not earlier than the previous commit's (time-range
   search relies on it);
 - it replays onto the state the commits before it left
-  (:func:`~retrograde.planning.replay.replay_commit`); after the first commit
+  (:func:`~retrograde.planning.replay.replay_body`); after the first commit
   that does not, replay stops (the state would be meaningless).
 
 The commits audited are decoded from JSON (stored rows, export lines), which
@@ -36,11 +36,12 @@ from itertools import pairwise
 
 from retrograde.errors import CorruptLogError
 from retrograde.model.chain import ChainEntry, ChainPoint, EntryKind
-from retrograde.model.commit import GENESIS_HASH, Commit, commit_hash
+from retrograde.model.change import ActionName
+from retrograde.model.commit import GENESIS_HASH, CommitBody, commit_hash
 from retrograde.model.jsonvalue import JSONObject, canonical_bytes
 from retrograde.model.reports import Problem, ProblemKind
 from retrograde.model.state import ResourceState
-from retrograde.planning.replay import replay_commit
+from retrograde.planning.replay import replay_body
 from retrograde.storage.signing import Signature
 
 
@@ -67,21 +68,38 @@ class ChainAudit:
     applies: list[tuple[int, int]] = field(default_factory=list)
     """The chain point of each ``apply-begin`` entry, in chain order."""
 
-    def check(self, commit: Commit) -> list[Problem]:
-        """The problems of ``commit`` as the next commit of the log, then move past it."""
-        problems = [
-            problem
-            for problem in (self._gap(commit), self._hash(commit), self._order(commit))
-            if problem is not None
-        ]
-        replayed = self._replay(commit)
-        if replayed is not None:
-            problems.append(replayed)
-        self.rev, self.hash, self.timestamp = commit.rev, commit.hash, commit.timestamp
-        self.commit_hash = commit.hash
-        self.inputs += len(commit.changed_inputs())
-        if self.watch and commit.rev in self.watch:
-            self.points[(commit.rev, self.seq)] = commit.hash
+    def check(self, body: CommitBody, stored_hash: str) -> list[Problem]:
+        """The problems of the commit with ``body`` and ``stored_hash`` as the next commit of
+        the log, then move past it.
+
+        Bodies, not :class:`Commit` objects: a walk over a long log reads a million of
+        them, and the body is what is hashed and replayed.
+        """
+        rev, timestamp = body["rev"], body["timestamp"]
+        problems: list[Problem] = []
+        if rev != self.rev + 1:
+            problems.append(self._gap(rev))
+        computed = commit_hash(body, self.hash, finite=True)
+        if computed != stored_hash:
+            problems.append(_hash_problem(rev, stored_hash, computed))
+        if self.timestamp is not None and timestamp < self.timestamp:
+            problems.append(
+                Problem(
+                    ProblemKind.ORDER,
+                    f"timestamp {timestamp} is earlier than the previous commit's",
+                    rev=rev,
+                )
+            )
+        if self.replaying:
+            replayed = self._replay(body)
+            if replayed is not None:
+                problems.append(replayed)
+        self.rev, self.hash, self.timestamp = rev, stored_hash, timestamp
+        self.commit_hash = stored_hash
+        if body["action"] != _MOVE:  # changed_inputs(body), counted
+            self.inputs += len(body["diff"])
+        if self.watch and rev in self.watch:
+            self.points[(rev, self.seq)] = stored_hash
         return problems
 
     def check_entry(self, entry: ChainEntry) -> list[Problem]:
@@ -123,52 +141,37 @@ class ChainAudit:
         replay stops."""
         self.rev, self.hash, self.replaying = rev, stored_hash, False
 
-    def _gap(self, commit: Commit) -> Problem | None:
-        if commit.rev == self.rev + 1:
-            return None
-        missing = f"rev {self.rev + 1}" + (
-            f" to {commit.rev - 1}" if commit.rev - 1 > self.rev + 1 else ""
-        )
+    def _gap(self, rev: int) -> Problem:
+        missing = f"rev {self.rev + 1}" + (f" to {rev - 1}" if rev - 1 > self.rev + 1 else "")
         return Problem(
             ProblemKind.GAP,
-            f"expected rev {self.rev + 1}, found rev {commit.rev}: {missing} missing before it",
-            rev=commit.rev,
+            f"expected rev {self.rev + 1}, found rev {rev}: {missing} missing before it",
+            rev=rev,
         )
 
-    def _hash(self, commit: Commit) -> Problem | None:
-        computed = commit_hash(commit.body(), self.hash, finite=True)
-        if computed == commit.hash:
-            return None
-        return Problem(
-            ProblemKind.HASH,
-            f"hash mismatch: stored {commit.hash[:12]}…, content and previous hash "
-            f"give {computed[:12]}… (the commit or the one before it was altered)",
-            rev=commit.rev,
-        )
-
-    def _order(self, commit: Commit) -> Problem | None:
-        if self.timestamp is None or commit.timestamp >= self.timestamp:
-            return None
-        return Problem(
-            ProblemKind.ORDER,
-            f"timestamp {commit.timestamp} is earlier than the previous commit's",
-            rev=commit.rev,
-        )
-
-    def _replay(self, commit: Commit) -> Problem | None:
-        if not self.replaying:
-            return None
+    def _replay(self, body: CommitBody) -> Problem | None:
         try:
-            replay_commit(self.state, commit)
+            replay_body(self.state, body)
         except CorruptLogError as error:
             self.replaying = False
             return Problem(
-                ProblemKind.REPLAY, error.message, rev=commit.rev, resource=commit.resource
+                ProblemKind.REPLAY, error.message, rev=body["rev"], resource=body["resource"]
             )
         return None
 
 
+def _hash_problem(rev: int, stored: str, computed: str) -> Problem:
+    return Problem(
+        ProblemKind.HASH,
+        f"hash mismatch: stored {stored[:12]}…, content and previous hash "
+        f"give {computed[:12]}… (the commit or the one before it was altered)",
+        rev=rev,
+    )
+
+
 _KINDS = frozenset(kind.value for kind in EntryKind)
+_MOVE = ActionName.MOVE.value
+"""A move changes no input (see :func:`retrograde.model.commit.changed_inputs`)."""
 
 
 def _entry_gap(audit: ChainAudit, entry: ChainEntry) -> Problem | None:

@@ -16,7 +16,7 @@ from retrograde.errors import NotFoundError
 from retrograde.history import lines
 from retrograde.memory import gc_paused
 from retrograde.model.chain import ChainEntry, ChainPoint
-from retrograde.model.commit import GENESIS_HASH, Commit
+from retrograde.model.commit import GENESIS_HASH, CommitBody
 from retrograde.model.reports import TransferReport
 from retrograde.storage.base import Transaction
 
@@ -55,12 +55,12 @@ def export_log(
     count = 0
     with gc_paused():
         for stored in tx.log.stored(after_rev, head):
-            batch = [row.decode() for row in stored]
+            batch = [row.body() for row in stored]
             out = _type_lines(tx, batch, seen_types) + _apply_lines(tx, batch, seen_applies)
-            if entries.before is not None and entries.before <= batch[-1].rev:
+            if entries.before is not None and entries.before <= batch[-1][0]["rev"]:
                 out.extend(entries.interleave(batch))
             else:
-                out.extend(map(lines.commit_line, batch))
+                out.extend(lines.body_line(body, hash_) for body, hash_ in batch)
             write(b"".join(out))
             count += len(batch)
         write(b"".join(entries.rest()))
@@ -107,11 +107,11 @@ class _EntryLines:
         self.before = min(self._by_rev) + 1 if self._by_rev else None
         self.count = len(entries)
 
-    def interleave(self, batch: list[Commit]) -> list[bytes]:
+    def interleave(self, batch: list[tuple[CommitBody, str]]) -> list[bytes]:
         out: list[bytes] = []
-        for commit in batch:
-            out.extend(self._by_rev.pop(commit.rev - 1, ()))
-            out.append(lines.commit_line(commit))
+        for body, hash_ in batch:
+            out.extend(self._by_rev.pop(body["rev"] - 1, ()))
+            out.append(lines.body_line(body, hash_))
         self.before = min(self._by_rev) + 1 if self._by_rev else None
         return out
 
@@ -130,8 +130,10 @@ def _signature_lines(tx: Transaction, after: ChainPoint, last: ChainPoint) -> li
     ]
 
 
-def _type_lines(tx: Transaction, batch: list[Commit], seen: set[tuple[str, int]]) -> list[bytes]:
-    wanted = {(c.type, c.version) for c in batch} - seen
+def _type_lines(
+    tx: Transaction, batch: list[tuple[CommitBody, str]], seen: set[tuple[str, int]]
+) -> list[bytes]:
+    wanted = {(body["type"], body["version"]) for body, _ in batch} - seen
     if not wanted:
         return []
     seen.update(wanted)
@@ -139,8 +141,10 @@ def _type_lines(tx: Transaction, batch: list[Commit], seen: set[tuple[str, int]]
     return [lines.line("type", {"definition": found[key].to_json()}) for key in sorted(found)]
 
 
-def _apply_lines(tx: Transaction, batch: list[Commit], seen: set[int]) -> list[bytes]:
-    wanted = {c.apply_id for c in batch if c.apply_id is not None} - seen
+def _apply_lines(
+    tx: Transaction, batch: list[tuple[CommitBody, str]], seen: set[int]
+) -> list[bytes]:
+    wanted = {body["apply_id"] for body, _ in batch if body["apply_id"] is not None} - seen
     if not wanted:
         return []
     seen.update(wanted)

@@ -25,13 +25,13 @@ from retrograde.history.chain_records import (
     check_entry_fields,
     file_records,
 )
+from retrograde.history.commit_lines import check_integer, line_body, reverses
 from retrograde.memory import gc_paused
 from retrograde.model.apply import APPLY_FIELDS, ApplyKind, ApplyStatus
 from retrograde.model.chain import ChainEntry, type_key
-from retrograde.model.change import reverse_diff
 from retrograde.model.checkpoint import Checkpoint
-from retrograde.model.commit import GENESIS_HASH, Commit
-from retrograde.model.jsonvalue import JSON, JSONObject, Raw, same_json
+from retrograde.model.commit import GENESIS_HASH, CommitBody
+from retrograde.model.jsonvalue import JSON, JSONObject, Raw
 from retrograde.model.keys import ChainUpgrade, StoreKeys
 from retrograde.model.reports import ProblemKind, TransferReport
 from retrograde.model.types import ResourceType, TypeKey
@@ -108,7 +108,7 @@ class _Loader:
         self.raw_types: dict[str, JSONObject] = {}
         self.raw_applies: dict[int, dict[str, Any]] = {}
         self.dirty: set[str] = set()
-        self.pending: list[Commit] = []
+        self.pending: list[tuple[CommitBody, str]] = []
         self.flushed_rev = 0
         self.applies: dict[int, dict[str, Any]] = {}
         self.types: dict[TypeKey, ResourceType] = {}
@@ -154,8 +154,8 @@ class _Loader:
         for row in self.checkpoints.values():
             self.tx.checkpoints.add(Checkpoint(**row))
         self.tx.chain.load_signatures(self.signatures)
-        if not self.entries_seen:
-            self.tx.chain.chain_stored()
+        if not self.entries_seen:  # the apply records were chained as they were loaded
+            self.tx.chain.chain_stored(applies_too=False)
         rev = self.audit.rev
         return TransferReport(
             commits=rev,
@@ -237,7 +237,7 @@ class _Loader:
         row["timestamp"] = fields["timestamp"]
         if not all(isinstance(row[key], str) for key in ("name", "description", "principal")):
             raise TypeError("checkpoint fields must be text")
-        _integer(row["rev"], "rev")
+        check_integer(row["rev"], "rev")
         if not isinstance(row["timestamp"], str):
             raise TypeError("a checkpoint's timestamp must be text")
         known = self.checkpoints.setdefault(row["name"], row)
@@ -281,18 +281,19 @@ class _Loader:
         self.applies[row["id"]] = row
 
     def _commit(self, fields: dict[str, Any]) -> None:
-        commit = Commit.from_json(fields)
-        _check_commit(commit)
-        for problem in self.audit.check(commit):
-            rev = None if problem.kind is ProblemKind.GAP else problem.rev
-            raise self._corrupt(_import_detail(problem.detail), rev)
-        if not same_json(commit.reverse, reverse_diff(commit.diff)):
-            raise self._corrupt("reverse is not the reverse of diff", commit.rev)
-        self.dirty.add(commit.resource)
-        self.pending.append(commit)
-        self.needs.setdefault(("type", (commit.type, commit.version)), commit.rev)
-        if commit.apply_id is not None:
-            self.needs.setdefault(("apply", commit.apply_id), commit.rev)
+        body, hash_ = line_body(fields)
+        rev = body["rev"]
+        for problem in self.audit.check(body, hash_):
+            raise self._corrupt(
+                _import_detail(problem.detail), None if problem.kind is ProblemKind.GAP else rev
+            )
+        if not reverses(body):
+            raise self._corrupt("reverse is not the reverse of diff", rev)
+        self.dirty.add(body["resource"])
+        self.pending.append((body, hash_))
+        self.needs.setdefault(("type", (body["type"], body["version"])), rev)
+        if body["apply_id"] is not None:
+            self.needs.setdefault(("apply", body["apply_id"]), rev)
         if len(self.pending) >= BATCH:
             self._flush()
 
@@ -355,7 +356,7 @@ class _Loader:
         if not self.pending:
             return
         self.tx.log.load(self.pending)
-        last = self.pending[-1].rev
+        last = self.pending[-1][0]["rev"]
         self.pending = []
         state = self.audit.state
         self.tx.state.put({name: state.get(name) for name in self.dirty})
@@ -367,7 +368,7 @@ class _Loader:
 def _check_apply(row: dict[str, Any]) -> None:
     """The fields an apply record must have, of the kinds the store keeps."""
     for key in ("id", "succeeded", "failed", "skipped", "pid"):
-        _integer(row[key], key)
+        check_integer(row[key], key)
     for key in ("principal", "message", "started_at", "host"):
         if not isinstance(row[key], str):
             raise TypeError(f"{key} must be text")
@@ -377,38 +378,10 @@ def _check_apply(row: dict[str, Any]) -> None:
         raise TypeError("failures must be an object")
 
 
-def _check_commit(commit: Commit) -> None:
-    """The fields of a commit line, of the kinds the store keeps (a hash can be forged)."""
-    texts = (commit.resource, commit.type, commit.principal, commit.timestamp, commit.message)
-    if not all(type(text) is str for text in texts):
-        raise TypeError("resource, type, principal, timestamp and message must be text")
-    for number in (commit.rev, commit.version, *commit.reverts):
-        _integer(number, "rev, version and reverts")
-    if commit.apply_id is not None:
-        _integer(commit.apply_id, "apply_id")
-    if not (type(commit.diff) is dict and type(commit.reverse) is dict):
-        raise TypeError("diff and reverse must be objects")
-    sides = (commit.connections.before, commit.connections.after, commit.tags.before)
-    if not all(side is None or type(side) is dict for side in (*sides, commit.tags.after)):
-        raise TypeError("connections and tags must hold objects before and after")
-    if type(commit.consumers) is not dict:
-        raise TypeError("consumers must be an object")
-    if not all(type(entry) is dict for entry in commit.diff.values()):
-        raise TypeError("each diff entry must be an object")
-
-
 def _seq(value: object) -> int:
-    _integer(value, "a chain entry's number")
+    check_integer(value, "a chain entry's number")
     assert isinstance(value, int)
     return value
-
-
-def _integer(value: object, what: str) -> None:
-    """``value`` must be an integer a store column holds (64 bits, signed)."""
-    if type(value) is not int:
-        raise TypeError(f"{what} must be an integer")
-    if not -(2**63) <= value < 2**63:
-        raise ValueError(f"{what} is beyond 64 bits")
 
 
 def _import_detail(detail: str) -> str:

@@ -52,7 +52,7 @@ import orjson
 
 from retrograde.errors import CorruptLogError
 from retrograde.model.chain import ChainEntry, ChainPoint
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, CommitBody
 from retrograde.model.jsonvalue import Raw
 
 FORMAT = "retrograde-export"
@@ -81,6 +81,8 @@ _COMMIT_ORDER = (
     "reverse",
     "hash",
 )
+_BODY_ORDER = _COMMIT_ORDER[:-1]
+_BODY_KEYS = list(_BODY_ORDER)
 
 _DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
 """A ``bytes.translate`` table: every digit becomes ``0``, every other byte a space."""
@@ -148,10 +150,19 @@ def entry_line(entry: ChainEntry) -> bytes:
 
 
 def commit_line(commit: Commit) -> bytes:
-    data: Mapping[str, object] = commit.to_json()
-    fields = {key: data[key] for key in _COMMIT_ORDER}
-    if commit.moved_from is not None:
-        fields["from"] = commit.moved_from
+    return body_line(commit.body(), commit.hash)
+
+
+def body_line(body: CommitBody, hash_: str) -> bytes:
+    """The line of the commit with ``body`` and ``hash_`` (a body already in line order, as
+    :mod:`retrograde.storage.sql.commit_bodies` gives it, is written as it is)."""
+    data: Mapping[str, object] = body
+    if "from" not in data and list(data) == _BODY_KEYS:
+        return line("commit", {**data, "hash": hash_})
+    fields = {key: data[key] for key in _BODY_ORDER}
+    fields["hash"] = hash_
+    if "from" in data:
+        fields["from"] = data["from"]
     return line("commit", fields)
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+import orjson
+
 from retrograde.errors import CorruptLogError
 from retrograde.history.chain import (
     ChainAudit,
@@ -26,7 +28,7 @@ from retrograde.history.chain import (
     signature_problems,
 )
 from retrograde.memory import gc_paused
-from retrograde.model.jsonvalue import canonical_bytes, same_json
+from retrograde.model.jsonvalue import same_json
 from retrograde.model.keys import ChainUpgrade
 from retrograde.model.reports import ChainSummary, Problem, ProblemKind, VerifyReport
 from retrograde.model.state import ResourceState
@@ -73,16 +75,19 @@ def verify_log(tx: Transaction, trust: Trust | None = None) -> VerifyReport:
                 if feed.before is not None and stored.rev >= feed.before:
                     problems.extend(feed.upto(stored.rev - 1))
                 try:
-                    commit = stored.decode()
+                    body, hash_ = stored.body()
                 except CorruptLogError as error:
                     problems.append(_unreadable(error, stored.rev))
                     audit.skip(stored.rev, stored.hash)
                     continue
                 commits += 1
-                problems.extend(audit.check(commit))
-                if commit.rev in upgraded:
-                    problems.extend(_upgrade_problems(upgraded[commit.rev], commit.hash))
-                pending = _check_snapshots(audit, snapshots, pending, problems)
+                found = audit.check(body, hash_)
+                if found:
+                    problems.extend(found)
+                if upgraded and audit.rev in upgraded:
+                    problems.extend(_upgrade_problems(upgraded[audit.rev], hash_))
+                if pending is not None and pending[0] <= audit.rev:
+                    pending = _check_snapshots(audit, snapshots, pending, problems)
         problems.extend(feed.rest())
         if audit.replaying:
             problems.extend(_state_problems(tx, audit.state))
@@ -179,7 +184,7 @@ def _differences(
     expected: Mapping[str, ResourceState], actual: Mapping[str, ResourceState]
 ) -> list[tuple[str, str]]:
     """``(resource, what differs)`` where ``actual`` departs from ``expected`` (the log)."""
-    if expected.keys() == actual.keys() and _as_bytes(expected) == _as_bytes(actual):
+    if expected.keys() == actual.keys() and _same_states(expected, actual):
         return []
     found: list[tuple[str, str]] = []
     for name in sorted(expected.keys() | actual.keys()):
@@ -194,8 +199,24 @@ def _differences(
     return found
 
 
-def _as_bytes(state: Mapping[str, ResourceState]) -> bytes:
-    return canonical_bytes({name: resource.to_json() for name, resource in state.items()})
+def _same_states(
+    expected: Mapping[str, ResourceState], actual: Mapping[str, ResourceState]
+) -> bool:
+    """JSON equality of two states with the same names; at once when orjson writes both
+    the same (resources as dataclasses, names sorted) and they are equal by ``==`` (which
+    tells a null from a NaN), else resource by resource as :func:`same_json` says."""
+    try:
+        left = orjson.dumps(expected, option=orjson.OPT_SORT_KEYS)
+        same = left == orjson.dumps(actual, option=orjson.OPT_SORT_KEYS) and expected == actual
+    except (TypeError, orjson.JSONEncodeError):
+        same = False
+    return same or same_json(_as_json(expected), _as_json(actual))
+
+
+def _as_json(state: Mapping[str, ResourceState]) -> dict[str, object]:
+    """The state in JSON, its resources in name order (two equal states give equal orjson
+    bytes, which :func:`same_json` tries first)."""
+    return {name: state[name].to_json() for name in sorted(state)}
 
 
 def _differing_parts(expected: ResourceState, actual: ResourceState) -> list[str]:

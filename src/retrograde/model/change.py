@@ -71,7 +71,10 @@ def input_diff(before: Mapping[str, JSON] | None, after: Mapping[str, JSON] | No
 
 def reverse_diff(diff: Diff) -> Diff:
     """The diff that undoes ``diff``."""
-    return {name: _reverse_entry(d) for name, d in diff.items()}
+    return {
+        name: _reverse_entry(d) if "absent" in d else {"from": d["to"], "to": d["from"]}
+        for name, d in diff.items()
+    }
 
 
 def _reverse_entry(entry: Mapping[str, JSON]) -> dict[str, JSON]:

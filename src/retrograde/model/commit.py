@@ -127,7 +127,7 @@ class Commit:
     def changed_inputs(self) -> list[str]:
         """The inputs whose value this commit changed (what ``log --input`` finds): a move
         changes none; its diff only holds secret values sealed again under the new name."""
-        return [] if self.action is ActionName.MOVE else list(self.diff)
+        return _changed(self.action.value, self.diff)
 
     def body(self) -> CommitBody:
         """Every field but ``hash``: what the hash covers (``from`` only on a move, so that
@@ -192,6 +192,15 @@ class Commit:
         )
 
 
+def changed_inputs(body: CommitBody) -> list[str]:
+    """:meth:`Commit.changed_inputs` of the commit with this body."""
+    return _changed(body["action"], body["diff"])
+
+
+def _changed(action: str, diff: Diff) -> list[str]:
+    return [] if action == ActionName.MOVE.value else list(diff)
+
+
 def commit_hash(
     body: CommitBody | Mapping[str, Raw], previous_hash: str, *, finite: bool = False
 ) -> str:
@@ -200,6 +209,6 @@ def commit_hash(
     ``finite``: the body was decoded from JSON, so it holds no NaN or infinity
     (see :func:`~retrograde.model.jsonvalue.canonical_bytes`; same hash, faster).
     """
-    digest = hashlib.sha256(previous_hash.encode("ascii"))
-    digest.update(canonical_bytes(body, finite=finite))
-    return digest.hexdigest()
+    return hashlib.sha256(
+        previous_hash.encode("ascii") + canonical_bytes(body, finite=finite)
+    ).hexdigest()

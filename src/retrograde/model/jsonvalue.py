@@ -82,18 +82,22 @@ def same_json(a: object, b: object) -> bool:
     kind = type(a)
     if kind is not type(b):
         return False
+    if a is b:
+        return True
     if kind in (str, int, bool) or a is None:
         return bool(a == b)
     try:
-        left = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
-        right = orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
+        left, right = orjson.dumps(a), orjson.dumps(b)
+        if left != right:  # perhaps only their keys' order differs
+            left = orjson.dumps(a, option=orjson.OPT_SORT_KEYS)
+            right = orjson.dumps(b, option=orjson.OPT_SORT_KEYS)
     except (TypeError, orjson.JSONEncodeError):
         return canonical(a) == canonical(b)
     if left != right:
         return False  # orjson's sorted form is exact but for NaN and infinities (null)
-    return (
-        b"null" not in left or not (_has_float(a) or _has_float(b)) or canonical(a) == canonical(b)
-    )
+    # The same orjson form: a null may stand for None, NaN or an infinity on either side;
+    # equal by ``==`` as well, none stands for another (None != NaN, inf != -inf).
+    return b"null" not in left or bool(a == b) or canonical(a) == canonical(b)
 
 
 def _has_float(value: object) -> bool:

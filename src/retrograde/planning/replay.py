@@ -11,9 +11,9 @@ from collections.abc import Iterable, Mapping, MutableMapping
 
 from retrograde.errors import CorruptLogError
 from retrograde.model.change import CREATING, ActionName, Diff
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, CommitBody
 from retrograde.model.jsonvalue import JSON
-from retrograde.model.state import ResourceState
+from retrograde.model.state import ConnectionSlot, ResourceState
 from retrograde.planning.moves import apply_move
 
 
@@ -33,58 +33,98 @@ def replay_commit(state: MutableMapping[str, ResourceState], commit: Commit) -> 
     Raises :class:`CorruptLogError` when the commit does not fit the state
     (an update or removal of a resource that does not exist, a run of one that does).
     """
-    if commit.action is ActionName.MOVE:
-        _replay_move(state, commit)
-        return
-    current = state.get(commit.resource)
-    if commit.action is ActionName.REMOVE:
-        if current is None:
-            raise CorruptLogError(
-                f"rev {commit.rev} removes {commit.resource!r}, which does not exist",
-                rev=commit.rev,
-                resource=commit.resource,
-            )
-        del state[commit.resource]
-        return
-    if (commit.action in CREATING) != (current is None):
-        raise CorruptLogError(
-            f"rev {commit.rev} {commit.action.value}s {commit.resource!r}, which "
-            + ("already exists" if current is not None else "does not exist"),
-            rev=commit.rev,
-            resource=commit.resource,
-        )
-    state[commit.resource] = ResourceState(
-        type=commit.type,
-        version=commit.version,
-        inputs=apply_diff(current.inputs if current else {}, commit.diff),
-        connections=commit.connections.after or {},
-        tags=commit.tags.after or {},
+    _replay(
+        state,
+        (commit.rev, commit.action, commit.resource, commit.moved_from),
+        commit.type,
+        commit.version,
+        commit.diff,
+        commit.connections.after,
+        commit.tags.after,
+        commit.consumers,
     )
 
 
-def _replay_move(state: MutableMapping[str, ResourceState], commit: Commit) -> None:
-    """A move: the former name's state under the new name; its consumers follow."""
-    old = commit.moved_from
+def replay_body(state: MutableMapping[str, ResourceState], body: CommitBody) -> None:
+    """:func:`replay_commit` of the commit with this body (a walk over the whole log reads
+    bodies, not commits); the same errors."""
+    connections = body["connections"]
+    action = _ACTIONS.get(body["action"]) or ActionName(body["action"])
+    _replay(
+        state,
+        (body["rev"], action, body["resource"], body.get("from")),
+        body["type"],
+        body["version"],
+        body["diff"],
+        connections["after"],
+        body["tags"]["after"],
+        connections.get("consumers") or {},
+    )
+
+
+_ACTIONS = {action.value: action for action in ActionName}
+
+_Step = tuple[int, ActionName, str, str | None]
+"""Which commit does what to which resource: ``(rev, action, resource, moved from)``."""
+
+
+def _replay(
+    state: MutableMapping[str, ResourceState],
+    step: _Step,
+    type_: str,
+    version: int,
+    diff: Diff,
+    connections: Mapping[str, ConnectionSlot] | None,
+    tags: Mapping[str, str] | None,
+    consumers: Mapping[str, object],
+) -> None:
+    rev, action, resource, moved_from = step
+    if action is ActionName.MOVE:
+        former = _moved(state, rev, resource, moved_from)
+        after = ResourceState(
+            type_, version, apply_diff(former.inputs, diff), connections or {}, tags or {}
+        )
+        apply_move(state, str(moved_from), resource, after, consumers)
+        return
+    current = state.get(resource)
+    if action is ActionName.REMOVE:
+        if current is None:
+            raise CorruptLogError(
+                f"rev {rev} removes {resource!r}, which does not exist", rev=rev, resource=resource
+            )
+        del state[resource]
+        return
+    if (action in CREATING) != (current is None):
+        raise CorruptLogError(
+            f"rev {rev} {action.value}s {resource!r}, which "
+            + ("already exists" if current is not None else "does not exist"),
+            rev=rev,
+            resource=resource,
+        )
+    state[resource] = ResourceState(
+        type_,
+        version,
+        apply_diff(current.inputs if current else {}, diff),
+        connections or {},
+        tags or {},
+    )
+
+
+def _moved(
+    state: Mapping[str, ResourceState], rev: int, resource: str, old: str | None
+) -> ResourceState:
+    """The state a move takes from its former name (which must exist, its new one not)."""
     current = state.get(old) if old is not None else None
-    if old is None or current is None or commit.resource in state:
+    if old is None or current is None or resource in state:
         problem = (
             "names no former resource"
             if old is None
             else f"moves {old!r}, which does not exist"
             if current is None
-            else f"moves onto {commit.resource!r}, which already exists"
+            else f"moves onto {resource!r}, which already exists"
         )
-        raise CorruptLogError(
-            f"rev {commit.rev} {problem}", rev=commit.rev, resource=commit.resource
-        )
-    after = ResourceState(
-        type=commit.type,
-        version=commit.version,
-        inputs=apply_diff(current.inputs, commit.diff),
-        connections=commit.connections.after or {},
-        tags=commit.tags.after or {},
-    )
-    apply_move(state, old, commit.resource, after, commit.consumers)
+        raise CorruptLogError(f"rev {rev} {problem}", rev=rev, resource=resource)
+    return current
 
 
 def apply_diff(inputs: Mapping[str, JSON], diff: Diff) -> dict[str, JSON]:

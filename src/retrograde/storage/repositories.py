@@ -19,7 +19,7 @@ from typing import Protocol
 from retrograde.model.chain import ChainEntry, ChainPoint
 from retrograde.model.change import Change
 from retrograde.model.checkpoint import Checkpoint
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, CommitBody
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.keys import ChainUpgrade, StoreKeys
 from retrograde.model.outputs import OutputDef
@@ -49,6 +49,11 @@ class StoredCommit(Protocol):
 
     def decode(self) -> Commit:
         """The commit; :class:`~retrograde.errors.CorruptLogError` when the row cannot be read."""
+        ...
+
+    def body(self) -> tuple[CommitBody, str]:
+        """``(decode().body(), decode().hash)`` without building the commit (what a walk over
+        the whole log hashes, replays and exports); the same CorruptLogError."""
         ...
 
 
@@ -130,8 +135,9 @@ class LogRepository(Protocol):
         """The rows of :meth:`batches`, undecoded: the log as it is, for export and verify."""
         ...
 
-    def load(self, commits: Sequence[Commit]) -> None:
-        """Insert ``commits`` as they are, with their index (import into an empty log).
+    def load(self, commits: Sequence[tuple[CommitBody, str]]) -> None:
+        """Insert the commits ``(body, hash)`` as they are, with their index (import into an
+        empty log).
 
         The caller has checked the chain: revisions follow the head, hashes are
         theirs. Serialises with appenders like :meth:`append`; ``()`` only locks.
@@ -257,8 +263,10 @@ class ChainRepository(Protocol):
         """An ``upgrade`` entry recording the head as it is (``reason`` says why)."""
         ...
 
-    def chain_stored(self) -> list[ChainEntry]:
-        """An entry for every stored record new to the chain or changed since its entry."""
+    def chain_stored(self, *, applies_too: bool = True) -> list[ChainEntry]:
+        """An entry for every stored record new to the chain or changed since its entry
+        (apply records only with ``applies_too``: :meth:`AppliesRepository.load` chains
+        the records it loads)."""
         ...
 
     def signatures(self) -> list[Signature]:

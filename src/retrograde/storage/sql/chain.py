@@ -33,7 +33,7 @@ from retrograde.model.types import TypeKey
 from retrograde.storage.sql import rows
 from retrograde.storage.sql.log_reads import head as commit_head
 from retrograde.storage.sql.schema import applies, chain_entries, checkpoints, types
-from retrograde.storage.sql.statements import chunks
+from retrograde.storage.sql.statements import chunks, insert_many
 
 GREW = "retrograde.chain_grew"
 """The connection's ``info`` key set when a transaction appended to the chain (the store
@@ -81,7 +81,7 @@ def append(conn: Connection, new: Sequence[tuple[str, str, JSONObject]]) -> list
         entry = build_entry(seq, point.rev, kind, key, data, previous)
         built.append(entry)
         previous = entry.hash
-    conn.execute(chain_entries.insert(), [_row(entry) for entry in built])
+    insert_many(conn, chain_entries, [_row(entry) for entry in built])
     conn.info[GREW] = True
     return built
 
@@ -90,7 +90,7 @@ def load(conn: Connection, entries: Sequence[ChainEntry]) -> None:
     """Insert entries as they are (import: the caller has checked their chain)."""
     if entries:
         lock_chain(conn)
-        conn.execute(chain_entries.insert(), [_row(entry) for entry in entries])
+        insert_many(conn, chain_entries, [_row(entry) for entry in entries])
 
 
 def note(

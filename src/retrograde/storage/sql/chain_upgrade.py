@@ -38,13 +38,15 @@ def chain_existing(conn: Connection, reason: str) -> list[ChainEntry]:
     return [chain_upgrade(conn, reason), *chain_stored(conn)]
 
 
-def chain_stored(conn: Connection) -> list[ChainEntry]:
-    """Chain every stored type definition, checkpoint and apply record that is new to the
-    chain or differs from its latest entry."""
+def chain_stored(conn: Connection, *, applies_too: bool = True) -> list[ChainEntry]:
+    """Chain every stored type definition, checkpoint and (``applies_too``) apply record
+    that is new to the chain or differs from its latest entry."""
     made: list[ChainEntry] = []
     type_keys = [(row.name, int(row.version)) for row in conn.execute(select(types))]
     made += chain.note_types(conn, type_keys)
     marks = {row["name"]: dict(row) for row in conn.execute(select(checkpoints)).mappings()}
     made += chain.note(conn, EntryKind.CHECKPOINT, marks)
-    made += chain.note_applies(conn, [int(i) for i in conn.execute(select(applies.c.id)).scalars()])
+    if applies_too:
+        ids = [int(i) for i in conn.execute(select(applies.c.id)).scalars()]
+        made += chain.note_applies(conn, ids)
     return made

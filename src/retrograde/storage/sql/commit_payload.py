@@ -53,7 +53,12 @@ def unpack(payload: Mapping[str, Raw]) -> tuple[Diff, Mapping[str, Raw], Mapping
     """``(diff, connections, tags)`` from a packed (or revision 0001) payload."""
     if "d" not in payload:
         return payload["diff"], payload["connections"], payload["tags"]
-    diff = {name: _unpack_entry(entry) for name, entry in payload["d"].items()}
+    diff = {
+        name: {"from": entry[0], "to": entry[1]}
+        if type(entry) is list and len(entry) == 2
+        else _unpack_entry(entry)
+        for name, entry in payload["d"].items()
+    }
     return diff, _unpack_sides(payload["c"]), _unpack_sides(payload["t"])
 
 

@@ -7,17 +7,18 @@ a time.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, select
 
 from retrograde.errors import CorruptLogError
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, CommitBody
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.storage.sql import rows
+from retrograde.storage.sql.commit_bodies import body_from_tuple
 from retrograde.storage.sql.schema import applies, commits
-from retrograde.storage.sql.statements import chunks
+from retrograde.storage.sql.statements import chunks, driver_rows
 
 BATCH = 5_000
 """Commits read per query."""
@@ -34,7 +35,7 @@ class SqlStoredCommit:
 
     __slots__ = ("_row",)
 
-    def __init__(self, row: Row[Any]) -> None:
+    def __init__(self, row: Sequence[Any]) -> None:
         self._row = row
 
     @property
@@ -49,9 +50,18 @@ class SqlStoredCommit:
         try:
             return rows.commit_from_tuple(self._row)
         except _DAMAGE as error:
-            raise CorruptLogError(
-                f"rev {self.rev}: the stored commit cannot be read ({error!r})", rev=self.rev
-            ) from error
+            raise self._unreadable(error) from error
+
+    def body(self) -> tuple[CommitBody, str]:
+        try:
+            return body_from_tuple(self._row)
+        except _DAMAGE as error:
+            raise self._unreadable(error) from error
+
+    def _unreadable(self, error: Exception) -> CorruptLogError:
+        return CorruptLogError(
+            f"rev {self.rev}: the stored commit cannot be read ({error!r})", rev=self.rev
+        )
 
 
 def stored_batches(
@@ -60,7 +70,8 @@ def stored_batches(
     """The rows ``after_rev < rev <= upto_rev`` in revision order, at most ``size`` a list.
 
     Each batch is one primary-key range query that resumes after the last row
-    it saw, so a gap in the revisions costs no extra query.
+    it saw, so a gap in the revisions costs no extra query; its rows are the
+    driver's tuples (a SQLAlchemy row object per commit cost as much as reading it).
     """
     while after_rev < upto_rev:
         query = (
@@ -69,7 +80,7 @@ def stored_batches(
             .order_by(commits.c.rev)
             .limit(size)
         )
-        batch = [SqlStoredCommit(row) for row in conn.execute(query)]
+        batch = [SqlStoredCommit(row) for row in driver_rows(conn, query)]
         if not batch:
             return
         yield batch

@@ -16,7 +16,7 @@ from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.state import ResourceState
 from retrograde.storage.sql import rows
 from retrograde.storage.sql.schema import applies, resources
-from retrograde.storage.sql.statements import keyed_delete, upsert
+from retrograde.storage.sql.statements import insert_many, keyed_delete, upsert_many
 
 _ADVANCE_APPLY_IDS = "SELECT setval(pg_get_serial_sequence('applies', 'id'), max(id)) FROM applies"
 """PostgreSQL: explicit ids do not move the id sequence; the next apply must follow them."""
@@ -34,7 +34,7 @@ def load_applies(conn: Connection, records: Sequence[JSONObject]) -> None:
         }
         for record in records
     ]
-    conn.execute(applies.insert(), found)
+    insert_many(conn, applies, found)
     if conn.dialect.name == "postgresql":
         conn.execute(text(_ADVANCE_APPLY_IDS))
 
@@ -46,4 +46,4 @@ def put_state(conn: Connection, states: Mapping[str, ResourceState | None]) -> N
     if gone:
         conn.execute(keyed_delete(resources, "name"), gone)
     if kept:
-        conn.execute(upsert(conn.dialect.name, resources, ("name",)), kept)
+        upsert_many(conn, resources, ("name",), kept)

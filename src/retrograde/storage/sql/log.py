@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Connection, func, select, text
 
 from retrograde.errors import NotFoundError
-from retrograde.model.commit import Commit
+from retrograde.model.commit import Commit, CommitBody, changed_inputs
 from retrograde.model.commit_builder import build_commit
 from retrograde.model.query import LogQuery
 from retrograde.model.types import TypeKey
 from retrograde.storage.repositories import CommitEntry
 from retrograde.storage.sql import log_search, rows, schema
 from retrograde.storage.sql.chain import GREW, chain_head, lock_chain
+from retrograde.storage.sql.commit_bodies import body_row
 from retrograde.storage.sql.export import SqlStoredCommit, stored_batches
 from retrograde.storage.sql.log_reads import (
     commits_between,
@@ -60,7 +61,7 @@ class SqlLog:
         entries = log_search.in_time_order(conn, rev, entries)
         built = _build_commits(apply_id, principal, message, entries, rev, previous_hash)
         insert_many(conn, commits, [rows.commit_row(c) for c in built])
-        index_commits(conn, built)
+        index_inputs(conn, [(c.rev, c.changed_inputs()) for c in built])
         conn.info[GREW] = True
         return built
 
@@ -90,13 +91,13 @@ class SqlLog:
     def stored(self, after_rev: int, upto_rev: int) -> Iterator[Sequence[SqlStoredCommit]]:
         return stored_batches(self._c.conn, after_rev, upto_rev)
 
-    def load(self, commits: Sequence[Commit]) -> None:
+    def load(self, commits: Sequence[tuple[CommitBody, str]]) -> None:
         conn = self._c.writing()
         if self._c.dialect == "postgresql":
             conn.execute(text("LOCK TABLE commits IN SHARE ROW EXCLUSIVE MODE"))
         if commits:
-            insert_many(conn, schema.commits, [rows.commit_row(c) for c in commits])
-            index_commits(conn, commits)
+            insert_many(conn, schema.commits, [body_row(body, hash_) for body, hash_ in commits])
+            index_inputs(conn, [(body["rev"], changed_inputs(body)) for body, _ in commits])
             conn.info[GREW] = True
 
     def indexed_inputs(self) -> int:
@@ -113,9 +114,10 @@ class SqlLog:
         return kinds_before(self._c.conn, revs)
 
 
-def index_commits(conn: Connection, built: Sequence[Commit]) -> None:
-    """Record which inputs each commit changed (the ``--input`` index)."""
-    found = [{"name": name, "rev": c.rev} for c in built for name in c.changed_inputs()]
+def index_inputs(conn: Connection, changed: Sequence[tuple[int, Collection[str]]]) -> None:
+    """Record which inputs each commit ``(rev, inputs it changed)`` changed (the ``--input``
+    index)."""
+    found = [{"name": name, "rev": rev} for rev, names in changed for name in names]
     if found:
         insert_many(conn, commit_inputs, found)
 

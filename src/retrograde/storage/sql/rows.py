@@ -1,60 +1,30 @@
 """Model values to table rows and back.
 
-Every JSON value is stored as compact JSON text (no spaces, UTF-8 kept, key
-order kept), which both back ends return byte for byte, so a value read back is
-equal to the value written. Control characters (NUL included) are escaped by
-the encoder, so PostgreSQL ``text`` accepts every value.
+Every JSON value is stored as compact JSON text
+(:mod:`retrograde.storage.sql.json_text`), so a value read back is equal to
+the value written. A commit's row is written from its body
+(:mod:`retrograde.storage.sql.commit_bodies`).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
 from sqlalchemy import RowMapping
 
 from retrograde.model.apply import ApplyKind, ApplyRecord, ApplyStatus
 from retrograde.model.change import ActionName, Change, reverse_diff
 from retrograde.model.commit import Commit, Sides
 from retrograde.model.journal import JournalTask, TaskStatus
-from retrograde.model.jsonvalue import Raw
 from retrograde.model.state import ResourceState
 from retrograde.model.types import ResourceType
-from retrograde.storage.sql import commit_payload
+from retrograde.storage.sql import commit_bodies, commit_payload
+from retrograde.storage.sql.json_text import dump as dump
+from retrograde.storage.sql.json_text import load as load
 
 Row = dict[str, Any]
 """Parameters for one INSERT/UPDATE, by column name."""
-
-
-BIG_INTEGER_MARK = " "
-"""Leads stored JSON that holds integers beyond 64 bits (still valid JSON: leading space)."""
-
-
-def dump(value: object) -> str:
-    """Compact JSON text of ``value``: orjson for speed, the standard encoder for huge ints.
-
-    orjson cannot write integers beyond 64 bits and would read them back as
-    floats, so such values are written by the standard encoder and marked with
-    a leading space, which tells :func:`load` to read them exactly.
-    """
-    try:
-        return orjson.dumps(value).decode("utf-8")
-    except orjson.JSONEncodeError:
-        return BIG_INTEGER_MARK + json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-
-
-def load(text: str) -> Raw:
-    """Parse JSON written by :func:`dump`, exactly (its shape is the caller's to trust)."""
-    if text.startswith(BIG_INTEGER_MARK):
-        return json.loads(text)
-    return orjson.loads(text)
-
-
-def load_exact(text: str) -> Raw:
-    """Parse JSON from elsewhere (an export file), exactly whatever its numbers."""
-    return json.loads(text)
 
 
 def type_row(resource_type: ResourceType) -> Row:
@@ -118,28 +88,8 @@ def change_from_row(row: RowMapping) -> Change:
 
 
 def commit_row(commit: Commit) -> Row:
-    """The commit as stored: ``reverse`` is left out (it is ``reverse_diff(diff)``).
-
-    Diff, connections and tags share one packed JSON column (see
-    :mod:`retrograde.storage.sql.commit_payload`); the hash is kept as its 32 bytes.
-    """
-    payload = commit_payload.pack(
-        commit.diff, commit.connections_json(), commit.tags.to_json(), commit.moved_from
-    )
-    return {
-        "rev": commit.rev,
-        "apply_id": commit.apply_id,
-        "resource": commit.resource,
-        "action": commit.action.value,
-        "type": commit.type,
-        "version": commit.version,
-        "principal": commit.principal,
-        "timestamp": commit.timestamp,
-        "message": commit.message,
-        "reverts": dump(list(commit.reverts)) if commit.reverts else None,
-        "hash": bytes.fromhex(commit.hash),
-        "payload": dump(payload),
-    }
+    """The commit as stored (see :func:`retrograde.storage.sql.commit_bodies.body_row`)."""
+    return commit_bodies.body_row(commit.body(), commit.hash)
 
 
 def hash_text(stored: bytes) -> str:

@@ -96,9 +96,9 @@ class SqlChain:
         mark_grown(conn)
         return chain_upgrade(conn, reason)
 
-    def chain_stored(self) -> list[ChainEntry]:
+    def chain_stored(self, *, applies_too: bool = True) -> list[ChainEntry]:
         conn = self._c.writing()
-        made = chain_stored(conn)
+        made = chain_stored(conn, applies_too=applies_too)
         if made:
             mark_grown(conn)
         return made

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from itertools import islice
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Connection,
     Delete,
     RowMapping,
+    Select,
     Table,
     Update,
     bindparam,
@@ -54,17 +56,62 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), list(rows))
         return
-    key = (table.name, tuple(rows[0]))
-    compiled = _SQLITE_INSERTS.get(key)
+    _sqlite_many(conn, ("insert", table.name), table.insert(), rows)
+
+
+def upsert_many(
+    conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
+) -> None:
+    """:func:`upsert` of every row of ``rows`` in one ``executemany`` (on SQLite straight to
+    the driver, as :func:`insert_many`)."""
+    if not rows:
+        return
+    statement = upsert(conn.dialect.name, table, keys)
+    if conn.dialect.name != "sqlite":
+        conn.execute(statement, list(rows))
+        return
+    _sqlite_many(conn, ("upsert", table.name, *keys), statement, rows)
+
+
+def _sqlite_many(
+    conn: Connection, key: tuple[str, ...], statement: Insert, rows: Sequence[Mapping[str, Any]]
+) -> None:
+    columns = tuple(rows[0])
+    compiled = _SQLITE_STATEMENTS.get((key, columns))
     if compiled is None:
-        statement = table.insert().compile(dialect=conn.dialect, column_keys=list(key[1]))
-        compiled = _SQLITE_INSERTS[key] = (str(statement), tuple(statement.positiontup or ()))
+        built = statement.compile(dialect=conn.dialect, column_keys=list(columns))
+        compiled = (str(built), tuple(built.positiontup or ()))
+        _SQLITE_STATEMENTS[(key, columns)] = compiled
     sql, order = compiled
-    conn.exec_driver_sql(sql, [tuple(row[column] for column in order) for row in rows])
+    if len(order) == 1:
+        conn.exec_driver_sql(sql, [(row[order[0]],) for row in rows])
+        return
+    conn.exec_driver_sql(sql, list(map(itemgetter(*order), rows)))
 
 
-_SQLITE_INSERTS: dict[tuple[str, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
-"""Compiled SQLite INSERT text by table and column names, with its parameters' order."""
+_SQLITE_STATEMENTS: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+"""Compiled SQLite statement text by statement and column names, with its parameters'
+order."""
+
+
+def driver_rows(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """The rows of ``query`` as the driver returns them: plain tuples, values as the driver
+    decodes them (integers, text, bytes), in the caller's transaction.
+
+    For reads of a million rows (verify, export), where building a SQLAlchemy row
+    for each costs about as much as the database's work. Only for columns that need
+    no result processing.
+    """
+    compiled = query.compile(dialect=conn.dialect)
+    params: Any = compiled.construct_params()
+    if compiled.positional:
+        params = tuple(params[name] for name in compiled.positiontup or ())
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(str(compiled), params)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
 
 
 def upsert(dialect: str, table: Table, keys: Sequence[str]) -> Insert:
