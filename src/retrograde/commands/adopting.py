@@ -11,6 +11,10 @@ All or nothing: a name the file does not hold, a resource already committed,
 a connection to a resource that is neither committed nor adopted with it, or
 a failed read refuses the whole adopt, before anything is written. Like
 ``mv``, it holds the store lock and refuses while changes are staged.
+
+Secret values, the file's and those a read reports, are sealed before they
+are committed (:mod:`retrograde.storage.sealing`), as staging seals them; a
+read is given the file's values in plaintext.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from retrograde.planning.drift import READ_ACTION, ReadProblem, reported_inputs
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack
 from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sealing import Opener, Sealer, secret_names
 
 
 def adopt(
@@ -73,14 +78,17 @@ def adopt(
         with ctx.store.read() as tx:
             staged = tx.staged.count()
             committed = tx.state.load()
+            known = tx.state.types()
         if staged:
             raise StateError(
                 f"cannot adopt: {staged} change(s) are staged; apply or discard them first"
             )
         wanted = _adopted(stack, committed, list(dict.fromkeys(resources)))
         if read:
-            wanted = _read(stack.types, wanted, executor, jobs, WireSecrets(ctx.keys))
-        changes = [_adopt_change(name, state) for name, state in wanted.items()]
+            wanted = _read(ctx, stack.types, wanted, executor, jobs)
+        types = {**known, **{(t.name, t.version): t for t in stack.types.values()}}
+        sealer = Sealer(Opener(ctx.keys.box), ctx.keys.sealing_box, secret_names(types))
+        changes = [sealer.change(_adopt_change(name, state)) for name, state in wanted.items()]
         text = message or f"adopt from {path}"
         with ctx.store.write() as tx:
             tx.state.save_types(list(stack.types.values()))
@@ -111,21 +119,22 @@ def _adopted(stack: Stack, committed: State, names: list[str]) -> dict[str, Reso
 
 
 def _read(
+    ctx: Context,
     types: Mapping[str, ResourceType],
     wanted: dict[str, ResourceState],
     executor: str,
     jobs: int,
-    secrets: WireSecrets,
 ) -> dict[str, ResourceState]:
-    """``wanted`` with what each resource's read reports; StateError naming the first that
-    has no read action or whose read failed."""
+    """``wanted`` with what each resource's read reports (in plaintext, as ``wanted`` is);
+    StateError naming the first that has no read action or whose read failed. The executor
+    is built as ``apply`` builds its own: the store's scope, secrets sealed on the wire."""
     requests = {}
     for name, state in wanted.items():
         rtype = types[state.type]
         if READ_ACTION not in rtype.actions:
             raise StateError(f"cannot adopt {name!r} with --read: type {rtype.name!r} has no read")
         requests[name] = read_request(name, state, rtype)
-    runner = executor_for(executor, jobs, secrets=secrets)
+    runner = executor_for(executor, jobs, scope=ctx.store.url, secrets=WireSecrets(ctx.keys))
     try:
         results = run_reads(runner, requests)
     finally:

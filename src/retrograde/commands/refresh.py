@@ -10,6 +10,15 @@ plan and apply put the world back, and either step reverts cleanly.
 
 The store lock is held from the reads to the last write, as ``stage`` holds
 it, so no apply changes committed state between a read and its comparison.
+
+Secret inputs are read and compared in plaintext: the committed values of
+the resources read are opened with the store's key (without it, the
+:class:`~retrograde.errors.SecretKeyError` naming the key file, before any read
+runs, as ``apply`` fails), so a read is given what ``run`` is given and an
+unchanged secret is no drift. What is returned shows a drifted secret as
+``***`` on both sides. ``accept`` and ``restore`` plan in plaintext, as
+staging does, and seal what they write: an observed secret is encrypted once,
+an unchanged one keeps its ciphertext (:mod:`retrograde.storage.sealing`).
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ from retrograde.engine.reading import Finished, read_request, run_reads
 from retrograde.errors import StateError
 from retrograde.executors.registry import DEFAULT_EXECUTOR, executor_for
 from retrograde.executors.wire_secrets import WireSecrets
-from retrograde.model.apply import ActionRequest, ActionResult, ApplyKind
+from retrograde.model.apply import ActionResult, ApplyKind
 from retrograde.model.change import Change, make_change
 from retrograde.model.commit import Commit
 from retrograde.model.drift import InputDriftJSON, RefreshJSON
@@ -39,6 +48,7 @@ from retrograde.model.types import ResourceType, TypeKey
 from retrograde.planning.diffing import stage_changes
 from retrograde.planning.drift import (
     READ_ACTION,
+    Drift,
     InputDrift,
     ReadProblem,
     connected_drift,
@@ -50,6 +60,7 @@ from retrograde.planning.propagation import propagate
 from retrograde.planning.selection import Selection, TagPairs
 from retrograde.storage.base import Transaction
 from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sealing import Opener, Sealer, secret_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +68,7 @@ class Refreshed:
     """What refresh found and did.
 
     ``drift``: resource -> input -> committed and observed value, only where
-    they differ; ``failed``: resource -> why its read gave no answer;
+    they differ (a secret input's as ``***``); ``failed``: resource -> why its read gave no answer;
     ``observed``: the ``observe`` commits written (``accept``/``restore``);
     ``staged``: the changes staged after them.
     """
@@ -108,7 +119,9 @@ def refresh(
     whose type declares none is its failure. ``accept`` and ``restore`` refuse
     while changes are staged (as ``revert`` does) and when there is drift on a
     connected input to accept (a StateError naming it); with neither, nothing
-    is written.
+    is written. A resource read with a sealed secret input needs the store's key
+    (:class:`~retrograde.errors.SecretKeyError` naming the key file before any read
+    runs), and so do ``accept`` and ``restore`` when any committed value is sealed.
     """
     if accept and restore:
         raise StateError("refresh takes --accept or --restore, not both")
@@ -121,18 +134,22 @@ def refresh(
             types = tx.state.types()
         named = list(resources)
         names = _selected(committed, named, tags, exclude)
-        reads, failed = _requests(committed, types, names, set(named))
-        drift = _compare(
-            committed, types, _run(reads, executor, jobs, finished, WireSecrets(ctx.keys)), failed
-        )
+        readable, failed = _readable(committed, types, names, set(named))
+        opener = Opener(ctx.keys.box)
+        plain = opener.states(committed if writing else {n: committed[n] for n in readable})
+        results = _read(ctx, opener, plain, types, readable, executor, jobs, finished)
+        drift = _compare(plain, types, results, failed)
         kinds = {name: committed[name].type for name in drift}
+        shown = _masked_drift(plain, types, drift)
         if not writing or not drift:
-            return Refreshed(drift, failed, types=kinds)
+            return Refreshed(shown, failed, types=kinds)
         if accept:
             _refuse_connected(committed, drift)
+        sealer = Sealer(opener, ctx.keys.sealing_box, secret_names(types))
+        changes, staged = _recorded(plain, drift, restore, sealer)
         with ctx.store.write() as tx:
-            written, staged = _record(tx, ctx.principal, message, committed, drift, restore)
-    return Refreshed(drift, failed, tuple(written), staged, kinds)
+            written = _record(tx, ctx.principal, message, changes, staged, restore)
+    return Refreshed(shown, failed, tuple(written), staged, kinds)
 
 
 def _selected(
@@ -143,34 +160,44 @@ def _selected(
     return sorted(chosen - set(exclude))
 
 
-def _requests(
+def _readable(
     committed: State, types: Mapping[TypeKey, ResourceType], names: list[str], named: set[str]
-) -> tuple[dict[str, ActionRequest], dict[str, str]]:
-    """The read requests of ``names`` whose type declares a read; a resource named on purpose
-    whose type declares none is a failure (others are left out)."""
-    requests: dict[str, ActionRequest] = {}
+) -> tuple[list[str], dict[str, str]]:
+    """The ``names`` whose type declares a read; a resource named on purpose whose type
+    declares none is a failure (others are left out)."""
+    readable: list[str] = []
     failed: dict[str, str] = {}
     for name in names:
         state = committed[name]
         rtype = types.get(state.type_key)
         if rtype is not None and READ_ACTION in rtype.actions:
-            requests[name] = read_request(name, state, rtype)
+            readable.append(name)
         elif name in named:
             failed[name] = f"type {state.type!r} v{state.version} declares no read action"
-    return requests, failed
+    return readable, failed
 
 
-def _run(
-    requests: Mapping[str, ActionRequest],
+def _read(
+    ctx: Context,
+    opener: Opener,
+    plain: State,
+    types: Mapping[TypeKey, ResourceType],
+    names: list[str],
     executor: str,
     jobs: int,
     finished: Finished | None,
-    secrets: WireSecrets,
 ) -> dict[str, ActionResult]:
-    """The result of every request, run through a new executor named ``executor``."""
-    if not requests:
+    """The result of the read of every resource in ``names`` (``plain``: their committed
+    state in plaintext), run through a new executor named ``executor`` built as ``apply``
+    builds its own (the store's scope; secrets sealed on the wire with the ciphertext
+    ``opener`` read them with)."""
+    if not names:
         return {}
-    runner = executor_for(executor, jobs, secrets=secrets)
+    requests = {
+        name: read_request(name, plain[name], types[plain[name].type_key]) for name in names
+    }
+    wire = WireSecrets(ctx.keys, opener)
+    runner = executor_for(executor, jobs, scope=ctx.store.url, secrets=wire)
     try:
         return run_reads(runner, requests, finished)
     finally:
@@ -183,8 +210,8 @@ def _compare(
     results: Mapping[str, ActionResult],
     failed: dict[str, str],
 ) -> dict[str, dict[str, InputDrift]]:
-    """The drift the results show, in name order; a result that says nothing usable is added
-    to ``failed`` (which ends in name order)."""
+    """The drift the results show against ``committed`` (in plaintext), in name order; a
+    result that says nothing usable is added to ``failed`` (which ends in name order)."""
     drift: dict[str, dict[str, InputDrift]] = {}
     for name in sorted(results):
         state = committed[name]
@@ -203,9 +230,25 @@ def _compare(
 
 
 def _masked(text: str, state: ResourceState, rtype: ResourceType) -> str:
-    """``text`` with the resource's committed secret values masked."""
+    """``text`` with the resource's committed secret values (``state`` in plaintext) masked."""
     values = secret_values(rtype.secrets, state.inputs, None, {})
     return SecretMask(values)(text) if values else text
+
+
+def _masked_drift(
+    committed: State, types: Mapping[TypeKey, ResourceType], drift: Drift
+) -> dict[str, dict[str, InputDrift]]:
+    """``drift`` as refresh shows it: each secret input's values as ``***``."""
+    shown: dict[str, dict[str, InputDrift]] = {}
+    for name, inputs in drift.items():
+        hidden = types[committed[name].type_key].secrets
+        shown[name] = {
+            key: InputDrift(_shown(entry.committed, True), _shown(entry.observed, True))
+            if key in hidden
+            else entry
+            for key, entry in inputs.items()
+        }
+    return shown
 
 
 def _refuse_connected(committed: State, drift: Mapping[str, Mapping[str, InputDrift]]) -> None:
@@ -220,28 +263,35 @@ def _refuse_connected(committed: State, drift: Mapping[str, Mapping[str, InputDr
             )
 
 
+def _recorded(
+    plain: State, drift: Drift, restore: bool, sealer: Sealer
+) -> tuple[list[Change], dict[str, Change]]:
+    """The ``observe`` changes and what to stage after them, planned on ``plain`` (committed
+    state in plaintext) and sealed by ``sealer``: the staged changes start from the
+    very ciphertexts the observe commits store."""
+    changes = [observe_change(name, plain[name], drift[name]) for name in drift]
+    after = dict(plain)
+    after.update((c.resource, c.after) for c in changes if c.after is not None)
+    staged = _restoring(plain, after, drift) if restore else stage_changes(after, propagate(after))
+    observed = [sealer.change(change) for change in changes]  # first: their new ciphertexts
+    return observed, {name: sealer.change(change) for name, change in staged.items()}
+
+
 def _record(
     tx: Transaction,
     principal: str,
     message: str,
-    committed: State,
-    drift: Mapping[str, Mapping[str, InputDrift]],
+    changes: list[Change],
+    staged: Mapping[str, Change],
     restore: bool,
-) -> tuple[list[Commit], dict[str, Change]]:
-    """In ``tx``: the ``observe`` commits (one apply of kind ``observe``), then what to stage."""
+) -> list[Commit]:
+    """In ``tx``: the ``observe`` commits (one apply of kind ``observe``), then the staged log."""
     now = utc_now()
-    changes = [observe_change(name, committed[name], drift[name]) for name in drift]
     text = message or ("refresh --restore" if restore else "refresh --accept")
     record = tx.applies.record(principal, text, now, changes, ApplyKind.OBSERVE)
     written = commit_changes(tx, record.id, principal, text, [CommitEntry(c, now) for c in changes])
-    after = dict(committed)
-    after.update((c.resource, c.after) for c in changes if c.after is not None)
-    if restore:
-        staged = _restoring(committed, after, drift)
-    else:
-        staged = stage_changes(after, propagate(after))
     tx.staged.replace(list(staged.values()))
-    return written, staged
+    return written
 
 
 def _restoring(

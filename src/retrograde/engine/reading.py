@@ -4,10 +4,12 @@ A read changes nothing and writes no commit, so there is no journal and no
 ordering: the requests run in parallel, at most the executor's capacity at a
 time (nothing queues inside it), and every result comes back as a value.
 
-A read's request carries no secret values to mask: its output *is* the
-resource's inputs, secrets included, and has to reach the comparison
-unchanged. What the caller shows of it is masked there. It does name its secret
-inputs, so that a remote executor sends their values sealed.
+A read is given the resource's inputs in plaintext, as ``run`` is: the
+caller opens committed state before it builds the request. The request
+carries no secret values to mask: its output *is* the resource's inputs,
+secrets included, and has to reach the comparison unchanged. What the caller
+shows of it is masked there. It does name its secret inputs, so that a
+remote executor sends their values sealed.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ Finished = Callable[[str, ActionResult], None]
 
 
 def read_request(name: str, state: ResourceState, rtype: ResourceType) -> ActionRequest:
-    """The request for ``name``'s read action (``rtype`` declares one)."""
+    """The request for ``name``'s read action (``rtype`` declares one); ``state`` in
+    plaintext (what the handler is given)."""
     spec: ActionSpec = rtype.actions[READ_ACTION]
     inputs = dict(state.inputs)
     return {
