@@ -11,6 +11,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from alembic import command
 from sqlalchemy import Connection, text
 
@@ -28,7 +29,8 @@ from retrograde.storage.sql.snapshots import write_snapshot
 from retrograde.storage.sql.transaction import SqlTransaction
 from retrograde.storage.sql.upgrade import alembic_config
 from tests import store_calls
-from tests.secrets.vault import SECRET_V1, SECRET_V2, raw_store, write_vault
+from tests.backends import postgresql_schema
+from tests.secrets.vault import SECRET_V1, SECRET_V2, raw_pages, raw_store, write_vault
 
 NOW = "2026-11-30T10:00:00.000000Z"
 GOLDEN = Path(__file__).resolve().parent.parent / "data" / "demo-export.jsonl.zst"
@@ -112,11 +114,12 @@ def _snapshots(ctx: retrograde.Context) -> list[tuple[int, dict[str, retrograde.
 def test_an_old_export_imports_sealed_with_nothing_left_in_clear(
     ctx: retrograde.Context, store_url: str
 ) -> None:
-    """The golden export (secrets in clear) imports sealed: its secrets are in no stored byte."""
+    """The golden export (secrets in clear) imports sealed: its secrets are in no stored byte
+    (on PostgreSQL, in no row version left on a page either)."""
     shutil.copy(GOLDEN, ctx.cwd / GOLDEN.name)
     report = transfer.import_(ctx, Path(GOLDEN.name))
     assert report.extra["clear_segments"] == 1
-    raw = raw_store(store_url)
+    raw = raw_store(store_url) + (b"" if "sqlite" in store_url else raw_pages(store_url))
     assert b"keystone1" in raw
     assert b"db-secret-1" not in raw and b"mq-secret-1" not in raw
     assert history.verify(ctx).ok
@@ -141,3 +144,16 @@ def test_append_onto_an_old_export_restates_the_history_sealed(
         assert copy.keys.box().open("db", "password", sealed) == "db-secret-1"
     again = transfer.export(ctx, Path("grown.jsonl.zst"), append=True)
     assert again.commits == 0
+
+
+@pytest.mark.postgresql
+def test_an_old_postgresql_store_keeps_no_old_row_version_in_clear(tmp_path: Path) -> None:
+    """The rows the sealing rewrites leave no dead version with the secret on any page."""
+    for url in postgresql_schema():
+        _old_store(url, tmp_path)
+        assert SECRET_V1.encode() in raw_pages(url), "the page reader sees the clear values"
+        with retrograde.open_context(url, cwd=tmp_path, principal="tester") as ctx:
+            assert history.verify(ctx).ok
+        pages = raw_pages(url)
+        assert b"db1" in pages, "the page reader does see plain values"
+        assert SECRET_V1.encode() not in pages and SECRET_V2.encode() not in pages
