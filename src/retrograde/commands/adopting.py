@@ -38,6 +38,7 @@ from retrograde.planning.drift import READ_ACTION, ReadProblem, reported_inputs
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack
 from retrograde.storage.repositories import CommitEntry
+from retrograde.storage.sealing import sealed_types
 
 
 def adopt(
@@ -72,6 +73,7 @@ def adopt(
         with ctx.store.read() as tx:
             staged = tx.staged.load()
             committed = tx.state.load()
+            known = tx.state.types()
         if staged:
             raise StateError(
                 f"cannot adopt: {len(staged)} change(s) are staged; apply or discard them first"
@@ -81,8 +83,9 @@ def adopt(
             wanted = _read(stack.types, wanted, executor, jobs)
         changes = [_adopt_change(name, state) for name, state in wanted.items()]
         text = message or f"adopt from {path}"
+        types = sealed_types(stack.types.values(), known, ctx.keys.sealing_box)
         with ctx.store.write() as tx:
-            tx.state.save_types(list(stack.types.values()))
+            tx.state.save_types(types)
             now = utc_now()
             record = tx.applies.record(ctx.principal, text, now, changes, ApplyKind.ADOPT)
             entries = [CommitEntry(change, now) for change in changes]

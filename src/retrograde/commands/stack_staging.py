@@ -27,6 +27,7 @@ from retrograde.engine.committing import commit_changes
 from retrograde.handlers.shell import UnquotedValue
 from retrograde.model.change import ActionName, Change
 from retrograde.model.commit import Commit
+from retrograde.model.types import ResourceType
 from retrograde.planning.diffing import stage_changes
 from retrograde.planning.moves import moved, stack_moves
 from retrograde.planning.propagation import propagate
@@ -34,7 +35,7 @@ from retrograde.planning.stackfile import Stack
 from retrograde.planning.type_migrations import MigrationPlanner, migrated, version_migrations
 from retrograde.storage.base import Transaction
 from retrograde.storage.repositories import CommitEntry
-from retrograde.storage.sealing import Opener, Sealer, resealed_move, secret_names
+from retrograde.storage.sealing import Opener, Sealer, resealed_move, sealed_types, secret_names
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ class StackChanges:
     planner: MigrationPlanner
     moves: list[Change] = field(default_factory=list)
     """The ``move`` changes of the stack's ``moved:`` entries still to make."""
+    types: list[ResourceType] = field(default_factory=list)
+    """The stack's types as they are stored: secret defaults sealed."""
 
 
 def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = None) -> StackChanges:
@@ -63,8 +66,9 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
 
     Malformed migration steps in any type of the stack are refused here,
     before anything is written. Planning sees plaintext; what is returned has
-    its secret values sealed (:mod:`retrograde.storage.sealing`), unchanged
-    ones with the ciphertext they are stored with.
+    its secret values (and the types' secret defaults) sealed
+    (:mod:`retrograde.storage.sealing`), unchanged ones with the ciphertext
+    they are stored with.
     """
     planner = MigrationPlanner(stack.types, registry or StepRegistry.installed())
     planner.check_all()
@@ -88,6 +92,7 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
         [sealer.change(change) for change in migrations],
         planner,
         moves,
+        sealed_types(stack.types.values(), known, ctx.keys.sealing_box),
     )
 
 
@@ -107,7 +112,7 @@ def write_staging(
         entries = [CommitEntry(change, now) for change in found.migrations]
         written += commit_changes(tx, record.id, principal, message, entries)
     tx.staged.replace(list(found.changes.values()))
-    tx.state.save_types(list(stack.types.values()))
+    tx.state.save_types(found.types)
     tx.state.save_outputs(list(stack.outputs.values()))
     return written
 

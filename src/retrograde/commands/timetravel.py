@@ -15,7 +15,7 @@ from retrograde.model.change import Change
 from retrograde.model.state import ResourceState
 from retrograde.planning.diffing import stage_changes
 from retrograde.storage.base import Transaction
-from retrograde.storage.sealing import Opener
+from retrograde.storage.sealing import Opener, opened_types
 
 Target = str | int
 """A revision number (``12`` or ``"12"``) or a checkpoint name."""
@@ -94,4 +94,5 @@ def stack(ctx: Context, snapshot: StateSnapshot) -> str:
     resources = snapshot.resources
     if ctx.keys.problem() is None:  # in plaintext, a secret equal to its default is left out
         resources = Opener(ctx.keys.box).states(resources)
+        types = opened_types(types, ctx.keys.box)
     return stack_text(resources, types, rev=snapshot.rev, outputs=outputs)
