@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.commit import Commit
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, JSONObject, Raw
 from retrograde.model.keys import ChainUpgrade, ChainUpgradeJSON
 from retrograde.model.state import ResourceState
 
@@ -119,6 +119,7 @@ class VerifyJSON(TypedDict):
     resources: int
     problems: list[ProblemJSON]
     chain_upgrades: list[ChainUpgradeJSON]
+    clear_secrets: list[JSONObject]
     chain: NotRequired[ChainJSON]
     signing: NotRequired[SigningJSON]
 
@@ -175,6 +176,37 @@ class ChainSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class ClearSecret:
+    """Secret input ``input`` of type ``type``: in clear in the commits of ``revs`` and in
+    the definitions chained as ``entries`` (its default)."""
+
+    type: str
+    input: str
+    revs: tuple[int, ...] = ()
+    entries: tuple[int, ...] = ()
+
+    def line(self) -> str:
+        places = []
+        if self.revs:
+            places.append(f"the commits of revisions {spans(self.revs)}")
+        if self.entries:
+            places.append(f"the definitions of chain entries {spans(self.entries)} (its default)")
+        return f"secret input {self.type}.{self.input} is in clear in {' and '.join(places)}"
+
+    def to_json(self) -> JSONObject:
+        return {
+            "type": self.type,
+            "input": self.input,
+            "revs": list(self.revs),
+            "entries": list(self.entries),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Raw]) -> ClearSecret:
+        return cls(data["type"], data["input"], tuple(data["revs"]), tuple(data["entries"]))
+
+
+@dataclass(frozen=True, slots=True)
 class VerifyReport:
     """The outcome of ``verify``: what was checked and every problem found, first one first."""
 
@@ -186,6 +218,8 @@ class VerifyReport:
     chain_upgrades: tuple[ChainUpgrade, ...] = ()
     """Re-encodings that changed the log's hashes (secrets sealed at rest), oldest first."""
     chain: ChainSummary | None = None
+    clear_secrets: tuple[ClearSecret, ...] = ()
+    """Secret inputs the history holds in clear (declared secret after; not a problem)."""
 
     @property
     def ok(self) -> bool:
@@ -199,6 +233,7 @@ class VerifyReport:
             "resources": self.resources,
             "problems": [problem.to_json() for problem in self.problems],
             "chain_upgrades": [upgrade.to_json() for upgrade in self.chain_upgrades],
+            "clear_secrets": [clear.to_json() for clear in self.clear_secrets],
         }
         if self.chain is not None:
             out["chain"], out["signing"] = self.chain.to_json()
@@ -234,3 +269,22 @@ class TransferReport:
             "resources": self.resources,
             **self.extra,
         }
+
+
+def spans(numbers: Iterable[int]) -> str:
+    """``1-3, 7, 9-10`` for 1, 2, 3, 7, 9, 10 (sorted, without repeats)."""
+    parts: list[str] = []
+    ordered = sorted(set(numbers))
+    start = previous = ordered[0] if ordered else 0
+    for number in ordered[1:]:
+        if number != previous + 1:
+            parts.append(_span(start, previous))
+            start = number
+        previous = number
+    if ordered:
+        parts.append(_span(start, previous))
+    return ", ".join(parts)
+
+
+def _span(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}-{end}"
