@@ -144,3 +144,14 @@ def test_an_import_seals_the_state_it_rebuilds_from_clear_commits(
         verified = history.verify(copy)
         assert verified.ok, verified.problems
         assert verified.clear_secrets == (ClearSecret("vault", "password", tuple(sorted(revs))),)
+
+
+def test_the_line_shows_runs_of_revisions_and_counts_the_rest() -> None:
+    """Runs are joined; past eight of them, the rest are counted, not listed."""
+    revs = (1, 2, 3, 5, *range(10, 40, 2))
+    line = ClearSecret("vault", "password", revs).line()
+    assert line == (
+        "secret input vault.password is in clear in the commits of revisions "
+        "1-3, 5, 10, 12, 14, 16, 18, 20 and 9 more"
+    )
+    assert ClearSecret("db", "pw", (), (3, 4)).line().endswith("chain entries 3-4 (its default)")

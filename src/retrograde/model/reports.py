@@ -175,6 +175,10 @@ class ChainSummary:
         return chain, signing
 
 
+SHOWN_SPANS = 8
+"""Runs of revisions (or entries) a :class:`ClearSecret` line shows at most."""
+
+
 @dataclass(frozen=True, slots=True)
 class ClearSecret:
     """Secret input ``input`` of type ``type``: in clear in the commits of ``revs`` and in
@@ -188,9 +192,10 @@ class ClearSecret:
     def line(self) -> str:
         places = []
         if self.revs:
-            places.append(f"the commits of revisions {spans(self.revs)}")
+            places.append(f"the commits of revisions {spans(self.revs, SHOWN_SPANS)}")
         if self.entries:
-            places.append(f"the definitions of chain entries {spans(self.entries)} (its default)")
+            shown = spans(self.entries, SHOWN_SPANS)
+            places.append(f"the definitions of chain entries {shown} (its default)")
         return f"secret input {self.type}.{self.input} is in clear in {' and '.join(places)}"
 
     def to_json(self) -> JSONObject:
@@ -271,20 +276,17 @@ class TransferReport:
         }
 
 
-def spans(numbers: Iterable[int]) -> str:
-    """``1-3, 7, 9-10`` for 1, 2, 3, 7, 9, 10 (sorted, without repeats)."""
-    parts: list[str] = []
+def spans(numbers: Iterable[int], most: int | None = None) -> str:
+    """``1-3, 7, 9-10`` for 1, 2, 3, 7, 9, 10 (sorted, without repeats); past ``most``
+    spans, how many numbers are left out: ``1-3, 7 and 2 more``."""
     ordered = sorted(set(numbers))
-    start = previous = ordered[0] if ordered else 0
-    for number in ordered[1:]:
-        if number != previous + 1:
-            parts.append(_span(start, previous))
-            start = number
-        previous = number
-    if ordered:
-        parts.append(_span(start, previous))
-    return ", ".join(parts)
-
-
-def _span(start: int, end: int) -> str:
-    return str(start) if start == end else f"{start}-{end}"
+    runs: list[tuple[int, int]] = []
+    for number in ordered:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    shown = runs if most is None else runs[:most]
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in shown)
+    left = sum(b - a + 1 for a, b in runs[len(shown) :])
+    return f"{text} and {left} more" if left else text

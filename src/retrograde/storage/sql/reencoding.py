@@ -76,7 +76,10 @@ def seal_clear_state(tx: Transaction, box: BoxOf) -> None:
     staged log; the commits keep theirs (see the module docstring). Snapshots get the
     ciphertext committed state has for the same value; ``box`` is asked for only when a
     clear value is found."""
-    walk = _Walk(tx, box, secret_names(tx.state.types()))
+    types = tx.state.types()
+    if not any(rtype.secrets for rtype in types.values()):
+        return
+    walk = _Walk(tx, box, secret_names(types))
     walk.state()
     for rev in sorted(walk.snapshot_revs()):
         walk.snapshot(rev)
