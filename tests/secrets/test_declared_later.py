@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 import retrograde
-from retrograde.commands import history, transfer
+from retrograde.commands import history, timetravel, transfer
 from retrograde.model.reports import ClearSecret
 from retrograde.model.sealed import is_sealed
 from retrograde.storage.sql.database import create_store_engine, normalise_url, writer
@@ -155,3 +155,15 @@ def test_the_line_shows_runs_of_revisions_and_counts_the_rest() -> None:
         "1-3, 5, 10, 12, 14, 16, 18, 20 and 9 more"
     )
     assert ClearSecret("db", "pw", (), (3, 4)).line().endswith("chain entries 3-4 (its default)")
+
+
+def test_a_diff_across_the_declaration_shows_no_change_of_the_sealed_value(
+    ctx: retrograde.Context,
+) -> None:
+    """State before (clear, replayed: no snapshot) and after (sealed) hold the same value:
+    compared in plaintext with the key, only what changed is shown, and nothing in clear."""
+    first = retrograde.apply(ctx, write(ctx.cwd, "clear.yaml", _clear_stack(SECRET_V1)))
+    retrograde.apply(ctx, write(ctx.cwd, "secret.yaml", vault_stack(SECRET_V1, host="db7")))
+    found = timetravel.diff_revisions(ctx, max(first.commits), None)
+    assert {name: set(change.diff) for name, change in found.changes.items()} == {"vault": {"host"}}
+    assert SECRET_V1 not in repr(found)

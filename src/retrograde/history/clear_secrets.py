@@ -14,12 +14,12 @@ reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from retrograde.model.chain import ChainEntry, EntryKind
 from retrograde.model.commit import Commit
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.reports import ClearSecret
 from retrograde.model.sealed import is_sealed
 from retrograde.model.types import ResourceType, TypeKey
@@ -28,19 +28,14 @@ from retrograde.model.types import ResourceType, TypeKey
 @dataclass
 class ClearHistory:
     """Where the commits and chain entries fed to it hold secret values in clear; an input is
-    secret when any version of its type in ``types`` (the store's) says so."""
+    secret when any version of its type in ``secrets`` (by type name) says so."""
 
-    types: Mapping[TypeKey, ResourceType]
+    secrets: Mapping[str, frozenset[str]]
     revs: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     entries: dict[tuple[str, str], list[int]] = field(default_factory=dict)
-    _secrets: dict[str, frozenset[str]] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        for (name, _version), rtype in self.types.items():
-            self._secrets[name] = self._secrets.get(name, frozenset()) | rtype.secrets
 
     def commit(self, commit: Commit) -> None:
-        secret = self._secrets.get(commit.type)
+        secret = self.secrets.get(commit.type)
         if not secret:
             return
         for name in secret & commit.diff.keys():
@@ -49,23 +44,19 @@ class ClearHistory:
                 self.revs.setdefault((commit.type, name), []).append(commit.rev)
 
     def entry(self, entry: ChainEntry) -> None:
-        if entry.kind != EntryKind.TYPE:
-            return
-        try:
-            rtype = ResourceType.from_json(entry.data)
-        except (KeyError, TypeError, ValueError):
-            return  # an unreadable definition is the record check's to report
-        secret = self._secrets.get(rtype.name, frozenset())
-        for name, spec in rtype.inputs.items():
-            if name in secret and spec.has_default and _clear(spec.default):
-                self.entries.setdefault((rtype.name, name), []).append(entry.seq)
+        inputs = _type_inputs(entry)
+        type_name = str(entry.data.get("name"))
+        secret = self.secrets.get(type_name, frozenset()) if inputs else frozenset()
+        for name, spec in inputs:
+            if name in secret and _clear(spec.get("default")):
+                self.entries.setdefault((type_name, name), []).append(entry.seq)
 
     def sealed_since(self, type_name: str, input: str, logged: JSON, stored: JSON) -> bool:
         """Whether ``stored`` may be ``logged`` sealed since: a value of a secret input that
         the log holds in clear, sealed (which value a ciphertext holds is not known without
         the key; one moved from another input fails when it is opened)."""
         return (
-            input in self._secrets.get(type_name, frozenset())
+            input in self.secrets.get(type_name, frozenset())
             and _clear(logged)
             and is_sealed(stored)
         )
@@ -81,6 +72,36 @@ class ClearHistory:
             )
             for type_name, name in keys
         )
+
+
+def secret_inputs(
+    types: Mapping[TypeKey, ResourceType] | None, entries: Iterable[ChainEntry]
+) -> dict[str, frozenset[str]]:
+    """By type name, the inputs secret in any version of it: from the store's definitions
+    ``types``, or where they cannot be read (None: an edited row, which ``verify`` reports
+    against its chain entry) from the definitions the chain holds."""
+    found: dict[str, frozenset[str]] = {}
+    if types is not None:
+        for (name, _version), rtype in types.items():
+            found[name] = found.get(name, frozenset()) | rtype.secrets
+        return found
+    for entry in entries:
+        secret = frozenset(name for name, spec in _type_inputs(entry) if spec.get("secret"))
+        type_name = str(entry.data["name"]) if secret else ""
+        found[type_name] = found.get(type_name, frozenset()) | secret
+    found.pop("", None)
+    return found
+
+
+def _type_inputs(entry: ChainEntry) -> list[tuple[str, Mapping[str, Raw]]]:
+    """The input specs of a type definition entry as written (nothing for other entries or
+    a definition that cannot be read)."""
+    if entry.kind != EntryKind.TYPE or not isinstance(entry.data.get("name"), str):
+        return []
+    inputs = entry.data.get("inputs")
+    if not isinstance(inputs, dict):
+        return []
+    return [(name, spec) for name, spec in inputs.items() if isinstance(spec, dict)]
 
 
 def _clear(value: JSON) -> bool:

@@ -25,12 +25,13 @@ from retrograde.history.chain import (
     record_problems,
     signature_problems,
 )
-from retrograde.history.clear_secrets import ClearHistory
+from retrograde.history.clear_secrets import ClearHistory, secret_inputs
 from retrograde.memory import gc_paused
 from retrograde.model.jsonvalue import canonical_bytes, same_json
 from retrograde.model.keys import ChainUpgrade
 from retrograde.model.reports import ChainSummary, Problem, ProblemKind, VerifyReport
 from retrograde.model.state import ResourceState
+from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Transaction
 from retrograde.storage.signing import Signature
 
@@ -69,7 +70,7 @@ def verify_log(tx: Transaction, trust: Trust | None = None) -> VerifyReport:
     audit.watch = {s.point.rev for s in signatures} | {rev for _, rev, _ in trust.heads}
     entries = list(tx.chain.entries())
     feed = EntryFeed(audit, entries)
-    clear = ClearHistory(tx.state.types())
+    clear = ClearHistory(secret_inputs(_types(tx), entries))
     for entry in entries:
         clear.entry(entry)
     with gc_paused():
@@ -116,6 +117,14 @@ def verify_log(tx: Transaction, trust: Trust | None = None) -> VerifyReport:
         chain=_summary(audit, signatures, trust, problems),
         clear_secrets=clear.found(),
     )
+
+
+def _types(tx: Transaction) -> Mapping[TypeKey, ResourceType] | None:
+    """The store's type definitions; None when one cannot be read (a record problem)."""
+    try:
+        return tx.state.types()
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _summary(
