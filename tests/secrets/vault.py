@@ -120,3 +120,14 @@ def raw_pages(url: str) -> bytes:
     finally:
         engine.dispose()
     return b"".join(pages)
+
+
+def relfilenodes(url: str, tables: tuple[str, ...]) -> dict[str, int]:
+    """Each table's file number on its PostgreSQL server (rewriting a table changes it)."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            query = text("SELECT relfilenode FROM pg_class WHERE oid = CAST(:t AS regclass)")
+            return {t: int(conn.execute(query, {"t": t}).scalar_one()) for t in tables}
+    finally:
+        engine.dispose()
