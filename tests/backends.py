@@ -64,6 +64,28 @@ def postgresql_schema(base: URL | None = None) -> Iterator[str]:
         admin.dispose()
 
 
+def own_database() -> Iterator[str]:
+    """The URL of a new, empty database on the server of ``RETROGRADE_TEST_PG_URL``, dropped
+    afterwards: for what other sessions of the same database would disturb (the row
+    versions ``VACUUM`` may remove depend on every open transaction of the database)."""
+    base = normalise_url(os.environ[PG_URL_ENV])
+    name = f"rt_{uuid.uuid4().hex[:16]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except SQLAlchemyError as error:
+        admin.dispose()
+        shown = base.render_as_string(hide_password=True)
+        pytest.fail(f"{PG_URL_ENV} is set but PostgreSQL at {shown} is unusable: {error}")
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
 def needs_postgresql(item: pytest.Item) -> bool:
     """Whether ``item`` runs on the PostgreSQL back end (by parameter or by marker)."""
     callspec = getattr(item, "callspec", None)

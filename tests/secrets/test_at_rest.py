@@ -127,3 +127,17 @@ def test_a_store_without_secrets_makes_no_key(ctx: retrograde.Context) -> None:
     retrograde.apply(ctx, write_vault(ctx.cwd, "v2.yaml", SECRET_V2))
     with ctx.store.read() as tx:
         assert ctx.keys.key_file(tx.keys.load()).exists()
+
+
+def test_an_adopted_resource_is_committed_with_its_secrets_sealed(
+    ctx: retrograde.Context, store_url: str
+) -> None:
+    """``adopt`` commits the stack's values as they are: the secret ones sealed."""
+    from retrograde.commands.adopting import adopt
+
+    [commit] = adopt(ctx, write_vault(ctx.cwd, "v1.yaml", SECRET_V1), ["vault"])
+    assert is_sealed(commit.diff["password"]["to"])
+    assert SECRET_V1.encode() not in raw_store(store_url)
+    sealed = store_calls.load_state(ctx.store)["vault"].inputs["password"]
+    assert ctx.keys.box().open("vault", "password", sealed) == SECRET_V1
+    assert history.verify(ctx).ok

@@ -89,3 +89,45 @@ def export_text(path: Path) -> str:
     if path.suffix == ".zst":
         data = zstandard.ZstdDecompressor().stream_reader(data).read()
     return data.decode("utf-8")
+
+
+def raw_pages(url: str) -> bytes:
+    """Every page of every table (and its TOAST table) of a PostgreSQL store, as the server
+    keeps them on disk, row versions that are no longer visible included (``pageinspect``)."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("CREATE EXTENSION IF NOT EXISTS pageinspect SCHEMA public"))
+            conn.commit()
+            relations = conn.execute(
+                text(
+                    "SELECT c.oid::regclass::text FROM pg_class c WHERE c.relkind IN ('r', 't')"
+                    " AND (c.relnamespace = current_schema()::regnamespace OR c.oid IN"
+                    " (SELECT reltoastrelid FROM pg_class WHERE relnamespace ="
+                    " current_schema()::regnamespace))"
+                )
+            ).scalars()
+            every_page = text(
+                "SELECT public.get_raw_page(CAST(:r AS text), n::int) FROM generate_series(0,"
+                " pg_relation_size(CAST(:r AS regclass))"
+                " / current_setting('block_size')::int - 1) n"
+            )
+            pages = [
+                bytes(page)
+                for relation in list(relations)
+                for page in conn.execute(every_page, {"r": relation}).scalars()
+            ]
+    finally:
+        engine.dispose()
+    return b"".join(pages)
+
+
+def relfilenodes(url: str, tables: tuple[str, ...]) -> dict[str, int]:
+    """Each table's file number on its PostgreSQL server (rewriting a table changes it)."""
+    engine = create_engine(normalise_url(url))
+    try:
+        with engine.connect() as conn:
+            query = text("SELECT relfilenode FROM pg_class WHERE oid = CAST(:t AS regclass)")
+            return {t: int(conn.execute(query, {"t": t}).scalar_one()) for t in tables}
+    finally:
+        engine.dispose()

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from retrograde.cli.render import action_piece, add_commit, add_log, value_text
 from retrograde.cli.text import Lines, moment
+from retrograde.model.reports import ClearSecret
 
 if TYPE_CHECKING:
     from rich.console import Console  # the type only: rich.console is slow to import
@@ -107,6 +108,8 @@ def render_verify(console: Console, view: Mapping[str, Any]) -> None:
             f"chain upgrade at {upgrade['at']}: rev {upgrade['old_rev']} hash "
             f"{upgrade['old_hash']} became {upgrade['new_hash']} ({upgrade['reason']})"
         )
+    for clear in view.get("clear_secrets", ()):
+        lines.add((ClearSecret.from_json(clear).line(), "yellow"))
     lines.print(console)
 
 

@@ -25,6 +25,7 @@ from pathlib import Path
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
+from retrograde.commands.stack_staging import resealing_box
 from retrograde.commands.stackfiles import StackVars, read_stack
 from retrograde.commands.validating import check_stack, raise_problems
 from retrograde.engine.committing import commit_changes
@@ -43,7 +44,8 @@ from retrograde.planning.drift import READ_ACTION, ReadProblem, reported_inputs
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack
 from retrograde.storage.repositories import CommitEntry
-from retrograde.storage.sealing import Opener, Sealer, secret_names
+from retrograde.storage.sealing import Opener, Sealer, sealed_types, secret_names
+from retrograde.storage.sql.reencoding import seal_clear_state
 
 
 def adopt(
@@ -86,12 +88,16 @@ def adopt(
         wanted = _adopted(stack, committed, list(dict.fromkeys(resources)))
         if read:
             wanted = _read(ctx, stack.types, wanted, executor, jobs)
-        types = {**known, **{(t.name, t.version): t for t in stack.types.values()}}
-        sealer = Sealer(Opener(ctx.keys.box), ctx.keys.sealing_box, secret_names(types))
+        declared = {**known, **{(t.name, t.version): t for t in stack.types.values()}}
+        sealer = Sealer(Opener(ctx.keys.box), ctx.keys.sealing_box, secret_names(declared))
         changes = [sealer.change(_adopt_change(name, state)) for name, state in wanted.items()]
         text = message or f"adopt from {path}"
+        types = sealed_types(stack.types.values(), known, ctx.keys.sealing_box)
+        reseal = resealing_box(ctx, known, declared, committed)
         with ctx.store.write() as tx:
-            tx.state.save_types(list(stack.types.values()))
+            tx.state.save_types(types)
+            if reseal is not None:
+                seal_clear_state(tx, lambda: reseal)
             now = utc_now()
             record = tx.applies.record(ctx.principal, text, now, changes, ApplyKind.ADOPT)
             entries = [CommitEntry(change, now) for change in changes]

@@ -16,6 +16,7 @@ under the new names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -27,14 +28,18 @@ from retrograde.engine.committing import commit_changes
 from retrograde.handlers.shell import UnquotedValue
 from retrograde.model.change import ActionName, Change
 from retrograde.model.commit import Commit
+from retrograde.model.state import ResourceState
+from retrograde.model.types import ResourceType, TypeKey
 from retrograde.planning.diffing import stage_changes
 from retrograde.planning.moves import moved, stack_moves
 from retrograde.planning.propagation import propagate
 from retrograde.planning.stackfile import Stack
 from retrograde.planning.type_migrations import MigrationPlanner, migrated, version_migrations
 from retrograde.storage.base import Transaction
+from retrograde.storage.crypto import SecretBox
 from retrograde.storage.repositories import CommitEntry
-from retrograde.storage.sealing import Opener, Sealer, resealed_move, secret_names
+from retrograde.storage.sealing import Opener, Sealer, resealed_move, sealed_types, secret_names
+from retrograde.storage.sql.reencoding import seal_clear_state
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,11 @@ class StackChanges:
     planner: MigrationPlanner
     moves: list[Change] = field(default_factory=list)
     """The ``move`` changes of the stack's ``moved:`` entries still to make."""
+    types: list[ResourceType] = field(default_factory=list)
+    """The stack's types as they are stored: secret defaults sealed."""
+    reseal: SecretBox | None = None
+    """The box to seal committed values with, when the stack declares secret an input of a
+    committed resource's type that the store's definitions do not (see :func:`write_staging`)."""
 
 
 def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = None) -> StackChanges:
@@ -63,8 +73,9 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
 
     Malformed migration steps in any type of the stack are refused here,
     before anything is written. Planning sees plaintext; what is returned has
-    its secret values sealed (:mod:`retrograde.storage.sealing`), unchanged
-    ones with the ciphertext they are stored with.
+    its secret values (and the types' secret defaults) sealed
+    (:mod:`retrograde.storage.sealing`), unchanged ones with the ciphertext
+    they are stored with.
     """
     planner = MigrationPlanner(stack.types, registry or StepRegistry.installed())
     planner.check_all()
@@ -73,29 +84,55 @@ def stack_changes(ctx: Context, stack: Stack, registry: StepRegistry | None = No
         committed = tx.state.load()
         known = tx.state.types()
     opener = Opener(ctx.keys.box)  # first: the moves seal values again under new names
-    reseal = partial(resealed_move, opener=opener)
-    committed, moves = moved(committed, stack_moves(committed, stack.moved), reseal)
+    resealing = partial(resealed_move, opener=opener)
+    committed, moves = moved(committed, stack_moves(committed, stack.moved), resealing)
     plain = opener.states(committed)
     migrations = version_migrations(plain, desired, planner)
     changes = stage_changes(migrated(plain, migrations), desired)
-    sealer = Sealer(
-        opener,
-        ctx.keys.sealing_box,
-        secret_names({**known, **{(t.name, t.version): t for t in stack.types.values()}}),
-    )
+    declared = {**known, **{(t.name, t.version): t for t in stack.types.values()}}
+    sealer = Sealer(opener, ctx.keys.sealing_box, secret_names(declared))
     return StackChanges(
         {name: sealer.change(change) for name, change in changes.items()},
         [sealer.change(change) for change in migrations],
         planner,
         moves,
+        sealed_types(stack.types.values(), known, ctx.keys.sealing_box),
+        resealing_box(ctx, known, declared, committed),
     )
+
+
+def resealing_box(
+    ctx: Context,
+    known: Mapping[TypeKey, ResourceType],
+    declared: Mapping[TypeKey, ResourceType],
+    committed: Mapping[str, ResourceState],
+) -> SecretBox | None:
+    """The box to seal committed values with (:func:`seal_clear_state`) when the types
+    ``declared`` make secret an input of a ``committed`` resource's type that the store's
+    definitions ``known`` do not; None when nothing is to be sealed. Found before the write
+    transaction, which must not wait for the one that makes a store's first key."""
+    newly = newly_secret(known, declared)
+    return ctx.keys.sealing_box() if any(s.type in newly for s in committed.values()) else None
+
+
+def newly_secret(
+    known: Mapping[TypeKey, ResourceType], declared: Mapping[TypeKey, ResourceType]
+) -> set[str]:
+    """The names of the types that have a secret input in ``declared`` that is secret in no
+    version of them in ``known`` (the store's definitions)."""
+    before, after = secret_names(known), secret_names(declared)
+    return {name for name, _version in declared if after(name, 0) - before(name, 0)}
 
 
 def write_staging(
     tx: Transaction, stack: Stack, found: StackChanges, principal: str
 ) -> list[Commit]:
     """In ``tx``: the move commits and the migrate commits (an apply of their own each), then
-    the new staged log, the types and the stack's output definitions."""
+    the new staged log, the types and the stack's output definitions.
+
+    When the stack declares secret an input its resources have committed values of, those
+    values are sealed in committed state, snapshots and the staged log; the commits keep
+    them in clear, and ``verify`` names their revisions (history is not rewritten)."""
     written: list[Commit] = []
     if found.moves:
         message = f"moved: entries of {stack.source}"
@@ -107,8 +144,11 @@ def write_staging(
         entries = [CommitEntry(change, now) for change in found.migrations]
         written += commit_changes(tx, record.id, principal, message, entries)
     tx.staged.replace(list(found.changes.values()))
-    tx.state.save_types(list(stack.types.values()))
+    tx.state.save_types(found.types)
     tx.state.save_outputs(list(stack.outputs.values()))
+    if found.reseal is not None:
+        reseal = found.reseal
+        seal_clear_state(tx, lambda: reseal)
     return written
 
 

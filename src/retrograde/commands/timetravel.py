@@ -15,7 +15,7 @@ from retrograde.model.change import Change
 from retrograde.model.state import ResourceState
 from retrograde.planning.diffing import stage_changes
 from retrograde.storage.base import Transaction
-from retrograde.storage.sealing import Opener
+from retrograde.storage.sealing import Opener, Sealer, opened_types, secret_names
 
 Target = str | int
 """A revision number (``12`` or ``"12"``) or a checkpoint name."""
@@ -72,15 +72,23 @@ def diff_revisions(ctx: Context, old: Target | None, new: Target | None) -> Revi
     """Per resource, what changed from ``old`` to ``new`` (each defaults to the head revision).
 
     ``diff --from 5`` is what changed since revision 5; ``diff --to 5`` is what
-    rolling back to revision 5 would change.
+    rolling back to revision 5 would change. With the store's key the states are
+    compared in plaintext (a value the log holds in clear and state sealed, since
+    its input was declared secret, is the same value), and the changes hold the
+    values sealed again.
     """
     with ctx.store.read() as tx:
         head, _ = tx.log.head()
         start = resolve(tx, old) if old is not None else Revision(head)
         end = resolve(tx, new) if new is not None else Revision(head)
         before, after = state_at_revision(tx, start.rev), state_at_revision(tx, end.rev)
-    changes = stage_changes(before, after)
-    return RevisionDiff(start, end, changes)
+        types = tx.state.types()
+    if ctx.keys.problem() is not None:
+        return RevisionDiff(start, end, stage_changes(before, after))
+    opener = Opener(ctx.keys.box)
+    changes = stage_changes(opener.states(before), opener.states(after))
+    sealer = Sealer(opener, ctx.keys.box, secret_names(types))
+    return RevisionDiff(start, end, {name: sealer.change(c) for name, c in changes.items()})
 
 
 def stack(ctx: Context, snapshot: StateSnapshot) -> str:
@@ -94,4 +102,5 @@ def stack(ctx: Context, snapshot: StateSnapshot) -> str:
     resources = snapshot.resources
     if ctx.keys.problem() is None:  # in plaintext, a secret equal to its default is left out
         resources = Opener(ctx.keys.box).states(resources)
+        types = opened_types(types, ctx.keys.box)
     return stack_text(resources, types, rev=snapshot.rev, outputs=outputs)

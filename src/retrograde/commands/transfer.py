@@ -44,7 +44,7 @@ from retrograde.model.numbers import check_number
 from retrograde.model.reports import TransferReport
 from retrograde.storage.base import Transaction
 from retrograde.storage.keys import box_in
-from retrograde.storage.sql.reencoding import seal_clear_secrets
+from retrograde.storage.sql.reencoding import seal_clear_secrets, seal_clear_state
 
 Write = Callable[[bytes], object]
 
@@ -83,7 +83,9 @@ def import_(ctx: Context, path: Path) -> TransferReport:
     """Build this (empty) store from the export at ``path``; every hash is checked.
 
     A torn last segment is left out (and reported); a file with no complete
-    segment is :class:`CorruptLogError`.
+    segment is :class:`CorruptLogError`. Committed state and snapshots, rebuilt by
+    replay, are sealed where the commits hold a secret input's value in clear (one
+    declared secret after it was committed).
     """
     source = ctx.cwd / path
     if not source.is_file():
@@ -95,6 +97,7 @@ def import_(ctx: Context, path: Path) -> TransferReport:
     with exclusive(ctx, "import"), ctx.store.write() as tx:
         lines = files.read_lines(source, end)
         report = import_log(tx, lines, source=str(path), reseal=resealer(tx, str(path)))
+        seal_clear_state(tx, lambda: box_in(tx))  # of inputs the commits hold in clear
     if "chain_upgrade" in report.extra:
         ctx.store.scrub()  # the clear values were written before they were sealed
     return _with_torn(report, tail, f"{path.name}: left out", "not imported")

@@ -27,11 +27,13 @@ from retrograde.history.chain import (
     record_problems,
     signature_problems,
 )
+from retrograde.history.clear_secrets import ClearHistory, secret_inputs
 from retrograde.memory import gc_paused
 from retrograde.model.jsonvalue import same_json
 from retrograde.model.keys import ChainUpgrade
 from retrograde.model.reports import ChainSummary, Problem, ProblemKind, VerifyReport
 from retrograde.model.state import ResourceState
+from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.base import Transaction
 from retrograde.storage.signing import Signature
 
@@ -68,7 +70,11 @@ def verify_log(tx: Transaction, trust: Trust | None = None) -> VerifyReport:
     pending = next(snapshots, None)
     signatures = tx.chain.signatures()
     audit.watch = {s.point.rev for s in signatures} | {rev for _, rev, _ in trust.heads}
-    feed = EntryFeed(audit, list(tx.chain.entries()))
+    entries = list(tx.chain.entries())
+    feed = EntryFeed(audit, entries)
+    clear = ClearHistory(secret_inputs(_types(tx), entries))
+    for entry in entries:
+        clear.entry(entry)
     with gc_paused():
         for batch in tx.log.stored(0, head):
             for stored in batch:
@@ -81,16 +87,17 @@ def verify_log(tx: Transaction, trust: Trust | None = None) -> VerifyReport:
                     audit.skip(stored.rev, stored.hash)
                     continue
                 commits += 1
+                clear.commit(body)
                 found = audit.check(body, hash_)
                 if found:
                     problems.extend(found)
                 if upgraded and audit.rev in upgraded:
                     problems.extend(_upgrade_problems(upgraded[audit.rev], hash_))
                 if pending is not None and pending[0] <= audit.rev:
-                    pending = _check_snapshots(audit, snapshots, pending, problems)
+                    pending = _check_snapshots(audit, snapshots, pending, problems, clear)
         problems.extend(feed.rest())
         if audit.replaying:
-            problems.extend(_state_problems(tx, audit.state))
+            problems.extend(_state_problems(tx, audit.state, clear))
     indexed = tx.log.indexed_inputs()
     if indexed != audit.inputs:
         problems.append(
@@ -113,7 +120,16 @@ def verify_log(tx: Transaction, trust: Trust | None = None) -> VerifyReport:
         problems=tuple(problems[:MAX_PROBLEMS]),
         chain_upgrades=tuple(upgrades),
         chain=_summary(audit, signatures, trust, problems),
+        clear_secrets=clear.found(),
     )
+
+
+def _types(tx: Transaction) -> Mapping[TypeKey, ResourceType] | None:
+    """The store's type definitions; None when one cannot be read (a record problem)."""
+    try:
+        return tx.state.types()
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _summary(
@@ -153,13 +169,17 @@ def _unreadable(error: CorruptLogError, rev: int) -> Problem:
 
 
 def _check_snapshots(
-    audit: ChainAudit, snapshots: Iterator[Snapshot], pending: Snapshot | None, found: list[Problem]
+    audit: ChainAudit,
+    snapshots: Iterator[Snapshot],
+    pending: Snapshot | None,
+    found: list[Problem],
+    clear: ClearHistory,
 ) -> Snapshot | None:
     """Compare the snapshot at the audit's revision, if any; the next one still ahead."""
     while pending is not None and pending[0] <= audit.rev:
         rev, stored = pending
         if rev == audit.rev and audit.replaying:
-            for name, detail in _differences(audit.state, stored)[:1]:
+            for name, detail in _differences(audit.state, stored, clear)[:1]:
                 found.append(
                     Problem(
                         ProblemKind.SNAPSHOT, f"the snapshot here {detail}", rev=rev, resource=name
@@ -169,21 +189,28 @@ def _check_snapshots(
     return pending
 
 
-def _state_problems(tx: Transaction, replayed: Mapping[str, ResourceState]) -> list[Problem]:
+def _state_problems(
+    tx: Transaction, replayed: Mapping[str, ResourceState], clear: ClearHistory
+) -> list[Problem]:
     try:
         committed = tx.state.load()
     except (ValueError, KeyError, TypeError) as error:
         return [Problem(ProblemKind.STATE, f"committed state cannot be read ({error!r})")]
     return [
         Problem(ProblemKind.STATE, f"committed state {detail}", resource=name)
-        for name, detail in _differences(replayed, committed)
+        for name, detail in _differences(replayed, committed, clear)
     ]
 
 
 def _differences(
-    expected: Mapping[str, ResourceState], actual: Mapping[str, ResourceState]
+    expected: Mapping[str, ResourceState],
+    actual: Mapping[str, ResourceState],
+    clear: ClearHistory,
 ) -> list[tuple[str, str]]:
-    """``(resource, what differs)`` where ``actual`` departs from ``expected`` (the log)."""
+    """``(resource, what differs)`` where ``actual`` departs from ``expected`` (the log).
+
+    A value of a secret input that the log holds in clear and ``actual`` sealed is the same
+    (sealed when the input was declared secret; without the key, all that can be said)."""
     if expected.keys() == actual.keys() and _same_states(expected, actual):
         return []
     found: list[tuple[str, str]] = []
@@ -193,7 +220,7 @@ def _differences(
         elif name not in expected:
             found.append((name, "has this resource, which the log does not"))
         else:
-            parts = _differing_parts(expected[name], actual[name])
+            parts = _differing_parts(expected[name], actual[name], clear)
             if parts:
                 found.append((name, f"differs from the log in {', '.join(parts)}"))
     return found
@@ -219,13 +246,18 @@ def _as_json(state: Mapping[str, ResourceState]) -> dict[str, object]:
     return {name: state[name].to_json() for name in sorted(state)}
 
 
-def _differing_parts(expected: ResourceState, actual: ResourceState) -> list[str]:
+def _differing_parts(
+    expected: ResourceState, actual: ResourceState, clear: ClearHistory
+) -> list[str]:
     parts = [
         f"input {key!r}"
         for key in sorted(expected.inputs.keys() | actual.inputs.keys())
         if key not in expected.inputs
         or key not in actual.inputs
-        or not same_json(expected.inputs[key], actual.inputs[key])
+        or not (
+            same_json(expected.inputs[key], actual.inputs[key])
+            or clear.sealed_since(actual.type, key, expected.inputs[key], actual.inputs[key])
+        )
     ]
     for label, mine, theirs in (
         ("type", [expected.type, expected.version], [actual.type, actual.version]),

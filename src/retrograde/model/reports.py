@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NotRequired, TypedDict
 
 from retrograde.model.apply import ApplyRecord
 from retrograde.model.commit import Commit
-from retrograde.model.jsonvalue import JSON
+from retrograde.model.jsonvalue import JSON, JSONObject, Raw
 from retrograde.model.keys import ChainUpgrade, ChainUpgradeJSON
 from retrograde.model.state import ResourceState
 
@@ -119,6 +119,7 @@ class VerifyJSON(TypedDict):
     resources: int
     problems: list[ProblemJSON]
     chain_upgrades: list[ChainUpgradeJSON]
+    clear_secrets: list[JSONObject]
     chain: NotRequired[ChainJSON]
     signing: NotRequired[SigningJSON]
 
@@ -174,6 +175,42 @@ class ChainSummary:
         return chain, signing
 
 
+SHOWN_SPANS = 8
+"""Runs of revisions (or entries) a :class:`ClearSecret` line shows at most."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClearSecret:
+    """Secret input ``input`` of type ``type``: in clear in the commits of ``revs`` and in
+    the definitions chained as ``entries`` (its default)."""
+
+    type: str
+    input: str
+    revs: tuple[int, ...] = ()
+    entries: tuple[int, ...] = ()
+
+    def line(self) -> str:
+        places = []
+        if self.revs:
+            places.append(f"the commits of revisions {spans(self.revs, SHOWN_SPANS)}")
+        if self.entries:
+            shown = spans(self.entries, SHOWN_SPANS)
+            places.append(f"the definitions of chain entries {shown} (its default)")
+        return f"secret input {self.type}.{self.input} is in clear in {' and '.join(places)}"
+
+    def to_json(self) -> JSONObject:
+        return {
+            "type": self.type,
+            "input": self.input,
+            "revs": list(self.revs),
+            "entries": list(self.entries),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Raw]) -> ClearSecret:
+        return cls(data["type"], data["input"], tuple(data["revs"]), tuple(data["entries"]))
+
+
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
     """The outcome of ``verify``: what was checked and every problem found, first one first."""
@@ -186,6 +223,8 @@ class VerifyReport:
     chain_upgrades: tuple[ChainUpgrade, ...] = ()
     """Re-encodings that changed the log's hashes (secrets sealed at rest), oldest first."""
     chain: ChainSummary | None = None
+    clear_secrets: tuple[ClearSecret, ...] = ()
+    """Secret inputs the history holds in clear (declared secret after; not a problem)."""
 
     @property
     def ok(self) -> bool:
@@ -199,6 +238,7 @@ class VerifyReport:
             "resources": self.resources,
             "problems": [problem.to_json() for problem in self.problems],
             "chain_upgrades": [upgrade.to_json() for upgrade in self.chain_upgrades],
+            "clear_secrets": [clear.to_json() for clear in self.clear_secrets],
         }
         if self.chain is not None:
             out["chain"], out["signing"] = self.chain.to_json()
@@ -234,3 +274,19 @@ class TransferReport:
             "resources": self.resources,
             **self.extra,
         }
+
+
+def spans(numbers: Iterable[int], most: int | None = None) -> str:
+    """``1-3, 7, 9-10`` for 1, 2, 3, 7, 9, 10 (sorted, without repeats); past ``most``
+    spans, how many numbers are left out: ``1-3, 7 and 2 more``."""
+    ordered = sorted(set(numbers))
+    runs: list[tuple[int, int]] = []
+    for number in ordered:
+        if runs and number == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], number)
+        else:
+            runs.append((number, number))
+    shown = runs if most is None else runs[:most]
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in shown)
+    left = sum(b - a + 1 for a, b in runs[len(shown) :])
+    return f"{text} and {left} more" if left else text

@@ -102,5 +102,5 @@ class Store(Protocol):
 
     def scrub(self) -> None:
         """Leave no freed page of overwritten values in the store's files (after secrets held
-        in clear were sealed): SQLite rebuilds its file; PostgreSQL needs ``VACUUM FULL``."""
+        in clear were sealed): SQLite rebuilds its file, PostgreSQL the rewritten tables."""
         ...

@@ -4,10 +4,13 @@ Envelope encryption. Each store has one random 256-bit *data key*; every
 secret value is sealed under it (:class:`SecretBox`) with a random 96-bit
 nonce, and with its resource and input name as associated data, so a
 ciphertext moved to another input (or another resource) fails to decrypt
-instead of yielding a value. The data key itself is stored *wrapped*
-(AES-GCM under the key file's 256-bit key, bound to the store id), so
-rotating the key file rewraps 60 bytes and changes no stored ciphertext and
-no hash. Nothing here is hand-made: ``cryptography``'s AESGCM does all of it.
+instead of yielding a value. A secret input's default in a type definition
+is sealed the same way, bound to the type and input names (in a context of
+its own, so it can never pass for a resource's value, nor one for it). The
+data key itself is stored *wrapped* (AES-GCM under the key file's 256-bit
+key, bound to the store id), so rotating the key file rewraps 60 bytes and
+changes no stored ciphertext and no hash. Nothing here is hand-made:
+``cryptography``'s AESGCM does all of it.
 
 ``cryptography`` is imported when a box is first made, so verbs on stores
 without secrets never load it.
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 KEY_BYTES = 32
 NONCE_BYTES = 12
 _VALUE_CONTEXT = "retrograde-secret-v1"
+_DEFAULT_CONTEXT = "retrograde-secret-default-v1"
 _WRAP_CONTEXT = b"retrograde-data-key-v1\x00"
 
 
@@ -80,9 +84,7 @@ class SecretBox:
 
     def seal(self, resource: str, input: str, value: JSON) -> dict[str, JSON]:
         """``value`` (any JSON) sealed for ``resource.input``, with a fresh nonce."""
-        nonce = os.urandom(NONCE_BYTES)
-        body = self._aead.encrypt(nonce, canonical_bytes(value), _binding(resource, input))
-        return sealed(base64.b64encode(nonce + body).decode("ascii"))
+        return self._seal(_binding(resource, input), value)
 
     def open(self, resource: str, input: str, value: JSON) -> JSON:
         """The plaintext of a sealed ``value`` of ``resource.input`` (any other value as is).
@@ -91,23 +93,43 @@ class SecretBox:
         another input, edited, sealed under another data key) is
         :class:`SecretTamperedError`, never a wrong value.
         """
+        return self._open(_binding(resource, input), value, resource, input)
+
+    def seal_default(self, type_name: str, input: str, value: JSON) -> dict[str, JSON]:
+        """``value`` sealed as the default of secret input ``input`` of type ``type_name``
+        (bound to both, and never valid as a resource's value)."""
+        return self._seal(_default_binding(type_name, input), value)
+
+    def open_default(self, type_name: str, input: str, value: JSON) -> JSON:
+        """The plaintext of a sealed default (see :meth:`seal_default`, :meth:`open`)."""
+        return self._open(_default_binding(type_name, input), value, f"type {type_name}", input)
+
+    def _seal(self, binding: bytes, value: JSON) -> dict[str, JSON]:
+        nonce = os.urandom(NONCE_BYTES)
+        body = self._aead.encrypt(nonce, canonical_bytes(value), binding)
+        return sealed(base64.b64encode(nonce + body).decode("ascii"))
+
+    def _open(self, binding: bytes, value: JSON, owner: str, input: str) -> JSON:
         if not is_sealed(value):
             return value
         from cryptography.exceptions import InvalidTag
 
         try:
             raw = base64.b64decode(sealed_text(value), validate=True)
-            plain = self._aead.decrypt(
-                raw[:NONCE_BYTES], raw[NONCE_BYTES:], _binding(resource, input)
-            )
+            plain = self._aead.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], binding)
             return _loads(plain)
         except (InvalidTag, binascii.Error, ValueError):
-            raise SecretTamperedError(self.key_file, resource, input) from None
+            raise SecretTamperedError(self.key_file, owner, input) from None
 
 
 def _binding(resource: str, input: str) -> bytes:
     """The associated data of a value: which resource input it belongs to."""
     return canonical_bytes([_VALUE_CONTEXT, resource, input])
+
+
+def _default_binding(type_name: str, input: str) -> bytes:
+    """The associated data of a type's secret default: which type input it belongs to."""
+    return canonical_bytes([_DEFAULT_CONTEXT, type_name, input])
 
 
 def _loads(plain: bytes) -> JSON:

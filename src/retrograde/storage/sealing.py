@@ -20,12 +20,19 @@ new), which replay applies like any diff. In plaintext a move changes nothing
 Sealed values are recognised by their form (:mod:`retrograde.model.sealed`),
 so opening needs no type definitions; sealing seals exactly the inputs a
 resource's type declares secret.
+
+A type definition is stored with the default of each secret input sealed
+too (:func:`sealed_types`, bound to the type and input names), reusing the
+ciphertext the stored definitions have for the same plaintext, so that
+restaging an unchanged type changes no stored byte and makes no chain entry.
+A resource that takes the default was given its plaintext when the stack file
+was read, and seals it as its own value.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from retrograde.model.change import ActionName, Change, Diff, reverse_diff
 from retrograde.model.commit import Commit
@@ -216,3 +223,65 @@ def secret_names(types: Mapping[TypeKey, ResourceType]) -> SecretNames:
         return by_name.get(type_name, frozenset())
 
     return names
+
+
+def secret_defaults(rtype: ResourceType) -> dict[str, JSON]:
+    """The defaults of ``rtype``'s secret inputs that hold something (not ``null``)."""
+    return {
+        name: spec.default
+        for name, spec in rtype.inputs.items()
+        if spec.secret and spec.has_default and spec.default is not None
+    }
+
+
+def sealed_types(
+    types: Iterable[ResourceType], stored: Mapping[TypeKey, ResourceType], box: BoxOf
+) -> list[ResourceType]:
+    """``types`` as the store keeps them: each secret input's default sealed (see the module
+    docstring), with the ciphertext a definition in ``stored`` has for the same plaintext.
+    ``box`` is asked for only when a type has a secret default in clear."""
+    known: _Known = {}
+    learnt: set[str] = set()
+    made: list[ResourceType] = []
+    for rtype in types:
+        clear = {n: v for n, v in secret_defaults(rtype).items() if not is_sealed(v)}
+        if not clear:
+            made.append(rtype)
+            continue
+        secrets = box()
+        if rtype.name not in learnt:  # the ciphertexts the stored versions of the type hold
+            learnt.add(rtype.name)
+            for (name, _version), old in stored.items():
+                for input, value in secret_defaults(old).items() if name == rtype.name else ():
+                    if is_sealed(value):
+                        plain = canonical_bytes(secrets.open_default(name, input, value))
+                        known.setdefault((name, input, plain), value)
+        sealed: dict[str, JSON] = {}
+        for input, value in clear.items():
+            key = (rtype.name, input, canonical_bytes(value))
+            if key not in known:
+                known[key] = secrets.seal_default(rtype.name, input, value)
+            sealed[input] = known[key]
+        made.append(_with_defaults(rtype, sealed))
+    return made
+
+
+def opened_types(types: Mapping[TypeKey, ResourceType], box: BoxOf) -> dict[TypeKey, ResourceType]:
+    """``types`` with their sealed secret defaults in plaintext (``box`` asked for only then)."""
+    opened: dict[TypeKey, ResourceType] = {}
+    for key, rtype in types.items():
+        sealed = {n: v for n, v in secret_defaults(rtype).items() if is_sealed(v)}
+        if sealed:
+            secrets = box()
+            plain = {n: secrets.open_default(rtype.name, n, v) for n, v in sealed.items()}
+            rtype = _with_defaults(rtype, plain)
+        opened[key] = rtype
+    return opened
+
+
+def _with_defaults(rtype: ResourceType, defaults: Mapping[str, JSON]) -> ResourceType:
+    inputs = {
+        name: dataclasses.replace(spec, default=defaults[name]) if name in defaults else spec
+        for name, spec in rtype.inputs.items()
+    }
+    return dataclasses.replace(rtype, inputs=inputs)

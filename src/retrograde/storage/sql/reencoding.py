@@ -14,6 +14,13 @@ so that the old head hash still leads to the new chain.
 
 Commits are read and rewritten a batch at a time; a store without a secret
 input in any type costs one query.
+
+:func:`seal_clear_state` is the lighter step taken when a type declares an
+input secret after values of it were committed in clear: committed state,
+every snapshot and the staged log are sealed, and the commits are left as
+they are (their hashes, the chain entries after them, signatures and
+witnessed heads all stay valid). ``verify`` then names the revisions whose
+commits still hold such values in clear.
 """
 
 from __future__ import annotations
@@ -64,6 +71,21 @@ def seal_clear_secrets(tx: Transaction, box: BoxOf, *, reason: str, at: str) -> 
     return upgrade
 
 
+def seal_clear_state(tx: Transaction, box: BoxOf) -> None:
+    """Seal every clear value of a secret input in ``tx``'s committed state, snapshots and
+    staged log; the commits keep theirs (see the module docstring). Snapshots get the
+    ciphertext committed state has for the same value; ``box`` is asked for only when a
+    clear value is found."""
+    types = tx.state.types()
+    if not any(rtype.secrets for rtype in types.values()):
+        return
+    walk = _Walk(tx, box, secret_names(types))
+    walk.state()
+    for rev in sorted(walk.snapshot_revs()):
+        walk.snapshot(rev)
+    walk.staged()
+
+
 class _Walk:
     """One pass over a store: what each secret input holds as of the commit being read."""
 
@@ -95,7 +117,7 @@ class _Walk:
         """Seal the log's clear secrets and rehash from the first commit that changed."""
         previous = GENESIS_HASH
         changed = False
-        snaps = self._snapshot_revs()
+        snaps = self.snapshot_revs()
         for batch in self.tx.log.stored(0, self.tx.log.head()[0]):
             updates = []
             for stored in batch:
@@ -108,7 +130,7 @@ class _Walk:
                     updates.append(rows.commit_row(commit))
                 previous = commit.hash
                 if commit.rev in snaps:
-                    self._snapshot(commit.rev)
+                    self.snapshot(commit.rev)
             self._rewrite(updates)
 
     def _diff(self, commit: Commit) -> Diff:
@@ -150,36 +172,40 @@ class _Walk:
             [{"b_rev": u["rev"], "b_payload": u["payload"], "b_hash": u["hash"]} for u in updates],
         )
 
-    def _snapshot_revs(self) -> set[int]:
+    def snapshot_revs(self) -> set[int]:
         return {int(rev) for rev in self.conn.execute(select(snapshots.c.rev)).scalars()}
 
-    def _snapshot(self, rev: int) -> None:
+    def snapshot(self, rev: int) -> None:
         """The snapshot of ``rev`` with what each secret input held at ``rev``."""
         blob = self.conn.execute(select(snapshots.c.state).where(snapshots.c.rev == rev)).scalar()
         assert blob is not None
         data: dict[str, Any] = json.loads(zstandard.ZstdDecompressor().decompress(blob))
-        for name, state in self._sealed_states(data.items()):
+        found = dict(self._sealed_states(data.items()))
+        if not found:
+            return
+        for name, state in found.items():
             data[name] = state.to_json()
         text = json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
         compressed = zstandard.ZstdCompressor(level=3).compress(text)
         self.conn.execute(snapshots.update().where(snapshots.c.rev == rev).values(state=compressed))
 
     def _sealed_states(
-        self, states: Iterator[tuple[str, Any]] | Any
+        self, states: Iterator[tuple[str, Any]] | Any, *, setting: bool = False
     ) -> Iterator[tuple[str, ResourceState]]:
         for name, raw in states:
             state = raw if isinstance(raw, ResourceState) else ResourceState.from_json(raw)
             secret = self.names(state.type, state.version)
             inputs = {
-                k: self.seal(name, k, v, setting=False) if k in secret else v
+                k: self.seal(name, k, v, setting=setting) if k in secret else v
                 for k, v in state.inputs.items()
             }
             if inputs != dict(state.inputs):
                 yield name, dataclasses.replace(state, inputs=inputs)
 
     def state(self) -> None:
-        """Committed state with the ciphertexts its values were committed with."""
-        found = dict(self._sealed_states(self.tx.state.load().items()))
+        """Committed state with the ciphertexts its values were committed with (none: new
+        ones, which snapshots and the staged log then reuse for the same value)."""
+        found = dict(self._sealed_states(self.tx.state.load().items(), setting=True))
         if found:
             self.tx.state.put(dict[str, ResourceState | None](found))
 

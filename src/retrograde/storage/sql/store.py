@@ -26,7 +26,7 @@ from retrograde.storage.sql.database import writer
 from retrograde.storage.sql.driver_errors import mask_password, translated
 from retrograde.storage.sql.signatures import sign_head
 from retrograde.storage.sql.transaction import SqlTransaction
-from retrograde.storage.sql.upgrade import scrub_sqlite
+from retrograde.storage.sql.upgrade import scrub
 
 
 class SqlStore:
@@ -83,9 +83,9 @@ class SqlStore:
         self._engine.dispose()
 
     def scrub(self) -> None:
-        if self._engine.dialect.name == "sqlite" and not self.read_only:
+        if not self.read_only:
             with translated(self.url, "write to", busy=self._busy):
-                scrub_sqlite(self._engine)
+                scrub(self._engine)
 
     def __enter__(self) -> SqlStore:
         return self

@@ -70,8 +70,8 @@ def upgrade_to_head(engine: Engine) -> bool:
         sealed = sealed and seal_clear_secrets_on_upgrade(connection)
         if before is not None and before < CHAINING_REVISION:
             _chain_existing(connection)
-    if sealed and engine.dialect.name == "sqlite":
-        scrub_sqlite(engine)
+    if sealed:
+        scrub(engine)
     return True
 
 
@@ -103,18 +103,32 @@ def seal_clear_secrets_on_upgrade(connection: Connection) -> bool:
     return seal_clear_secrets(tx, lambda: box_in(tx), reason=reason, at=utc_now()) is not None
 
 
-def scrub_sqlite(engine: Engine) -> None:
-    """Leave no page of the old, clear values in a SQLite file once they are sealed.
+SCRUBBED_TABLES = ("commits", "commit_inputs", "resources", "snapshots", "staged")
+"""The tables a sealing rewrites (what :func:`scrub` rebuilds on PostgreSQL)."""
 
-    An UPDATE leaves the old bytes in free space and in the write-ahead log,
-    so the file is rebuilt (``VACUUM``) and the log emptied (``wal_checkpoint
-    (TRUNCATE)``), outside any transaction.
+
+def scrub(engine: Engine) -> None:
+    """Leave no stored copy of the clear values a sealing has just replaced.
+
+    An UPDATE or DELETE leaves the old bytes behind: in a SQLite file's free
+    pages and write-ahead log, in the dead row versions of a PostgreSQL table
+    until it is vacuumed. So a SQLite file is rebuilt (``VACUUM``) and its log
+    emptied (``wal_checkpoint(TRUNCATE)``); on PostgreSQL each rewritten table
+    is rewritten into a new file (``VACUUM (FULL)``, which frees the old one),
+    outside any transaction. (PostgreSQL's own write-ahead log and backups made
+    before are the server's to expire.)
     """
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         assert raw is not None
-        raw.execute("VACUUM")
-        raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        if engine.dialect.name == "sqlite":
+            raw.execute("VACUUM")
+            raw.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        connection.rollback()  # VACUUM cannot run in the transaction a query began
+        autocommit = connection.execution_options(isolation_level="AUTOCOMMIT")
+        for table in SCRUBBED_TABLES:
+            autocommit.execute(text(f"VACUUM (FULL) {table}"))
 
 
 def _run_alembic_upgrade(connection: Connection) -> None:
