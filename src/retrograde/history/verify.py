@@ -205,12 +205,14 @@ def _state_problems(
 def _differences(
     expected: Mapping[str, ResourceState],
     actual: Mapping[str, ResourceState],
-    clear: ClearHistory,
+    clear: ClearHistory | None = None,
 ) -> list[tuple[str, str]]:
     """``(resource, what differs)`` where ``actual`` departs from ``expected`` (the log).
 
     A value of a secret input that the log holds in clear and ``actual`` sealed is the same
-    (sealed when the input was declared secret; without the key, all that can be said)."""
+    when ``clear`` says the input is secret (sealed when the input was declared secret;
+    without the key, all that can be said)."""
+    clear = clear if clear is not None else ClearHistory({})
     if expected.keys() == actual.keys() and _same_states(expected, actual):
         return []
     found: list[tuple[str, str]] = []
