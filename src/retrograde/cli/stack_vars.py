@@ -1,17 +1,31 @@
 """``--var NAME=VALUE`` and ``--var-file FILE``: values for a stack's ``vars:``, on every verb
-that reads a stack file."""
+that reads a stack file; and ``--allow-include DIR``, where its includes may come from.
+
+Only options here: a verb that may read a stack file (``apply [FILE]``) imports the stack
+file reader when it does."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from retrograde.commands.stackfiles import StackVars
+if TYPE_CHECKING:
+    from retrograde.commands.stackfiles import StackVars
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+allow_include_option = click.option(
+    "--allow-include",
+    "allow_include",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also allow includes from DIR (repeatable; RETROGRADE_ALLOW_INCLUDE adds more). "
+    "By default includes must lie inside the stack file's directory.",
+)
 
 
 def _pairs(
@@ -49,4 +63,6 @@ def var_options(command: F) -> F:
 
 
 def stack_vars(values: tuple[tuple[str, str], ...], files: tuple[Path, ...]) -> StackVars:
+    from retrograde.commands.stackfiles import StackVars
+
     return StackVars(values, files)

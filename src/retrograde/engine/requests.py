@@ -26,6 +26,7 @@ def action_request(
     spec = rtype.actions.get(change.action.value)
     after = change.after.inputs if change.after else None
     before = change.before.inputs if change.before else None
+    secrets = _secret_names(change, types, rtype)
     return {
         "handler": spec.handler if spec else NO_HANDLER,
         "target": spec.target if spec else "",
@@ -40,8 +41,8 @@ def action_request(
             "diff": {k: dict(v) for k, v in change.diff.items()},
             "apply_id": apply_id,
         },
-        "secrets": secret_values(_secret_names(change, types), after, before, change.diff),
-        "queue": action_queue(change, types),
+        "secrets": secret_values(secrets, after, before, change.diff) if secrets else [],
+        "queue": _queue(change, rtype),
         "queue_timeout": spec.queue_timeout if spec else None,
         "files": list(rtype.files),
     }
@@ -53,17 +54,29 @@ def action_queue(change: Change, types: Mapping[TypeKey, ResourceType]) -> str |
     The resource's ``queue`` tag, else its type's ``queue:``, else its
     ``route_by`` tag (the state after the change, or before it for a removal).
     """
+    return _queue(change, _type_of(change, types))
+
+
+def _queue(change: Change, rtype: ResourceType) -> str | None:
     side = change.after or change.before
-    return _type_of(change, types).queue_for(side.tags if side else {})
+    return rtype.queue_for(side.tags if side else {})
 
 
-def _secret_names(change: Change, types: Mapping[TypeKey, ResourceType]) -> frozenset[str]:
+def _secret_names(
+    change: Change, types: Mapping[TypeKey, ResourceType], rtype: ResourceType
+) -> frozenset[str]:
     """The inputs secret in either side's type: a migration may change which inputs are secret,
-    and an input secret on one side must not show on the other."""
+    and an input secret on one side must not show on the other. ``rtype`` is the type that
+    performs ``change`` (most changes keep their type: then it is the only one)."""
     names: frozenset[str] = frozenset()
     for side in (change.before, change.after):
-        rtype = types.get((side.type, side.version)) if side is not None else None
-        names |= rtype.secrets if rtype is not None else frozenset()
+        if side is None:
+            continue
+        if side.type == rtype.name and side.version == rtype.version:
+            names |= rtype.secrets
+            continue
+        other = types.get((side.type, side.version))
+        names |= other.secrets if other is not None else frozenset()
     return names
 
 
@@ -74,10 +87,11 @@ def revealed(
 ) -> dict[str, Change]:
     """``changes`` with those whose action runs a handler in plaintext (``reveal``): only a
     handler is given secret values, so an action without one never needs the key."""
-    return {
-        name: reveal(change) if change.action.value in _type_of(change, types).actions else change
-        for name, change in changes.items()
-    }
+    opened: dict[str, Change] = {}
+    for name, change in changes.items():
+        runs = change.action.value in _type_of(change, types).actions
+        opened[name] = reveal(change) if runs else change
+    return opened
 
 
 def check_types(changes: Iterable[Change], types: Mapping[TypeKey, ResourceType]) -> None:

@@ -14,8 +14,9 @@ So a crash at any instant leaves every finished and recorded action with
 exactly one commit and at most the in-flight actions ``started`` without one;
 ``resume`` re-runs those.
 
-At most ``executor.capacity`` handlers run at once, and at most
-:data:`WINDOW` times that many actions are journaled ``started`` ahead of their
+At most ``executor.capacity`` handlers run at once, and a window of actions
+(:mod:`retrograde.engine.window`: a few times that many, more while handlers
+finish faster than turns are written) is journaled ``started`` ahead of their
 results (a worker that frees up takes the next of them at once); the rest wait,
 ``pending`` in the journal. When the run is cancelled (:class:`CancelToken`: Ctrl-C,
 SIGTERM, a server shutting down) or a turn cannot be written (a store error),
@@ -49,6 +50,7 @@ from retrograde.engine.faults import FaultHook
 from retrograde.engine.feeder import Feeder, Result
 from retrograde.engine.requests import action_request, check_types, retry_policy, revealed
 from retrograde.engine.schedule import Schedule
+from retrograde.engine.window import Window
 from retrograde.errors import LockLostError, StoreError
 from retrograde.executors.base import Executor
 from retrograde.handlers.process import NO_OUTPUT
@@ -63,11 +65,6 @@ from retrograde.storage.repositories import CommitEntry
 
 HEARTBEAT_FRACTION = 0.25
 """The lease is refreshed after this fraction of it has passed without a commit."""
-
-WINDOW = 8
-"""Actions journaled ``started`` ahead, as a multiple of the executor's capacity: a worker that
-frees up takes the next one at once, without waiting for the committing thread's next turn,
-so commits keep grouping while at most ``capacity`` handlers run."""
 
 _WAKE: Result = ("", {"resource": "", "ok": False, "exit_code": None, "error": "", "duration": 0.0})
 """Put on the result queue by a cancellation, so that a waiting loop wakes up."""
@@ -214,6 +211,7 @@ class _Runner:
             started=options.progress.action_started if options.progress else None,
         )
         self.in_flight = 0
+        self.window = Window(options.executor.capacity)
         self.unstarted: list[str] = []
         self.apply_id = job.apply_id or 0
         self.commits: list[int] = []
@@ -282,7 +280,7 @@ class _Runner:
         """The ready actions that fit in the executor's capacity, in the order they became ready."""
         if self._stopping:
             return []
-        room = self.options.executor.capacity * WINDOW - self.in_flight
+        room = self.window.room(self.in_flight)
         taken: list[str] = []
         while self.ready and len(taken) < room:
             taken.append(self.ready.popleft())
@@ -326,6 +324,7 @@ class _Runner:
     def _turn(self, batch: list[Result]) -> None:
         """One loop turn: classify results, journal and commit in one transaction, dispatch."""
         self.in_flight -= len(batch)
+        self.window.turned(len(batch))
         self.unstarted.extend(name for name, result in batch if result.get("withdrawn"))
         batch = [(name, result) for name, result in batch if not result.get("withdrawn")]
         faults = self.options.faults

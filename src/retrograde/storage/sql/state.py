@@ -17,7 +17,13 @@ from retrograde.storage.sql import chain, rows
 from retrograde.storage.sql.importing import put_state
 from retrograde.storage.sql.schema import resources, stack_outputs
 from retrograde.storage.sql.schema import types as types_table
-from retrograde.storage.sql.statements import chunks, keyed_delete, select_by_key, upsert
+from retrograde.storage.sql.statements import (
+    chunks,
+    execute_many,
+    keyed_delete,
+    select_by_key,
+    upsert,
+)
 
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
@@ -38,10 +44,8 @@ class SqlState:
         gone = [{"k_name": name} for name, state in after.items() if state is None]
         kept = [rows.state_row(name, state) for name, state in after.items() if state is not None]
         conn = self._c.writing()
-        if gone:
-            conn.execute(keyed_delete(resources, "name"), gone)
-        if kept:
-            conn.execute(upsert(self._c.dialect, resources, ("name",)), kept)
+        execute_many(conn, keyed_delete(resources, "name"), gone)
+        execute_many(conn, upsert(self._c.dialect, resources, ("name",)), kept)
 
     def _after(self, changes: Sequence[Change]) -> dict[str, ResourceState | None]:
         """Each touched name's state after ``changes`` (None: gone). A move also removes its
