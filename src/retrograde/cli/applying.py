@@ -6,7 +6,7 @@ import sys
 from collections.abc import Mapping
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import NamedTuple
 
 import click
 
@@ -25,14 +25,12 @@ from retrograde.cli.session import (
 )
 from retrograde.cli.stack_vars import allow_include_option, stack_vars, var_options
 from retrograde.commands import applying, saved_plans
+from retrograde.commands.stackfiles import StackVars
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.runner import ApplyReport
 from retrograde.model.apply import ApplyStatus
 from retrograde.model.change import Change
 from retrograde.model.plan import Plan
-
-if TYPE_CHECKING:
-    from retrograde.commands.stackfiles import StackVars
 
 
 @click.command()

@@ -1,19 +1,15 @@
 """``--var NAME=VALUE`` and ``--var-file FILE``: values for a stack's ``vars:``, on every verb
-that reads a stack file; and ``--allow-include DIR``, where its includes may come from.
-
-Only options here: a verb that may read a stack file (``apply [FILE]``) imports the stack
-file reader when it does."""
+that reads a stack file; and ``--allow-include DIR``, where its includes may come from."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import click
 
-if TYPE_CHECKING:
-    from retrograde.commands.stackfiles import StackVars
+from retrograde.commands.stackfiles import StackVars
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -63,6 +59,4 @@ def var_options(command: F) -> F:
 
 
 def stack_vars(values: tuple[tuple[str, str], ...], files: tuple[Path, ...]) -> StackVars:
-    from retrograde.commands.stackfiles import StackVars
-
     return StackVars(values, files)

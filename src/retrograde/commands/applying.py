@@ -23,6 +23,7 @@ from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
 from retrograde.commands.planning import selected
 from retrograde.commands.saved_plans import SavedPlan, is_plan_file, read_plan_file, saved_work
+from retrograde.commands.stackfiles import StackVars, read_stack
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
 from retrograde.engine.runner import ApplyReport, Job, Progress, RunOptions, run
@@ -37,8 +38,7 @@ from retrograde.planning.selection import TagPairs
 from retrograde.planning.targeting import Targeting
 from retrograde.storage.sealing import Opener
 
-if TYPE_CHECKING:  # the types only: reading and staging a stack file is imported with FILE
-    from retrograde.commands.stackfiles import StackVars
+if TYPE_CHECKING:  # the type only: staging a stack file (templates, YAML) loads with FILE
     from retrograde.planning.stackfile import Stack
 
 Confirm = Callable[[Plan, Mapping[str, Change]], bool]
@@ -85,7 +85,7 @@ def apply(
     with exclusive(ctx, "apply") as grant:
         with gc_paused():
             if stack is not None:
-                from retrograde.commands.staging import stage_selected
+                from retrograde.commands.staging import stage_selected  # templates: FILE only
 
                 stage_selected(ctx, stack, targeting)
             with ctx.store.read() as tx:
@@ -139,8 +139,6 @@ def _read_input(
         if stack_vars is not None and (stack_vars.values or stack_vars.files):
             raise StateError(f"{path} is a saved plan: it takes no --var or --var-file")
         return None, read_plan_file(ctx.cwd / path, str(path))
-    from retrograde.commands.stackfiles import read_stack  # YAML, templates: only with FILE
-
     allowed = [ctx.cwd / directory for directory in allow_include]
     stack = read_stack(
         ctx.cwd / path,

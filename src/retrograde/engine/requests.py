@@ -23,7 +23,8 @@ def action_request(
     A removal runs the handler of the type the resource had (``before``).
     """
     rtype = _type_of(change, types)
-    spec = rtype.actions.get(change.action.value)
+    action = change.action.value
+    spec = rtype.actions.get(action)
     after = change.after.inputs if change.after else None
     before = change.before.inputs if change.before else None
     secrets = _secret_names(change, types, rtype)
@@ -33,7 +34,7 @@ def action_request(
         "cwd": rtype.base_dir,
         "timeout": spec.timeout if spec else None,
         "context": {
-            "action": change.action.value,
+            "action": action,
             "resource": change.resource,
             "type": rtype.name,
             "inputs": dict(after) if after is not None else None,
