@@ -54,6 +54,7 @@ from retrograde.engine.window import Window
 from retrograde.errors import LockLostError, StoreError
 from retrograde.executors.base import Executor
 from retrograde.handlers.process import NO_OUTPUT
+from retrograde.memory import gc_paused
 from retrograde.model.apply import ActionRequest, ActionResult, ApplyStatus, HandlerOutput
 from retrograde.model.change import Change
 from retrograde.model.journal import LockGrant, TaskStatus
@@ -219,7 +220,8 @@ class _Runner:
         self.skipped: list[str] = []
         self.refreshed = time.monotonic()
         self.store_error: StoreError | None = None
-        self.revealed = revealed(job.changes, job.types, job.reveal)
+        with gc_paused():  # tens of thousands of changes and requests, no reference cycles
+            self.revealed = revealed(job.changes, job.types, job.reveal)
 
     def run(self) -> ApplyReport:
         if self.options.progress:
@@ -267,10 +269,11 @@ class _Runner:
                 tx.lock.refresh(o.lock, apply_id=self.apply_id)
         self.refreshed = time.monotonic()
         types = self.job.types
-        self.requests = {
-            name: action_request(change, types, self.apply_id)
-            for name, change in self.revealed.items()
-        }
+        with gc_paused():
+            self.requests = {
+                name: action_request(change, types, self.apply_id)
+                for name, change in self.revealed.items()
+            }
         return first
 
     def _fail(self, name: str) -> list[str]:
@@ -387,7 +390,7 @@ class _Runner:
         entries = [CommitEntry(self.job.changes[name], utc_now()) for name in done]
         o, apply_id = self.options, self.apply_id
         try:
-            with self.store.write() as tx:
+            with gc_paused(), self.store.write() as tx:  # a turn's commits and rows hold no cycles
                 written = commit_changes(tx, apply_id, o.principal, o.message, entries)
                 tx.output.add(self._outputs(batch, {c.resource: c.rev for c in written}))
                 tx.applies.mark(apply_id, done, TaskStatus.DONE)
