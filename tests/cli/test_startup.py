@@ -75,9 +75,14 @@ READ_VERBS_NEVER = (
     "retrograde.history",
     "retrograde.engine",
     "retrograde.planning.stackfile",
+    "retrograde.storage.sql.output",
+    "retrograde.storage.sql.tokens",
+    "retrograde.storage.sql.checkpoints",
+    "retrograde.storage.sql.snapshots",
 )
 """What no read verb on an SQLite store needs: another database's dialect, migrations,
-templates, stack files, compression (snapshots, exports), the log walk, the engine."""
+templates, stack files, compression (snapshots, exports), the log walk, the engine, and
+the store's repositories it does not read (handler output, tokens, checkpoints, snapshots)."""
 
 JSON_NEVER = ("rich", "retrograde.cli.render", "retrograde.cli.text")
 """What a ``--json`` form needs no more: every renderer and rich itself."""
@@ -126,3 +131,25 @@ def test_read_verbs_import_only_what_they_use(
     assert _unwanted(modules, READ_VERBS_NEVER) == []
     if "--json" in verb:
         assert _unwanted(modules, JSON_NEVER) == []
+
+
+APPLY_WITHOUT_FILE_NEVER = (
+    "jinja2",
+    "yaml",
+    "retrograde.planning.stackfile",
+    "retrograde.handlers.shell",
+)
+"""What ``apply`` of the staged log needs no more than a read verb: the stack file reader, YAML
+and templates (``apply FILE`` imports them to stage FILE first)."""
+
+
+@pytest.mark.parametrize("verb", [["apply", "--yes"], ["apply", "--yes", "--json"]])
+def test_apply_of_the_staged_log_imports_no_stack_file_reader(
+    applied_store: tuple[Path, str], verb: list[str]
+) -> None:
+    """``apply`` without FILE (here with nothing staged) loads neither YAML, Jinja2 nor the
+    stack file reader."""
+    work, url = applied_store
+    modules, _ = imported_modules(work, "--db", url, *verb)
+    assert "retrograde.commands.applying" in modules  # the verb was loaded
+    assert _unwanted(modules, APPLY_WITHOUT_FILE_NEVER) == []

@@ -14,8 +14,7 @@ from retrograde.cli.session import (
     json_option,
     pass_session,
 )
-from retrograde.cli.stack_vars import stack_vars, var_options
-from retrograde.cli.staging import allow_include_option
+from retrograde.cli.stack_vars import allow_include_option, stack_vars, var_options
 from retrograde.cli.text import Lines, name_list
 
 

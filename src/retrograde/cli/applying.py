@@ -23,8 +23,7 @@ from retrograde.cli.session import (
     json_option,
     pass_session,
 )
-from retrograde.cli.stack_vars import stack_vars, var_options
-from retrograde.cli.staging import allow_include_option
+from retrograde.cli.stack_vars import allow_include_option, stack_vars, var_options
 from retrograde.commands import applying, saved_plans
 from retrograde.commands.stackfiles import StackVars
 from retrograde.engine.cancel import CancelToken

@@ -22,8 +22,7 @@ from retrograde.cli.session import (
     json_option,
     pass_session,
 )
-from retrograde.cli.stack_vars import stack_vars, var_options
-from retrograde.cli.staging import allow_include_option
+from retrograde.cli.stack_vars import allow_include_option, stack_vars, var_options
 from retrograde.commands import locking
 from retrograde.commands import resume as resuming
 from retrograde.commands.resume import ResumeView

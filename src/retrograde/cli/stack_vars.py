@@ -1,5 +1,5 @@
 """``--var NAME=VALUE`` and ``--var-file FILE``: values for a stack's ``vars:``, on every verb
-that reads a stack file."""
+that reads a stack file; and ``--allow-include DIR``, where its includes may come from."""
 
 from __future__ import annotations
 
@@ -12,6 +12,16 @@ import click
 from retrograde.commands.stackfiles import StackVars
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+allow_include_option = click.option(
+    "--allow-include",
+    "allow_include",
+    multiple=True,
+    metavar="DIR",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Also allow includes from DIR (repeatable; RETROGRADE_ALLOW_INCLUDE adds more). "
+    "By default includes must lie inside the stack file's directory.",
+)
 
 
 def _pairs(

@@ -15,7 +15,7 @@ from retrograde.cli.render import render_changes, render_plan
 from retrograde.cli.render_rollback import render_revision_diff
 from retrograde.cli.selecting import targeting_options
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
-from retrograde.cli.stack_vars import stack_vars, var_options
+from retrograde.cli.stack_vars import allow_include_option, stack_vars, var_options
 from retrograde.cli.text import Lines, count, escape
 from retrograde.commands import planning, saved_plans, staging, timetravel, views
 from retrograde.commands.rollback_views import revision_diff_json
@@ -24,16 +24,6 @@ if TYPE_CHECKING:
     from rich.console import Console  # the type only: rich.console is slow to import
 
     from retrograde.model.drift import RefreshJSON
-
-allow_include_option = click.option(
-    "--allow-include",
-    "allow_include",
-    multiple=True,
-    metavar="DIR",
-    type=click.Path(path_type=Path, file_okay=False),
-    help="Also allow includes from DIR (repeatable; RETROGRADE_ALLOW_INCLUDE adds more). "
-    "By default includes must lie inside the stack file's directory.",
-)
 
 
 @click.command()

@@ -8,8 +8,7 @@ from pathlib import Path
 import click
 
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
-from retrograde.cli.stack_vars import stack_vars, var_options
-from retrograde.cli.staging import allow_include_option
+from retrograde.cli.stack_vars import allow_include_option, stack_vars, var_options
 from retrograde.cli.text import Lines, count
 from retrograde.commands import validating
 

@@ -17,13 +17,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
 from retrograde.commands.planning import selected
 from retrograde.commands.saved_plans import SavedPlan, is_plan_file, read_plan_file, saved_work
 from retrograde.commands.stackfiles import StackVars, read_stack
-from retrograde.commands.staging import stage_selected
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
 from retrograde.engine.runner import ApplyReport, Job, Progress, RunOptions, run
@@ -36,9 +36,11 @@ from retrograde.model.change import Change
 from retrograde.model.plan import Plan
 from retrograde.planning.digest import change_digests, differing, plan_digest
 from retrograde.planning.selection import TagPairs
-from retrograde.planning.stackfile import Stack
 from retrograde.planning.targeting import Targeting
 from retrograde.storage.sealing import Opener
+
+if TYPE_CHECKING:  # the type only: staging a stack file (templates, YAML) loads with FILE
+    from retrograde.planning.stackfile import Stack
 
 Confirm = Callable[[Plan, Mapping[str, Change]], bool]
 """Shown the plan and the changes it acts on; True to run it."""
@@ -86,6 +88,8 @@ def apply(
     with exclusive(ctx, "apply") as grant:
         with gc_paused():
             if stack is not None:
+                from retrograde.commands.staging import stage_selected  # templates: FILE only
+
                 stage_selected(ctx, stack, targeting)
             with ctx.store.read() as tx:
                 staged, moves = tx.staged.load(), tx.staged.moves()

@@ -22,10 +22,13 @@ import stat
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrograde import config
 from retrograde.errors import IncludeError, StackError, StackLimitError
-from retrograde.planning.stackfile import Stack, VarSources, parse_stack
+
+if TYPE_CHECKING:  # the types only: the reader (YAML, the stack's grammar) loads on first read
+    from retrograde.planning.stackfile import Stack, VarSources
 
 _OPEN_INCLUDE = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC
 """Opening an include never blocks (a FIFO) nor follows a symlink swapped in after the check."""
@@ -63,6 +66,8 @@ def read_stack(
     ``stack_vars`` gives values for the stack's vars (var files relative to ``cwd``,
     default the current directory); the environment's ``RETROGRADE_VAR_<name>`` too.
     """
+    from retrograde.planning.stackfile import parse_stack
+
     name = source if source is not None else str(path)
     limit = max_bytes if max_bytes is not None else config.max_stack_bytes()
     text = _read_text(path, name, limit, "stack file")
@@ -78,6 +83,8 @@ def read_stack(
 
 
 def _var_sources(given: StackVars, cwd: Path, limit: int) -> VarSources:
+    from retrograde.planning.stackfile import VarSources
+
     files = [
         (str(file), _read_text(cwd / file, str(file), limit, "var file")) for file in given.files
     ]

@@ -24,17 +24,18 @@ def action_request(
     A removal runs the handler of the type the resource had (``before``).
     """
     rtype = _type_of(change, types)
-    spec = rtype.actions.get(change.action.value)
+    action = change.action.value
+    spec = rtype.actions.get(action)
     after = change.after.inputs if change.after else None
     before = change.before.inputs if change.before else None
-    secret = _secret_names(change, types)
+    secrets = _secret_names(change, types, rtype)
     return {
         "handler": spec.handler if spec else NO_HANDLER,
         "target": spec.target if spec else "",
         "cwd": rtype.base_dir,
         "timeout": spec.timeout if spec else None,
         "context": {
-            "action": change.action.value,
+            "action": action,
             "resource": change.resource,
             "type": rtype.name,
             "inputs": dict(after) if after is not None else None,
@@ -42,11 +43,11 @@ def action_request(
             "diff": {k: dict(v) for k, v in change.diff.items()},
             "apply_id": apply_id,
         },
-        "secrets": secret_values(secret, after, before, change.diff),
-        "queue": action_queue(change, types),
+        "secrets": secret_values(secrets, after, before, change.diff) if secrets else [],
+        "queue": _queue(change, rtype),
         "queue_timeout": spec.queue_timeout if spec else None,
         "files": list(rtype.files),
-        "secret_inputs": sorted(secret),
+        "secret_inputs": sorted(secrets),
     }
 
 
@@ -56,17 +57,29 @@ def action_queue(change: Change, types: Mapping[TypeKey, ResourceType]) -> str |
     The resource's ``queue`` tag, else its type's ``queue:``, else its
     ``route_by`` tag (the state after the change, or before it for a removal).
     """
+    return _queue(change, _type_of(change, types))
+
+
+def _queue(change: Change, rtype: ResourceType) -> str | None:
     side = change.after or change.before
-    return _type_of(change, types).queue_for(side.tags if side else {})
+    return rtype.queue_for(side.tags if side else {})
 
 
-def _secret_names(change: Change, types: Mapping[TypeKey, ResourceType]) -> frozenset[str]:
+def _secret_names(
+    change: Change, types: Mapping[TypeKey, ResourceType], rtype: ResourceType
+) -> frozenset[str]:
     """The inputs secret in either side's type: a migration may change which inputs are secret,
-    and an input secret on one side must not show on the other."""
+    and an input secret on one side must not show on the other. ``rtype`` is the type that
+    performs ``change`` (most changes keep their type: then it is the only one)."""
     names: frozenset[str] = frozenset()
     for side in (change.before, change.after):
-        rtype = types.get((side.type, side.version)) if side is not None else None
-        names |= rtype.secrets if rtype is not None else frozenset()
+        if side is None:
+            continue
+        if side.type == rtype.name and side.version == rtype.version:
+            names |= rtype.secrets
+            continue
+        other = types.get((side.type, side.version))
+        names |= other.secrets if other is not None else frozenset()
     return names
 
 
@@ -77,10 +90,11 @@ def revealed(
 ) -> dict[str, Change]:
     """``changes`` with those whose action runs a handler in plaintext (``reveal``): only a
     handler is given secret values, so an action without one never needs the key."""
-    return {
-        name: reveal(change) if change.action.value in _type_of(change, types).actions else change
-        for name, change in changes.items()
-    }
+    opened: dict[str, Change] = {}
+    for name, change in changes.items():
+        runs = change.action.value in _type_of(change, types).actions
+        opened[name] = reveal(change) if runs else change
+    return opened
 
 
 def check_types(changes: Iterable[Change], types: Mapping[TypeKey, ResourceType]) -> None:

@@ -15,8 +15,9 @@ exactly one commit and at most the in-flight actions ``started`` without one;
 ``resume`` re-runs those. The staged moves of a fresh apply (renames back,
 which run no handler) are committed in the transaction that begins it.
 
-At most ``executor.capacity`` handlers run at once, and at most
-:data:`WINDOW` times that many actions are journaled ``started`` ahead of their
+At most ``executor.capacity`` handlers run at once, and a window of actions
+(:mod:`retrograde.engine.window`: a few times that many, more while handlers
+finish faster than turns are written) is journaled ``started`` ahead of their
 results (a worker that frees up takes the next of them at once); the rest wait,
 ``pending`` in the journal. When the run is cancelled (:class:`CancelToken`: Ctrl-C,
 SIGTERM, a server shutting down) or a turn cannot be written (a store error),
@@ -50,9 +51,11 @@ from retrograde.engine.faults import FaultHook
 from retrograde.engine.feeder import Feeder, Result
 from retrograde.engine.requests import action_request, check_types, retry_policy, revealed
 from retrograde.engine.schedule import Schedule
+from retrograde.engine.window import Window
 from retrograde.errors import LockLostError, StoreError
 from retrograde.executors.base import Executor
 from retrograde.handlers.process import NO_OUTPUT
+from retrograde.memory import gc_paused
 from retrograde.model.apply import ActionRequest, ActionResult, ApplyStatus, HandlerOutput
 from retrograde.model.change import Change
 from retrograde.model.journal import LockGrant, TaskStatus
@@ -64,11 +67,6 @@ from retrograde.storage.repositories import CommitEntry
 
 HEARTBEAT_FRACTION = 0.25
 """The lease is refreshed after this fraction of it has passed without a commit."""
-
-WINDOW = 8
-"""Actions journaled ``started`` ahead, as a multiple of the executor's capacity: a worker that
-frees up takes the next one at once, without waiting for the committing thread's next turn,
-so commits keep grouping while at most ``capacity`` handlers run."""
 
 _WAKE: Result = ("", {"resource": "", "ok": False, "exit_code": None, "error": "", "duration": 0.0})
 """Put on the result queue by a cancellation, so that a waiting loop wakes up."""
@@ -219,6 +217,7 @@ class _Runner:
             started=options.progress.action_started if options.progress else None,
         )
         self.in_flight = 0
+        self.window = Window(options.executor.capacity)
         self.unstarted: list[str] = []
         self.apply_id = job.apply_id or 0
         self.commits: list[int] = []
@@ -226,7 +225,8 @@ class _Runner:
         self.skipped: list[str] = []
         self.refreshed = time.monotonic()
         self.store_error: StoreError | None = None
-        self.revealed = revealed(job.changes, job.types, job.reveal)
+        with gc_paused():  # tens of thousands of changes and requests, no reference cycles
+            self.revealed = revealed(job.changes, job.types, job.reveal)
 
     def run(self) -> ApplyReport:
         if self.options.progress:
@@ -279,10 +279,11 @@ class _Runner:
         self.commits.extend(moved)
         self.refreshed = time.monotonic()
         types = self.job.types
-        self.requests = {
-            name: action_request(change, types, self.apply_id)
-            for name, change in self.revealed.items()
-        }
+        with gc_paused():
+            self.requests = {
+                name: action_request(change, types, self.apply_id)
+                for name, change in self.revealed.items()
+            }
         return first
 
     def _fail(self, name: str) -> list[str]:
@@ -292,7 +293,7 @@ class _Runner:
         """The ready actions that fit in the executor's capacity, in the order they became ready."""
         if self._stopping:
             return []
-        room = self.options.executor.capacity * WINDOW - self.in_flight
+        room = self.window.room(self.in_flight)
         taken: list[str] = []
         while self.ready and len(taken) < room:
             taken.append(self.ready.popleft())
@@ -336,6 +337,7 @@ class _Runner:
     def _turn(self, batch: list[Result]) -> None:
         """One loop turn: classify results, journal and commit in one transaction, dispatch."""
         self.in_flight -= len(batch)
+        self.window.turned(len(batch))
         self.unstarted.extend(name for name, result in batch if result.get("withdrawn"))
         batch = [(name, result) for name, result in batch if not result.get("withdrawn")]
         faults = self.options.faults
@@ -398,7 +400,7 @@ class _Runner:
         entries = [CommitEntry(self.job.changes[name], utc_now()) for name in done]
         o, apply_id = self.options, self.apply_id
         try:
-            with self.store.write() as tx:
+            with gc_paused(), self.store.write() as tx:  # a turn's commits and rows hold no cycles
                 written = commit_changes(tx, apply_id, o.principal, o.message, entries)
                 tx.output.add(self._outputs(batch, {c.resource: c.rev for c in written}))
                 tx.applies.mark(apply_id, done, TaskStatus.DONE)

@@ -5,10 +5,11 @@ Pure: the caller supplies the revision, the time and the previous hash.
 
 from __future__ import annotations
 
-import dataclasses
+from functools import partial
 
 from retrograde.model.change import Change, reverse_diff
 from retrograde.model.commit import Commit, Sides, commit_hash
+from retrograde.model.jsonvalue import has_float
 
 
 def build_commit(
@@ -21,9 +22,14 @@ def build_commit(
     message: str,
     previous_hash: str,
 ) -> Commit:
-    """The commit for ``change``, hashed onto ``previous_hash``."""
+    """The commit for ``change``, hashed onto ``previous_hash``.
+
+    Only the diff can hold a float (every other field is text, integers or lists of
+    them), so only the diff is searched for a NaN or an infinity before hashing.
+    """
     side = change.type_state
-    unsigned = Commit(
+    commit = partial(
+        Commit,
         rev=rev,
         apply_id=apply_id,
         resource=change.resource,
@@ -47,4 +53,5 @@ def build_commit(
         reverts=change.reverts,
         moved_from=change.moved_from,
     )
-    return dataclasses.replace(unsigned, hash=commit_hash(unsigned.body(), previous_hash))
+    finite = not has_float(change.diff)
+    return commit(hash=commit_hash(commit().body(), previous_hash, finite=finite))

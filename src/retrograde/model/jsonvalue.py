@@ -100,6 +100,12 @@ def same_json(a: object, b: object) -> bool:
     return b"null" not in left or bool(a == b) or canonical(a) == canonical(b)
 
 
+def has_float(value: object) -> bool:
+    """Whether ``value`` holds a float anywhere (a float itself included): what a caller
+    that knows where floats can be checks there, to hash with ``finite`` when none is."""
+    return _has_float(value)
+
+
 def _has_float(value: object) -> bool:
     """Whether ``value`` holds a float anywhere (a float itself included).
 

@@ -164,6 +164,12 @@ class ResourceType:
     queue: str | None = None
     route_by: str | None = None
     files: tuple[str, ...] = ()
+    secrets: frozenset[str] = field(init=False, repr=False, compare=False)
+    """The names of the inputs declared secret (computed once: every action request asks)."""
+
+    def __post_init__(self) -> None:
+        secret = frozenset(name for name, spec in self.inputs.items() if spec.secret)
+        object.__setattr__(self, "secrets", secret)
 
     def queue_for(self, tags: Mapping[str, str]) -> str | None:
         """The queue of a resource of this type with ``tags``; None means the default queue.
@@ -177,10 +183,6 @@ class ResourceType:
         if self.queue:
             return self.queue
         return tags.get(self.route_by) or None if self.route_by else None
-
-    @property
-    def secrets(self) -> frozenset[str]:
-        return frozenset(name for name, spec in self.inputs.items() if spec.secret)
 
     def to_json(self) -> dict[str, JSON]:
         return {

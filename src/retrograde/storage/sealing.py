@@ -106,7 +106,10 @@ class Opener:
         }
 
     def change(self, change: Change) -> Change:
-        """``change`` in plaintext (what a handler is given)."""
+        """``change`` in plaintext (what a handler is given); itself when nothing in it is
+        sealed (most changes: no copy made)."""
+        if not _holds_sealed(change):
+            return change
         return dataclasses.replace(
             change,
             before=self.state(change.resource, change.before),
@@ -128,6 +131,18 @@ class Opener:
         for name, entry in diff.items():
             self.value(old, name, entry.get("from"))
             self.value(new, name, entry.get("to"))
+
+
+def _holds_sealed(change: Change) -> bool:
+    """Whether any input of ``change`` (either side, or its diff) is sealed."""
+    values: list[JSON] = []
+    for side in (change.before, change.after):
+        if side is not None:
+            values.extend(side.inputs.values())
+    for entry in change.diff.values():
+        values.extend(entry.values())
+    # Only a dict can be sealed: most inputs are not, and cost one type check each.
+    return any(is_sealed(value) for value in values if type(value) is dict)
 
 
 class Sealer:

@@ -16,7 +16,17 @@ import socket
 from collections.abc import Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Update, bindparam, delete, func, select, update
+from sqlalchemy import (
+    ColumnClause,
+    Connection,
+    Update,
+    bindparam,
+    delete,
+    func,
+    literal_column,
+    select,
+    update,
+)
 
 from retrograde.config import principal_source
 from retrograde.errors import NotFoundError, StateError
@@ -26,12 +36,12 @@ from retrograde.model.journal import OPEN_TASKS, JournalTask, TaskStatus, source
 from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.plan import Plan
 from retrograde.storage.sql import chain, rows
-from retrograde.storage.sql.apply_counts import with_journal_counts
+from retrograde.storage.sql.apply_counts import journal_outcome, with_journal_counts
 from retrograde.storage.sql.export import apply_records
 from retrograde.storage.sql.importing import load_applies
 from retrograde.storage.sql.schema import applies, apply_tasks
 from retrograde.storage.sql.staged import SqlStaged
-from retrograde.storage.sql.statements import chunks, insert_many, keyed_update
+from retrograde.storage.sql.statements import chunks, execute_many, insert_many, keyed_update
 
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
@@ -124,16 +134,15 @@ class SqlApplies:
         record = _record(conn, apply_id, for_update=True)
         _check_transition(record, status)
         self.mark(apply_id, self._open_tasks(apply_id), TaskStatus.SKIPPED)
-        tasks = self.tasks(apply_id)
-        counts = {s: sum(1 for t in tasks if t.status is s) for s in TaskStatus}
+        counts, errors = journal_outcome(conn, apply_id)
         finished = dataclasses.replace(
             record,
             status=status,
             ended_at=ended_at,
-            succeeded=counts[TaskStatus.DONE],
-            failed=counts[TaskStatus.FAILED],
-            skipped=counts[TaskStatus.SKIPPED],
-            failures={t.resource: dict(t.error) for t in tasks if t.error is not None},
+            succeeded=counts.get(TaskStatus.DONE.value, 0),
+            failed=counts.get(TaskStatus.FAILED.value, 0),
+            skipped=counts.get(TaskStatus.SKIPPED.value, 0),
+            failures=errors,
         )
         conn.execute(_outcome(finished))
         chain.note_applies(conn, [apply_id])
@@ -218,14 +227,13 @@ class SqlApplies:
     ) -> None:
         """Set ``values`` on the tasks ``names`` that may move to ``status``; refuse the rest."""
         conn = self._c.writing()
-        allowed = [source.value for source in sources_of(status)]
-        statement = _moving(tuple(values))
-        params = {f"v_{column}": value for column, value in values.items()}
-        moved = 0
-        for chunk in chunks(set(names)):
-            chosen = {"k_apply_id": apply_id, "k_names": chunk, "k_allowed": allowed, **params}
-            moved += conn.execute(statement, chosen).rowcount
-        if moved != len(set(names)):
+        allowed = tuple(source.value for source in sources_of(status))
+        statement = _moving(tuple(values), allowed)
+        given = {f"v_{column}": value for column, value in values.items()}
+        unique = set(names)
+        params = [{"k_apply_id": apply_id, "k_resource": name, **given} for name in unique]
+        moved = execute_many(conn, statement, params)
+        if moved != len(unique):
             raise StateError(
                 f"apply {apply_id}: {len(set(names)) - moved} task(s) cannot become {status.value}"
             )
@@ -269,14 +277,17 @@ def _insert(
 
 
 @functools.cache
-def _moving(columns: tuple[str, ...]) -> Update:
-    """The UPDATE of ``_move`` setting ``columns`` (built once: a commit turn runs it thrice)."""
+def _moving(columns: tuple[str, ...], allowed: tuple[str, ...]) -> Update:
+    """The UPDATE of ``_move`` setting ``columns`` on one task whose status is one of
+    ``allowed``, run once per task in one ``executemany`` (built once: a commit turn runs it
+    thrice). The statuses are the journal's own words, written into the statement."""
+    statuses: list[ColumnClause[Any]] = [literal_column(f"'{status}'") for status in allowed]
     return (
         update(apply_tasks)
         .where(
             apply_tasks.c.apply_id == bindparam("k_apply_id"),
-            apply_tasks.c.resource.in_(bindparam("k_names", expanding=True)),
-            apply_tasks.c.status.in_(bindparam("k_allowed", expanding=True)),
+            apply_tasks.c.resource == bindparam("k_resource"),
+            apply_tasks.c.status.in_(statuses),
         )
         .values({column: bindparam(f"v_{column}") for column in columns})
     )

@@ -40,6 +40,19 @@ def with_journal_counts(conn: Connection, records: Sequence[ApplyRecord]) -> lis
     ]
 
 
+def journal_outcome(conn: Connection, apply_id: int) -> tuple[dict[str, int], dict[str, JSON]]:
+    """What the journal of ``apply_id`` says it came to, read in two queries (never its every
+    task): how many tasks have each status, and the recorded error of each task that has one,
+    in plan order (what ``finish`` stores)."""
+    query = (
+        select(apply_tasks.c.resource, apply_tasks.c.error)
+        .where(apply_tasks.c.apply_id == apply_id, apply_tasks.c.error.is_not(None))
+        .order_by(apply_tasks.c.position)
+    )
+    errors = {str(resource): rows.load(error) for resource, error in conn.execute(query)}
+    return _counts(conn, [apply_id]).get(apply_id, {}), errors
+
+
 def _counts(conn: Connection, ids: list[int]) -> dict[int, dict[str, int]]:
     """Apply id -> task status -> how many of its tasks have it."""
     query = (

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import orjson
-from sqlalchemy import Connection, RowMapping, select
+from sqlalchemy import Connection, select
 
 from retrograde.errors import NotFoundError
 from retrograde.memory import gc_paused
@@ -90,8 +90,9 @@ def write_snapshot(conn: Connection, rev: int) -> None:
 
     The stored JSON texts of each resource are joined as they are, not parsed.
     """
-    found = conn.execute(select(resources)).mappings()
-    entries = [_entry(row) for row in found]
+    c = resources.c
+    found = conn.execute(select(c.name, c.type, c.version, c.inputs, c.connections, c.tags))
+    entries = [_entry(*row) for row in found]
     text = "{" + ",".join(entries) + "}"
     import zstandard  # only writing or reading a snapshot needs it
 
@@ -99,10 +100,12 @@ def write_snapshot(conn: Connection, rev: int) -> None:
     conn.execute(snapshots.insert().values(rev=rev, resources=len(entries), state=blob))
 
 
-def _entry(row: RowMapping) -> str:
+def _entry(name: str, type_: str, version: int, inputs: str, connections: str, tags: str) -> str:
+    """One resource of a snapshot, from its stored row (read as a tuple: 20,000 of them are
+    read by name far more slowly)."""
     return (
-        f'{dump(row["name"])}:{{"type":{dump(row["type"])},"version":{int(row["version"])},'
-        f'"inputs":{row["inputs"]},"connections":{row["connections"]},"tags":{row["tags"]}}}'
+        f'{dump(name)}:{{"type":{dump(type_)},"version":{int(version)},'
+        f'"inputs":{inputs},"connections":{connections},"tags":{tags}}}'
     )
 
 

@@ -19,6 +19,7 @@ from retrograde.storage.sql.schema import resources, stack_outputs
 from retrograde.storage.sql.schema import types as types_table
 from retrograde.storage.sql.statements import (
     chunks,
+    execute_many,
     keyed_delete,
     select_by_key,
     upsert,
@@ -44,10 +45,8 @@ class SqlState:
         gone = [{"k_name": name} for name, state in after.items() if state is None]
         kept = [rows.state_row(name, state) for name, state in after.items() if state is not None]
         conn = self._c.writing()
-        if gone:
-            conn.execute(keyed_delete(resources, "name"), gone)
-        if kept:
-            upsert_many(conn, resources, ("name",), kept)
+        execute_many(conn, keyed_delete(resources, "name"), gone)
+        upsert_many(conn, resources, ("name",), kept)
 
     def _after(self, changes: Sequence[Change]) -> dict[str, ResourceState | None]:
         """Each touched name's state after ``changes`` (None: gone). A move also removes its

@@ -8,9 +8,9 @@ trips.
 from __future__ import annotations
 
 import functools
+import operator
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from itertools import islice
-from operator import itemgetter
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -26,7 +26,7 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, UpdateBase
 
 T = TypeVar("T")
 
@@ -42,56 +42,62 @@ def chunks(items: Collection[T], size: int = IN_CHUNK) -> Iterator[list[T]]:
 
 
 def insert_many(conn: Connection, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT every row of ``rows`` (all with the same keys) in one ``executemany``.
+    """INSERT every row of ``rows`` (all with the same keys) in one :func:`execute_many`.
 
-    On SQLite the compiled statement goes straight to the driver with one
-    tuple per row: SQLAlchemy's per-row parameter processing costs more than
-    SQLite's insert itself when a bulk load writes a million commits. Only for
-    tables whose columns need no bind processing there (integers, text, bytes;
-    booleans, which the driver stores as the same 1 and 0).
-    Elsewhere it is the ordinary Core ``executemany``.
+    Only for tables whose columns need no bind processing on SQLite (integers,
+    text, bytes; booleans, which the driver stores as the same 1 and 0).
     """
-    if not rows:
-        return
-    if conn.dialect.name != "sqlite":
-        conn.execute(table.insert(), list(rows))
-        return
-    _sqlite_many(conn, ("insert", table.name), table.insert(), rows)
+    execute_many(conn, _insert(table), rows)
+
+
+@functools.cache
+def _insert(table: Table) -> Insert:
+    return table.insert()
 
 
 def upsert_many(
     conn: Connection, table: Table, keys: Sequence[str], rows: Sequence[Mapping[str, Any]]
 ) -> None:
-    """:func:`upsert` of every row of ``rows`` in one ``executemany`` (on SQLite straight to
-    the driver, as :func:`insert_many`)."""
-    if not rows:
-        return
-    statement = upsert(conn.dialect.name, table, keys)
+    """:func:`upsert` of every row of ``rows`` in one :func:`execute_many`."""
+    execute_many(conn, upsert(conn.dialect.name, table, keys), rows)
+
+
+def execute_many(
+    conn: Connection, statement: UpdateBase, params: Sequence[Mapping[str, Any]]
+) -> int:
+    """``statement`` (built once, e.g. by :func:`keyed_delete` or :func:`upsert`) for every
+    parameter set of ``params`` (all with the same keys) in one ``executemany``; the number
+    of rows it changed.
+
+    On SQLite the statement is compiled once and goes straight to the driver with one
+    tuple per parameter set: SQLAlchemy's per-row parameter processing costs more than
+    SQLite's own work when a bulk load writes a million commits or a commit turn
+    thousands of rows. Only for columns that need no bind processing there. Elsewhere
+    it is the ordinary Core ``executemany``.
+    """
+    if not params:
+        return 0
     if conn.dialect.name != "sqlite":
-        conn.execute(statement, list(rows))
-        return
-    _sqlite_many(conn, ("upsert", table.name, *keys), statement, rows)
-
-
-def _sqlite_many(
-    conn: Connection, key: tuple[str, ...], statement: Insert, rows: Sequence[Mapping[str, Any]]
-) -> None:
-    columns = tuple(rows[0])
-    compiled = _SQLITE_STATEMENTS.get((key, columns))
+        return int(conn.execute(statement, list(params)).rowcount)
+    key = (statement, tuple(params[0]))
+    compiled = _SQLITE_STATEMENTS.get(key)
     if compiled is None:
-        built = statement.compile(dialect=conn.dialect, column_keys=list(columns))
-        compiled = (str(built), tuple(built.positiontup or ()))
-        _SQLITE_STATEMENTS[(key, columns)] = compiled
+        built = statement.compile(dialect=conn.dialect, column_keys=list(key[1]))
+        compiled = _SQLITE_STATEMENTS[key] = (str(built), tuple(built.positiontup or ()))
     sql, order = compiled
-    if len(order) == 1:
-        conn.exec_driver_sql(sql, [(row[order[0]],) for row in rows])
-        return
-    conn.exec_driver_sql(sql, list(map(itemgetter(*order), rows)))
+    return int(conn.exec_driver_sql(sql, _tuples(params, order)).rowcount)
 
 
-_SQLITE_STATEMENTS: dict[tuple[tuple[str, ...], tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
-"""Compiled SQLite statement text by statement and column names, with its parameters'
-order."""
+def _tuples(rows: Sequence[Mapping[str, Any]], order: tuple[str, ...]) -> list[tuple[Any, ...]]:
+    """Each row's values in ``order`` (one C call per row: a commit turn has thousands)."""
+    if len(order) < 2:
+        return [tuple(row[name] for name in order) for row in rows]
+    pick = operator.itemgetter(*order)
+    return [pick(row) for row in rows]
+
+
+_SQLITE_STATEMENTS: dict[tuple[UpdateBase, tuple[str, ...]], tuple[str, tuple[str, ...]]] = {}
+"""Compiled SQLite text of statements built once, by statement and parameter names."""
 
 
 def driver_rows(conn: Connection, query: Select[Any]) -> list[tuple[Any, ...]]:
