@@ -50,9 +50,8 @@ def cached(request: Request, ctx: Context, key: Key, render: Render) -> Response
 def _state(request: Request, ctx: Context, resource: str | None, at: str | None) -> Response:
     def render(secrets: Secrets) -> bytes:
         if at is None:
-            snapshot = reading.state(ctx, resource)
-        else:
-            snapshot = timetravel.state_at(ctx, at, resource)
+            return reading.state_json(ctx, secrets, resource)
+        snapshot = timetravel.state_at(ctx, at, resource)
         return json_bytes(views.state_json(snapshot.rev, snapshot.resources, secrets))
 
     return cached(request, ctx, ("state", resource, at), render)
