@@ -7,10 +7,16 @@ proxy, ``root_path`` is the path prefix the proxy serves the app under, and
 (uvicorn's proxy headers). SIGTERM or Ctrl-C first cancels the running
 applies (they finish their in-flight actions and are left ``interrupted``),
 then stops the server.
+
+Before listening, the API document is built (which makes FastAPI build its
+routes, otherwise built by the first request) and what startup allocated is
+frozen out of the garbage collector's reach (``gc.freeze``), so that neither
+the first answer nor any later collection pays for them.
 """
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import signal
 from collections.abc import Callable
@@ -77,6 +83,8 @@ def serve(store: Store, settings: ServerSettings, listen: Listen) -> None:
     """Serve ``store`` until SIGTERM or Ctrl-C (see the module docstring)."""
     check_listen(listen)
     app = create_app(store, settings)
+    app.openapi()  # FastAPI builds its routes on first use: here rather than in a request
+    gc.freeze()  # what startup made lives as long as the process: no collection scans it
     config = uvicorn.Config(
         app,
         host=listen.host,
