@@ -23,6 +23,9 @@ from retrograde.storage.sql.statements import chunks, keyed_delete, select_by_ke
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
 
+_ALL_TYPES = select(types_table)
+"""Built once: every cached server answer, and most verbs, read every type."""
+
 
 class SqlState:
     """:class:`retrograde.storage.repositories.StateRepository` in SQL."""
@@ -81,7 +84,7 @@ class SqlState:
         put_state(self._c.writing(), states)
 
     def types(self, keys: Collection[TypeKey] | None = None) -> dict[TypeKey, ResourceType]:
-        query = select(types_table)
+        query = _ALL_TYPES
         if keys is None:
             found = list(self._c.conn.execute(query).mappings())
         else:
