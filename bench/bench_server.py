@@ -1,7 +1,7 @@
 """Server benchmark: ``retrograde serve`` answering over HTTP on a long history.
 
 Usage: python bench/bench_server.py [--commits N] [--resources M] [--clients C]
-       [--requests R] [--dir DIR] [--reuse] [--only log|state]
+       [--requests R] [--dir DIR] [--reuse] [--only log|state] [--no-access-log]
 
 Builds two embedded stores (SQLite, WAL, synchronous=FULL): the generated
 deployment history of N commits (default 1,000,000; ``history_data.write_export``
@@ -20,7 +20,8 @@ loopback port, with a reader token:
 Latency is wall time per request seen by the client, connection reuse
 included; the server and the clients share the machine, so the server's own
 CPU time (user + system, from ``/proc``) is reported per request beside it.
-``--only log`` or ``--only state`` builds (or reuses) and measures one store.
+``--only log`` or ``--only state`` builds (or reuses) and measures one store;
+``--no-access-log`` serves the log without uvicorn's line per request.
 
 ``--graph`` measures the web page's graph view instead (``graph_page``): a
 store of G resources (``--graph-resources``, default 10,000: chains of ten
@@ -109,10 +110,10 @@ def free_port() -> int:
 class Server:
     """A ``retrograde serve`` process on a free port, for the ``with`` block."""
 
-    def __init__(self, url: str, directory: Path) -> None:
+    def __init__(self, url: str, directory: Path, *options: str) -> None:
         self.port = free_port()
         env = {**os.environ, "RETROGRADE_PRINCIPAL": "bench"}
-        args = [*CLI, "--db", url, "serve", "--port", str(self.port)]
+        args = [*CLI, "--db", url, "serve", "--port", str(self.port), *options]
         self.process = subprocess.Popen(
             args, cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -183,6 +184,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--reuse", action="store_true")
     parser.add_argument("--only", choices=("log", "state"), help="build and measure one store")
+    parser.add_argument("--no-access-log", action="store_true", help="serve with --no-access-log")
     parser.add_argument("--graph", action="store_true", help="the web page's graph view only")
     parser.add_argument("--graph-resources", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -196,7 +198,8 @@ def main() -> None:
         log_url = sqlite_url(directory / "history.db")
         if not args.reuse:
             build_log_store(directory, args.commits)
-        report_log(args, measure_log(log_url, directory, args.clients, args.requests))
+        options = ("--no-access-log",) if args.no_access_log else ()
+        report_log(args, measure_log(log_url, directory, args.clients, args.requests, options))
     if args.only != "log":
         state_url = sqlite_url(directory / "state.db")
         if not args.reuse:
@@ -205,10 +208,12 @@ def main() -> None:
     print(f"\nload average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
 
-def measure_log(url: str, directory: Path, clients: int, requests: int) -> dict[str, float]:
+def measure_log(
+    url: str, directory: Path, clients: int, requests: int, options: tuple[str, ...] = ()
+) -> dict[str, float]:
     """The first page of the log asked by ``clients`` clients at once, ``requests`` each."""
     token = reader_token(url, directory)
-    with Server(url, directory) as server:
+    with Server(url, directory, *options) as server:
         cpu = server.cpu_ms()
         latencies, wall = hammer(server.base, "/api/log", token, clients, requests)
         cpu = server.cpu_ms() - cpu

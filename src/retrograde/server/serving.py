@@ -45,6 +45,7 @@ class Listen:
     insecure: bool = False
     root_path: str = ""
     forwarded_allow_ips: str = "127.0.0.1"
+    access_log: bool = True
 
 
 def is_loopback(host: str) -> bool:
@@ -96,6 +97,7 @@ def serve(store: Store, settings: ServerSettings, listen: Listen) -> None:
         forwarded_allow_ips=listen.forwarded_allow_ips,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_level="info",
+        access_log=listen.access_log,
         server_header=False,
     )
     _Server(config, app.state.retrograde.jobs.cancel_all).run()
