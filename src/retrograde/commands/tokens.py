@@ -62,7 +62,7 @@ def authenticate(ctx: Context, secret: str, *, touch: bool = True) -> Token:
 
     An unknown, revoked or expired token is :class:`TokenRefusedError`.
     """
-    token, _ = authenticate_reading(ctx, secret, _nothing)
+    token, _ = authenticate_reading(ctx, secret, read_nothing)
     if touch:
         with ctx.store.write() as tx:
             tx.tokens.touch(token.name, utc_now())
@@ -80,14 +80,12 @@ def authenticate_reading(
         if token is None or not token.matches(secret):
             raise TokenRefusedError("unknown or revoked token")
         seen = read(tx)
-    if token.expired(utc_now()):
-        raise TokenRefusedError(f"token {token.name!r} expired at {token.expires}")
-    return token, seen
+    return _unexpired(token), seen
 
 
 def token_for_digest(ctx: Context, digest: str) -> Token:
     """The live token with ``digest`` (a page session's); :class:`TokenRefusedError` else."""
-    return token_for_digest_reading(ctx, digest, _nothing)[0]
+    return token_for_digest_reading(ctx, digest, read_nothing)[0]
 
 
 def token_for_digest_reading(
@@ -100,12 +98,17 @@ def token_for_digest_reading(
         if token is None or not hmac.compare_digest(token.digest, digest):
             raise TokenRefusedError("the session's token was revoked: sign in again")
         seen = read(tx)
+    return _unexpired(token), seen
+
+
+def _unexpired(token: Token) -> Token:
     if token.expired(utc_now()):
         raise TokenRefusedError(f"token {token.name!r} expired at {token.expires}")
-    return token, seen
+    return token
 
 
-def _nothing(_tx: Transaction) -> None:
+def read_nothing(_tx: Transaction) -> None:
+    """The ``read`` of a token check that needs nothing else."""
     return None
 
 

@@ -33,7 +33,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
-from retrograde.commands.tokens import authenticate_reading, token_for_digest_reading
+from retrograde.commands.tokens import (
+    authenticate_reading,
+    read_nothing,
+    token_for_digest_reading,
+)
 from retrograde.errors import StoreError, TokenRefusedError
 from retrograde.model.tokens import Role, Token
 from retrograde.server.errors import error_body, error_response
@@ -132,7 +136,7 @@ class Authenticator:
         *,
         context: Callable[[], Context],
         sessions: Sessions,
-        with_get: Callable[[Transaction], object] = lambda _tx: None,
+        with_get: Callable[[Transaction], object] = read_nothing,
     ) -> None:
         self.app = app
         self.context = context
@@ -164,7 +168,7 @@ class Authenticator:
 
     def _principal(self, request: Request) -> tuple[Principal, object]:
         """The principal, and for a GET what ``with_get`` read in the token's transaction."""
-        read = self.with_get if request.method == "GET" else _nothing
+        read = self.with_get if request.method == "GET" else read_nothing
         bearer = bearer_token(request)
         if bearer is not None:
             token, seen = authenticate_reading(self.context(), bearer, read)
@@ -191,10 +195,6 @@ class Authenticator:
         session = self.sessions.get(sid)
         given = request.headers.get(CSRF_HEADER, "")
         return session is not None and hmac.compare_digest(session.csrf.encode(), given.encode())
-
-
-def _nothing(_tx: Transaction) -> None:
-    return None
 
 
 def seen_with_token(request: Request) -> object:
