@@ -1,7 +1,7 @@
 """Server benchmark: ``retrograde serve`` answering over HTTP on a long history.
 
 Usage: python bench/bench_server.py [--commits N] [--resources M] [--clients C]
-       [--requests R] [--dir DIR] [--reuse]
+       [--requests R] [--dir DIR] [--reuse] [--only log|state] [--no-access-log]
 
 Builds two embedded stores (SQLite, WAL, synchronous=FULL): the generated
 deployment history of N commits (default 1,000,000; ``history_data.write_export``
@@ -18,7 +18,10 @@ loopback port, with a reader token:
   while the head stays), and the answer's size (target: under 300 ms).
 
 Latency is wall time per request seen by the client, connection reuse
-included; the server and the clients share the machine.
+included; the server and the clients share the machine, so the server's own
+CPU time (user + system, from ``/proc``) is reported per request beside it.
+``--only log`` or ``--only state`` builds (or reuses) and measures one store;
+``--no-access-log`` serves the log without uvicorn's line per request.
 
 ``--graph`` measures the web page's graph view instead (``graph_page``): a
 store of G resources (``--graph-resources``, default 10,000: chains of ten
@@ -107,10 +110,10 @@ def free_port() -> int:
 class Server:
     """A ``retrograde serve`` process on a free port, for the ``with`` block."""
 
-    def __init__(self, url: str, directory: Path) -> None:
+    def __init__(self, url: str, directory: Path, *options: str) -> None:
         self.port = free_port()
         env = {**os.environ, "RETROGRADE_PRINCIPAL": "bench"}
-        args = [*CLI, "--db", url, "serve", "--port", str(self.port)]
+        args = [*CLI, "--db", url, "serve", "--port", str(self.port), *options]
         self.process = subprocess.Popen(
             args, cwd=directory, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -125,6 +128,12 @@ class Server:
             except httpx.TransportError:
                 time.sleep(0.1)
         raise RuntimeError("serve did not come up")
+
+    def cpu_ms(self) -> float:
+        """The server process's CPU time so far (user + system), in milliseconds."""
+        fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks = int(fields[11]) + int(fields[12])
+        return ticks * 1000 / os.sysconf("SC_CLK_TCK")
 
     def __exit__(self, *_exc: object) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -174,6 +183,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--dir", type=Path)
     parser.add_argument("--reuse", action="store_true")
+    parser.add_argument("--only", choices=("log", "state"), help="build and measure one store")
+    parser.add_argument("--no-access-log", action="store_true", help="serve with --no-access-log")
     parser.add_argument("--graph", action="store_true", help="the web page's graph view only")
     parser.add_argument("--graph-resources", type=int, default=10_000)
     parser.add_argument("--rounds", type=int, default=5)
@@ -183,47 +194,83 @@ def main() -> None:
         return
     directory = args.dir or Path(tempfile.mkdtemp(prefix="bench-server-"))
     directory.mkdir(parents=True, exist_ok=True)
-    if args.reuse:
-        log_url, state_url = (sqlite_url(directory / n) for n in ("history.db", "state.db"))
-    else:
-        log_url = build_log_store(directory, args.commits)
-        state_url = build_state_store(directory, args.resources)
-    log_token, state_token = reader_token(log_url, directory), reader_token(state_url, directory)
-    with Server(log_url, directory) as server:
-        latencies, wall = hammer(server.base, "/api/log", log_token, args.clients, args.requests)
-    with Server(state_url, directory) as server:
-        auth = {"Authorization": f"Bearer {state_token}"}
-        started = time.perf_counter()
+    if args.only != "state":
+        log_url = sqlite_url(directory / "history.db")
+        if not args.reuse:
+            build_log_store(directory, args.commits)
+        options = ("--no-access-log",) if args.no_access_log else ()
+        report_log(args, measure_log(log_url, directory, args.clients, args.requests, options))
+    if args.only != "log":
+        state_url = sqlite_url(directory / "state.db")
+        if not args.reuse:
+            build_state_store(directory, args.resources)
+        report_state(args, measure_state(state_url, directory))
+    print(f"\nload average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+
+
+def measure_log(
+    url: str, directory: Path, clients: int, requests: int, options: tuple[str, ...] = ()
+) -> dict[str, float]:
+    """The first page of the log asked by ``clients`` clients at once, ``requests`` each."""
+    token = reader_token(url, directory)
+    with Server(url, directory, *options) as server:
+        cpu = server.cpu_ms()
+        latencies, wall = hammer(server.base, "/api/log", token, clients, requests)
+        cpu = server.cpu_ms() - cpu
+    return {
+        "requests": len(latencies),
+        "p50": statistics.median(latencies),
+        "p99": percentile(latencies, 0.99),
+        "max": max(latencies),
+        "per_s": len(latencies) / wall,
+        "server_cpu": cpu / len(latencies),
+    }
+
+
+def measure_state(url: str, directory: Path) -> dict[str, float]:
+    """The state asked once (rendered from the store) and 20 times more (from the cache)."""
+    token = reader_token(url, directory)
+    with Server(url, directory) as server:
+        auth = {"Authorization": f"Bearer {token}"}
+        cpu, started = server.cpu_ms(), time.perf_counter()
         size = len(httpx.get(f"{server.base}/api/state", headers=auth, timeout=60).content)
-        cold_ms = (time.perf_counter() - started) * 1000
-        state_ms, _ = hammer(server.base, "/api/state", state_token, 1, 20)
-    report(args, latencies, wall, state_ms, size, cold_ms)
+        cold_ms, cold_cpu = (time.perf_counter() - started) * 1000, server.cpu_ms() - cpu
+        cpu = server.cpu_ms()
+        state_ms, _ = hammer(server.base, "/api/state", token, 1, 20)
+        cached_cpu = (server.cpu_ms() - cpu) / (len(state_ms) + 1)  # with the warm-up request
+    return {
+        "cold": cold_ms,
+        "cold_cpu": cold_cpu,
+        "requests": len(state_ms),
+        "p50": statistics.median(state_ms),
+        "p99": percentile(state_ms, 0.99),
+        "cached_cpu": cached_cpu,
+        "bytes": size,
+    }
 
 
-def report(
-    args: argparse.Namespace,
-    log_ms: list[float],
-    wall: float,
-    state_ms: list[float],
-    size: int,
-    cold_ms: float,
-) -> None:
-    total = len(log_ms)
+def report_log(args: argparse.Namespace, f: dict[str, float]) -> None:
     print(f"\nGET /api/log (first page of 50) on {args.commits:,} commits, {args.clients} clients")
-    print("| requests | p50 | p99 | max | requests/s | target p99 |")
-    print("|---:|---:|---:|---:|---:|---:|")
+    print("| requests | p50 | p99 | max | requests/s | server CPU/request | target p99 |")
+    print("|---:|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {total:,} | {statistics.median(log_ms):.1f} ms | {percentile(log_ms, 0.99):.1f} ms "
-        f"| {max(log_ms):.1f} ms | {total / wall:,.0f} | {LOG_TARGET_MS:.0f} ms |"
+        f"| {f['requests']:,.0f} | {f['p50']:.1f} ms | {f['p99']:.1f} ms | {f['max']:.1f} ms "
+        f"| {f['per_s']:,.0f} | {f['server_cpu']:.2f} ms | {LOG_TARGET_MS:.0f} ms |"
     )
+
+
+def report_state(args: argparse.Namespace, f: dict[str, float]) -> None:
     print(f"\nGET /api/state of {args.resources:,} resources, one client")
-    print("| first (rendered) | requests after | p50 | p99 | bytes | target |")
-    print("|---:|---:|---:|---:|---:|---:|")
     print(
-        f"| {cold_ms:.0f} ms | {len(state_ms)} | {statistics.median(state_ms):.0f} ms | "
-        f"{percentile(state_ms, 0.99):.0f} ms | {size:,} | {STATE_TARGET_MS:.0f} ms |"
+        "| first (rendered) | its server CPU | requests after | p50 | p99 | server CPU/request "
+        "| bytes | target |"
     )
-    print(f"\nload average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(
+        f"| {f['cold']:.0f} ms | {f['cold_cpu']:.0f} ms | {f['requests']:.0f} | {f['p50']:.0f} ms "
+        f"| {f['p99']:.0f} ms | {f['cached_cpu']:.1f} ms | {f['bytes']:,.0f} "
+        f"| {STATE_TARGET_MS:.0f} ms |"
+    )
 
 
 # The web page's graph view in headless Chromium.

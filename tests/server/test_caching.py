@@ -6,7 +6,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import event
 
+from retrograde.storage.sql.store import SqlStore
 from tests import stacks
 from tests.durability import processes
 from tests.server.conftest import stack_text
@@ -53,3 +55,29 @@ def test_an_input_declared_secret_later_is_masked_in_cached_answers(
     assert staged.status_code == 200, staged.text
     assert client.get("/api/commits/1", headers=operator).json()["diff"]["ip"]["to"] == "***"
     assert node_ips(client, operator) == {"***"}
+
+
+def test_a_cached_answer_costs_one_read_and_a_revoked_token_none(
+    client: TestClient, reader: dict[str, str], admin: dict[str, str], store: SqlStore
+) -> None:
+    """Asked again at the same head, state, log and a commit each cost the one read transaction
+    that checks the token (and reads the head with it); revoking the token refuses the very
+    next request, cached answer or not."""
+    paths = ["/api/state", "/api/log", "/api/state/nothing-here"]
+    for path in paths[:2]:
+        assert client.get(path, headers=reader).status_code == 200  # rendered and kept
+    begun: list[object] = []
+
+    def count(connection: object) -> None:
+        begun.append(connection)
+
+    event.listen(store.engine, "begin", count)
+    try:
+        for path in paths[:2]:
+            assert client.get(path, headers=reader).status_code == 200
+        assert len(begun) == 2
+        assert client.get(paths[2], headers=reader).status_code == 404  # rendered: no cache
+    finally:
+        event.remove(store.engine, "begin", count)
+    assert client.delete("/api/tokens/rita", headers=admin).status_code == 200
+    assert client.get("/api/log", headers=reader).status_code == 401

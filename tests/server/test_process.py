@@ -172,3 +172,19 @@ def test_a_frozen_writer_makes_a_server_write_409_within_its_short_timeout(
     error = answer.json()["error"]
     assert error["kind"] == "store_busy_error" and error["principal"] == "frozen-op"
     assert 4 < waited < 20
+
+
+@pytest.mark.parametrize("flag", ["--access-log", "--no-access-log"])
+def test_the_access_log_is_a_line_per_request_unless_turned_off(
+    store_url: str, tmp_path: Path, flag: str
+) -> None:
+    """A served request is one ``GET /api/log`` line on standard output, unless
+    ``--no-access-log``; the server's own messages (standard error) stay."""
+    token = make_token(store_url, tmp_path, "rita", "reader")
+    with serving(store_url, tmp_path, flag) as (base, process):
+        answer = httpx.get(f"{base}/api/log", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 200
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=processes.WAIT_SECONDS)
+    assert ("GET /api/log HTTP/1.1" in out) is (flag == "--access-log"), out
+    assert "Uvicorn running on" in err

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from retrograde.model.jsonvalue import parse
 from retrograde.model.jsonvalue import same_json as same_value
 from retrograde.storage.sql.rows import dump, load
-from retrograde.storage.sql.snapshots import _parse as parse_snapshot
 
 VALUES = [
     2**63 - 1,
@@ -35,4 +35,4 @@ def test_only_huge_integers_take_the_slow_exact_path() -> None:
 def test_snapshot_text_reads_back_exactly(value: object) -> None:
     """A snapshot's JSON (stored texts joined as written) reads back the same values."""
     text = ('{"r":{"inputs":' + dump(value) + "}}").encode()
-    assert same_value(parse_snapshot(text)["r"]["inputs"], value)
+    assert same_value(parse(text)["r"]["inputs"], value)

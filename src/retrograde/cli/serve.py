@@ -46,6 +46,12 @@ RETROGRADE_BUSY_TIMEOUT says otherwise): a request should fail fast, naming the 
     type=click.Path(path_type=Path, file_okay=False),
     help="Where uploaded stacks are kept (default: .retrograde/stacks here).",
 )
+@click.option(
+    "--access-log/--no-access-log",
+    default=True,
+    show_default=True,
+    help="Print a line per request on standard output (off: less CPU per request).",
+)
 @pass_session
 def serve(
     session: Session,
@@ -57,6 +63,7 @@ def serve(
     root_path: str,
     forwarded_allow_ips: str,
     stacks_dir: Path | None,
+    access_log: bool,
 ) -> None:
     """Serve the HTTP API (and web page) over this store (see docs/server.md).
 
@@ -73,7 +80,16 @@ def serve(
         raise click.UsageError(
             f"serve needs the server extra: pip install 'retrograde[server]' ({error.name})"
         ) from None
-    listen = Listen(host, port, cert, key, insecure, root_path.rstrip("/"), forwarded_allow_ips)
+    listen = Listen(
+        host,
+        port,
+        cert,
+        key,
+        insecure,
+        root_path.rstrip("/"),
+        forwarded_allow_ips,
+        access_log,
+    )
     check_listen(listen)
     os.environ.setdefault("RETROGRADE_BUSY_TIMEOUT", SERVER_BUSY_TIMEOUT)
     ctx = session.context

@@ -8,6 +8,7 @@ from retrograde.cli import completion
 from retrograde.cli.caps import cap, cap_options
 from retrograde.cli.session import Session, emit_json, json_option, pass_session
 from retrograde.commands import reading, timetravel, views
+from retrograde.model.jsonvalue import parse
 
 
 @click.command()
@@ -47,14 +48,16 @@ def state(
     if as_stack and as_json:
         raise click.UsageError("--stack and --json are two different outputs; choose one")
     ctx = session.context
-    if at is None:
-        snapshot = reading.state(ctx, resource)
+    if at is None and not as_stack:
+        view = parse(reading.state_json(ctx, session.secrets(), resource))
     else:
-        snapshot = timetravel.state_at(ctx, at, resource)
-    if as_stack:
-        click.echo(timetravel.stack(ctx, snapshot), nl=False)
-        return
-    view = views.state_json(snapshot.rev, snapshot.resources, session.secrets())
+        snapshot = (
+            reading.state(ctx, resource) if at is None else timetravel.state_at(ctx, at, resource)
+        )
+        if as_stack:
+            click.echo(timetravel.stack(ctx, snapshot), nl=False)
+            return
+        view = views.state_json(snapshot.rev, snapshot.resources, session.secrets())
     if as_json:
         emit_json(view)
     else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from retrograde.commands.context import Context
+from retrograde.commands.views import Secrets, state_json_bytes
 from retrograde.errors import NotFoundError
 from retrograde.model.commit import Commit
 from retrograde.model.numbers import check_number
@@ -28,6 +29,17 @@ def state(ctx: Context, resource: str | None = None) -> StateSnapshot:
     if resource and resource not in resources:
         raise NotFoundError("resource", resource)
     return StateSnapshot(rev=rev, resources=dict(sorted(resources.items())))
+
+
+def state_json(ctx: Context, secrets: Secrets, resource: str | None = None) -> bytes:
+    """``state --json`` of every resource, or of one, as compact JSON (secrets masked): the
+    rows go from the store into the answer undecoded (see :func:`views.state_json_bytes`)."""
+    with ctx.store.read() as tx:
+        rev, _ = tx.log.head()
+        texts = tx.state.texts([resource] if resource else None)
+    if resource and not texts:
+        raise NotFoundError("resource", resource)
+    return state_json_bytes(rev, texts, secrets)
 
 
 def log(ctx: Context, query: LogQuery | None = None) -> list[Commit]:

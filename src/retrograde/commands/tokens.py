@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import hmac
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.errors import TokenRefusedError
 from retrograde.model.tokens import Role, Token, check_token_name, new_secret, token_digest
+from retrograde.storage.base import Transaction
+
+T = TypeVar("T")
 
 STAMP_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -57,29 +62,54 @@ def authenticate(ctx: Context, secret: str, *, touch: bool = True) -> Token:
 
     An unknown, revoked or expired token is :class:`TokenRefusedError`.
     """
-    digest = token_digest(secret)
-    with ctx.store.read() as tx:
-        token = tx.tokens.find(digest)
-    now = utc_now()
-    if token is None or not token.matches(secret):
-        raise TokenRefusedError("unknown or revoked token")
-    if token.expired(now):
-        raise TokenRefusedError(f"token {token.name!r} expired at {token.expires}")
+    token, _ = authenticate_reading(ctx, secret, read_nothing)
     if touch:
         with ctx.store.write() as tx:
-            tx.tokens.touch(token.name, now)
+            tx.tokens.touch(token.name, utc_now())
     return token
+
+
+def authenticate_reading(
+    ctx: Context, secret: str, read: Callable[[Transaction], T]
+) -> tuple[Token, T]:
+    """:func:`authenticate` (without recording the use) and ``read`` in the same read
+    transaction, only once the token is found: one transaction for a server's request that
+    checks its token and reads what its answer depends on."""
+    with ctx.store.read() as tx:
+        token = tx.tokens.find(token_digest(secret))
+        if token is None or not token.matches(secret):
+            raise TokenRefusedError("unknown or revoked token")
+        seen = read(tx)
+    return _unexpired(token), seen
 
 
 def token_for_digest(ctx: Context, digest: str) -> Token:
     """The live token with ``digest`` (a page session's); :class:`TokenRefusedError` else."""
+    return token_for_digest_reading(ctx, digest, read_nothing)[0]
+
+
+def token_for_digest_reading(
+    ctx: Context, digest: str, read: Callable[[Transaction], T]
+) -> tuple[Token, T]:
+    """:func:`token_for_digest` and ``read`` in one read transaction (see
+    :func:`authenticate_reading`)."""
     with ctx.store.read() as tx:
         token = tx.tokens.find(digest)
-    if token is None or not hmac.compare_digest(token.digest, digest):
-        raise TokenRefusedError("the session's token was revoked: sign in again")
+        if token is None or not hmac.compare_digest(token.digest, digest):
+            raise TokenRefusedError("the session's token was revoked: sign in again")
+        seen = read(tx)
+    return _unexpired(token), seen
+
+
+def _unexpired(token: Token) -> Token:
     if token.expired(utc_now()):
         raise TokenRefusedError(f"token {token.name!r} expired at {token.expires}")
     return token
+
+
+def read_nothing(_tx: Transaction) -> None:
+    """The ``read`` of a token check that needs nothing else."""
+    return None
 
 
 def parse_duration(text: str) -> timedelta:

@@ -29,6 +29,31 @@ value 2, exponent letters 3, signs 4 (orjson escapes these control bytes in stri
 none is there before)."""
 
 
+def parse(text: bytes) -> Raw:
+    """JSON text decoded exactly: by orjson unless an integer may exceed 64 bits (19 digits in
+    a row; orjson would read it as a float) or orjson refuses the text; then by the standard
+    parser."""
+    if b"0" * 19 not in text.translate(_DIGITS_AS_ZERO):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+_DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
+"""A ``bytes.translate`` table: every digit becomes ``0``, every other byte a space."""
+
+
+def compact_bytes(value: object) -> bytes:
+    """Compact JSON of ``value`` (UTF-8 kept, key order kept); the standard encoder writes what
+    orjson cannot (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
 def canonical(value: object) -> str:
     """Sorted keys, no spaces, UTF-8 kept: the same value always gives the same text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)

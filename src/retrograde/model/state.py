@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TypedDict
+from typing import NamedTuple, TypedDict
 
 from retrograde.model.jsonvalue import JSON, Raw
 from retrograde.model.types import TypeKey
@@ -88,6 +88,19 @@ class ResourceState:
             connections=data.get("connections", {}),
             tags=data.get("tags", {}),
         )
+
+
+class StateText(NamedTuple):
+    """One resource's committed state as the store keeps it: its inputs, connections and tags
+    are JSON texts (compact, possibly after a leading space), undecoded, so that a view can
+    include them as they are."""
+
+    name: str
+    type: str
+    version: int
+    inputs: str
+    connections: str
+    tags: str
 
 
 State = Mapping[str, ResourceState]

@@ -18,6 +18,7 @@ from fastapi.responses import Response
 
 from retrograde.server import errors, page
 from retrograde.server.auth import Authenticator, Forbidden
+from retrograde.server.caching import version_in
 from retrograde.server.limits import BodyLimit
 from retrograde.server.routes import admin, reads, running, session, staging
 from retrograde.server.settings import ServerSettings
@@ -57,6 +58,7 @@ def create_app(store: Store, settings: ServerSettings) -> FastAPI:
         Authenticator,
         context=lambda: state.context_for("server"),
         sessions=state.sessions,
+        with_get=version_in,
     )
     return app
 

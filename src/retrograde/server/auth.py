@@ -8,6 +8,10 @@ CSRF value given at sign-in in ``X-Retrograde-CSRF`` (403 otherwise); bearer
 requests need none (a browser never sends them on its own). Roles are checked
 per route (:func:`require`), after authentication.
 
+A GET's token is checked in a read transaction that also reads what the
+app asks for (``with_get``: the version its cached answers depend on), so
+that a cached answer needs no second transaction.
+
 Sessions live in this process: a random id in an HttpOnly, SameSite=Strict
 cookie maps to the token's digest, so revoking the token ends its sessions at
 once, and no response ever carries the token itself.
@@ -29,17 +33,24 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from retrograde.clock import utc_now
 from retrograde.commands.context import Context
-from retrograde.commands.tokens import authenticate, token_for_digest
+from retrograde.commands.tokens import (
+    authenticate_reading,
+    read_nothing,
+    token_for_digest_reading,
+)
 from retrograde.errors import StoreError, TokenRefusedError
 from retrograde.model.tokens import Role, Token
 from retrograde.server.errors import error_body, error_response
 from retrograde.server.settings import TOUCH_SECONDS
+from retrograde.storage.base import Transaction
 
 COOKIE = "retrograde_session"
 CSRF_HEADER = "x-retrograde-csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_CREDENTIAL = 1000
 """Longer bearer or cookie values are refused unread."""
+SEEN_WITH_TOKEN = "seen_with_token"
+"""Where a GET's request state keeps what was read with its token (``with_get``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +130,18 @@ class Toucher:
 class Authenticator:
     """ASGI middleware: every ``/api`` request is authenticated (see the module docstring)."""
 
-    def __init__(self, app: ASGIApp, *, context: Callable[[], Context], sessions: Sessions) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        context: Callable[[], Context],
+        sessions: Sessions,
+        with_get: Callable[[Transaction], object] = read_nothing,
+    ) -> None:
         self.app = app
         self.context = context
         self.sessions = sessions
+        self.with_get = with_get
         self.toucher = Toucher()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -131,7 +150,7 @@ class Authenticator:
             return
         request = Request(scope)
         try:
-            principal = await anyio.to_thread.run_sync(self._principal, request)
+            principal, seen = await anyio.to_thread.run_sync(self._principal, request)
         except TokenRefusedError as refused:
             body = error_body("unauthorized", refused.message)
             await error_response(401, body)(scope, receive, send)
@@ -141,24 +160,29 @@ class Authenticator:
             body = error_body("csrf_error", f"a cookie write needs the {CSRF_HEADER} header")
             await error_response(403, body)(scope, receive, send)
             return
-        scope.setdefault("state", {})["principal"] = principal
+        state = scope.setdefault("state", {})
+        state["principal"] = principal
+        if seen is not None:
+            state[SEEN_WITH_TOKEN] = seen
         await self.app(scope, receive, send)
 
-    def _principal(self, request: Request) -> Principal:
+    def _principal(self, request: Request) -> tuple[Principal, object]:
+        """The principal, and for a GET what ``with_get`` read in the token's transaction."""
+        read = self.with_get if request.method == "GET" else read_nothing
         bearer = bearer_token(request)
         if bearer is not None:
-            token = authenticate(self.context(), bearer, touch=False)
+            token, seen = authenticate_reading(self.context(), bearer, read)
             self._touch(token)
-            return Principal(token)
+            return Principal(token), seen
         sid = request.cookies.get(COOKIE)
         if not sid or len(sid) > MAX_CREDENTIAL:
             raise TokenRefusedError("sign in: send 'Authorization: Bearer TOKEN' or a session")
         session = self.sessions.get(sid)
         if session is None:
             raise TokenRefusedError("the session is unknown or has ended: sign in again")
-        token = token_for_digest(self.context(), session.digest)
+        token, seen = token_for_digest_reading(self.context(), session.digest, read)
         self._touch(token)
-        return Principal(token, via_cookie=True)
+        return Principal(token, via_cookie=True), seen
 
     def _touch(self, token: Token) -> None:
         """Record the use, if due; best effort: a read-only or busy store still serves reads."""
@@ -171,6 +195,11 @@ class Authenticator:
         session = self.sessions.get(sid)
         given = request.headers.get(CSRF_HEADER, "")
         return session is not None and hmac.compare_digest(session.csrf.encode(), given.encode())
+
+
+def seen_with_token(request: Request) -> object:
+    """What the request's token check read for it (see :class:`Authenticator`), or None."""
+    return request.scope.get("state", {}).get(SEEN_WITH_TOKEN)
 
 
 def bearer_token(request: Request) -> str | None:

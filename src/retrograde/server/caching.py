@@ -9,6 +9,10 @@ page of the log, or the state, costs one small read (head and types) instead
 of decoding commits or thousands of resources again. Entries are few (LRU)
 and bounded in bytes, so a client asking many different questions only
 evicts.
+
+A GET reads that version in the transaction its token is checked in
+(:class:`~retrograde.server.auth.Authenticator`), so a cached answer costs
+the request one read transaction and no trip through the thread pool.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from collections.abc import Callable, Hashable
 
 from retrograde.commands.context import Context
 from retrograde.commands.views import Secrets
+from retrograde.storage.base import Transaction
 
 MAX_ENTRIES = 256
 MAX_BYTES = 64 * 1024 * 1024
@@ -27,12 +32,21 @@ MAX_BYTES = 64 * 1024 * 1024
 Key = tuple[Hashable, ...]
 
 
-def version(ctx: Context) -> tuple[Key, Secrets]:
+Version = tuple[Key, Secrets]
+"""What decides every read answer now, and the secrets to mask answers with."""
+
+
+def version(ctx: Context) -> Version:
     """What decides every read answer now (head and secret inputs), and the secrets, from one
     read."""
     with ctx.store.read() as tx:
-        head = tx.log.head()
-        types = tx.state.types()
+        return version_in(tx)
+
+
+def version_in(tx: Transaction) -> Version:
+    """:func:`version` within ``tx`` (the transaction a GET's token is checked in)."""
+    head = tx.log.head()
+    types = tx.state.types()
     hidden = tuple(sorted((key, tuple(sorted(t.secrets))) for key, t in types.items()))
     return (head, hidden), Secrets(types)
 
@@ -47,17 +61,30 @@ class AnswerCache:
         self._max_bytes = max_bytes
         self._lock = threading.Lock()
 
-    def answer(self, ctx: Context, key: Key, render: Callable[[Secrets], bytes]) -> bytes:
-        """The cached answer of ``key`` at the store's current version, rendered when new."""
-        current, secrets = version(ctx)
+    def found(self, key: Key, current: Key) -> bytes | None:
+        """The answer of ``key`` kept at version ``current``, if any (no I/O)."""
         full = (*key, current)
         with self._lock:
             found = self._entries.get(full)
             if found is not None:
                 self._entries.move_to_end(full)
-                return found
+            return found
+
+    def answer(
+        self,
+        ctx: Context,
+        key: Key,
+        render: Callable[[Secrets], bytes],
+        known: Version | None = None,
+    ) -> bytes:
+        """The cached answer of ``key`` at the store's current version (``known``, when just
+        read), rendered when new."""
+        current, secrets = known or version(ctx)
+        found = self.found(key, current)
+        if found is not None:
+            return found
         rendered = render(secrets)
-        self._keep(full, rendered)
+        self._keep((*key, current), rendered)
         return rendered
 
     def _keep(self, key: Key, value: bytes) -> None:

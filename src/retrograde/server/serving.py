@@ -7,10 +7,16 @@ proxy, ``root_path`` is the path prefix the proxy serves the app under, and
 (uvicorn's proxy headers). SIGTERM or Ctrl-C first cancels the running
 applies (they finish their in-flight actions and are left ``interrupted``),
 then stops the server.
+
+Before listening, the API document is built (which makes FastAPI build its
+routes, otherwise built by the first request) and what startup allocated is
+frozen out of the garbage collector's reach (``gc.freeze``), so that neither
+the first answer nor any later collection pays for them.
 """
 
 from __future__ import annotations
 
+import gc
 import ipaddress
 import signal
 from collections.abc import Callable
@@ -39,6 +45,7 @@ class Listen:
     insecure: bool = False
     root_path: str = ""
     forwarded_allow_ips: str = "127.0.0.1"
+    access_log: bool = True
 
 
 def is_loopback(host: str) -> bool:
@@ -77,6 +84,8 @@ def serve(store: Store, settings: ServerSettings, listen: Listen) -> None:
     """Serve ``store`` until SIGTERM or Ctrl-C (see the module docstring)."""
     check_listen(listen)
     app = create_app(store, settings)
+    app.openapi()  # FastAPI builds its routes on first use: here rather than in a request
+    gc.freeze()  # what startup made lives as long as the process: no collection scans it
     config = uvicorn.Config(
         app,
         host=listen.host,
@@ -88,6 +97,7 @@ def serve(store: Store, settings: ServerSettings, listen: Listen) -> None:
         forwarded_allow_ips=listen.forwarded_allow_ips,
         timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
         log_level="info",
+        access_log=listen.access_log,
         server_header=False,
     )
     _Server(config, app.state.retrograde.jobs.cancel_all).run()

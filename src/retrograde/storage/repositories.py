@@ -24,7 +24,7 @@ from retrograde.model.jsonvalue import JSONObject
 from retrograde.model.keys import ChainUpgrade, StoreKeys
 from retrograde.model.outputs import OutputDef
 from retrograde.model.query import LogQuery
-from retrograde.model.state import ResourceState
+from retrograde.model.state import ResourceState, StateText
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.storage.signing import Signature
 
@@ -62,6 +62,10 @@ class StateRepository(Protocol):
 
     def load(self, names: Collection[str] | None = None) -> dict[str, ResourceState]:
         """Committed state of the named resources (all when None); unknown names are absent."""
+        ...
+
+    def texts(self, names: Collection[str] | None = None) -> list[StateText]:
+        """:meth:`load`, undecoded and sorted by name (for views that print it whole)."""
         ...
 
     def apply(self, changes: Sequence[Change]) -> None:

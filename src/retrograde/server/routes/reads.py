@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, cast
 
+import anyio.to_thread
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
@@ -22,7 +23,8 @@ from retrograde.model.change import ActionName
 from retrograde.model.query import LogQuery
 from retrograde.model.tokens import Role
 from retrograde.server import schemas
-from retrograde.server.caching import Key
+from retrograde.server.auth import seen_with_token
+from retrograde.server.caching import Key, Version
 from retrograde.server.errors import BadRequest
 from retrograde.server.rendering import JSON_TYPE, json_bytes, json_response
 from retrograde.server.routing import Ctx, operation, secrets_of, server_state
@@ -40,36 +42,41 @@ READ = Role.READER
 Render = Callable[[Secrets], bytes]
 
 
-def cached(request: Request, ctx: Context, key: Key, render: Render) -> Response:
+async def cached(request: Request, ctx: Context, key: Key, render: Render) -> Response:
     """The answer of ``render`` (given the secrets), from the cache while the store's head and
-    secret inputs stay the same (see :mod:`retrograde.server.caching`)."""
+    secret inputs stay the same (see :mod:`retrograde.server.caching`): a kept answer at the
+    version read with the token is sent from the event loop; otherwise a worker thread
+    renders it."""
     answers = server_state(request).answers
-    return Response(answers.answer(ctx, key, render), media_type=JSON_TYPE)
+    known = cast(Version | None, seen_with_token(request))  # the app's ``with_get``
+    found = answers.found(key, known[0]) if known else None
+    if found is None:
+        found = await anyio.to_thread.run_sync(answers.answer, ctx, key, render, known)
+    return Response(found, media_type=JSON_TYPE)
 
 
-def _state(request: Request, ctx: Context, resource: str | None, at: str | None) -> Response:
+async def _state(request: Request, ctx: Context, resource: str | None, at: str | None) -> Response:
     def render(secrets: Secrets) -> bytes:
         if at is None:
-            snapshot = reading.state(ctx, resource)
-        else:
-            snapshot = timetravel.state_at(ctx, at, resource)
+            return reading.state_json(ctx, secrets, resource)
+        snapshot = timetravel.state_at(ctx, at, resource)
         return json_bytes(views.state_json(snapshot.rev, snapshot.resources, secrets))
 
-    return cached(request, ctx, ("state", resource, at), render)
+    return await cached(request, ctx, ("state", resource, at), render)
 
 
 @router.get("/state", **operation(READ, schemas.State, summary="Committed state (state)"))
-def state(request: Request, ctx: Context = Ctx, at: Target = None) -> Response:
+async def state(request: Request, ctx: Context = Ctx, at: Target = None) -> Response:
     """Committed state of every resource; with ``at``, as it was at a revision or checkpoint."""
-    return _state(request, ctx, None, at)
+    return await _state(request, ctx, None, at)
 
 
 @router.get("/state/{resource}", **operation(READ, schemas.State, summary="One resource (state R)"))
-def state_of(
+async def state_of(
     request: Request, resource: ResourceName, ctx: Context = Ctx, at: Target = None
 ) -> Response:
     """Committed state of one resource, now or at ``at``."""
-    return _state(request, ctx, resource, at)
+    return await _state(request, ctx, resource, at)
 
 
 @router.get("/diff", **operation(READ, schemas.Changes, summary="Staged changes (diff)"))
@@ -98,7 +105,7 @@ RevBound = Annotated[int | None, Query(ge=0, le=MAX_NUMBER)]
 
 
 @router.get("/log", **operation(READ, schemas.LogPage, summary="Search the log (log)"))
-def log(
+async def log(
     request: Request,
     ctx: Context = Ctx,
     resource: Text = None,
@@ -132,7 +139,7 @@ def log(
         page = history.log_page(ctx, query)
         return json_bytes(history_views.log_page_json(page, secrets))
 
-    return cached(request, ctx, ("log", query), render)
+    return await cached(request, ctx, ("log", query), render)
 
 
 def _moment(text: str | None, name: str, *, end: bool) -> str | None:
@@ -145,13 +152,13 @@ def _moment(text: str | None, name: str, *, end: bool) -> str | None:
 
 
 @router.get("/commits/{rev}", **operation(READ, schemas.Commit, summary="One commit (show)"))
-def commit(request: Request, rev: Rev, ctx: Context = Ctx) -> Response:
+async def commit(request: Request, rev: Rev, ctx: Context = Ctx) -> Response:
     """One commit with its diff, who, when, which apply and why, and its hash."""
 
     def render(secrets: Secrets) -> bytes:
         return json_bytes(views.commit_json(reading.show(ctx, rev), secrets))
 
-    return cached(request, ctx, ("commit", rev), render)
+    return await cached(request, ctx, ("commit", rev), render)
 
 
 @router.get("/applies", **operation(READ, schemas.AppliesPage, summary="List applies (applies)"))

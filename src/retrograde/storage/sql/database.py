@@ -38,6 +38,9 @@ from retrograde.storage.sql.driver_errors import mask_password, translated
 WRITE = "retrograde_write"
 """Execution option marking an engine whose transactions write (SQLite: BEGIN IMMEDIATE)."""
 
+BUSY_TIMEOUT = "retrograde_busy_timeout_ms"
+"""Where a pooled SQLite connection keeps the busy timeout last set on it (its ``info``)."""
+
 PG_CONNECT_TIMEOUT_S = 10
 
 SQLITE_PRAGMAS: tuple[str, ...] = (
@@ -142,10 +145,13 @@ def _sqlite_engine(url: URL, read_only: bool) -> Engine:
 
     def on_begin(connection: Connection) -> None:
         """Emit the BEGIN sqlite3 no longer does: IMMEDIATE for writers, deferred for readers,
-        each after its busy timeout."""
+        each after its busy timeout (set only when the connection's is another)."""
         immediate = connection.get_execution_options().get(WRITE, False)
-        wait = write_wait if immediate else read_wait
-        connection.exec_driver_sql(f"PRAGMA busy_timeout={round(wait * 1000)}")
+        wait = round((write_wait if immediate else read_wait) * 1000)
+        kept = connection.connection.info
+        if kept.get(BUSY_TIMEOUT) != wait:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={wait}")
+            kept[BUSY_TIMEOUT] = wait
         connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     event.listen(engine, "connect", on_connect)

@@ -8,6 +8,7 @@ the value written. A commit's row is written from its body
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
@@ -36,7 +37,14 @@ def type_row(resource_type: ResourceType) -> Row:
 
 
 def type_from_row(row: RowMapping) -> ResourceType:
-    return ResourceType.from_json(load(row["definition"]))
+    return _type_of(row["definition"])
+
+
+@functools.lru_cache(maxsize=1024)
+def _type_of(definition: str) -> ResourceType:
+    """The type a stored definition describes, parsed once per text: every verb, and every
+    cached server answer, reads the types (and a :class:`ResourceType` is immutable)."""
+    return ResourceType.from_json(load(definition))
 
 
 def state_row(name: str, state: ResourceState) -> Row:

@@ -17,15 +17,14 @@ the same, only more slowly.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import orjson
 from sqlalchemy import Connection, select
 
 from retrograde.errors import NotFoundError
 from retrograde.memory import gc_paused
+from retrograde.model.jsonvalue import parse
 from retrograde.model.state import ResourceState
 from retrograde.planning.replay import replay
 from retrograde.storage.sql.log import SqlLog
@@ -126,23 +125,8 @@ def nearest_snapshot(conn: Connection, rev: int) -> tuple[int, dict[str, Resourc
 def _decode(blob: bytes) -> dict[str, ResourceState]:
     import zstandard
 
-    data: dict[str, Any] = _parse(zstandard.ZstdDecompressor().decompress(blob))
+    data: dict[str, Any] = parse(zstandard.ZstdDecompressor().decompress(blob))
     return {name: ResourceState.from_json(rs) for name, rs in data.items()}
-
-
-def _parse(text: bytes) -> Any:
-    """The snapshot's JSON, read exactly: orjson unless an integer may exceed 64 bits (19
-    digits in a row) or orjson refuses the text; then the standard parser, as before."""
-    if b"0" * 19 not in text.translate(_DIGITS_AS_ZERO):
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)
-
-
-_DIGITS_AS_ZERO = bytes(48 if 48 <= byte <= 57 else 32 for byte in range(256))
-"""A ``bytes.translate`` table: every digit becomes ``0``, every other byte a space."""
 
 
 def state_at(conn: Connection, rev: int) -> dict[str, ResourceState]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, select, tuple_
@@ -10,7 +11,7 @@ from sqlalchemy import delete, insert, select, tuple_
 from retrograde.model.chain import EntryKind, type_key
 from retrograde.model.change import ActionName, Change
 from retrograde.model.outputs import OutputDef
-from retrograde.model.state import ResourceState
+from retrograde.model.state import ResourceState, StateText
 from retrograde.model.types import ResourceType, TypeKey
 from retrograde.planning.moves import apply_move
 from retrograde.storage.sql import chain, rows
@@ -29,6 +30,9 @@ from retrograde.storage.sql.statements import (
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
 
+_ALL_TYPES = select(types_table)
+"""Built once: every cached server answer, and most verbs, read every type."""
+
 
 class SqlState:
     """:class:`retrograde.storage.repositories.StateRepository` in SQL."""
@@ -39,6 +43,16 @@ class SqlState:
     def load(self, names: Collection[str] | None = None) -> dict[str, ResourceState]:
         found = select_by_key(self._c.conn, resources, resources.c.name, names)
         return {row["name"]: rows.state_from_row(row) for row in found}
+
+    def texts(self, names: Collection[str] | None = None) -> list[StateText]:
+        query = select(*(resources.c[column] for column in StateText._fields))
+        if names is None:
+            found = list(self._c.conn.execute(query))
+        else:
+            found = []
+            for chunk in chunks(set(names)):
+                found.extend(self._c.conn.execute(query.where(resources.c.name.in_(chunk))))
+        return sorted(map(StateText._make, found), key=itemgetter(0))
 
     def apply(self, changes: Sequence[Change]) -> None:
         after = self._after(changes)
@@ -75,7 +89,7 @@ class SqlState:
         put_state(self._c.writing(), states)
 
     def types(self, keys: Collection[TypeKey] | None = None) -> dict[TypeKey, ResourceType]:
-        query = select(types_table)
+        query = _ALL_TYPES
         if keys is None:
             found = list(self._c.conn.execute(query).mappings())
         else:

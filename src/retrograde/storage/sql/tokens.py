@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import RowMapping, delete, select, update
+from sqlalchemy import RowMapping, bindparam, delete, select, update
 
 from retrograde.errors import AlreadyExistsError, NotFoundError
 from retrograde.model.tokens import Role, Token
@@ -12,6 +12,9 @@ from retrograde.storage.sql.schema import tokens
 
 if TYPE_CHECKING:
     from retrograde.storage.sql.transaction import Connected
+
+_BY_DIGEST = select(tokens).where(tokens.c.digest == bindparam("digest"))
+"""Built once: every API request looks its token up."""
 
 
 class SqlTokens:
@@ -37,8 +40,7 @@ class SqlTokens:
         )
 
     def find(self, digest: str) -> Token | None:
-        row = self._c.conn.execute(select(tokens).where(tokens.c.digest == digest)).mappings()
-        found = row.first()
+        found = self._c.conn.execute(_BY_DIGEST, {"digest": digest}).mappings().first()
         return None if found is None else _from_row(found)
 
     def list(self) -> list[Token]:
