@@ -136,6 +136,7 @@ def test_reverting_a_move_stages_the_move_back_before_any_value_change(
     """revert of the move and a later update stages both; committed state stays as it was
     until apply, which commits the move back (no handler) and then runs the updates."""
     stack = _deployed(invoke, tmp_path)
+    run = json.loads(invoke("log", "--resource", "conf1", "--json").stdout)["commits"][0]["rev"]
     assert invoke("mv", "conf1", "main").exit_code == 0
     drift_stack(tmp_path, content="later")
     _renamed(stack, "conf1", "main", moved=False)
@@ -171,9 +172,13 @@ def test_reverting_a_move_stages_the_move_back_before_any_value_change(
     state = _state(invoke)
     assert "main" not in state and state["user1"]["connections"] == {"greeting": "conf1.content"}
     log = json.loads(invoke("log", "--resource", "conf1", "--json").stdout)["commits"]
-    followed = [(c["rev"], c["action"], c["resource"]) for c in log]
-    assert followed[:2] == [(head + 2, "update", "conf1"), (head + 1, "move", "conf1")]
-    assert {(5, "update", "main"), (4, "move", "main")} <= set(followed)
+    assert [(c["rev"], c["action"], c["resource"]) for c in log] == [
+        (head + 2, "update", "conf1"),
+        (head + 1, "move", "conf1"),
+        (5, "update", "main"),
+        (4, "move", "main"),
+        (run, "run", "conf1"),
+    ]
     assert json.loads(invoke("blame", "conf1", "--json").stdout)["inputs"]["content"]["rev"] == (
         head + 2
     )
@@ -317,3 +322,63 @@ def test_staged_moves_come_with_any_selection_and_refuse_a_partial_stage(
     assert refused.exit_code == 1 and "renames are staged" in refused.stderr
     assert invoke("stage", "stack.yaml").exit_code == 0
     assert json.loads(invoke("diff", "--json").stdout) == {"changes": {}}
+
+
+def _log(invoke: Invoke, *args: str) -> dict:
+    return json.loads(invoke("log", "--resource", "conf1", *args, "--json").stdout)
+
+
+def test_log_follows_a_name_that_left_and_came_back_newest_first(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """conf1 moves to main, an unrelated conf1 comes and moves away, main moves back: log lists
+    each name only while it was the resource's, newest first, on every page; blame too."""
+    stack = _deployed(invoke, tmp_path)
+    run = _log(invoke)["commits"][0]["rev"]
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    drift_stack(tmp_path, content="later")
+    _renamed(stack, "conf1", "main", moved=False)
+    stranger = (
+        f"  conf1:\n    type: conf\n"
+        f"    inputs: {{path: {tmp_path / 'other.txt'}, content: stranger}}\n"
+    )
+    stack.write_text(stack.read_text() + stranger)
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    unrelated = [(c["rev"], c["action"]) for c in _log(invoke)["commits"]]
+    assert [action for _, action in unrelated] == ["run"]  # not the run of main, once conf1
+    assert invoke("mv", "conf1", "stranger").exit_code == 0
+    assert invoke("mv", "main", "conf1").exit_code == 0
+    drift_stack(tmp_path, content="last")
+    stack.write_text(stack.read_text() + stranger.replace("conf1:", "stranger:"))
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    everything = json.loads(invoke("log", "--json").stdout)["commits"]
+    of = {c["rev"]: (c["action"], c["resource"]) for c in everything}
+    expected = [
+        rev
+        for rev, (action, name) in sorted(of.items(), reverse=True)
+        if name == "main" or (name == "conf1" and (rev, action) not in unrelated)
+    ]
+    assert [of[rev] for rev in expected] == [
+        ("update", "conf1"),
+        ("move", "conf1"),
+        ("update", "main"),
+        ("move", "main"),
+        ("run", "conf1"),
+    ]
+    assert expected[-1] == run
+    assert [c["rev"] for c in _log(invoke)["commits"]] == expected
+    for limit in range(1, len(expected) + 1):
+        pages: list[int] = []
+        cursor: list[str] = []
+        while True:
+            page = _log(invoke, "--limit", str(limit), *cursor)
+            pages.extend(c["rev"] for c in page["commits"])
+            if page["next"] is None:
+                break
+            cursor = ["--before", str(page["next"])]
+        assert pages == expected, limit
+    assert [c["rev"] for c in _log(invoke, "--rev-to", str(expected[2]))["commits"]] == (
+        expected[2:]
+    )
+    blame = json.loads(invoke("blame", "conf1", "--json").stdout)["inputs"]
+    assert blame["content"]["rev"] == expected[0] and blame["path"]["rev"] == run
