@@ -165,6 +165,7 @@ def test_reverting_a_move_stages_the_move_back_before_any_value_change(
     move = json.loads(invoke("show", str(head + 1), "--json").stdout)
     assert (move["action"], move["resource"], move["from"]) == ("move", "conf1", "main")
     assert move["apply_id"] == report["apply_id"]
+    assert (move["message"], move["reverts"]) == ("move back, undoing rev 4", [4])
     applies = json.loads(invoke("applies", "--json").stdout)["applies"]
     assert (applies[0]["id"], applies[0]["kind"]) == (report["apply_id"], "apply")
     assert (tmp_path / "actions.log").read_text() == ran + "update\nupdate-user\n"
@@ -205,8 +206,9 @@ def test_reverting_only_a_move_stages_it_and_apply_runs_no_handler(
     assert refused.exit_code == 1 and "1 change(s) are staged" in refused.stderr
     (tmp_path / "conf1.txt").unlink()
     ran = (tmp_path / "actions.log").read_text()
-    report = json.loads(invoke("apply", "--yes", "--json").stdout)
+    report = json.loads(invoke("apply", "--yes", "-m", "put it back", "--json").stdout)
     assert report["commits"] == [head + 1] and report["failed"] == []
+    assert json.loads(invoke("show", str(head + 1), "--json").stdout)["message"] == "put it back"
     assert not (tmp_path / "conf1.txt").exists()  # no handler wrote the file again
     assert (tmp_path / "actions.log").read_text() == ran
     state = _state(invoke)
@@ -246,6 +248,9 @@ def test_rollback_across_a_move_and_state_at_replay_it(invoke: Invoke, tmp_path:
     assert "main" in _state(invoke) and _head(invoke) == 4
     assert invoke("apply", "--yes").exit_code == 0
     assert "conf1" in _state(invoke) and _head(invoke) == 5
+    back = json.loads(invoke("show", "5", "--json").stdout)
+    assert (back["message"], back["reverts"]) == ("move back, undoing rev 4", [4])
+    assert json.loads(invoke("applies", "--json").stdout)["applies"][0]["message"] == ""
 
 
 def test_rollback_across_a_move_and_a_value_change(invoke: Invoke, tmp_path: Path) -> None:
