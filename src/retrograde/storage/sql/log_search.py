@@ -12,7 +12,7 @@ it has its answer:
   about 20 point reads for a million commits, and no timestamp index to store.
 - A ``resource`` filter follows renames: one ``(resource, rev)`` index seek per
   rename finds the span of revisions in which each name was the resource's,
-  and one query reads the page from all spans (:func:`lineage`).
+  and the page is read from the newest span, then from 2, 4, ... spans per query.
 - ``blame`` walks one resource's commits through ``(resource, rev)`` and stops
   once every input is attributed or it reaches the resource's ``run``.
 
@@ -22,7 +22,8 @@ Functions take the connection of the caller's transaction.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Sequence
+import itertools
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, select, union_all
@@ -80,7 +81,9 @@ def log_page(conn: Connection, query: LogQuery, head_rev: int) -> list[Commit]:
 
     A ``resource`` filter follows the resource across renames: each name it
     had contributes its commits only while the resource had it (see
-    :func:`lineage`), and the spans, which never overlap, are read in one query.
+    :func:`lineage`). The spans, which never overlap, are read newest first:
+    the newest alone (usually the whole page), then 2, 4, ... at a time, each
+    batch in one query.
     """
     low, high = window(conn, query, head_rev)
     if query.limit <= 0 or low > high:
@@ -88,26 +91,28 @@ def log_page(conn: Connection, query: LogQuery, head_rev: int) -> list[Commit]:
     if query.resource is None:
         found = conn.execute(log_select(query, (low, high))).mappings().all()
         return [rows.commit_from_row(row) for row in found]
-    spans = [
+    spans = (
         (name, (max(first, low), min(last, high)))
         for name, (first, last) in lineage(conn, query.resource, head_rev, low)
-        if first <= high and last >= low
-    ]
+        if first <= high
+    )
     commits_found: list[Commit] = []
-    for start in range(0, len(spans), SPANS_PER_QUERY):
-        if len(commits_found) >= query.limit:
+    batch = 1
+    while len(commits_found) < query.limit:
+        chunk = list(itertools.islice(spans, batch))
+        if not chunk:
             break
-        chunk = spans[start : start + SPANS_PER_QUERY]
         statement = _spans_select(query, chunk, query.limit - len(commits_found))
         commits_found.extend(
             rows.commit_from_row(row) for row in conn.execute(statement).mappings()
         )
+        batch = min(batch * 2, SPANS_PER_QUERY)
     return commits_found
 
 
 def lineage(
     conn: Connection, resource: str, head_rev: int, low: int = 1
-) -> list[tuple[str, Window]]:
+) -> Iterator[tuple[str, Window]]:
     """Each name ``resource`` had and the revisions it had it, newest first, down to ``low``.
 
     The span of a name begins at the newest commit at or below the span's top
@@ -116,21 +121,20 @@ def lineage(
     it from revision 1. When the beginning is a move, the former name's span
     ends just below the move, and so on. Commits of a name outside its span
     belong to other resources that had the name then. The spans follow each
-    other without a gap: one short index walk per rename, never a scan of the log.
+    other without a gap: one short index walk per rename, made as the spans
+    are asked for, never a scan of the log.
     """
-    spans: list[tuple[str, Window]] = []
     name, top = resource, head_rev
     while top >= max(low, 1):
         start = conn.execute(_beginning(name, top)).first()
         first = 1 if start is None else int(start.rev)
-        spans.append((name, (first, top)))
+        yield name, (first, top)
         former = None
         if start is not None and start.action == ActionName.MOVE.value:
             former = commit_payload.moved_from(rows.load(start.payload))
         if former is None:
-            break
+            return
         name, top = former, first - 1
-    return spans
 
 
 def _spans_select(query: LogQuery, spans: Sequence[tuple[str, Window]], limit: int) -> Any:
