@@ -118,15 +118,18 @@ def lineage(
     The span of a name begins at the newest commit at or below the span's top
     that began it (``run``, ``adopt``, or a ``move`` to it), found by walking
     the ``(resource, rev)`` index down from the top; a name without one has
-    it from revision 1. When the beginning is a move, the former name's span
-    ends just below the move, and so on. Commits of a name outside its span
-    belong to other resources that had the name then. The spans follow each
-    other without a gap: one short index walk per rename, made as the spans
-    are asked for, never a scan of the log.
+    it from revision 1. A creation right after a ``remove`` of the same name
+    does not begin it: the name's history goes on through the removed
+    resource (a replacement is still that name's history), while a creation
+    after anything else follows a resource that was moved away, whose
+    commits belong to its new name. When the beginning is a move, the former
+    name's span ends just below the move, and so on. The spans follow each
+    other without a gap: one or two short index walks per rename or
+    re-creation, made as the spans are asked for, never a scan of the log.
     """
     name, top = resource, head_rev
     while top >= max(low, 1):
-        start = conn.execute(_beginning(name, top)).first()
+        start = _span_start(conn, name, top)
         first = 1 if start is None else int(start.rev)
         yield name, (first, top)
         former = None
@@ -151,6 +154,29 @@ def _spans_select(query: LogQuery, spans: Sequence[tuple[str, Window]], limit: i
         return parts[0]
     joined = union_all(*(select(part.subquery()) for part in parts)).subquery()
     return select(joined).order_by(joined.c.rev.desc()).limit(limit)
+
+
+def _span_start(conn: Connection, name: str, top: int) -> Any:
+    """The commit that began ``name``'s span ending at ``top`` (None: it began at revision 1),
+    looking past creations that follow a removal of the same name."""
+    start = conn.execute(_beginning(name, top)).first()
+    while start is not None and start.action != ActionName.MOVE.value:
+        before = conn.execute(_previous(name, int(start.rev))).first()
+        if before is None or before.action != ActionName.REMOVE.value:
+            return start
+        start = conn.execute(_beginning(name, int(before.rev))).first()
+    return start
+
+
+def _previous(resource: str, rev: int) -> Select[Any]:
+    """The newest commit of ``resource`` below ``rev``."""
+    c = commits.c
+    return (
+        select(c.rev, c.action)
+        .where(c.resource == resource, c.rev < rev)
+        .order_by(c.rev.desc())
+        .limit(1)
+    )
 
 
 def _beginning(resource: str, top: int) -> Select[Any]:
