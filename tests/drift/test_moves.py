@@ -136,6 +136,7 @@ def test_reverting_a_move_stages_the_move_back_before_any_value_change(
     """revert of the move and a later update stages both; committed state stays as it was
     until apply, which commits the move back (no handler) and then runs the updates."""
     stack = _deployed(invoke, tmp_path)
+    run = json.loads(invoke("log", "--resource", "conf1", "--json").stdout)["commits"][0]["rev"]
     assert invoke("mv", "conf1", "main").exit_code == 0
     drift_stack(tmp_path, content="later")
     _renamed(stack, "conf1", "main", moved=False)
@@ -164,6 +165,7 @@ def test_reverting_a_move_stages_the_move_back_before_any_value_change(
     move = json.loads(invoke("show", str(head + 1), "--json").stdout)
     assert (move["action"], move["resource"], move["from"]) == ("move", "conf1", "main")
     assert move["apply_id"] == report["apply_id"]
+    assert (move["message"], move["reverts"]) == ("move back, undoing rev 4", [4])
     applies = json.loads(invoke("applies", "--json").stdout)["applies"]
     assert (applies[0]["id"], applies[0]["kind"]) == (report["apply_id"], "apply")
     assert (tmp_path / "actions.log").read_text() == ran + "update\nupdate-user\n"
@@ -171,9 +173,13 @@ def test_reverting_a_move_stages_the_move_back_before_any_value_change(
     state = _state(invoke)
     assert "main" not in state and state["user1"]["connections"] == {"greeting": "conf1.content"}
     log = json.loads(invoke("log", "--resource", "conf1", "--json").stdout)["commits"]
-    followed = [(c["rev"], c["action"], c["resource"]) for c in log]
-    assert followed[:2] == [(head + 2, "update", "conf1"), (head + 1, "move", "conf1")]
-    assert {(5, "update", "main"), (4, "move", "main")} <= set(followed)
+    assert [(c["rev"], c["action"], c["resource"]) for c in log] == [
+        (head + 2, "update", "conf1"),
+        (head + 1, "move", "conf1"),
+        (5, "update", "main"),
+        (4, "move", "main"),
+        (run, "run", "conf1"),
+    ]
     assert json.loads(invoke("blame", "conf1", "--json").stdout)["inputs"]["content"]["rev"] == (
         head + 2
     )
@@ -200,8 +206,9 @@ def test_reverting_only_a_move_stages_it_and_apply_runs_no_handler(
     assert refused.exit_code == 1 and "1 change(s) are staged" in refused.stderr
     (tmp_path / "conf1.txt").unlink()
     ran = (tmp_path / "actions.log").read_text()
-    report = json.loads(invoke("apply", "--yes", "--json").stdout)
+    report = json.loads(invoke("apply", "--yes", "-m", "put it back", "--json").stdout)
     assert report["commits"] == [head + 1] and report["failed"] == []
+    assert json.loads(invoke("show", str(head + 1), "--json").stdout)["message"] == "put it back"
     assert not (tmp_path / "conf1.txt").exists()  # no handler wrote the file again
     assert (tmp_path / "actions.log").read_text() == ran
     state = _state(invoke)
@@ -241,6 +248,9 @@ def test_rollback_across_a_move_and_state_at_replay_it(invoke: Invoke, tmp_path:
     assert "main" in _state(invoke) and _head(invoke) == 4
     assert invoke("apply", "--yes").exit_code == 0
     assert "conf1" in _state(invoke) and _head(invoke) == 5
+    back = json.loads(invoke("show", "5", "--json").stdout)
+    assert (back["message"], back["reverts"]) == ("move back, undoing rev 4", [4])
+    assert json.loads(invoke("applies", "--json").stdout)["applies"][0]["message"] == ""
 
 
 def test_rollback_across_a_move_and_a_value_change(invoke: Invoke, tmp_path: Path) -> None:
@@ -317,3 +327,63 @@ def test_staged_moves_come_with_any_selection_and_refuse_a_partial_stage(
     assert refused.exit_code == 1 and "renames are staged" in refused.stderr
     assert invoke("stage", "stack.yaml").exit_code == 0
     assert json.loads(invoke("diff", "--json").stdout) == {"changes": {}}
+
+
+def _log(invoke: Invoke, *args: str) -> dict:
+    return json.loads(invoke("log", "--resource", "conf1", *args, "--json").stdout)
+
+
+def test_log_follows_a_name_that_left_and_came_back_newest_first(
+    invoke: Invoke, tmp_path: Path
+) -> None:
+    """conf1 moves to main, an unrelated conf1 comes and moves away, main moves back: log lists
+    each name only while it was the resource's, newest first, on every page; blame too."""
+    stack = _deployed(invoke, tmp_path)
+    run = _log(invoke)["commits"][0]["rev"]
+    assert invoke("mv", "conf1", "main").exit_code == 0
+    drift_stack(tmp_path, content="later")
+    _renamed(stack, "conf1", "main", moved=False)
+    stranger = (
+        f"  conf1:\n    type: conf\n"
+        f"    inputs: {{path: {tmp_path / 'other.txt'}, content: stranger}}\n"
+    )
+    stack.write_text(stack.read_text() + stranger)
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    unrelated = [(c["rev"], c["action"]) for c in _log(invoke)["commits"]]
+    assert [action for _, action in unrelated] == ["run"]  # not the run of main, once conf1
+    assert invoke("mv", "conf1", "stranger").exit_code == 0
+    assert invoke("mv", "main", "conf1").exit_code == 0
+    drift_stack(tmp_path, content="last")
+    stack.write_text(stack.read_text() + stranger.replace("conf1:", "stranger:"))
+    assert invoke("apply", "stack.yaml", "--yes").exit_code == 0
+    everything = json.loads(invoke("log", "--json").stdout)["commits"]
+    of = {c["rev"]: (c["action"], c["resource"]) for c in everything}
+    expected = [
+        rev
+        for rev, (action, name) in sorted(of.items(), reverse=True)
+        if name == "main" or (name == "conf1" and (rev, action) not in unrelated)
+    ]
+    assert [of[rev] for rev in expected] == [
+        ("update", "conf1"),
+        ("move", "conf1"),
+        ("update", "main"),
+        ("move", "main"),
+        ("run", "conf1"),
+    ]
+    assert expected[-1] == run
+    assert [c["rev"] for c in _log(invoke)["commits"]] == expected
+    for limit in range(1, len(expected) + 1):
+        pages: list[int] = []
+        cursor: list[str] = []
+        while True:
+            page = _log(invoke, "--limit", str(limit), *cursor)
+            pages.extend(c["rev"] for c in page["commits"])
+            if page["next"] is None:
+                break
+            cursor = ["--before", str(page["next"])]
+        assert pages == expected, limit
+    assert [c["rev"] for c in _log(invoke, "--rev-to", str(expected[2]))["commits"]] == (
+        expected[2:]
+    )
+    blame = json.loads(invoke("blame", "conf1", "--json").stdout)["inputs"]
+    assert blame["content"]["rev"] == expected[0] and blame["path"]["rev"] == run

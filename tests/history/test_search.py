@@ -203,3 +203,31 @@ def test_a_commit_stamped_before_the_one_before_it_takes_that_time(
     assert late[0].timestamp == first[0].timestamp == stamp(30)
     assert history.verify(fresh).ok
     assert [c.rev for c in store_calls.log(fresh.store, LogQuery(since=stamp(30)))] == [2, 1]
+
+
+def test_a_resource_removed_and_created_again_keeps_its_names_history(
+    fresh: retrograde.Context,
+) -> None:
+    """``log --resource`` of a name whose resource was removed and created again lists the
+    earlier resource's commits too: the name's history is not cut at a re-creation."""
+    first, second = node("10.0.0.1"), node("10.0.0.2")
+    commit_all(fresh.store, [change("node1", None, first)])
+    commit_all(fresh.store, [change("node1", first, None)], start=2)
+    commit_all(fresh.store, [change("node1", None, second)], start=3)
+    commit_all(fresh.store, [change("node1", second, first)], start=4)
+    page = history.log_page(fresh, LogQuery(resource="node1", limit=100))
+    assert [(c.rev, c.action.value) for c in page.commits] == [
+        (4, "update"),
+        (3, "run"),
+        (2, "remove"),
+        (1, "run"),
+    ]
+    paged: list[int] = []
+    before: int | None = None
+    while True:
+        step = history.log_page(fresh, LogQuery(resource="node1", limit=1, before_rev=before))
+        paged.extend(c.rev for c in step.commits)
+        if step.next is None:
+            break
+        before = step.next
+    assert paged == [4, 3, 2, 1]

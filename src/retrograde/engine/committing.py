@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from retrograde.clock import utc_now
 from retrograde.model.change import Change
 from retrograde.model.commit import Commit
+from retrograde.planning.moves import moves_back_message
 from retrograde.storage.base import Transaction
 from retrograde.storage.repositories import CommitEntry
 
@@ -26,10 +27,12 @@ def commit_staged_moves(
     tx: Transaction, apply_id: int, principal: str, message: str, moves: Sequence[Change]
 ) -> list[Commit]:
     """In ``tx``: one ``move`` commit per staged move, in order, for apply ``apply_id``; the
-    staged moves are then gone (the value changes staged after them stay)."""
+    staged moves are then gone (the value changes staged after them stay). Without a
+    ``message``, the commits name the moves they undo (see :func:`moves_back_message`)."""
     now = utc_now()
     entries = [CommitEntry(move, now) for move in moves]
-    return _committed(tx, apply_id, principal, message, entries, moves=True)
+    text = message or moves_back_message(moves)
+    return _committed(tx, apply_id, principal, text, entries, moves=True)
 
 
 def _committed(

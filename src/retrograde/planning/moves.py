@@ -39,10 +39,11 @@ def _as_is(change: Change) -> Change:
 
 @dataclass(frozen=True, slots=True)
 class Move:
-    """Rename ``old`` to ``new``."""
+    """Rename ``old`` to ``new``; ``undoes``: the revision of the move commit it undoes."""
 
     old: str
     new: str
+    undoes: int | None = None
 
 
 def move_change(
@@ -57,8 +58,16 @@ def move_change(
     state = committed[move.old]
     index = taken_index(committed) if taken is None else taken
     consumers = {name: dict(slots) for name, slots in sorted(index.get(move.old, {}).items())}
+    reverts = () if move.undoes is None else (move.undoes,)
     return Change(
-        move.new, ActionName.MOVE, state, state, {}, consumers=consumers, moved_from=move.old
+        move.new,
+        ActionName.MOVE,
+        state,
+        state,
+        {},
+        reverts=reverts,
+        consumers=consumers,
+        moved_from=move.old,
     )
 
 
@@ -147,12 +156,20 @@ def consumers_of(state: State, name: str) -> list[str]:
 
 
 def inverse_moves(commits: Iterable[Commit]) -> list[Move]:
-    """The moves that undo the ``move`` commits among ``commits`` (given newest first)."""
+    """The moves that undo the ``move`` commits among ``commits`` (given newest first), each
+    naming the commit it undoes (its change then ``reverts`` it)."""
     return [
-        Move(commit.resource, commit.moved_from)
+        Move(commit.resource, commit.moved_from, commit.rev)
         for commit in commits
         if commit.action is ActionName.MOVE and commit.moved_from is not None
     ]
+
+
+def moves_back_message(moves: Iterable[Change]) -> str:
+    """The message of move commits that undo earlier ones (``"move back, undoing rev 4"``),
+    for an apply that was given none; empty when ``moves`` undo nothing."""
+    revs = sorted({rev for move in moves for rev in move.reverts})
+    return f"move back, undoing rev {', '.join(map(str, revs))}" if revs else ""
 
 
 def applicable_moves(

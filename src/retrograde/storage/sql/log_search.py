@@ -10,6 +10,9 @@ it has its answer:
   (``record_commits`` keeps them so, see :func:`in_time_order`), so the first
   revision at or after a time is found by binary search over the primary key:
   about 20 point reads for a million commits, and no timestamp index to store.
+- A ``resource`` filter follows renames: one ``(resource, rev)`` index seek per
+  rename finds the span of revisions in which each name was the resource's,
+  and the page is read from the newest span, then from 2, 4, ... spans per query.
 - ``blame`` walks one resource's commits through ``(resource, rev)`` and stops
   once every input is attributed or it reaches the resource's ``run``.
 
@@ -19,10 +22,11 @@ Functions take the connection of the caller's transaction.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Collection, Sequence
+import itertools
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, bindparam, select
+from sqlalchemy import Connection, Select, bindparam, select, union_all
 
 from retrograde.model.change import CREATING, ActionName
 from retrograde.model.commit import Commit
@@ -32,6 +36,9 @@ from retrograde.storage.sql import commit_payload, rows
 from retrograde.storage.sql.log_reads import commits_by_rev
 from retrograde.storage.sql.log_select import log_select
 from retrograde.storage.sql.schema import commits
+
+SPANS_PER_QUERY = 100
+"""Names of a renamed resource read in one query (SQLite allows 500 SELECTs in a UNION)."""
 
 BLAME_PAGE = 1_000
 """Commits of the blamed resource read per round trip (revision, action, payload only)."""
@@ -72,8 +79,11 @@ def in_time_order(
 def log_page(conn: Connection, query: LogQuery, head_rev: int) -> list[Commit]:
     """Commits matching ``query``, newest first, at most ``query.limit``.
 
-    A ``resource`` filter follows the resource across renames: below a ``move``
-    commit, the commits of its former name (see :func:`lineage`).
+    A ``resource`` filter follows the resource across renames: each name it
+    had contributes its commits only while the resource had it (see
+    :func:`lineage`). The spans, which never overlap, are read newest first:
+    the newest alone (usually the whole page), then 2, 4, ... at a time, each
+    batch in one query.
     """
     low, high = window(conn, query, head_rev)
     if query.limit <= 0 or low > high:
@@ -81,38 +91,92 @@ def log_page(conn: Connection, query: LogQuery, head_rev: int) -> list[Commit]:
     if query.resource is None:
         found = conn.execute(log_select(query, (low, high))).mappings().all()
         return [rows.commit_from_row(row) for row in found]
+    spans = (
+        (name, (max(first, low), min(last, high)))
+        for name, (first, last) in lineage(conn, query.resource, head_rev, low)
+        if first <= high
+    )
     commits_found: list[Commit] = []
-    for name, top in lineage(conn, query.resource, high):
-        if top < low or len(commits_found) >= query.limit:
+    batch = 1
+    while len(commits_found) < query.limit:
+        chunk = list(itertools.islice(spans, batch))
+        if not chunk:
             break
-        named = dataclasses.replace(query, resource=name)
-        limit = query.limit - len(commits_found)
-        page = conn.execute(log_select(named, (low, top), limit=limit)).mappings().all()
-        commits_found.extend(rows.commit_from_row(row) for row in page)
+        statement = _spans_select(query, chunk, query.limit - len(commits_found))
+        commits_found.extend(
+            rows.commit_from_row(row) for row in conn.execute(statement).mappings()
+        )
+        batch = min(batch * 2, SPANS_PER_QUERY)
     return commits_found
 
 
-def lineage(conn: Connection, resource: str, high: int) -> list[tuple[str, int]]:
-    """``(name, highest revision)`` of each name ``resource`` had, newest first.
+def lineage(
+    conn: Connection, resource: str, head_rev: int, low: int = 1
+) -> Iterator[tuple[str, Window]]:
+    """Each name ``resource`` had and the revisions it had it, newest first, down to ``low``.
 
-    Below ``high``, the newest commit of ``resource`` that began it (``run``,
-    ``adopt`` or ``move``) is found by walking the ``(resource, rev)`` index
-    down; when it is a move, the former name continues below the move's
-    revision. One short index walk per rename, never a scan of the log.
+    The span of a name begins at the newest commit at or below the span's top
+    that began it (``run``, ``adopt``, or a ``move`` to it), found by walking
+    the ``(resource, rev)`` index down from the top; a name without one has
+    it from revision 1. A creation right after a ``remove`` of the same name
+    does not begin it: the name's history goes on through the removed
+    resource (a replacement is still that name's history), while a creation
+    after anything else follows a resource that was moved away, whose
+    commits belong to its new name. When the beginning is a move, the former
+    name's span ends just below the move, and so on. The spans follow each
+    other without a gap: one or two short index walks per rename or
+    re-creation, made as the spans are asked for, never a scan of the log.
     """
-    found = [(resource, high)]
-    seen = {resource}
-    name, top = resource, high
-    while True:
-        start = conn.execute(_beginning(name, top)).first()
-        if start is None or start.action != ActionName.MOVE.value:
-            return found
-        former = commit_payload.moved_from(rows.load(start.payload))
-        if former is None or former in seen:
-            return found
-        name, top = former, int(start.rev) - 1
-        seen.add(name)
-        found.append((name, top))
+    name, top = resource, head_rev
+    while top >= max(low, 1):
+        start = _span_start(conn, name, top)
+        first = 1 if start is None else int(start.rev)
+        yield name, (first, top)
+        former = None
+        if start is not None and start.action == ActionName.MOVE.value:
+            former = commit_payload.moved_from(rows.load(start.payload))
+        if former is None:
+            return
+        name, top = former, first - 1
+
+
+def _spans_select(query: LogQuery, spans: Sequence[tuple[str, Window]], limit: int) -> Any:
+    """The newest ``limit`` commits matching ``query`` of each name within its span.
+
+    Each span is its own SELECT walking the ``(resource, rev)`` index down
+    from the span's top and stopping at ``limit``; one SELECT needs no union.
+    """
+    parts = [
+        log_select(dataclasses.replace(query, resource=name), span, limit=limit)
+        for name, span in spans
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    joined = union_all(*(select(part.subquery()) for part in parts)).subquery()
+    return select(joined).order_by(joined.c.rev.desc()).limit(limit)
+
+
+def _span_start(conn: Connection, name: str, top: int) -> Any:
+    """The commit that began ``name``'s span ending at ``top`` (None: it began at revision 1),
+    looking past creations that follow a removal of the same name."""
+    start = conn.execute(_beginning(name, top)).first()
+    while start is not None and start.action != ActionName.MOVE.value:
+        before = conn.execute(_previous(name, int(start.rev))).first()
+        if before is None or before.action != ActionName.REMOVE.value:
+            return start
+        start = conn.execute(_beginning(name, int(before.rev))).first()
+    return start
+
+
+def _previous(resource: str, rev: int) -> Select[Any]:
+    """The newest commit of ``resource`` below ``rev``."""
+    c = commits.c
+    return (
+        select(c.rev, c.action)
+        .where(c.resource == resource, c.rev < rev)
+        .order_by(c.rev.desc())
+        .limit(1)
+    )
 
 
 def _beginning(resource: str, top: int) -> Select[Any]:
