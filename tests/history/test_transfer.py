@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import inspect
 
 import retrograde
 from retrograde.cli.main import cli
@@ -16,6 +17,7 @@ from retrograde.commands import history, transfer
 from retrograde.errors import CorruptLogError, NotFoundError, StateError
 from retrograde.history.files import read_lines
 from retrograde.model.query import LogQuery
+from retrograde.storage.sql import schema
 from tests import store_calls
 from tests.commands.stacks import V1, V2, write
 from tests.history.bulk import bulk_history
@@ -212,6 +214,27 @@ def test_a_bad_line_is_named_and_nothing_is_imported(
     assert store_calls.head(fresh.store)[0] == 0
     assert store_calls.load_state(fresh.store) == {}
     assert history.applies(fresh).applies == ()
+
+
+def _commit_indexes(ctx: retrograde.Context) -> list[str]:
+    return sorted(str(index["name"]) for index in inspect(ctx.store.engine).get_indexes("commits"))
+
+
+def test_import_leaves_the_log_indexes_in_place_whether_it_succeeds_or_fails(
+    fresh: retrograde.Context, known_export: Path
+) -> None:
+    """An import into an empty SQLite store builds the log's indexes after the rows; one
+    that fails on a late line rolls the dropped indexes back with everything else."""
+    expected = sorted(str(index.name) for index in schema.commits.indexes)
+    assert _commit_indexes(fresh) == expected
+    _tampered(known_export, fresh.cwd / "bad.jsonl", 4, "diff")
+    with pytest.raises(CorruptLogError):
+        transfer.import_(fresh, Path("bad.jsonl"))
+    assert _commit_indexes(fresh) == expected
+    transfer.import_(fresh, known_export)
+    assert _commit_indexes(fresh) == expected
+    alice = retrograde.log(fresh, LogQuery(principal="alice"))
+    assert alice and {commit.principal for commit in alice} == {"alice"}
 
 
 def test_a_truncated_zstd_export_is_refused(
