@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import inspect
 
 import retrograde
 from retrograde.cli.main import cli
@@ -216,23 +215,19 @@ def test_a_bad_line_is_named_and_nothing_is_imported(
     assert history.applies(fresh).applies == ()
 
 
-def _commit_indexes(ctx: retrograde.Context) -> list[str]:
-    return sorted(str(index["name"]) for index in inspect(ctx.store.engine).get_indexes("commits"))
-
-
 def test_import_leaves_the_log_indexes_in_place_whether_it_succeeds_or_fails(
     fresh: retrograde.Context, known_export: Path
 ) -> None:
-    """An import into an empty SQLite store builds the log's indexes after the rows; one
-    that fails on a late line rolls the dropped indexes back with everything else."""
+    """An import leaves the log's four indexes as a new store has them (SQLite builds them
+    after the rows); one that fails on a late line rolls dropped indexes back with the rest."""
     expected = sorted(str(index.name) for index in schema.commits.indexes)
-    assert _commit_indexes(fresh) == expected
+    assert store_calls.commit_indexes(fresh.store) == expected
     _tampered(known_export, fresh.cwd / "bad.jsonl", 4, "diff")
     with pytest.raises(CorruptLogError):
         transfer.import_(fresh, Path("bad.jsonl"))
-    assert _commit_indexes(fresh) == expected
+    assert store_calls.commit_indexes(fresh.store) == expected
     transfer.import_(fresh, known_export)
-    assert _commit_indexes(fresh) == expected
+    assert store_calls.commit_indexes(fresh.store) == expected
     alice = retrograde.log(fresh, LogQuery(principal="alice"))
     assert alice and {commit.principal for commit in alice} == {"alice"}
 
