@@ -7,6 +7,8 @@ import socket
 from collections.abc import Collection, Iterable, Sequence
 from typing import Any
 
+from sqlalchemy import inspect
+
 from retrograde.engine.committing import commit_changes
 from retrograde.history.verify import verify_log
 from retrograde.model.apply import ApplyRecord, ApplyStatus
@@ -224,3 +226,10 @@ def lock_is_stale(store: Store) -> bool:
 def verify(store: Store) -> VerifyReport:
     with store.read() as tx:
         return verify_log(tx)
+
+
+def commit_indexes(store: Store) -> list[str]:
+    """The names of the ``commits`` table's indexes, as the database lists them."""
+    with store.read() as tx:
+        found = inspect(sql_connection(tx)).get_indexes("commits")
+    return sorted(str(index["name"]) for index in found)

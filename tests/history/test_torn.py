@@ -6,7 +6,7 @@ first line promised). The next ``export --append`` cuts the torn part off and
 writes on from the last complete segment; ``import`` loads the complete
 segments and says what it left out. Cuts are made at every byte of the last
 segment of a real file, and once by SIGKILL of a real ``retrograde export
---append`` process.
+--append`` process. An import killed the same way leaves its store empty.
 """
 
 from __future__ import annotations
@@ -153,6 +153,40 @@ def test_sigkill_during_append_loses_no_exported_commit(
     with retrograde.open_context(_sqlite(tmp_path, "after-kill"), cwd=tmp_path) as copy:
         transfer.import_(copy, Path(name))
         assert store_calls.head(copy.store) == head
+
+
+@pytest.mark.slow
+def test_sigkill_during_import_leaves_an_empty_store_with_its_indexes(tmp_path: Path) -> None:
+    """A real ``retrograde import-log`` killed while it loads commits into an empty SQLite
+    store (whose log indexes it dropped for the load): the store is as it was, indexes
+    included, and the same import then succeeds."""
+    with retrograde.open_context(_sqlite(tmp_path, "source"), cwd=tmp_path) as ctx:
+        bulk_history(ctx.store, 30_000)
+        transfer.export(ctx, Path("log.jsonl"))
+        head = store_calls.head(ctx.store)
+    target = _sqlite(tmp_path, "target")
+    with retrograde.open_context(target, cwd=tmp_path) as ctx:
+        indexes = store_calls.commit_indexes(ctx.store)
+    assert len(indexes) == 4
+    wal = tmp_path / "target" / "state.db-wal"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "retrograde.cli.main", "--db", target, "import-log", "log.jsonl"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while not (wal.exists() and wal.stat().st_size > 2_000_000) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.001)
+    os.kill(process.pid, signal.SIGKILL)
+    assert process.wait() == -signal.SIGKILL
+    with retrograde.open_context(target, cwd=tmp_path) as ctx:
+        assert store_calls.head(ctx.store)[0] == 0
+        assert store_calls.commit_indexes(ctx.store) == indexes
+        transfer.import_(ctx, Path("log.jsonl"))
+        assert store_calls.head(ctx.store) == head
+        assert store_calls.commit_indexes(ctx.store) == indexes
 
 
 def bulk_history_more(ctx: retrograde.Context, total: int) -> None:

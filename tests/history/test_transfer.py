@@ -18,6 +18,7 @@ from retrograde.history.files import read_lines
 from retrograde.model.query import LogQuery
 from retrograde.model.state import ResourceState
 from retrograde.storage.sealing import Opener
+from retrograde.storage.sql import schema
 from tests import store_calls
 from tests.commands.stacks import V1, V2, write
 from tests.history.bulk import bulk_history
@@ -214,6 +215,23 @@ def test_a_bad_line_is_named_and_nothing_is_imported(
     assert store_calls.head(fresh.store)[0] == 0
     assert store_calls.load_state(fresh.store) == {}
     assert history.applies(fresh).applies == ()
+
+
+def test_import_leaves_the_log_indexes_in_place_whether_it_succeeds_or_fails(
+    fresh: retrograde.Context, known_export: Path
+) -> None:
+    """An import leaves the log's four indexes as a new store has them (SQLite builds them
+    after the rows); one that fails on a late line rolls dropped indexes back with the rest."""
+    expected = sorted(str(index.name) for index in schema.commits.indexes)
+    assert store_calls.commit_indexes(fresh.store) == expected
+    _tampered(known_export, fresh.cwd / "bad.jsonl", 4, "diff")
+    with pytest.raises(CorruptLogError):
+        transfer.import_(fresh, Path("bad.jsonl"))
+    assert store_calls.commit_indexes(fresh.store) == expected
+    transfer.import_(fresh, known_export)
+    assert store_calls.commit_indexes(fresh.store) == expected
+    alice = retrograde.log(fresh, LogQuery(principal="alice"))
+    assert alice and {commit.principal for commit in alice} == {"alice"}
 
 
 def test_a_truncated_zstd_export_is_refused(

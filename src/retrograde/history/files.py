@@ -35,8 +35,9 @@ from retrograde.history import lines
 from retrograde.model.commit import GENESIS_HASH
 from retrograde.storage.private_files import private_opener
 
-COMPRESSION_LEVEL = 7
-"""zstd level for exports: about 68 bytes per commit; level 9 saves 2 % at twice the time."""
+COMPRESSION_LEVEL = 3
+"""zstd level for exports: about 75 bytes per commit at about 3 µs of CPU each; level 7
+gives about 68 bytes at three times the CPU (bench/README.md)."""
 
 COMPRESSION_THREADS = 2
 """zstd compresses in worker threads while the export builds the next lines."""

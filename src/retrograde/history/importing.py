@@ -86,9 +86,11 @@ def import_log(
     require_empty(tx)
     loader = _Loader(tx, source)
     with gc_paused():
-        for number, raw in enumerate(records, 1):
-            if raw.strip():
-                loader.feed(number, *lines.parse(raw, number, source))
+        with tx.log.indexes_deferred():
+            for number, raw in enumerate(records, 1):
+                if raw.strip():
+                    loader.feed(number, *lines.parse(raw, number, source))
+            loader.load_rest()
         return loader.finish(reseal)
 
 
@@ -136,13 +138,17 @@ class _Loader:
         except _MALFORMED as error:
             raise self._corrupt(f"malformed {kind} record ({_short(error)})") from None
 
-    def finish(self, reseal: Callable[[], ChainUpgrade | None] | None) -> TransferReport:
+    def load_rest(self) -> None:
+        """At the end of the file: the last segment checked, the last commits loaded."""
         if not self.segments:
             raise CorruptLogError(f"{self.source}: empty file, not a retrograde export")
         self.line += 1
         self._end_segment()
         self._check_chain()
         self._flush()
+
+    def finish(self, reseal: Callable[[], ChainUpgrade | None] | None) -> TransferReport:
+        """The records after the commits (with the log's indexes built again)."""
         self._check_references()
         self.tx.state.save_types(self.types.values())
         if self.keys is not None:

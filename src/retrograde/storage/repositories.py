@@ -13,6 +13,7 @@ Applies and the lock are in :mod:`retrograde.storage.apply_repositories`.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -145,6 +146,14 @@ class LogRepository(Protocol):
 
         The caller has checked the chain: revisions follow the head, hashes are
         theirs. Serialises with appenders like :meth:`append`; ``()`` only locks.
+        """
+        ...
+
+    def indexes_deferred(self) -> AbstractContextManager[None]:
+        """A block of :meth:`load` calls into an empty log that builds the log's secondary
+        indexes once at its end instead of row by row (where the store can do that
+        inside the transaction). If the block raises, nothing is rebuilt: the caller's
+        transaction rolls back, indexes included.
         """
         ...
 
