@@ -179,6 +179,7 @@ CELERY_BROKER_ENV = "RETROGRADE_CELERY_BROKER"
 CELERY_BACKEND_ENV = "RETROGRADE_CELERY_BACKEND"
 CELERY_QUEUE_ENV = "RETROGRADE_CELERY_QUEUE"
 CELERY_VISIBILITY_ENV = "RETROGRADE_CELERY_VISIBILITY_TIMEOUT"
+CELERY_BUNDLE_ENV = "RETROGRADE_CELERY_BUNDLE_UNDER"
 WORKER_ENV = "RETROGRADE_WORKER"
 DEFAULT_CELERY_BROKER = "amqp://guest:guest@127.0.0.1:5672//"
 DEFAULT_CELERY_BACKEND = "redis://127.0.0.1:6379/0"
@@ -215,6 +216,17 @@ def celery_visibility_seconds() -> float:
     except ValueError:
         return DEFAULT_VISIBILITY_SECONDS
     return seconds if seconds > 0 else DEFAULT_VISIBILITY_SECONDS
+
+
+def celery_bundle_seconds(default: float) -> float:
+    """Actions of a queue share messages while its recent ones took less than this on
+    average: ``RETROGRADE_CELERY_BUNDLE_UNDER`` (seconds; 0 sends every action alone),
+    else ``default``. An unusable value falls back to ``default``."""
+    try:
+        seconds = float(os.environ.get(CELERY_BUNDLE_ENV, default))
+    except ValueError:
+        return default
+    return seconds if seconds >= 0 else default
 
 
 SECRET_KEY_FILE_ENV = "RETROGRADE_SECRET_KEY_FILE"

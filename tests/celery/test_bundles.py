@@ -10,6 +10,8 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
+
 import retrograde
 from retrograde.model.apply import ApplyStatus
 from tests.celery.stacks import root_copy, stack_dir
@@ -45,15 +47,16 @@ resources:
 
 
 def _stack(base: Path, queue: str) -> tuple[Path, Path]:
-    """``QUICK`` quick actions and one slow one that waits for the first quick one (so that
-    it is sent once results have come back, in a bundle)."""
+    """``QUICK`` quick actions and one slow one; all but the first quick one wait for it, so
+    they become ready together once a duration of the queue is known, and go in bundles."""
     marks = base / "marks"
     marks.mkdir()
-    lines = [
-        f"  q{i:02}: {{type: quick, queue: {queue}, inputs: {{marks: {marks}}}}}"
-        for i in range(QUICK)
-    ]
     after = "${q00.marks}"  # a connection: ready once q00 has committed
+    lines = [f"  q00: {{type: quick, queue: {queue}, inputs: {{marks: {marks}}}}}"]
+    lines += [
+        f'  q{i:02}: {{type: quick, queue: {queue}, inputs: {{marks: {marks}, after: "{after}"}}}}'
+        for i in range(1, QUICK)
+    ]
     lines.append(
         f'  slow: {{type: slow, queue: {queue}, inputs: {{marks: {marks}, after: "{after}"}}}}'
     )
@@ -82,10 +85,12 @@ def _kill_mid_bundle(workers: list[Worker], marks: Path, killed: list[Worker]) -
 
 
 def test_a_worker_killed_mid_bundle_leaves_the_rest_of_it_to_another(
-    ctx: retrograde.Context, celery_workers: Workers
+    ctx: retrograde.Context, celery_workers: Workers, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The bundle goes to the other worker: what had finished is not run again, the killed
     action runs again there, the rest once; every action commits once."""
+    # Bundle however long the quick shell actions take on a loaded machine.
+    monkeypatch.setenv("RETROGRADE_CELERY_BUNDLE_UNDER", "30")
     queue = celery_workers.queue("bundles")
     stack, marks = _stack(ctx.cwd, queue)
     started = [celery_workers.start(n, root_copy(stack, n), queue) for n in ("w1", "w2")]

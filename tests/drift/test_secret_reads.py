@@ -106,8 +106,8 @@ def test_a_python_read_gets_the_secret_in_plaintext(
     ctx: retrograde.Context, tmp_path: Path
 ) -> None:
     """A python read function is given the plaintext too; the library reports no drift."""
-    (tmp_path / "reader.py").write_text(PYTHON_READ)
-    retrograde.apply(ctx, _stack(tmp_path, read='{python: "reader:read"}'))
+    (tmp_path / "secret_reader.py").write_text(PYTHON_READ)
+    retrograde.apply(ctx, _stack(tmp_path, read='{python: "secret_reader:read"}'))
     found = retrograde.refresh(ctx)
     assert (found.drift, found.failed) == ({}, {})
     assert (tmp_path / "seen-python.txt").read_text() == SECRET

@@ -68,6 +68,7 @@ from retrograde.errors import ExecutorError, HandlerError, SecretKeyError, one_l
 from retrograde.executors.celery_app import (
     BUNDLE_TASK_NAME,
     RESULT_EXPIRES_SECONDS,
+    SHORT_ACTION_SECONDS,
     TASK_NAME,
     WITHDRAW_ALL,
     action_queue,
@@ -143,7 +144,7 @@ class CeleryExecutor:
         self._applies: set[object] = set()
         self._withdraw_all = cast(Any, self._redis).register_script(WITHDRAW_ALL)
         self._outbox: list[Outgoing] = []
-        self._durations = Durations()
+        self._durations = Durations(config.celery_bundle_seconds(SHORT_ACTION_SECONDS))
         self._out: dict[str, int] = {}
         self._out_futures: dict[Future[ActionResult], str] = {}
         self._holding = threading.local()

@@ -40,7 +40,8 @@ BUNDLE_LIMIT = 8
 
 SHORT_ACTION_SECONDS = 0.25
 """Actions of a queue are bundled while its recent ones took less than this on average: the
-actions of a bundle run one after another, which only costs nothing when they are short."""
+actions of a bundle run one after another, which only costs nothing when they are short.
+``RETROGRADE_CELERY_BUNDLE_UNDER`` replaces it (0: every action alone)."""
 
 DELIVERY_LIMIT = 3
 """Redeliveries of one message (a worker lost while running it) before the broker drops it."""

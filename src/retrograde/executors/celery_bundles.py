@@ -75,8 +75,9 @@ class Durations:
     """The average duration of recent actions per queue (not thread safe: the executor's
     lock guards it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, short: float = SHORT_ACTION_SECONDS) -> None:
         self._average: dict[str, float] = {}
+        self._short = short
 
     def add(self, queue: str, seconds: float) -> None:
         known = self._average.get(queue)
@@ -87,7 +88,7 @@ class Durations:
     def limit(self, queue: str) -> int:
         """Most actions of ``queue`` one message may carry now."""
         known = self._average.get(queue)
-        return BUNDLE_LIMIT if known is not None and known < SHORT_ACTION_SECONDS else 1
+        return BUNDLE_LIMIT if known is not None and known < self._short else 1
 
 
 def bundles(
