@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import StrEnum
+from pathlib import Path
 from typing import Any
 
 _PATH_LOCK = threading.RLock()
@@ -59,6 +60,8 @@ def load_callable(target: str, *, search: str | None = None) -> Callable[..., An
         raise TargetError(target, TargetProblem.MALFORMED)
     try:
         with importable_from(search):
+            if search is not None:
+                _forget_shadowed(module_name, search)
             found: object = importlib.import_module(module_name)
         for attribute in attribute_path.split("."):
             found = getattr(found, attribute)
@@ -68,3 +71,32 @@ def load_callable(target: str, *, search: str | None = None) -> Callable[..., An
     if not callable(found):
         raise TargetError(target, TargetProblem.NOT_CALLABLE)
     return found
+
+
+def _forget_shadowed(module_name: str, directory: str) -> None:
+    """Drop ``module_name``'s top-level module (and its submodules) from the import cache
+    when ``directory`` holds a module of that name and the cached one came from elsewhere.
+
+    Modules are cached by name for the whole process: without this, a second stack whose
+    directory has its own ``actions.py`` would get the first stack's (a server or a
+    library caller applies many stacks in one process). A module only found elsewhere
+    (installed, or on the path) is never dropped.
+    """
+    top = module_name.partition(".")[0]
+    cached = sys.modules.get(top)
+    if cached is None:
+        return
+    own = next(
+        (
+            p
+            for p in (Path(directory, f"{top}.py"), Path(directory, top, "__init__.py"))
+            if p.is_file()
+        ),
+        None,
+    )
+    origin = getattr(cached, "__file__", None)
+    if own is None or (origin is not None and Path(origin).resolve() == own.resolve()):
+        return
+    for name in [n for n in sys.modules if n == top or n.startswith(f"{top}.")]:
+        del sys.modules[name]
+    importlib.invalidate_caches()

@@ -169,3 +169,20 @@ def test_an_injection_string_arrives_as_data(
     (received,) = importlib.import_module(actions_module).received
     assert received["inputs"] == {"ip": value}
     assert not (tmp_path / "PWNED").exists()
+
+
+def test_two_stack_directories_with_a_module_of_the_same_name_each_get_their_own(
+    tmp_path: Path, python: PythonHandler, make_request: RequestFactory
+) -> None:
+    """Modules are cached by name per process; a second stack's ``sameactions.py`` must not
+    be answered with the first stack's (a server or a library caller runs many stacks)."""
+    results = []
+    for label in ("first", "second"):
+        directory = tmp_path / label
+        directory.mkdir()
+        (directory / "sameactions.py").write_text(
+            f"def run(context):\n    return {{'ok': False, 'error': {label!r}}}\n"
+        )
+        request = make_request("python", "sameactions:run", cwd=directory)
+        results.append(python.run(request)["error"])
+    assert results == ["first", "second"]
