@@ -26,7 +26,7 @@ from retrograde.clock import utc_now
 from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
 from retrograde.commands.stack_staging import resealing_box
-from retrograde.commands.stackfiles import StackVars, read_stack
+from retrograde.commands.stackfiles import StackVars, read_verb_stack
 from retrograde.commands.validating import check_stack, raise_problems
 from retrograde.engine.committing import commit_changes
 from retrograde.engine.reading import read_request, run_reads
@@ -67,14 +67,7 @@ def adopt(
     """
     if not resources:
         raise StateError("adopt needs the names of the resources to adopt")
-    allowed = [ctx.cwd / directory for directory in allow_include]
-    stack = read_stack(
-        ctx.cwd / path,
-        source=str(path),
-        allow_include=allowed,
-        stack_vars=stack_vars,
-        cwd=ctx.cwd,
-    )
+    stack = read_verb_stack(ctx.cwd, path, allow_include=allow_include, stack_vars=stack_vars)
     raise_problems(check_stack(stack))
     with exclusive(ctx, "adopt"):
         with ctx.store.read() as tx:

@@ -23,7 +23,7 @@ from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive
 from retrograde.commands.planning import selected
 from retrograde.commands.saved_plans import SavedPlan, is_plan_file, read_plan_file, saved_work
-from retrograde.commands.stackfiles import StackVars, read_stack
+from retrograde.commands.stackfiles import StackVars, read_verb_stack
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
 from retrograde.engine.runner import ApplyReport, Job, Progress, RunOptions, run
@@ -144,14 +144,7 @@ def _read_input(
         if stack_vars is not None and (stack_vars.values or stack_vars.files):
             raise StateError(f"{path} is a saved plan: it takes no --var or --var-file")
         return None, read_plan_file(ctx.cwd / path, str(path))
-    allowed = [ctx.cwd / directory for directory in allow_include]
-    stack = read_stack(
-        ctx.cwd / path,
-        source=str(path),
-        allow_include=allowed,
-        stack_vars=stack_vars,
-        cwd=ctx.cwd,
-    )
+    stack = read_verb_stack(ctx.cwd, path, allow_include=allow_include, stack_vars=stack_vars)
     return stack, None
 
 

@@ -27,7 +27,7 @@ from retrograde.commands.locking import exclusive, interrupted_applies
 from retrograde.commands.migration_steps import StepRegistry
 from retrograde.commands.planning import plan_for
 from retrograde.commands.stack_staging import stack_changes, write_staging
-from retrograde.commands.stackfiles import StackVars, read_stack
+from retrograde.commands.stackfiles import StackVars, read_verb_stack
 from retrograde.commands.views import Secrets, commit_json
 from retrograde.engine.cancel import CancelToken
 from retrograde.engine.faults import configured_fault
@@ -103,16 +103,9 @@ def resume(
     :class:`MigrationPathError` (before anything is written) when a task's type
     version changed and the type declares no migration between the versions.
     """
-    allowed = [ctx.cwd / directory for directory in allow_include]
     stack = None
     if path is not None:
-        stack = read_stack(
-            ctx.cwd / path,
-            source=str(path),
-            allow_include=allowed,
-            stack_vars=stack_vars,
-            cwd=ctx.cwd,
-        )
+        stack = read_verb_stack(ctx.cwd, path, allow_include=allow_include, stack_vars=stack_vars)
     with exclusive(ctx, "resume", allow_interrupted=True) as grant:
         record = _interrupted(ctx)
         steps: tuple[ResumptionStep, ...] = ()

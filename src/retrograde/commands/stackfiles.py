@@ -82,6 +82,25 @@ def read_stack(
     )
 
 
+def read_verb_stack(
+    cwd: Path,
+    path: Path,
+    *,
+    allow_include: Iterable[Path] = (),
+    stack_vars: StackVars | None = None,
+) -> Stack:
+    """:func:`read_stack` of a verb's FILE argument: ``path``, the ``allow_include``
+    directories and var files relative to the verb's working directory ``cwd``; errors
+    name ``path`` as it was given."""
+    return read_stack(
+        cwd / path,
+        source=str(path),
+        allow_include=[cwd / directory for directory in allow_include],
+        stack_vars=stack_vars,
+        cwd=cwd,
+    )
+
+
 def _var_sources(given: StackVars, cwd: Path, limit: int) -> VarSources:
     from retrograde.planning.stackfile import VarSources
 

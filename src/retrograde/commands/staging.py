@@ -11,7 +11,7 @@ from retrograde.commands.context import Context
 from retrograde.commands.locking import exclusive, interrupted_applies
 from retrograde.commands.planning import plan_for
 from retrograde.commands.stack_staging import Staged, stack_changes, stage_stack, write_staging
-from retrograde.commands.stackfiles import StackVars, read_stack
+from retrograde.commands.stackfiles import StackVars, read_verb_stack
 from retrograde.commands.validating import check_stack, raise_problems
 from retrograde.errors import NotFoundError, StateError
 from retrograde.handlers.shell import unquoted_input_values
@@ -76,15 +76,8 @@ def stage_file(
     names directories (relative to ``ctx.cwd``) the stack may include from
     besides its own tree.
     """
-    allowed = [ctx.cwd / directory for directory in allow_include]
     with gc_paused():
-        stack = read_stack(
-            ctx.cwd / path,
-            source=str(path),
-            allow_include=allowed,
-            stack_vars=stack_vars,
-            cwd=ctx.cwd,
-        )
+        stack = read_verb_stack(ctx.cwd, path, allow_include=allow_include, stack_vars=stack_vars)
         raise_problems(check_stack(stack))  # what validate checks, before the lock
         with exclusive(ctx, "stage"):
             staged = stage_selected(ctx, stack, Targeting.of(targets, tags, exclude))

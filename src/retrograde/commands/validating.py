@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TypedDict
 
 from retrograde.commands.migration_steps import StepRegistry
-from retrograde.commands.stackfiles import StackVars, read_stack
+from retrograde.commands.stackfiles import StackVars, read_verb_stack
 from retrograde.errors import HandlerError, StackError, one_line
 from retrograde.handlers.python import PythonHandler, import_target
 from retrograde.handlers.shell import ShellHandler, unquoted_input_values
@@ -156,13 +156,7 @@ def validate(
     base = cwd if cwd is not None else Path.cwd()
     try:
         with gc_paused():
-            stack = read_stack(
-                base / path,
-                source=str(path),
-                allow_include=[base / directory for directory in allow_include],
-                stack_vars=stack_vars,
-                cwd=base,
-            )
+            stack = read_verb_stack(base, path, allow_include=allow_include, stack_vars=stack_vars)
             check_definitions(stack)
     except StackError as error:
         return Validation(str(path), (_stack_problem(str(path), error),))
